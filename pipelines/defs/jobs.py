@@ -1,0 +1,14 @@
+"""Jobs."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# Everything: loads, then dbt build, with the asset checks. In-process, one step at a time:
+# DuckDB takes a single writer, so the dlt and dbt steps must never overlap.
+daily_warehouse_job = dg.define_asset_job(
+    name="daily_warehouse_job",
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="Load every vendor source, build the dbt models and run the quality checks.",
+)

@@ -1,0 +1,75 @@
+"""Run a dlt source into a DuckDB warehouse file.
+
+Local dlt pipeline state (the pipelines dir) is only a cache: the warehouse itself holds the
+authoritative state, cursors included (`<dataset>._dlt_pipeline_state`), and dlt restores it
+at the start of each run. So by default every load uses a throwaway pipelines dir, which
+keeps state from one warehouse file from ever leaking into a load of another.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dlt
+
+from pipelines.sources import SOURCES, SourceSpec
+
+
+def source_spec(source: str) -> SourceSpec:
+    try:
+        return SOURCES[source]
+    except KeyError:
+        raise ValueError(f"unknown source {source!r}; known: {sorted(SOURCES)}") from None
+
+
+def make_pipeline(source: str, duckdb_path: Path | str, pipelines_dir: Path | str) -> dlt.Pipeline:
+    """The dlt pipeline of `source` writing into `duckdb_path`, dataset `raw_<source>`."""
+    spec = source_spec(source)
+    # No anonymous usage telemetry from a warehouse job (set before dlt reads its config).
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    return dlt.pipeline(
+        pipeline_name=spec.name,
+        destination=dlt.destinations.duckdb(str(Path(duckdb_path).resolve())),
+        dataset_name=spec.dataset,
+        pipelines_dir=str(pipelines_dir),
+    )
+
+
+@contextmanager
+def pipelines_dir_for(pipelines_dir: Path | str | None) -> Iterator[Path]:
+    """The given pipelines dir, or a temporary one removed afterwards."""
+    if pipelines_dir is not None:
+        yield Path(pipelines_dir)
+        return
+    with tempfile.TemporaryDirectory(prefix="aow-dlt-") as tmp:
+        yield Path(tmp)
+
+
+def data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Rows normalized per data table in the pipeline's last run (dlt's own tables left out)."""
+    trace = pipeline.last_trace
+    if trace is None or trace.last_normalize_info is None:
+        return {}
+    counts = trace.last_normalize_info.row_counts
+    return {table: n for table, n in sorted(counts.items()) if not table.startswith("_dlt")}
+
+
+def run_load(
+    source: str, duckdb_path: Path | str, pipelines_dir: Path | str | None = None
+) -> dict[str, int]:
+    """Load `source` (configured the dlt way, e.g. SOURCES__GITHUB__*) into `duckdb_path`.
+
+    Returns rows loaded per table in this run. Raises if any load job failed.
+    """
+    spec = source_spec(source)
+    with pipelines_dir_for(pipelines_dir) as pdir:
+        pipeline = make_pipeline(source, duckdb_path, pdir)
+        # Start from the warehouse's state, not from whatever a previous run left locally.
+        pipeline.drop()
+        info = pipeline.run(spec.factory())
+        info.raise_on_failed_jobs()
+        return data_row_counts(pipeline)

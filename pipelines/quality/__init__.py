@@ -1,0 +1,47 @@
+"""Data quality: Great Expectations suites from expectations/*.json run against the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.quality.gx_suites import (
+    EXPECTATIONS_DIR,
+    FailedExpectation,
+    Suite,
+    SuiteResult,
+    load_suite,
+    run_suite,
+    suite_paths,
+)
+
+__all__ = [
+    "EXPECTATIONS_DIR",
+    "FailedExpectation",
+    "Suite",
+    "SuiteResult",
+    "load_suite",
+    "run_checks",
+    "run_suite",
+    "suite_paths",
+]
+
+
+def run_checks(
+    duckdb_path: Path | str,
+    suites: list[str] | None = None,
+    expectations_dir: Path | str = EXPECTATIONS_DIR,
+) -> dict[str, SuiteResult]:
+    """Run the named suites (default: every suite file) against the warehouse, read-only."""
+    loaded = [load_suite(p) for p in suite_paths(expectations_dir)]
+    if suites is not None:
+        unknown = set(suites) - {s.name for s in loaded}
+        if unknown:
+            raise ValueError(f"unknown suites {sorted(unknown)}; known: {[s.name for s in loaded]}")
+        loaded = [s for s in loaded if s.name in suites]
+    results = {}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        for suite in loaded:
+            results[suite.name] = run_suite(con, suite)
+    return results

@@ -1,0 +1,254 @@
+"""Great Expectations suites kept as files, validated on bounded DataFrames read from DuckDB.
+
+GX's SQL datasource does not work over DuckDB, so each check reads only the columns its
+suite names (plus the row id) into pandas, at most `max_rows` rows, and validates that
+with GX's pandas datasource in an ephemeral context (no GX project on disk).
+
+A suite file is GX's suite JSON (`name`, `expectations: [{type, kwargs}]`, `meta`) with
+what to validate under `meta.aow`:
+    relation    schema.table or schema.view in the warehouse
+    asset_key   the Dagster asset the suite guards, e.g. ["staging", "stg_github__pull_requests"]
+    row_id      column naming a failing row in reports (default: first column used)
+    max_rows    bound on the rows read (default 1,000,000)
+
+GX is imported lazily: it takes seconds, and Dagster loads this module with every code
+location load.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+DEFAULT_MAX_ROWS = 1_000_000
+SAMPLE_ROWS = 5
+
+# Expectation kwargs that name a column of the batch.
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_COLUMN_LIST_KWARGS = ("column_list",)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    relation: str
+    asset_key: tuple[str, ...]
+    row_id: str
+    max_rows: int
+    expectations: tuple[Mapping[str, Any], ...]
+    path: Path
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the suite needs, row id first, in first-use order."""
+        names = [self.row_id]
+        for exp in self.expectations:
+            kwargs = exp.get("kwargs", {})
+            names += [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs]
+            for k in _COLUMN_LIST_KWARGS:
+                names += list(kwargs.get(k, []))
+        return list(dict.fromkeys(names))
+
+
+@dataclass
+class FailedExpectation:
+    expectation: str  # GX type, e.g. expect_column_values_to_be_in_set
+    columns: list[str]
+    kwargs: dict[str, Any]
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    observed_value: Any = None
+    error: str | None = None  # GX could not evaluate it (e.g. missing column)
+    sample_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.expectation}({', '.join(self.columns)})" if self.columns else self.expectation
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    relation: str
+    success: bool
+    rows_validated: int
+    truncated: bool  # the relation had more rows than max_rows
+    evaluated: int
+    failed: list[FailedExpectation]
+
+    @property
+    def failed_labels(self) -> list[str]:
+        return [f.label for f in self.failed]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def load_suite(path: Path | str) -> Suite:
+    path = Path(path)
+    raw = json.loads(path.read_text())
+    meta = (raw.get("meta") or {}).get("aow") or {}
+    for key in ("relation", "asset_key"):
+        if key not in meta:
+            raise ValueError(f"{path}: meta.aow.{key} is required")
+    expectations = tuple(raw.get("expectations") or ())
+    for exp in expectations:
+        if "type" not in exp:
+            raise ValueError(f"{path}: every expectation needs a `type`")
+    name = raw.get("name") or path.stem
+    row_id = meta.get("row_id") or _first_column(expectations, path)
+    return Suite(
+        name=name,
+        relation=meta["relation"],
+        asset_key=tuple(meta["asset_key"]),
+        row_id=row_id,
+        max_rows=int(meta.get("max_rows", DEFAULT_MAX_ROWS)),
+        expectations=expectations,
+        path=path,
+    )
+
+
+def suite_paths(expectations_dir: Path | str = EXPECTATIONS_DIR) -> list[Path]:
+    return sorted(Path(expectations_dir).glob("*.json"))
+
+
+def read_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[pd.DataFrame, bool]:
+    """The suite's columns of its relation, bounded by max_rows; and whether it was cut."""
+    columns = ", ".join(_quote(c) for c in suite.columns)
+    relation = ".".join(_quote(part) for part in suite.relation.split("."))
+    df = con.execute(f"select {columns} from {relation} limit {suite.max_rows + 1}").df()
+    truncated = len(df) > suite.max_rows
+    return (df.iloc[: suite.max_rows] if truncated else df), truncated
+
+
+def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteResult:
+    """Validate `df` against `suite` with GX's pandas datasource in an ephemeral context."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    context = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False),
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+        ),
+    )
+    batch = (
+        context.data_sources.add_pandas(f"{suite.name}_source")
+        .add_dataframe_asset(suite.name)
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    gx_suite = context.suites.add(
+        gx.ExpectationSuite(
+            name=suite.name,
+            expectations=[{"type": e["type"], "kwargs": dict(e.get("kwargs", {}))} for e in suite.expectations],
+        )
+    )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": df},
+        result_format={
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": [suite.row_id],
+            "partial_unexpected_count": 20,
+            "return_unexpected_index_query": False,
+        },
+    )
+    failed = [_failure(r) for r in result.results if not r.success]
+    return SuiteResult(
+        suite=suite.name,
+        relation=suite.relation,
+        success=bool(result.success),
+        rows_validated=len(df),
+        truncated=truncated,
+        evaluated=len(result.results),
+        failed=failed,
+    )
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite) -> SuiteResult:
+    df, truncated = read_frame(con, suite)
+    return validate(suite, df, truncated)
+
+
+def _failure(r: Any) -> FailedExpectation:
+    config = r.expectation_config
+    kwargs = {k: v for k, v in dict(config.kwargs).items() if k != "batch_id"}
+    columns = [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs]
+    for k in _COLUMN_LIST_KWARGS:
+        columns += list(kwargs.get(k, []))
+    res = dict(r.result or {})
+    error = None
+    info = r.exception_info or {}
+    if info.get("raised_exception"):
+        error = info.get("exception_message")
+    else:  # one entry per failed metric when an exception was raised
+        messages = [v.get("exception_message") for v in info.values() if isinstance(v, dict)]
+        error = "; ".join(m for m in messages if m) or None
+    samples = []
+    for row in res.get("partial_unexpected_index_list") or []:
+        row = _jsonable(dict(row))
+        if row not in samples:
+            samples.append(row)
+        if len(samples) == SAMPLE_ROWS:
+            break
+    return FailedExpectation(
+        expectation=config.type,
+        columns=columns,
+        kwargs=_jsonable(kwargs),
+        unexpected_count=res.get("unexpected_count"),
+        unexpected_percent=res.get("unexpected_percent"),
+        observed_value=_jsonable(res.get("observed_value")),
+        error=error,
+        sample_rows=samples,
+    )
+
+
+def _first_column(expectations: tuple[Mapping[str, Any], ...], path: Path) -> str:
+    for exp in expectations:
+        for k in _COLUMN_KWARGS:
+            if k in exp.get("kwargs", {}):
+                return exp["kwargs"][k]
+    raise ValueError(f"{path}: set meta.aow.row_id, no expectation names a column")
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy/pandas scalars and timestamps -> plain JSON types, for Dagster metadata."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if type(value).__name__ in ("NaTType", "NAType"):
+        return None
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if hasattr(value, "isoformat"):  # pandas Timestamp, numpy datetime64 via pandas
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        return _jsonable(value.item())
+    return str(value)

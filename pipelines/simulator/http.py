@@ -1,0 +1,176 @@
+"""The small request/response vocabulary shared by the simulator's vendor API modules."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+
+@dataclass
+class Request:
+    vendor: str
+    method: str
+    path: str  # below the vendor prefix, e.g. /repos/acme/api/pulls
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    params: dict[str, str]  # named groups of the matched route
+    base_url: str  # e.g. http://127.0.0.1:8080/github
+    now: datetime  # the simulated clock: records after it do not exist yet
+    db: Any  # a DuckDB cursor on the store, private to this request
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def args(self, name: str) -> list[str]:
+        """Repeated parameters, accepting both `name[]=a&name[]=b` and `name=a&name=b`."""
+        return self.query.get(name + "[]", []) + self.query.get(name, [])
+
+    def int_arg(self, name: str, default: int, lo: int = 1, hi: int | None = None) -> int:
+        raw = self.arg(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ApiError(400, f"{name} must be an integer") from exc
+        if value < lo or (hi is not None and value > hi):
+            raise ApiError(400, f"{name} must be between {lo} and {hi}")
+        return value
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def rows(self, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
+        """Run a query on the store and return rows as dicts."""
+        cur = self.db.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def url(self, path: str, query: dict[str, Any] | None = None) -> str:
+        return self.base_url + path + ("?" + urlencode(query, doseq=True) if query else "")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # JSON-able, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if self.body is None:
+            return b""
+        return dumps(self.body)
+
+
+class ApiError(Exception):
+    """Raised by a handler: the vendor module renders it in the vendor's error shape."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    name: str  # stable label for request statistics, e.g. "pulls"
+    handler: Handler
+
+
+@dataclass
+class Vendor:
+    """One vendor API: its routes, how it authenticates and how it words an error."""
+
+    name: str
+    routes: list[Route]
+    authenticate: Callable[[Request], bool]
+    error_body: Callable[[int, str], Any]
+    # Extra response headers for every answer (rate-limit headers, for instance).
+    decorate: Callable[[Request, Response], None] | None = None
+
+    def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            if route.method == method:
+                match = route.pattern.fullmatch(path)
+                if match:
+                    return route, match.groupdict()
+        return None
+
+
+def route(method: str, pattern: str, name: str, handler: Handler) -> Route:
+    """A route whose `{name}` placeholders match one path segment."""
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+    return Route(method, re.compile(regex), name, handler)
+
+
+# --- JSON and time -----------------------------------------------------------------------
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(obj: Any) -> bytes:
+    """Deterministic JSON: the same object always gives the same bytes."""
+    return json.dumps(obj, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def iso(ts: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a Z, as GitHub, Anthropic and PagerDuty write it."""
+    return None if ts is None else ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(raw: str, name: str) -> datetime:
+    """Accept RFC 3339 (with Z or an offset) or a bare date; return naive UTC."""
+    try:
+        if len(raw) == 10:
+            return datetime.fromisoformat(raw)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(400, f"{name} is not a valid timestamp: {raw!r}") from exc
+    if parsed.tzinfo is not None:
+        parsed = (parsed - parsed.utcoffset()).replace(tzinfo=None)
+    return parsed
+
+
+# --- opaque page tokens -------------------------------------------------------------------
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    """An opaque, deterministic cursor (vendors' next_page / nextPageToken)."""
+    raw = json.dumps(state, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, name: str = "page") -> dict[str, Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        state = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"invalid {name} token") from exc
+    if not isinstance(state, dict):
+        raise ApiError(400, f"invalid {name} token")
+    return state

@@ -1,0 +1,104 @@
+"""Build the dbt models into a DuckDB warehouse file, in-process (dbt's programmatic runner)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
+# The dbt CLI of this interpreter's environment, found even when the venv is not on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+# What a dbt parse reads: a manifest older than any of these is stale.
+_DBT_SOURCE_DIRS = ("models", "macros", "seeds", "snapshots", "tests", "analyses")
+_DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    status: str  # success, error, fail, warn, skipped, pass
+    message: str | None = None
+    failures: int | None = None
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None  # dbt itself failed (bad project, no profile...)
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+
+def build_models(
+    duckdb_path: Path | str, select: str | Sequence[str] | None = None
+) -> BuildResult:
+    """`dbt build` (models, then their tests) against `duckdb_path`; `select` is dbt syntax."""
+    from dbt.cli.main import dbtRunner
+
+    args = [
+        "build",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    if select:
+        args += ["--select", *([select] if isinstance(select, str) else select)]
+    with _env(**{DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}):
+        res = dbtRunner().invoke(args)
+    nodes = [
+        NodeResult(
+            unique_id=r.node.unique_id,
+            status=str(r.status),
+            message=r.message,
+            failures=r.failures,
+        )
+        for r in getattr(res.result, "results", None) or []
+    ]
+    error = None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
+    return BuildResult(success=bool(res.success), nodes=nodes, error=error)
+
+
+def parse_project() -> Path:
+    """`dbt parse`: write target/manifest.json (no warehouse connection needed)."""
+    from dbt.cli.main import dbtRunner
+
+    args = ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    res = dbtRunner().invoke(args)
+    if not res.success:
+        raise RuntimeError(f"dbt parse failed: {res.exception}")
+    return DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def manifest_is_stale(manifest_path: Path) -> bool:
+    """True when the manifest is missing or older than any dbt project source file."""
+    if not manifest_path.exists():
+        return True
+    built = manifest_path.stat().st_mtime
+    files = [DBT_PROJECT_DIR / name for name in _DBT_SOURCE_FILES]
+    for d in _DBT_SOURCE_DIRS:
+        files += [p for p in (DBT_PROJECT_DIR / d).rglob("*") if p.is_file()]
+    return any(p.exists() and p.stat().st_mtime > built for p in files)
+
+
+@contextmanager
+def _env(**values: str) -> Iterator[None]:
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -1,0 +1,545 @@
+"""The simulated GitHub REST API: shapes, clock semantics, pagination, auth, limits, ETags.
+
+Two stores: a small handcrafted one for precise edge cases (the clock, the 250-commit and
+1,000-run caps), and the generated `tiny` organisation (conftest) walked end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import requests
+
+from pipelines.simulator.credentials import SIM_CREDENTIALS
+from pipelines.simulator.faults import Fault
+from pipelines.simulator.schema import create_all
+from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.vendors import github_transport
+
+AS_OF = datetime(2026, 9, 1)
+AUTH = {"Authorization": f"Bearer {SIM_CREDENTIALS['github']}"}
+T0 = datetime(2026, 5, 1)  # the handcrafted history starts here
+
+# --- the handcrafted store -----------------------------------------------------------------
+
+
+def _insert(con, table: str, rows: list[tuple]) -> None:
+    if rows:
+        marks = ",".join("?" * len(rows[0]))
+        con.executemany(f"insert into {table} values ({marks})", rows)
+
+
+def _pr(repo, number, created, *, merged=None, closed=None, author="alice", draft=False,
+        ready=None, labels='["ai-assisted"]', head_sha=None, pr_id=None):  # fmt: skip
+    closed = closed or merged
+    return (
+        pr_id or 100_000 + number, repo, number, f"PR {number}", f"Body of {number}", author,
+        f"feature/{number}", head_sha or f"{number:04d}".ljust(40, "f"), "main", labels, draft,
+        ready, created, closed, merged, f"{number:04d}".ljust(40, "m") if merged else None,
+        "bob" if merged else None, 10 * number, number, 1 + number % 3,
+    )  # fmt: skip
+
+
+def _commit(repo, number, position, at, *, login="alice", email="alice@acme.test"):
+    sha = f"{number:04d}{position:04d}".ljust(40, "c")
+    message = f"Commit {position} of {number}\n\nCo-authored-by: Claude <noreply@anthropic.com>"
+    return (repo, number, sha, position, message, "Alice", email, login, at, "Alice", email, at)
+
+
+def build_store(path: Path) -> Path:
+    con = duckdb.connect(str(path))
+    create_all(con)
+    con.execute("insert into org_meta values ('as_of', ?)", [AS_OF.isoformat()])
+    people = [
+        ("p1", "Alice", "t1", "eng", "alice@acme.test", None, "alice", 1001, None, None, None,
+         False, False, True, 1.0, 0.5),
+        ("p2", "Bob", "t1", "eng", "bob@acme.test", None, "bob", 1002, None, None, None,
+         False, False, True, 1.0, 0.5),
+        ("p3", "Dependabot", None, "bot", None, None, "dependabot[bot]", 49699333, None, None,
+         None, True, False, False, 0.0, 0.0),
+    ]  # fmt: skip
+    _insert(con, "org_people", people)
+    _insert(
+        con,
+        "gh_repositories",
+        [
+            (1, "acme", "api", "acme/api", "t1", "The API", "Python", "main", True,
+             datetime(2026, 1, 1), datetime(2026, 8, 30)),
+            (2, "acme", "web", "acme/web", "t1", "The web", "TypeScript", "main", True,
+             datetime(2026, 2, 1), datetime(2026, 10, 1)),
+            (3, "acme", "future", "acme/future", "t1", "Later", "Go", "main", True,
+             datetime(2026, 10, 1), datetime(2026, 10, 2)),
+        ],  # fmt: skip
+    )
+    prs, commits, activity = [], [], []
+    # 1: merged early. 2: merged after a clock we set (2026-08-10). 3: closed unmerged.
+    # 4: created after as_of. 5: 260 commits. 6: draft made ready on 2026-08-12.
+    # 10..44: plain open PRs for paging.
+    prs.append(_pr("acme/api", 1, datetime(2026, 6, 1), merged=datetime(2026, 6, 3)))
+    prs.append(_pr("acme/api", 2, datetime(2026, 7, 1), merged=datetime(2026, 8, 20)))
+    prs.append(_pr("acme/api", 3, datetime(2026, 8, 1), closed=datetime(2026, 8, 5)))
+    prs.append(_pr("acme/api", 4, datetime(2026, 9, 10)))
+    prs.append(_pr("acme/api", 5, T0, head_sha=f"{5:04d}{259:04d}".ljust(40, "c")))
+    prs.append(_pr("acme/api", 6, datetime(2026, 8, 8), draft=False, ready=datetime(2026, 8, 12),
+                   labels='[{"name": "claude-code", "color": "d97757"}]'))  # fmt: skip
+    for n in range(10, 45):
+        prs.append(_pr("acme/api", n, T0 + timedelta(days=n), author="bob", labels=None))
+        activity.append(("acme/api", n, T0 + timedelta(days=n)))
+    prs.append(_pr("acme/web", 1, datetime(2026, 3, 1), author="dependabot[bot]", pr_id=200_001))
+    for n, row in ((1, prs[0]), (2, prs[1]), (3, prs[2])):
+        created = row[12]
+        for i in range(3):
+            commits.append(_commit("acme/api", n, i, created + timedelta(hours=i)))
+        activity.append(("acme/api", n, created))
+    # PR 2: a commit pushed on 2026-08-15 (after the 2026-08-10 clock), merged on 08-20.
+    commits.append(_commit("acme/api", 2, 3, datetime(2026, 8, 15), login=None,
+                           email="alice@personal.test"))  # fmt: skip
+    activity += [
+        ("acme/api", 1, datetime(2026, 6, 3)),
+        ("acme/api", 2, datetime(2026, 8, 1)),
+        ("acme/api", 2, datetime(2026, 8, 15)),
+        ("acme/api", 2, datetime(2026, 8, 20)),
+        ("acme/api", 3, datetime(2026, 8, 5)),
+        ("acme/api", 6, datetime(2026, 8, 8)),
+        ("acme/api", 6, datetime(2026, 8, 12)),
+    ]
+    for i in range(260):
+        commits.append(_commit("acme/api", 5, i, T0 + timedelta(minutes=i)))
+    _insert(con, "gh_pull_requests", prs)
+    _insert(con, "gh_commits", commits)
+    _insert(con, "gh_pull_request_activity", activity)
+    _insert(
+        con,
+        "gh_reviews",
+        [
+            (501, "acme/api", 2, "bob", "COMMENTED", "hm", "c1", datetime(2026, 7, 2)),
+            (502, "acme/api", 2, "bob", "APPROVED", "", "c2", datetime(2026, 8, 16)),
+            (503, "acme/api", 2, "carol", "PENDING", "", "c2", None),
+        ],
+    )
+    _insert(
+        con,
+        "gh_review_comments",
+        [
+            (601, "acme/api", 2, 501, "bob", "nit", "a.py", 3, "c1",
+             datetime(2026, 7, 2), datetime(2026, 8, 16)),
+            (602, "acme/api", 2, 502, "bob", "ok", "b.py", 9, "c2",
+             datetime(2026, 8, 16), datetime(2026, 8, 16)),
+            (603, "acme/api", 1, None, "bob", "x", "c.py", 1, "c3",
+             datetime(2026, 6, 2), datetime(2026, 6, 2)),
+        ],  # fmt: skip
+    )
+    _insert(
+        con,
+        "gh_issue_comments",
+        [
+            (701, "acme/api", 2, "bob", "LGTM", datetime(2026, 7, 3), datetime(2026, 7, 3)),
+            (702, "acme/api", 2, "alice", "ty", datetime(2026, 8, 17), datetime(2026, 8, 17)),
+            (703, "acme/api", 1, "bob", "late", datetime(2026, 6, 2), datetime(2026, 9, 5)),
+        ],
+    )
+    _insert(
+        con,
+        "gh_deployments",
+        [
+            (801, "acme/api", "s1", "main", "deploy", "production", "d1", "alice",
+             '{"previous_sha": "s0"}', True, datetime(2026, 6, 4), datetime(2026, 6, 4, 0, 5)),
+            (802, "acme/api", "s2", "main", "deploy", "staging", "d2", "alice",
+             '{"previous_sha": "s1"}', False, datetime(2026, 8, 21), datetime(2026, 8, 21, 1)),
+            (803, "acme/api", "s3", "main", "deploy", "production", "d3", "alice",
+             '{"previous_sha": "s1"}', True, datetime(2026, 9, 3), datetime(2026, 9, 3)),
+        ],  # fmt: skip
+    )
+    _insert(
+        con,
+        "gh_deployment_statuses",
+        [
+            (901, 801, "acme/api", "in_progress", "production", "", "alice", datetime(2026, 6, 4)),
+            (902, 801, "acme/api", "success", "production", "", "alice",
+             datetime(2026, 6, 4, 0, 5)),
+            (903, 802, "acme/api", "success", "staging", "", "alice", datetime(2026, 8, 21, 1)),
+        ],  # fmt: skip
+    )
+    # 1,100 runs on acme/api, one every 2 hours from T0; run 1_000_001 has two attempts and
+    # settles on 2026-08-11 (after the 08-10 clock). acme/web gets 3 runs.
+    con.execute(
+        """insert into gh_workflow_runs
+           select 1000000 + i, 'acme/api', 77, 'CI', '.github/workflows/ci.yml',
+               case when i % 2 = 0 then 'push' else 'pull_request' end,
+               case when i % 2 = 0 then 'main' else 'feature/' || i end,
+               lpad(i::varchar, 40, 'a'), null, 'alice', i, 1, 'completed',
+               case when i % 5 = 0 then 'failure' else 'success' end,
+               ts, ts + interval 1 minute, ts + interval 10 minute
+           from (select i, timestamp '2026-05-01' + i * interval 2 hour as ts
+                 from range(1, 1101) t(i))"""
+    )
+    con.execute(
+        """update gh_workflow_runs set run_attempt = 2, pr_number = 2, head_sha = ?,
+               created_at = timestamp '2026-08-09', run_started_at = timestamp '2026-08-10 12:00',
+               updated_at = timestamp '2026-08-11'
+           where id = 1000001""",
+        [f"{2:04d}{2:04d}".ljust(40, "c")],
+    )
+    _insert(
+        con,
+        "gh_workflow_runs",
+        [
+            (2000000 + i, "acme/web", 88, "Deploy", ".github/workflows/deploy.yml", "push",
+             "main", "b" * 40, None, "bob", i, 1, "completed", "success",
+             datetime(2026, 8, i), datetime(2026, 8, i), datetime(2026, 8, i, 0, 5))
+            for i in (1, 2, 3)
+        ],  # fmt: skip
+    )
+    _insert(
+        con,
+        "gh_workflow_jobs",
+        [
+            (3001, 1000001, "acme/api", 1, "test", "x", "completed", "failure",
+             datetime(2026, 8, 9), datetime(2026, 8, 9, 0, 1), datetime(2026, 8, 9, 0, 9), "r1"),
+            (3002, 1000001, "acme/api", 1, "lint", "x", "completed", "success",
+             datetime(2026, 8, 9), datetime(2026, 8, 9, 0, 1), datetime(2026, 8, 9, 0, 3), "r2"),
+            (3003, 1000001, "acme/api", 2, "test", "x", "completed", "success",
+             datetime(2026, 8, 10, 12), datetime(2026, 8, 10, 12, 1), datetime(2026, 8, 11),
+             "r3"),
+        ],  # fmt: skip
+    )
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def hand_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_store(tmp_path_factory.mktemp("gh") / "hand.duckdb")
+
+
+@pytest.fixture
+def hand(hand_store: Path) -> Iterator[SimulatorServer]:
+    with SimulatorServer(hand_store) as sim:
+        yield sim
+
+
+# --- client helpers --------------------------------------------------------------------------
+
+
+def get(sim: SimulatorServer, path: str, params=None, headers=None) -> requests.Response:
+    return requests.get(
+        sim.base_url("github") + path, params=params, headers={**AUTH, **(headers or {})},
+        timeout=10,
+    )  # fmt: skip
+
+
+def ok(sim: SimulatorServer, path: str, params=None) -> Any:
+    response = get(sim, path, params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def links(response: requests.Response) -> dict[str, str]:
+    return {
+        rel: url
+        for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers.get("link", ""))
+    }
+
+
+def walk(sim: SimulatorServer, path: str, params=None, key: str | None = None) -> list[dict]:
+    """Every item of a listing, following Link rel="next" as a client would."""
+    items: list[dict] = []
+    url: str | None = sim.base_url("github") + path
+    first = True
+    while url:
+        response = requests.get(url, params=params if first else None, headers=AUTH, timeout=10)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body[key] if key else body)
+        url = links(response).get("next")
+        first = False
+    return items
+
+
+def at(sim: SimulatorServer, when: datetime) -> None:
+    sim.set_now(when)
+
+
+# --- handcrafted: shapes and clock semantics -------------------------------------------------
+
+
+def test_auth_bad_and_missing_token(hand):
+    url = hand.base_url("github") + "/repos/acme/api"
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"}):
+        response = requests.get(url, headers=headers, timeout=10)
+        assert response.status_code == 401
+        body = response.json()
+        assert body["message"] == "Bad credentials"
+        assert body["documentation_url"].startswith("https://docs.github.com")
+    token = {"Authorization": f"token {SIM_CREDENTIALS['github']}"}
+    assert requests.get(url, headers=token, timeout=10).status_code == 200
+
+
+def test_not_found_shape(hand):
+    for path in ("/repos/acme/nope", "/repos/acme/future", "/repos/acme/api/pulls/4",
+                 "/repos/acme/api/pulls/x", "/repos/acme/api/deployments/803",
+                 "/repos/acme/web/actions/runs/1000001", "/orgs/nobody/repos",
+                 "/repos/acme/api/issues/999/comments"):  # fmt: skip
+        response = get(hand, path)
+        assert response.status_code == 404, path
+        assert response.json()["message"] == "Not Found"
+
+
+def test_repos(hand):
+    repos = ok(hand, "/orgs/acme/repos")
+    assert [r["full_name"] for r in repos] == ["acme/web", "acme/api"]  # created desc
+    repo = ok(hand, "/repos/ACME/Api")
+    assert repo["id"] == 1 and repo["full_name"] == "acme/api"
+    assert repo["owner"]["type"] == "Organization" and repo["default_branch"] == "main"
+    web = ok(hand, "/repos/acme/web")
+    assert web["pushed_at"] <= "2026-09-01T00:00:00Z"  # the later push is not visible
+    by_name = ok(hand, "/orgs/acme/repos", {"sort": "full_name"})
+    assert [r["name"] for r in by_name] == ["api", "web"]
+
+
+def test_pull_list_shape_and_clock(hand):
+    pulls = walk(hand, "/repos/acme/api/pulls", {"state": "all", "per_page": 100})
+    numbers = [p["number"] for p in pulls]
+    assert 4 not in numbers  # created after the clock
+    created = [p["created_at"] for p in pulls]
+    assert created == sorted(created, reverse=True)
+    p1 = next(p for p in pulls if p["number"] == 1)
+    assert p1["state"] == "closed" and p1["merged_at"] == "2026-06-03T00:00:00Z"
+    assert p1["html_url"] == "https://github.com/acme/api/pull/1"
+    assert p1["user"]["login"] == "alice" and p1["user"]["id"] == 1001
+    assert p1["user"]["type"] == "User" and p1["author_association"] == "MEMBER"
+    assert p1["labels"][0]["name"] == "ai-assisted" and isinstance(p1["labels"][0]["id"], int)
+    assert p1["head"]["ref"] == "feature/1" and p1["base"]["ref"] == "main"
+    assert p1["merge_commit_sha"] and p1["url"].endswith("/repos/acme/api/pulls/1")
+    for key in ("id", "node_id", "draft", "locked", "requested_reviewers", "closed_at"):
+        assert key in p1
+    bot = ok(hand, "/repos/acme/web/pulls")[0]
+    assert bot["user"]["type"] == "Bot" and bot["author_association"] == "NONE"
+
+
+def test_pull_state_as_of_clock(hand):
+    at(hand, datetime(2026, 8, 10))
+    pr = ok(hand, "/repos/acme/api/pulls/2")
+    assert pr["state"] == "open" and pr["merged"] is False
+    assert pr["merged_at"] is None and pr["closed_at"] is None and pr["merged_by"] is None
+    assert pr["merge_commit_sha"] is None
+    assert pr["updated_at"] == "2026-08-01T00:00:00Z"
+    assert pr["commits"] == 3  # the 08-15 push is in the future
+    assert pr["head"]["sha"] == f"{2:04d}{2:04d}".ljust(40, "c")
+    assert pr["comments"] == 1 and pr["review_comments"] == 1
+    open_numbers = {p["number"] for p in walk(hand, "/repos/acme/api/pulls", {"per_page": 50})}
+    assert 2 in open_numbers and 3 not in open_numbers and 1 not in open_numbers
+    assert ok(hand, "/repos/acme/api/pulls/6")["draft"] is True
+    assert [r["id"] for r in ok(hand, "/repos/acme/api/pulls/2/reviews")] == [501]
+    assert len(ok(hand, "/repos/acme/api/pulls/2/commits")) == 3
+    assert [c["id"] for c in ok(hand, "/repos/acme/api/pulls/2/comments")] == [601]
+    comment = ok(hand, "/repos/acme/api/pulls/2/comments")[0]
+    assert comment["updated_at"] == "2026-07-02T00:00:00Z"  # the edit is in the future
+    assert [c["id"] for c in ok(hand, "/repos/acme/api/issues/2/comments")] == [701]
+
+    at(hand, AS_OF)
+    pr = ok(hand, "/repos/acme/api/pulls/2")
+    assert pr["state"] == "closed" and pr["merged"] is True
+    assert pr["merged_at"] == "2026-08-20T00:00:00Z" and pr["merged_by"]["login"] == "bob"
+    assert pr["updated_at"] == "2026-08-20T00:00:00Z" and pr["commits"] == 4
+    assert pr["additions"] == 20 and pr["changed_files"] == 3
+    assert ok(hand, "/repos/acme/api/pulls/6")["draft"] is False
+    reviews = ok(hand, "/repos/acme/api/pulls/2/reviews")
+    assert [r["id"] for r in reviews] == [501, 502]  # ascending; the pending one is hidden
+    assert reviews[1]["state"] == "APPROVED" and reviews[1]["submitted_at"]
+    assert reviews[1]["html_url"].endswith("/pull/2#pullrequestreview-502")
+
+
+def test_pull_sort_updated_and_filters(hand):
+    pulls = walk(hand, "/repos/acme/api/pulls",
+                 {"state": "all", "sort": "updated", "direction": "desc", "per_page": 7})  # fmt: skip
+    updated = [(p["updated_at"], p["number"]) for p in pulls]
+    assert updated == sorted(updated, reverse=True)
+    assert len(pulls) == len({p["number"] for p in pulls}) == 40
+    asc = walk(hand, "/repos/acme/api/pulls", {"state": "closed", "direction": "asc"})
+    assert [p["number"] for p in asc] == [1, 2, 3]
+    assert get(hand, "/repos/acme/api/pulls", {"state": "bogus"}).status_code == 422
+
+
+def test_commits_full_message_authors_and_cap(hand):
+    commits = ok(hand, "/repos/acme/api/pulls/2/commits")
+    assert commits[0]["commit"]["message"].endswith("Co-authored-by: Claude <noreply@anthropic.com>")
+    assert commits[0]["author"]["login"] == "alice"
+    assert commits[-1]["author"] is None  # an email not linked to an account
+    assert commits[-1]["commit"]["author"]["email"] == "alice@personal.test"
+    assert commits[1]["parents"][0]["sha"] == commits[0]["sha"]
+    first = get(hand, "/repos/acme/api/pulls/5/commits", {"per_page": 100})
+    assert links(first)["last"].endswith("page=3")
+    allc = walk(hand, "/repos/acme/api/pulls/5/commits", {"per_page": 100})
+    assert len(allc) == 250  # GitHub lists at most 250 commits
+    assert ok(hand, "/repos/acme/api/pulls/5/commits", {"per_page": 100, "page": 4}) == []
+    assert ok(hand, "/repos/acme/api/pulls/5")["commits"] == 260
+    assert allc[100]["parents"][0]["sha"] == allc[99]["sha"]  # parents across pages
+
+
+def test_comment_since_and_repo_wide(hand):
+    review = walk(hand, "/repos/acme/api/pulls/comments")
+    assert [c["id"] for c in review] == [601, 602, 603]  # ascending id by default
+    since = walk(hand, "/repos/acme/api/pulls/comments", {"since": "2026-08-01T00:00:00Z"})
+    assert [c["id"] for c in since] == [601, 602]
+    desc = walk(hand, "/repos/acme/api/pulls/comments", {"sort": "updated", "direction": "desc"})
+    assert [c["id"] for c in desc] == [602, 601, 603]
+    issue = walk(hand, "/repos/acme/api/issues/comments")
+    assert [c["id"] for c in issue] == [701, 702, 703]
+    c = issue[0]
+    assert c["html_url"] == "https://github.com/acme/api/pull/2#issuecomment-701"
+    assert c["issue_url"].endswith("/repos/acme/api/issues/2")
+    assert issue[2]["updated_at"] == "2026-06-02T00:00:00Z"  # the 09-05 edit is later
+    late = walk(hand, "/repos/acme/api/issues/comments", {"since": "2026-08-17T00:00:00Z"})
+    assert [c["id"] for c in late] == [702]
+
+
+def test_deployments(hand):
+    deployments = walk(hand, "/repos/acme/api/deployments")
+    assert [d["id"] for d in deployments] == [802, 801]  # newest first; 803 is later
+    assert deployments[1]["payload"] == {"previous_sha": "s0"}
+    assert deployments[1]["creator"]["login"] == "alice"
+    prod = walk(hand, "/repos/acme/api/deployments", {"environment": "production"})
+    assert [d["id"] for d in prod] == [801]
+    assert walk(hand, "/repos/acme/api/deployments", {"sha": "s2"})[0]["id"] == 802
+    assert ok(hand, "/repos/acme/api/deployments/801")["production_environment"] is True
+    statuses = walk(hand, "/repos/acme/api/deployments/801/statuses")
+    assert [(s["id"], s["state"]) for s in statuses] == [(902, "success"), (901, "in_progress")]
+    at(hand, datetime(2026, 6, 4, 0, 1))
+    assert [s["id"] for s in walk(hand, "/repos/acme/api/deployments/801/statuses")] == [901]
+    assert ok(hand, "/repos/acme/api/deployments/801")["updated_at"] == "2026-06-04T00:00:00Z"
+
+
+def test_runs_listing_filters_and_cap(hand):
+    first = get(hand, "/repos/acme/api/actions/runs", {"per_page": 100})
+    body = first.json()
+    assert body["total_count"] == 1100 and len(body["workflow_runs"]) == 100
+    assert links(first)["last"].endswith("page=11")
+    # unfiltered: every run is reachable
+    assert len(walk(hand, "/repos/acme/api/actions/runs", {"per_page": 100}, "workflow_runs")) == 1100
+    # filtered: 1,000 at most, then empty pages
+    params = {"created": ">=2026-05-01", "per_page": 100}
+    runs = walk(hand, "/repos/acme/api/actions/runs", params, "workflow_runs")
+    assert len(runs) == 1000
+    beyond = ok(hand, "/repos/acme/api/actions/runs", {**params, "page": 11})
+    assert beyond["total_count"] == 1100 and beyond["workflow_runs"] == []
+    created = [r["created_at"] for r in runs]
+    assert created == sorted(created, reverse=True)
+    day = ok(hand, "/repos/acme/api/actions/runs", {"created": "2026-05-02", "per_page": 100})
+    assert day["total_count"] == 12  # 00, 02, ..., 22 h
+    rng = ok(hand, "/repos/acme/api/actions/runs", {"created": "2026-05-02..2026-05-03"})
+    assert rng["total_count"] == 24
+    le = ok(hand, "/repos/acme/api/actions/runs", {"created": "<=2026-05-01"})
+    assert le["total_count"] == 10  # 04h..22h on the first day (run 1 moved)
+    lt = ok(hand, "/repos/acme/api/actions/runs", {"created": "<2026-05-02T00:00:00Z"})
+    assert lt["total_count"] == 10
+    failures = walk(hand, "/repos/acme/api/actions/runs",
+                    {"status": "failure", "branch": "main", "per_page": 100}, "workflow_runs")  # fmt: skip
+    assert failures and all(
+        r["conclusion"] == "failure" and r["head_branch"] == "main" for r in failures
+    )
+    assert ok(hand, "/repos/acme/api/actions/runs", {"event": "push"})["total_count"] == 550
+    assert get(hand, "/repos/acme/api/actions/runs", {"created": "yesterday"}).status_code == 422
+
+
+def test_run_and_jobs_as_of_clock(hand):
+    at(hand, datetime(2026, 8, 10, 13))
+    run = ok(hand, "/repos/acme/api/actions/runs/1000001")
+    assert run["status"] == "in_progress" and run["conclusion"] is None
+    assert run["run_attempt"] == 2 and run["pull_requests"][0]["number"] == 2
+    assert run["head_commit"]["message"].startswith("Commit 2 of 2")
+    jobs = ok(hand, "/repos/acme/api/actions/runs/1000001/jobs")
+    assert jobs["total_count"] == 1 and jobs["jobs"][0]["id"] == 3003
+    assert jobs["jobs"][0]["status"] == "in_progress" and jobs["jobs"][0]["conclusion"] is None
+    assert jobs["jobs"][0]["completed_at"] is None
+    everything = ok(hand, "/repos/acme/api/actions/runs/1000001/jobs", {"filter": "all"})
+    assert [j["id"] for j in everything["jobs"]] == [3001, 3002, 3003]
+    first = ok(hand, "/repos/acme/api/actions/runs/1000001/attempts/1/jobs")
+    assert [(j["id"], j["conclusion"]) for j in first["jobs"]] == [(3001, "failure"),
+                                                                    (3002, "success")]  # fmt: skip
+    assert get(hand, "/repos/acme/api/actions/runs/1000001/attempts/3/jobs").status_code == 404
+    in_progress = ok(hand, "/repos/acme/api/actions/runs", {"status": "in_progress"})
+    assert [r["id"] for r in in_progress["workflow_runs"]] == [1000001]
+
+    at(hand, AS_OF)
+    run = ok(hand, "/repos/acme/api/actions/runs/1000001")
+    assert run["status"] == "completed" and run["conclusion"] == "success"
+    assert run["previous_attempt_url"].endswith("/attempts/1")
+    job = ok(hand, "/repos/acme/api/actions/runs/1000001/jobs")["jobs"][0]
+    assert job["status"] == "completed" and job["completed_at"] == "2026-08-11T00:00:00Z"
+    at(hand, datetime(2026, 5, 1, 7))
+    assert ok(hand, "/repos/acme/api/actions/runs")["total_count"] == 2
+
+
+# --- handcrafted: transport ------------------------------------------------------------------
+
+
+def test_link_header_format(hand):
+    response = get(hand, "/repos/acme/api/pulls", {"state": "all", "per_page": 10, "page": 2})
+    rels = links(response)
+    assert list(rels) == ["prev", "next", "last", "first"]
+    base = hand.base_url("github") + "/repos/acme/api/pulls?"
+    assert rels["next"] == base + "state=all&per_page=10&page=3"
+    assert rels["last"] == base + "state=all&per_page=10&page=4"
+    assert rels["first"] == base + "state=all&per_page=10&page=1"
+    last = get(hand, "/repos/acme/api/pulls", {"state": "all", "per_page": 10, "page": 4})
+    assert list(links(last)) == ["prev", "first"] and len(last.json()) == 10
+    single = get(hand, "/repos/acme/api/pulls/2/reviews")
+    assert "link" not in single.headers
+    assert len(ok(hand, "/repos/acme/api/pulls", {"state": "all", "per_page": 500})) == 40
+
+
+def test_etag_304_does_not_count(hand):
+    first = get(hand, "/repos/acme/api/pulls")
+    etag = first.headers["etag"]
+    assert re.fullmatch(r'W/"[0-9a-f]{64}"', etag)
+    used = int(first.headers["x-ratelimit-used"])
+    again = get(hand, "/repos/acme/api/pulls", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    assert int(again.headers["x-ratelimit-used"]) == used
+    third = get(hand, "/repos/acme/api/pulls", headers={"If-None-Match": 'W/"other"'})
+    assert third.status_code == 200 and int(third.headers["x-ratelimit-used"]) == used + 1
+    assert int(third.headers["x-ratelimit-remaining"]) == 5000 - used - 1
+    assert third.headers["x-ratelimit-limit"] == "5000"
+    assert third.headers["x-ratelimit-resource"] == "core"
+
+
+def test_rate_limit_fault_headers(hand):
+    hand.inject(Fault(kind="rate_limit", vendor="github", status=403, retry_after=7))
+    response = get(hand, "/repos/acme/api/pulls")
+    assert response.status_code == 403
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert response.headers["retry-after"] == "7"
+    assert int(response.headers["x-ratelimit-reset"]) >= int(datetime.now().timestamp())
+    assert "rate limit" in response.json()["message"]
+    hand.inject(Fault(kind="rate_limit", vendor="github"))
+    assert get(hand, "/repos/acme/api/pulls").status_code == 429
+    assert get(hand, "/repos/acme/api/pulls").status_code == 200
+
+
+def test_primary_rate_limit_exhausts(hand, monkeypatch):
+    monkeypatch.setattr(github_transport, "RATE_LIMIT", 3)
+    github_transport.reset_rate_limits()
+    statuses = [get(hand, "/repos/acme/api").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 403]
+    response = get(hand, "/repos/acme/api")
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert int(response.headers["x-ratelimit-reset"]) > datetime.now().timestamp()
+    github_transport.reset_rate_limits()
+
+
+def test_byte_identical_bodies(hand):
+    for path, params in (("/repos/acme/api/pulls", {"state": "all"}),
+                         ("/repos/acme/api/actions/runs", {"per_page": 50}),
+                         ("/repos/acme/api/pulls/2/commits", None)):  # fmt: skip
+        a, b = get(hand, path, params), get(hand, path, params)
+        assert a.content == b.content and a.headers["etag"] == b.headers["etag"]
+        json.loads(a.content)

@@ -7,10 +7,11 @@ checked to the cent against an independent computation; the last ones check the 
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,20 @@ ANTHROPIC_TOKEN_COLUMNS = {
 # --- a handcrafted store -----------------------------------------------------------------
 
 
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """All rows in one statement (row by row is slow in DuckDB)."""
+    one = "(" + ", ".join("?" for _ in rows[0]) + ")"
+    values = ", ".join(one for _ in rows)
+    con.execute(f"insert into {table} values {values}", [v for row in rows for v in row])
+
+
+def _claude_code(day: date, actor, terminal: str, metrics: tuple, breakdown="[]") -> tuple:
+    """A Claude Code record; `actor` is an email, or ("api", key name)."""
+    email, key_name = (None, actor[1]) if isinstance(actor, tuple) else (actor, None)
+    kind = "api_actor" if key_name else "user_actor"
+    return (day, kind, email, key_name, terminal, *metrics, breakdown)
+
+
 def _build_store(path: Path) -> None:
     rng = random.Random(11)
     con = duckdb.connect(str(path))
@@ -103,120 +118,30 @@ def _build_store(path: Path) -> None:
     ]
     con.executemany("insert into anthropic_api_keys values (?, ?, ?, ?, ?)", keys)
     tiers = ["standard", "batch"]
-    for day in AUGUST + [date(2026, 9, 1)]:  # 1 September is "today": not visible yet
-        if day in EMPTY_DAYS:
-            continue
+    usage = []
+    for day in AUGUST + [TODAY]:  # 1 September is "today": not visible yet
         for key, _, workspace, _, _ in keys[:4]:
             for model in ANTHROPIC_PRICES:
-                if rng.random() < 0.3:
+                if day in EMPTY_DAYS or rng.random() < 0.3:
                     continue
-                con.execute(
-                    "insert into anthropic_messages_usage values "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        day,
-                        key,
-                        workspace,
-                        model,
-                        rng.choice(tiers),
-                        rng.choice(["0-200k", "0-200k", "200k-1M"]),
-                        rng.randint(0, 90_000),
-                        rng.randint(0, 40_000),
-                        rng.randint(0, 9_000),
-                        rng.randint(0, 700_000),
-                        rng.randint(1, 30_000),
-                        rng.randint(0, 3),
-                    ],
-                )
-    cc = [
-        (
-            date(2026, 8, 15),
-            "user_actor",
-            "ada@acme.example",
-            None,
-            "vscode",
-            3,
-            120,
-            30,
-            2,
-            1,
-            10,
-            2,
-            4,
-            0,
-            '[{"model": "claude-sonnet-4-5-20250929", "tokens": {"input": 10, "output": 5, '
-            '"cache_read": 100, "cache_creation": 7}, '
-            '"estimated_cost": {"currency": "USD", "amount": 12}}]',
-        ),
-        (
-            date(2026, 8, 15),
-            "user_actor",
-            "bruno@acme.example",
-            None,
-            "iTerm.app",
-            1,
-            5,
-            0,
-            0,
-            0,
-            1,
-            0,
-            0,
-            0,
-            None,
-        ),
-        (
-            date(2026, 8, 15),
-            "api_actor",
-            None,
-            "bruno-ci",
-            "non-interactive",
-            7,
-            400,
-            80,
-            5,
-            2,
-            20,
-            5,
-            3,
-            1,
-            "[]",
-        ),
-        (
-            date(2026, 8, 16),
-            "user_actor",
-            "ada@acme.example",
-            None,
-            "vscode",
-            1,
-            1,
-            1,
-            0,
-            0,
-            1,
-            0,
-            0,
-            0,
-            "[]",
-        ),
-        (
-            date(2026, 9, 1),
-            "user_actor",
-            "ada@acme.example",
-            None,
-            "vscode",
-            1,
-            1,
-            1,
-            0,
-            0,
-            1,
-            0,
-            0,
-            0,
-            "[]",
-        ),
-    ]
+                tier, window = rng.choice(tiers), rng.choice(["0-200k", "0-200k", "200k-1M"])
+                tokens = [rng.randint(0, n) for n in (90_000, 40_000, 9_000, 700_000)]
+                tokens += [rng.randint(1, 30_000), rng.randint(0, 3)]
+                usage.append((day, key, workspace, model, tier, window, *tokens))
+    _insert(con, "anthropic_messages_usage", usage)
+    breakdown = json.dumps([{
+        "model": "claude-sonnet-4-5-20250929",
+        "tokens": {"input": 10, "output": 5, "cache_read": 100, "cache_creation": 7},
+        "estimated_cost": {"currency": "USD", "amount": 12},
+    }])  # fmt: skip
+    aug15, ada = date(2026, 8, 15), "ada@acme.example"
+    cc = [  # metrics: sessions, lines +/-, commits, PRs, edits +/-, writes +/-
+        _claude_code(aug15, ada, "vscode", (3, 120, 30, 2, 1, 10, 2, 4, 0), breakdown),
+        _claude_code(aug15, "bruno@acme.example", "iTerm.app", (1, 5, 0, 0, 0, 1, 0, 0, 0), None),
+        _claude_code(aug15, ("api", "bruno-ci"), "headless", (7, 400, 80, 5, 2, 20, 5, 3, 1)),
+        _claude_code(date(2026, 8, 16), ada, "vscode", (1, 1, 1, 0, 0, 1, 0, 0, 0)),
+        _claude_code(TODAY, ada, "vscode", (1, 1, 1, 0, 0, 1, 0, 0, 0)),
+    ]  # fmt: skip
     con.executemany(
         "insert into anthropic_claude_code_usage values "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -236,30 +161,18 @@ def _build_store(path: Path) -> None:
         ("key_3", "search-svc", "proj_b", None),
     ]
     con.executemany("insert into openai_api_keys values (?, ?, ?, ?)", okeys)
-    for day in AUGUST + [date(2026, 9, 1)]:
-        if day in EMPTY_DAYS:
-            continue
+    usage = []
+    for day in AUGUST + [TODAY]:
         for key, _, project, user in okeys:
             for model in OPENAI_PRICES:
-                if rng.random() < 0.3:
+                if day in EMPTY_DAYS or rng.random() < 0.3:
                     continue
                 total = rng.randint(1_000, 500_000)
-                con.execute(
-                    "insert into openai_completions_usage values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        day,
-                        project,
-                        user,
-                        key,
-                        model,
-                        rng.random() < 0.2,
-                        "default",
-                        total,
-                        rng.randint(0, total),
-                        rng.randint(1, 50_000),
-                        rng.randint(1, 300),
-                    ],
+                counts = (total, rng.randint(0, total), rng.randint(1, 50_000), rng.randint(1, 300))
+                usage.append(
+                    (day, project, user, key, model, rng.random() < 0.2, "default", *counts)
                 )
+    _insert(con, "openai_completions_usage", usage)
     con.close()
 
 
@@ -493,15 +406,9 @@ def test_messages_group_by_and_filters(anthropic: Client, con) -> None:
     seen = {(r["api_key_id"], r["workspace_id"]) for b in body["data"] for r in b["results"]}
     assert seen == {("apikey_a1", "wrkspc_pay"), ("apikey_d4", None)}
     total = sum(r["uncached_input_tokens"] for b in body["data"] for r in b["results"])
-    assert (
-        total
-        == _store_totals(
-            con,
-            "anthropic_messages_usage",
-            ["uncached_input_tokens"],
-            "and model = 'claude-haiku-4-5-20251001' and api_key_id in ('apikey_a1', 'apikey_d4')",
-        )["uncached_input_tokens"]
-    )
+    where = "and model = 'claude-haiku-4-5-20251001' and api_key_id in ('apikey_a1', 'apikey_d4')"
+    want_total = _store_totals(con, "anthropic_messages_usage", ["uncached_input_tokens"], where)
+    assert total == want_total["uncached_input_tokens"]
 
     body = anthropic.get(MESSAGES, AUG_RANGE + [("workspace_ids[]", "wrkspc_srch")])
     assert sum(r["output_tokens"] for b in body["data"] for r in b["results"]) == sum(
@@ -732,9 +639,8 @@ def test_claude_code_report_pages_one_day(anthropic: Client) -> None:
 
 def test_api_keys_and_workspaces_lists(anthropic: Client) -> None:
     first = anthropic.get("/v1/organizations/api_keys", {"limit": "3"})
-    assert (
-        first["has_more"] and first["first_id"] == "apikey_a1" and first["last_id"] == "apikey_c3"
-    )
+    assert first["has_more"]
+    assert (first["first_id"], first["last_id"]) == ("apikey_a1", "apikey_c3")
     rest = anthropic.get("/v1/organizations/api_keys", {"limit": "3", "after_id": "apikey_c3"})
     assert not rest["has_more"]
     ids = [k["id"] for k in first["data"] + rest["data"]]
@@ -775,9 +681,8 @@ def test_completions_pages_cover_every_day_and_every_token(openai: Client, con) 
         for r in bucket["results"]:
             assert r["object"] == "organization.usage.completions.result"
             assert r["input_audio_tokens"] == 0 and r["output_audio_tokens"] == 0
-            assert {r[k] for k in ("project_id", "user_id", "api_key_id", "model", "batch")} == {
-                None
-            }
+            dims = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
+            assert {r[k] for k in dims} == {None}
             for c in columns:
                 totals[c] += r[c]
     assert dict(totals) == _store_totals(con, "openai_completions_usage", columns)
@@ -802,7 +707,7 @@ def test_completions_group_by_and_filters(openai: Client, con, style: str) -> No
         )
     }
     assert dict(got) == want
-    assert (None in {k[2] for k in got}) is True  # the service-account key has no user
+    assert None in {k[2] for k in got}  # the service-account key has no user
 
     params = OPENAI_AUG + [
         ("limit", 31),
@@ -812,16 +717,11 @@ def test_completions_group_by_and_filters(openai: Client, con, style: str) -> No
     ]
     body = openai.get(COMPLETIONS, params)
     assert {r["api_key_id"] for b in body["data"] for r in b["results"]} == {"key_3"}
+    where = "and project_id = 'proj_b' and model = 'gpt-5-mini-2025-08-07'"
+    want_total = _store_totals(con, "openai_completions_usage", ["output_tokens"], where)
     assert (
         sum(r["output_tokens"] for b in body["data"] for r in b["results"])
-        == (
-            _store_totals(
-                con,
-                "openai_completions_usage",
-                ["output_tokens"],
-                "and project_id = 'proj_b' and model = 'gpt-5-mini-2025-08-07'",
-            )["output_tokens"]
-        )
+        == (want_total["output_tokens"])
     )
 
 
@@ -903,59 +803,49 @@ def test_openai_lists(openai: Client) -> None:
 def test_tiny_org_reports_match_the_store_and_the_truth(
     simulator: SimulatorServer, tiny_store: Path
 ) -> None:
-    anthropic_client = Client(simulator, "anthropic", ANTHROPIC_HEADERS)
-    openai_client = Client(simulator, "openai", OPENAI_HEADERS)
-    with duckdb.connect(str(tiny_store), read_only=True) as store_con:
-        first, last = _sql(
-            store_con,
-            "select min(d), max(d) from (select bucket_date d from anthropic_messages_usage "
-            "union all select bucket_date from openai_completions_usage)",
-        )[0]
-        as_of = simulator.now
-        start = datetime.combine(first, datetime.min.time())
-        pages = anthropic_client.walk(
-            MESSAGES, [("starting_at", start.isoformat() + "Z"), ("limit", 31)]
-        )
-        buckets = [b for p in pages for b in p["data"]]
-        assert len(buckets) == (as_of - start).days + (as_of.time() != datetime.min.time())
-        totals: dict[str, int] = defaultdict(int)
-        for b in buckets:
-            for r in b["results"]:
-                for k, v in _tokens(r).items():
-                    totals[k] += v
-        assert dict(totals) == _store_totals(
-            store_con, "anthropic_messages_usage", list(totals), before=as_of.date()
-        )
-        pages = openai_client.walk(COMPLETIONS, [("start_time", _unix(first)), ("limit", 31)])
-        columns = ["input_tokens", "input_cached_tokens", "output_tokens", "num_model_requests"]
-        otot = {
-            c: sum(r[c] for p in pages for b in p["data"] for r in b["results"]) for c in columns
-        }
-        assert otot == _store_totals(
-            store_con, "openai_completions_usage", columns, before=as_of.date()
-        )
-
-        # cost reports reconcile with the generator's ground truth, day by day, to the cent
+    anthropic = Client(simulator, "anthropic", ANTHROPIC_HEADERS)
+    openai = Client(simulator, "openai", OPENAI_HEADERS)
+    with duckdb.connect(str(tiny_store), read_only=True) as store:
+        (first,) = _sql(store, "select min(bucket_date) from anthropic_messages_usage")[0]
+        today = simulator.now.date()
+        usage_columns = list(ANTHROPIC_TOKEN_COLUMNS.values()) + ["web_search_requests"]
+        anthropic_usage = _store_totals(store, "anthropic_messages_usage", usage_columns, "", today)
+        openai_columns = ["input_tokens", "input_cached_tokens", "output_tokens"]
+        openai_usage = _store_totals(store, "openai_completions_usage", openai_columns, "", today)
         truth = {
-            (p, str(d)): Decimal(c)
-            for p, d, c in _sql(
-                store_con,
-                f"select provider, day, sum(cost_usd) from truth_spend where day < "
-                f"'{as_of.date()}' group by all",
+            (provider, str(day)): Decimal(usd)
+            for provider, day, usd in _sql(
+                store,
+                "select provider, day, sum(cost_usd) from truth_spend where day < ? group by all",
+                [today],
             )
         }
+
+    # every bucket from the first day of usage to the clock, and every token in them
+    pages = anthropic.walk(MESSAGES, [("starting_at", str(first)), ("limit", 31)])
+    buckets = [b for p in pages for b in p["data"]]
+    assert len(buckets) == (today - first).days + (simulator.now.time() != datetime.min.time())
+    totals: dict[str, int] = defaultdict(int)
+    for result in (r for b in buckets for r in b["results"]):
+        for key, value in _tokens(result).items():
+            totals[key] += value
+    assert dict(totals) == anthropic_usage
+    pages = openai.walk(COMPLETIONS, [("start_time", _unix(first)), ("limit", 31)])
+    results = [r for p in pages for b in p["data"] for r in b["results"]]
+    assert {c: sum(r[c] for r in results) for c in openai_columns} == openai_usage
+
+    # the cost reports reconcile with the generator's ground truth, day by day, to the cent
     reported: dict[tuple, Decimal] = defaultdict(Decimal)
-    for p in anthropic_client.walk(COSTS, [("starting_at", str(first)), ("limit", 31)]):
-        for b in p["data"]:
-            for r in b["results"]:
-                reported[("anthropic", b["starting_at"][:10])] += Decimal(r["amount"]) / 100
-    for p in openai_client.walk(OPENAI_COSTS, [("start_time", _unix(first)), ("limit", 180)]):
-        for b in p["data"]:
-            for r in b["results"]:
-                day = str((datetime(1970, 1, 1) + timedelta(seconds=b["start_time"])).date())
+    for page in anthropic.walk(COSTS, [("starting_at", str(first)), ("limit", 31)]):
+        for bucket in page["data"]:
+            for r in bucket["results"]:
+                reported[("anthropic", bucket["starting_at"][:10])] += Decimal(r["amount"]) / 100
+    for page in openai.walk(OPENAI_COSTS, [("start_time", _unix(first)), ("limit", 180)]):
+        for bucket in page["data"]:
+            day = str(datetime.fromtimestamp(bucket["start_time"], tz=UTC).date())
+            for r in bucket["results"]:
                 reported[("openai", day)] += Decimal(str(r["amount"]["value"]))
-    assert last is not None and reported
+    assert truth and reported
     for key in set(truth) | set(reported):
-        assert abs(truth.get(key, Decimal(0)) - reported.get(key, Decimal(0))) <= Decimal("0.01"), (
-            key
-        )
+        gap = abs(truth.get(key, Decimal(0)) - reported.get(key, Decimal(0)))
+        assert gap <= Decimal("0.01"), key

@@ -36,15 +36,43 @@ def _insert(con, table: str, rows: list[tuple]) -> None:
         con.executemany(f"insert into {table} values ({marks})", rows)
 
 
-def _pr(repo, number, created, *, merged=None, closed=None, author="alice", draft=False,
-        ready=None, labels='["ai-assisted"]', head_sha=None, pr_id=None):  # fmt: skip
+def _pr(
+    repo,
+    number,
+    created,
+    *,
+    merged=None,
+    closed=None,
+    author="alice",
+    draft=False,
+    ready=None,
+    labels='["ai-assisted"]',
+    head_sha=None,
+    pr_id=None,
+):
     closed = closed or merged
     return (
-        pr_id or 100_000 + number, repo, number, f"PR {number}", f"Body of {number}", author,
-        f"feature/{number}", head_sha or f"{number:04d}".ljust(40, "f"), "main", labels, draft,
-        ready, created, closed, merged, f"{number:04d}".ljust(40, "m") if merged else None,
-        "bob" if merged else None, 10 * number, number, 1 + number % 3,
-    )  # fmt: skip
+        pr_id or 100_000 + number,
+        repo,
+        number,
+        f"PR {number}",
+        f"Body of {number}",
+        author,
+        f"feature/{number}",
+        head_sha or f"{number:04d}".ljust(40, "f"),
+        "main",
+        labels,
+        draft,
+        ready,
+        created,
+        closed,
+        merged,
+        f"{number:04d}".ljust(40, "m") if merged else None,
+        "bob" if merged else None,
+        10 * number,
+        number,
+        1 + number % 3,
+    )
 
 
 def _commit(repo, number, position, at, *, login="alice", email="alice@acme.test"):
@@ -58,25 +86,106 @@ def build_store(path: Path) -> Path:
     create_all(con)
     con.execute("insert into org_meta values ('as_of', ?)", [AS_OF.isoformat()])
     people = [
-        ("p1", "Alice", "t1", "eng", "alice@acme.test", None, "alice", 1001, None, None, None,
-         False, False, True, 1.0, 0.5),
-        ("p2", "Bob", "t1", "eng", "bob@acme.test", None, "bob", 1002, None, None, None,
-         False, False, True, 1.0, 0.5),
-        ("p3", "Dependabot", None, "bot", None, None, "dependabot[bot]", 49699333, None, None,
-         None, True, False, False, 0.0, 0.0),
-    ]  # fmt: skip
+        (
+            "p1",
+            "Alice",
+            "t1",
+            "eng",
+            "alice@acme.test",
+            None,
+            "alice",
+            1001,
+            None,
+            None,
+            None,
+            False,
+            False,
+            True,
+            1.0,
+            0.5,
+        ),
+        (
+            "p2",
+            "Bob",
+            "t1",
+            "eng",
+            "bob@acme.test",
+            None,
+            "bob",
+            1002,
+            None,
+            None,
+            None,
+            False,
+            False,
+            True,
+            1.0,
+            0.5,
+        ),
+        (
+            "p3",
+            "Dependabot",
+            None,
+            "bot",
+            None,
+            None,
+            "dependabot[bot]",
+            49699333,
+            None,
+            None,
+            None,
+            True,
+            False,
+            False,
+            0.0,
+            0.0,
+        ),
+    ]
     _insert(con, "org_people", people)
     _insert(
         con,
         "gh_repositories",
         [
-            (1, "acme", "api", "acme/api", "t1", "The API", "Python", "main", True,
-             datetime(2026, 1, 1), datetime(2026, 8, 30)),
-            (2, "acme", "web", "acme/web", "t1", "The web", "TypeScript", "main", True,
-             datetime(2026, 2, 1), datetime(2026, 10, 1)),
-            (3, "acme", "future", "acme/future", "t1", "Later", "Go", "main", True,
-             datetime(2026, 10, 1), datetime(2026, 10, 2)),
-        ],  # fmt: skip
+            (
+                1,
+                "acme",
+                "api",
+                "acme/api",
+                "t1",
+                "The API",
+                "Python",
+                "main",
+                True,
+                datetime(2026, 1, 1),
+                datetime(2026, 8, 30),
+            ),
+            (
+                2,
+                "acme",
+                "web",
+                "acme/web",
+                "t1",
+                "The web",
+                "TypeScript",
+                "main",
+                True,
+                datetime(2026, 2, 1),
+                datetime(2026, 10, 1),
+            ),
+            (
+                3,
+                "acme",
+                "future",
+                "acme/future",
+                "t1",
+                "Later",
+                "Go",
+                "main",
+                True,
+                datetime(2026, 10, 1),
+                datetime(2026, 10, 2),
+            ),
+        ],
     )
     prs, commits, activity = [], [], []
     # 1: merged early. 2: merged after a clock we set (2026-08-10). 3: closed unmerged.
@@ -87,8 +196,16 @@ def build_store(path: Path) -> Path:
     prs.append(_pr("acme/api", 3, datetime(2026, 8, 1), closed=datetime(2026, 8, 5)))
     prs.append(_pr("acme/api", 4, datetime(2026, 9, 10)))
     prs.append(_pr("acme/api", 5, T0, head_sha=f"{5:04d}{259:04d}".ljust(40, "c")))
-    prs.append(_pr("acme/api", 6, datetime(2026, 8, 8), draft=False, ready=datetime(2026, 8, 12),
-                   labels='[{"name": "claude-code", "color": "d97757"}]'))  # fmt: skip
+    prs.append(
+        _pr(
+            "acme/api",
+            6,
+            datetime(2026, 8, 8),
+            draft=False,
+            ready=datetime(2026, 8, 12),
+            labels='[{"name": "claude-code", "color": "d97757"}]',
+        )
+    )
     for n in range(10, 45):
         prs.append(_pr("acme/api", n, T0 + timedelta(days=n), author="bob", labels=None))
         activity.append(("acme/api", n, T0 + timedelta(days=n)))
@@ -99,8 +216,9 @@ def build_store(path: Path) -> Path:
             commits.append(_commit("acme/api", n, i, created + timedelta(hours=i)))
         activity.append(("acme/api", n, created))
     # PR 2: a commit pushed on 2026-08-15 (after the 2026-08-10 clock), merged on 08-20.
-    commits.append(_commit("acme/api", 2, 3, datetime(2026, 8, 15), login=None,
-                           email="alice@personal.test"))  # fmt: skip
+    commits.append(
+        _commit("acme/api", 2, 3, datetime(2026, 8, 15), login=None, email="alice@personal.test")
+    )
     activity += [
         ("acme/api", 1, datetime(2026, 6, 3)),
         ("acme/api", 2, datetime(2026, 8, 1)),
@@ -128,13 +246,46 @@ def build_store(path: Path) -> Path:
         con,
         "gh_review_comments",
         [
-            (601, "acme/api", 2, 501, "bob", "nit", "a.py", 3, "c1",
-             datetime(2026, 7, 2), datetime(2026, 8, 16)),
-            (602, "acme/api", 2, 502, "bob", "ok", "b.py", 9, "c2",
-             datetime(2026, 8, 16), datetime(2026, 8, 16)),
-            (603, "acme/api", 1, None, "bob", "x", "c.py", 1, "c3",
-             datetime(2026, 6, 2), datetime(2026, 6, 2)),
-        ],  # fmt: skip
+            (
+                601,
+                "acme/api",
+                2,
+                501,
+                "bob",
+                "nit",
+                "a.py",
+                3,
+                "c1",
+                datetime(2026, 7, 2),
+                datetime(2026, 8, 16),
+            ),
+            (
+                602,
+                "acme/api",
+                2,
+                502,
+                "bob",
+                "ok",
+                "b.py",
+                9,
+                "c2",
+                datetime(2026, 8, 16),
+                datetime(2026, 8, 16),
+            ),
+            (
+                603,
+                "acme/api",
+                1,
+                None,
+                "bob",
+                "x",
+                "c.py",
+                1,
+                "c3",
+                datetime(2026, 6, 2),
+                datetime(2026, 6, 2),
+            ),
+        ],
     )
     _insert(
         con,
@@ -149,23 +300,67 @@ def build_store(path: Path) -> Path:
         con,
         "gh_deployments",
         [
-            (801, "acme/api", "s1", "main", "deploy", "production", "d1", "alice",
-             '{"previous_sha": "s0"}', True, datetime(2026, 6, 4), datetime(2026, 6, 4, 0, 5)),
-            (802, "acme/api", "s2", "main", "deploy", "staging", "d2", "alice",
-             '{"previous_sha": "s1"}', False, datetime(2026, 8, 21), datetime(2026, 8, 21, 1)),
-            (803, "acme/api", "s3", "main", "deploy", "production", "d3", "alice",
-             '{"previous_sha": "s1"}', True, datetime(2026, 9, 3), datetime(2026, 9, 3)),
-        ],  # fmt: skip
+            (
+                801,
+                "acme/api",
+                "s1",
+                "main",
+                "deploy",
+                "production",
+                "d1",
+                "alice",
+                '{"previous_sha": "s0"}',
+                True,
+                datetime(2026, 6, 4),
+                datetime(2026, 6, 4, 0, 5),
+            ),
+            (
+                802,
+                "acme/api",
+                "s2",
+                "main",
+                "deploy",
+                "staging",
+                "d2",
+                "alice",
+                '{"previous_sha": "s1"}',
+                False,
+                datetime(2026, 8, 21),
+                datetime(2026, 8, 21, 1),
+            ),
+            (
+                803,
+                "acme/api",
+                "s3",
+                "main",
+                "deploy",
+                "production",
+                "d3",
+                "alice",
+                '{"previous_sha": "s1"}',
+                True,
+                datetime(2026, 9, 3),
+                datetime(2026, 9, 3),
+            ),
+        ],
     )
     _insert(
         con,
         "gh_deployment_statuses",
         [
             (901, 801, "acme/api", "in_progress", "production", "", "alice", datetime(2026, 6, 4)),
-            (902, 801, "acme/api", "success", "production", "", "alice",
-             datetime(2026, 6, 4, 0, 5)),
+            (
+                902,
+                801,
+                "acme/api",
+                "success",
+                "production",
+                "",
+                "alice",
+                datetime(2026, 6, 4, 0, 5),
+            ),
             (903, 802, "acme/api", "success", "staging", "", "alice", datetime(2026, 8, 21, 1)),
-        ],  # fmt: skip
+        ],
     )
     # 1,100 runs on acme/api, one every 2 hours from T0; run 1_000_001 has two attempts and
     # settles on 2026-08-11 (after the 08-10 clock). acme/web gets 3 runs.
@@ -191,24 +386,75 @@ def build_store(path: Path) -> Path:
         con,
         "gh_workflow_runs",
         [
-            (2000000 + i, "acme/web", 88, "Deploy", ".github/workflows/deploy.yml", "push",
-             "main", "b" * 40, None, "bob", i, 1, "completed", "success",
-             datetime(2026, 8, i), datetime(2026, 8, i), datetime(2026, 8, i, 0, 5))
+            (
+                2000000 + i,
+                "acme/web",
+                88,
+                "Deploy",
+                ".github/workflows/deploy.yml",
+                "push",
+                "main",
+                "b" * 40,
+                None,
+                "bob",
+                i,
+                1,
+                "completed",
+                "success",
+                datetime(2026, 8, i),
+                datetime(2026, 8, i),
+                datetime(2026, 8, i, 0, 5),
+            )
             for i in (1, 2, 3)
-        ],  # fmt: skip
+        ],
     )
     _insert(
         con,
         "gh_workflow_jobs",
         [
-            (3001, 1000001, "acme/api", 1, "test", "x", "completed", "failure",
-             datetime(2026, 8, 9), datetime(2026, 8, 9, 0, 1), datetime(2026, 8, 9, 0, 9), "r1"),
-            (3002, 1000001, "acme/api", 1, "lint", "x", "completed", "success",
-             datetime(2026, 8, 9), datetime(2026, 8, 9, 0, 1), datetime(2026, 8, 9, 0, 3), "r2"),
-            (3003, 1000001, "acme/api", 2, "test", "x", "completed", "success",
-             datetime(2026, 8, 10, 12), datetime(2026, 8, 10, 12, 1), datetime(2026, 8, 11),
-             "r3"),
-        ],  # fmt: skip
+            (
+                3001,
+                1000001,
+                "acme/api",
+                1,
+                "test",
+                "x",
+                "completed",
+                "failure",
+                datetime(2026, 8, 9),
+                datetime(2026, 8, 9, 0, 1),
+                datetime(2026, 8, 9, 0, 9),
+                "r1",
+            ),
+            (
+                3002,
+                1000001,
+                "acme/api",
+                1,
+                "lint",
+                "x",
+                "completed",
+                "success",
+                datetime(2026, 8, 9),
+                datetime(2026, 8, 9, 0, 1),
+                datetime(2026, 8, 9, 0, 3),
+                "r2",
+            ),
+            (
+                3003,
+                1000001,
+                "acme/api",
+                2,
+                "test",
+                "x",
+                "completed",
+                "success",
+                datetime(2026, 8, 10, 12),
+                datetime(2026, 8, 10, 12, 1),
+                datetime(2026, 8, 11),
+                "r3",
+            ),
+        ],
     )
     con.close()
     return path
@@ -219,20 +465,36 @@ def hand_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_store(tmp_path_factory.mktemp("gh") / "hand.duckdb")
 
 
-@pytest.fixture
-def hand(hand_store: Path) -> Iterator[SimulatorServer]:
+@pytest.fixture(scope="module")
+def hand_server(hand_store: Path) -> Iterator[SimulatorServer]:
+    # One server for the module (stopping one waits out serve_forever's poll interval).
     with SimulatorServer(hand_store) as sim:
         yield sim
+
+
+@pytest.fixture
+def hand(hand_server: SimulatorServer) -> Iterator[SimulatorServer]:
+    """The handcrafted server with a clean clock, faults and statistics."""
+    hand_server.set_now(AS_OF)
+    hand_server.faults.clear()
+    hand_server.reset_stats()
+    yield hand_server
+    hand_server.faults.clear()
 
 
 # --- client helpers --------------------------------------------------------------------------
 
 
+HTTP = requests.Session()  # keep-alive, as a loader's client would
+
+
 def get(sim: SimulatorServer, path: str, params=None, headers=None) -> requests.Response:
-    return requests.get(
-        sim.base_url("github") + path, params=params, headers={**AUTH, **(headers or {})},
+    return HTTP.get(
+        sim.base_url("github") + path,
+        params=params,
+        headers={**AUTH, **(headers or {})},
         timeout=10,
-    )  # fmt: skip
+    )
 
 
 def ok(sim: SimulatorServer, path: str, params=None) -> Any:
@@ -254,7 +516,7 @@ def walk(sim: SimulatorServer, path: str, params=None, key: str | None = None) -
     url: str | None = sim.base_url("github") + path
     first = True
     while url:
-        response = requests.get(url, params=params if first else None, headers=AUTH, timeout=10)
+        response = HTTP.get(url, params=params if first else None, headers=AUTH, timeout=10)
         assert response.status_code == 200, response.text
         body = response.json()
         items.extend(body[key] if key else body)
@@ -283,10 +545,16 @@ def test_auth_bad_and_missing_token(hand):
 
 
 def test_not_found_shape(hand):
-    for path in ("/repos/acme/nope", "/repos/acme/future", "/repos/acme/api/pulls/4",
-                 "/repos/acme/api/pulls/x", "/repos/acme/api/deployments/803",
-                 "/repos/acme/web/actions/runs/1000001", "/orgs/nobody/repos",
-                 "/repos/acme/api/issues/999/comments"):  # fmt: skip
+    for path in (
+        "/repos/acme/nope",
+        "/repos/acme/future",
+        "/repos/acme/api/pulls/4",
+        "/repos/acme/api/pulls/x",
+        "/repos/acme/api/deployments/803",
+        "/repos/acme/web/actions/runs/1000001",
+        "/orgs/nobody/repos",
+        "/repos/acme/api/issues/999/comments",
+    ):
         response = get(hand, path)
         assert response.status_code == 404, path
         assert response.json()["message"] == "Not Found"
@@ -358,8 +626,11 @@ def test_pull_state_as_of_clock(hand):
 
 
 def test_pull_sort_updated_and_filters(hand):
-    pulls = walk(hand, "/repos/acme/api/pulls",
-                 {"state": "all", "sort": "updated", "direction": "desc", "per_page": 7})  # fmt: skip
+    pulls = walk(
+        hand,
+        "/repos/acme/api/pulls",
+        {"state": "all", "sort": "updated", "direction": "desc", "per_page": 7},
+    )
     updated = [(p["updated_at"], p["number"]) for p in pulls]
     assert updated == sorted(updated, reverse=True)
     assert len(pulls) == len({p["number"] for p in pulls}) == 40
@@ -370,7 +641,9 @@ def test_pull_sort_updated_and_filters(hand):
 
 def test_commits_full_message_authors_and_cap(hand):
     commits = ok(hand, "/repos/acme/api/pulls/2/commits")
-    assert commits[0]["commit"]["message"].endswith("Co-authored-by: Claude <noreply@anthropic.com>")
+    assert commits[0]["commit"]["message"].endswith(
+        "Co-authored-by: Claude <noreply@anthropic.com>"
+    )
     assert commits[0]["author"]["login"] == "alice"
     assert commits[-1]["author"] is None  # an email not linked to an account
     assert commits[-1]["commit"]["author"]["email"] == "alice@personal.test"
@@ -423,7 +696,9 @@ def test_runs_listing_filters_and_cap(hand):
     assert body["total_count"] == 1100 and len(body["workflow_runs"]) == 100
     assert links(first)["last"].endswith("page=11")
     # unfiltered: every run is reachable
-    assert len(walk(hand, "/repos/acme/api/actions/runs", {"per_page": 100}, "workflow_runs")) == 1100
+    assert (
+        len(walk(hand, "/repos/acme/api/actions/runs", {"per_page": 100}, "workflow_runs")) == 1100
+    )
     # filtered: 1,000 at most, then empty pages
     params = {"created": ">=2026-05-01", "per_page": 100}
     runs = walk(hand, "/repos/acme/api/actions/runs", params, "workflow_runs")
@@ -440,8 +715,12 @@ def test_runs_listing_filters_and_cap(hand):
     assert le["total_count"] == 10  # 04h..22h on the first day (run 1 moved)
     lt = ok(hand, "/repos/acme/api/actions/runs", {"created": "<2026-05-02T00:00:00Z"})
     assert lt["total_count"] == 10
-    failures = walk(hand, "/repos/acme/api/actions/runs",
-                    {"status": "failure", "branch": "main", "per_page": 100}, "workflow_runs")  # fmt: skip
+    failures = walk(
+        hand,
+        "/repos/acme/api/actions/runs",
+        {"status": "failure", "branch": "main", "per_page": 100},
+        "workflow_runs",
+    )
     assert failures and all(
         r["conclusion"] == "failure" and r["head_branch"] == "main" for r in failures
     )
@@ -462,8 +741,10 @@ def test_run_and_jobs_as_of_clock(hand):
     everything = ok(hand, "/repos/acme/api/actions/runs/1000001/jobs", {"filter": "all"})
     assert [j["id"] for j in everything["jobs"]] == [3001, 3002, 3003]
     first = ok(hand, "/repos/acme/api/actions/runs/1000001/attempts/1/jobs")
-    assert [(j["id"], j["conclusion"]) for j in first["jobs"]] == [(3001, "failure"),
-                                                                    (3002, "success")]  # fmt: skip
+    assert [(j["id"], j["conclusion"]) for j in first["jobs"]] == [
+        (3001, "failure"),
+        (3002, "success"),
+    ]
     assert get(hand, "/repos/acme/api/actions/runs/1000001/attempts/3/jobs").status_code == 404
     in_progress = ok(hand, "/repos/acme/api/actions/runs", {"status": "in_progress"})
     assert [r["id"] for r in in_progress["workflow_runs"]] == [1000001]
@@ -537,9 +818,244 @@ def test_primary_rate_limit_exhausts(hand, monkeypatch):
 
 
 def test_byte_identical_bodies(hand):
-    for path, params in (("/repos/acme/api/pulls", {"state": "all"}),
-                         ("/repos/acme/api/actions/runs", {"per_page": 50}),
-                         ("/repos/acme/api/pulls/2/commits", None)):  # fmt: skip
+    for path, params in (
+        ("/repos/acme/api/pulls", {"state": "all"}),
+        ("/repos/acme/api/actions/runs", {"per_page": 50}),
+        ("/repos/acme/api/pulls/2/commits", None),
+    ):
         a, b = get(hand, path, params), get(hand, path, params)
         assert a.content == b.content and a.headers["etag"] == b.headers["etag"]
         json.loads(a.content)
+
+
+# --- the generated tiny organisation ----------------------------------------------------------
+
+
+def store_rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def ids(items: list[dict], key: str = "id") -> list:
+    return [item[key] for item in items]
+
+
+def test_tiny_repos_and_listings_match_store(simulator, tiny_store):
+    now = simulator.now
+    repos = store_rows(
+        tiny_store,
+        "select full_name, owner from gh_repositories where created_at <= ? order by full_name",
+        [now],
+    )
+    assert repos
+    org = repos[0][1]
+    listed = walk(simulator, f"/orgs/{org}/repos", {"per_page": 2})
+    assert sorted(r["full_name"] for r in listed) == [r[0] for r in repos]
+    for full, _owner in repos:
+        base = f"/repos/{full}"
+        pulls = walk(simulator, f"{base}/pulls", {"state": "all", "per_page": 23})
+        expected = store_rows(
+            tiny_store,
+            "select id from gh_pull_requests where "
+            "repo_full_name = ? and created_at <= ? order by created_at desc, "
+            "number desc",
+            [full, now],
+        )
+        assert ids(pulls) == [r[0] for r in expected]
+        open_now = {p["number"] for p in walk(simulator, f"{base}/pulls", {"per_page": 100})}
+        expected_open = store_rows(
+            tiny_store,
+            "select number from gh_pull_requests where "
+            "repo_full_name = ? and created_at <= ? and "
+            "coalesce(closed_at, merged_at) is null or "
+            "(repo_full_name = ? and coalesce(closed_at, merged_at) > ? "
+            "and created_at <= ?)",
+            [full, now, full, now, now],
+        )
+        assert open_now == {r[0] for r in expected_open}
+        for path, table in (
+            ("/pulls/comments", "gh_review_comments"),
+            ("/issues/comments", "gh_issue_comments"),
+        ):
+            got = walk(simulator, base + path, {"per_page": 100})
+            want = store_rows(
+                tiny_store,
+                f"select id from {table} where repo_full_name = ? and created_at <= ? order by id",
+                [full, now],
+            )
+            assert ids(got) == [r[0] for r in want], path
+        deployments = walk(simulator, f"{base}/deployments", {"per_page": 30})
+        want = store_rows(
+            tiny_store,
+            "select id from gh_deployments where repo_full_name = ? "
+            "and created_at <= ? order by id desc",
+            [full, now],
+        )
+        assert ids(deployments) == [r[0] for r in want]
+        runs = walk(simulator, f"{base}/actions/runs", {"per_page": 100}, "workflow_runs")
+        want = store_rows(
+            tiny_store,
+            "select id from gh_workflow_runs where repo_full_name = ? "
+            "and created_at <= ? order by created_at desc, id desc",
+            [full, now],
+        )
+        assert ids(runs) == [r[0] for r in want]
+        first = ok(simulator, f"{base}/actions/runs", {"per_page": 1})
+        assert first["total_count"] == len(want)
+
+
+def test_tiny_pull_children_match_store(simulator, tiny_store):
+    now = simulator.now
+    # Every 8th PR, and the one with the most commits.
+    sample = store_rows(
+        tiny_store,
+        """
+        select repo_full_name, number from (
+            select p.repo_full_name, p.number,
+                row_number() over (order by p.repo_full_name, p.number) as rn,
+                (select count(*) from gh_commits c where c.repo_full_name = p.repo_full_name
+                   and c.pr_number = p.number) as n
+            from gh_pull_requests p where p.created_at <= ?)
+        qualify rn % 8 = 1 or n = max(n) over ()
+        order by repo_full_name, number""",
+        [now],
+    )
+    assert len(sample) >= 10
+    for full, number in sample:
+        base = f"/repos/{full}/pulls/{number}"
+        pr = ok(simulator, base)
+        assert pr["number"] == number and pr["html_url"].endswith(f"/{full}/pull/{number}")
+        reviews = walk(simulator, f"{base}/reviews", {"per_page": 3})
+        want = store_rows(
+            tiny_store,
+            "select id from gh_reviews where repo_full_name = ? and "
+            "pr_number = ? and submitted_at <= ? order by id",
+            [full, number, now],
+        )
+        assert ids(reviews) == [r[0] for r in want]
+        commits = walk(simulator, f"{base}/commits", {"per_page": 4})
+        want = store_rows(
+            tiny_store,
+            "select sha, message from gh_commits where "
+            "repo_full_name = ? and pr_number = ? and committer_date <= ? "
+            "order by position",
+            [full, number, now],
+        )
+        assert [(c["sha"], c["commit"]["message"]) for c in commits] == want[:250]
+        assert pr["commits"] == len(want)
+        comments = walk(simulator, f"{base}/comments", {"per_page": 5})
+        want = store_rows(
+            tiny_store,
+            "select id from gh_review_comments where "
+            "repo_full_name = ? and pr_number = ? and created_at <= ? order by id",
+            [full, number, now],
+        )
+        assert ids(comments) == [r[0] for r in want] and pr["review_comments"] == len(want)
+        issue = walk(simulator, f"/repos/{full}/issues/{number}/comments", {"per_page": 5})
+        want = store_rows(
+            tiny_store,
+            "select id from gh_issue_comments where "
+            "repo_full_name = ? and pr_number = ? and created_at <= ? order by id",
+            [full, number, now],
+        )
+        assert ids(issue) == [r[0] for r in want] and pr["comments"] == len(want)
+
+
+def test_tiny_deployment_statuses_and_jobs_match_store(simulator, tiny_store):
+    now = simulator.now
+    deployments = store_rows(
+        tiny_store,
+        "select repo_full_name, id from gh_deployments where created_at <= ? order by id limit 15",
+        [now],
+    )
+    for full, did in deployments:
+        got = walk(simulator, f"/repos/{full}/deployments/{did}/statuses", {"per_page": 1})
+        want = store_rows(
+            tiny_store,
+            "select id from gh_deployment_statuses where "
+            "deployment_id = ? and created_at <= ? order by id desc",
+            [did, now],
+        )
+        assert ids(got) == [r[0] for r in want]
+    runs = store_rows(
+        tiny_store,
+        """
+        select repo_full_name, id, run_attempt from gh_workflow_runs where created_at <= ?
+        qualify row_number() over (partition by run_attempt order by id) <= 8
+        order by id""",
+        [now],
+    )
+    assert any(r[2] > 1 for r in runs)
+    for full, rid, attempt in runs:
+        run = ok(simulator, f"/repos/{full}/actions/runs/{rid}")
+        assert run["id"] == rid and run["run_attempt"] == attempt
+        latest = walk(simulator, f"/repos/{full}/actions/runs/{rid}/jobs", {"per_page": 2}, "jobs")
+        want = store_rows(
+            tiny_store,
+            "select id from gh_workflow_jobs where run_id = ? and "
+            "run_attempt = ? and created_at <= ? order by id",
+            [rid, attempt, now],
+        )
+        assert ids(latest) == [r[0] for r in want]
+        every = walk(
+            simulator,
+            f"/repos/{full}/actions/runs/{rid}/jobs",
+            {"filter": "all", "per_page": 100},
+            "jobs",
+        )
+        want = store_rows(
+            tiny_store,
+            "select id from gh_workflow_jobs where run_id = ? and created_at <= ? order by id",
+            [rid, now],
+        )
+        assert ids(every) == [r[0] for r in want]
+
+
+def test_tiny_mid_period_clock(simulator, tiny_store):
+    start, as_of = store_rows(
+        tiny_store, "select min(created_at), max(created_at) from gh_pull_requests"
+    )[0]
+    mid = start + (as_of - start) / 2
+    simulator.set_now(mid)
+    for (full,) in store_rows(tiny_store, "select full_name from gh_repositories order by 1"):
+        pulls = walk(simulator, f"/repos/{full}/pulls", {"state": "all", "per_page": 100})
+        want = store_rows(
+            tiny_store,
+            "select number, merged_at, closed_at from gh_pull_requests"
+            " where repo_full_name = ? and created_at <= ?",
+            [full, mid],
+        )
+        assert len(pulls) == len(want)
+        by_number = {p["number"]: p for p in pulls}
+        for number, merged_at, closed_at in want:
+            pr = by_number[number]
+            closed = closed_at or merged_at
+            assert pr["state"] == ("closed" if closed and closed <= mid else "open")
+            if merged_at is None or merged_at > mid:
+                assert pr["merged_at"] is None
+            assert pr["updated_at"] <= mid.strftime("%Y-%m-%dT%H:%M:%SZ")
+        runs = walk(simulator, f"/repos/{full}/actions/runs", {"per_page": 100}, "workflow_runs")
+        assert all(r["created_at"] <= mid.strftime("%Y-%m-%dT%H:%M:%SZ") for r in runs)
+        assert all(r["conclusion"] is None for r in runs if r["status"] != "completed")
+
+
+def test_tiny_transport(simulator):
+    repo = simulator.repositories()[0]
+    path = f"/repos/{repo}/pulls"
+    assert requests.get(simulator.base_url("github") + path, timeout=10).status_code == 401
+    a = get(simulator, path, {"state": "all"})
+    b = get(simulator, path, {"state": "all"})
+    assert a.content == b.content and a.headers["etag"] == b.headers["etag"]
+    used = int(b.headers["x-ratelimit-used"])
+    cached = get(simulator, path, {"state": "all"}, headers={"If-None-Match": b.headers["etag"]})
+    assert cached.status_code == 304 and int(cached.headers["x-ratelimit-used"]) == used
+    simulator.inject(Fault(kind="rate_limit", vendor="github", status=403, retry_after=2))
+    limited = get(simulator, path)
+    assert limited.status_code == 403 and limited.headers["x-ratelimit-remaining"] == "0"
+    assert limited.headers["retry-after"] == "2" and "x-ratelimit-reset" in limited.headers
+    assert get(simulator, path).status_code == 200
+    stats = simulator.stats()
+    assert stats["by_route"]["github.pulls"] >= 4

@@ -289,7 +289,7 @@ class Store:
         return {r[names.index("key")]: dict(zip(names, r, strict=True)) for r in rows.fetchall()}
 
     def find_issue(self, key_or_id: str) -> dict[str, Any]:
-        sql = "select * from (" + self.visible_issues_sql() + ") where key = $k"
+        sql = "select * from (" + self.visible_issues_sql() + ") where upper(key) = upper($k)"
         params: dict[str, Any] = {"now": self.now, "k": key_or_id}
         if key_or_id.isdigit():
             sql += " or id = $id"
@@ -705,7 +705,7 @@ def search_jql(req: Request) -> Response:
     cap = MAX_RESULTS_IDS_ONLY if wanted is None and not changelog else MAX_RESULTS
     if max_results < 0:
         raise ApiError(400, "The maxResults parameter must be a non-negative integer.")
-    max_results = min(max_results, cap)
+    max_results = min(max(max_results, 1), cap)
 
     try:
         query = jqlparser.parse(jql or "", req.now)

@@ -57,7 +57,7 @@ def error_body(status: int, message: str) -> dict[str, Any]:
     if status >= 500:
         return {"error": {"message": "Internal Server Error", "code": 1001, "errors": [message]}}
     if status == 401:
-        return {"error": {"message": "Authentication failed", "code": 2006}}
+        return {"error": {"message": "Authentication failed", "code": 2006, "errors": []}}
     title, code = ERRORS.get(status, ("Invalid Input Provided", 2001))
     return {"error": {"message": title, "code": code, "errors": [message]}}
 
@@ -99,13 +99,21 @@ def _add_months(ts: datetime, months: int) -> datetime:
     return ts.replace(year=year, month=month, day=min(ts.day, days[month - 1]))
 
 
+def _time_arg(req: Request, name: str) -> datetime | None:
+    raw = (req.arg(name) or "").strip()
+    if not raw:
+        return None
+    # An unencoded "+01:00" offset arrives as " 01:00": read it as PagerDuty does.
+    if " " in raw and "T" in raw:
+        raw = raw.replace(" ", "+")
+    return parse_time(raw, name)
+
+
 def _window(req: Request, *, default: bool) -> tuple[datetime | None, datetime | None]:
     """since/until as PagerDuty reads them; `default` applies the 30-day window."""
     if (req.arg("date_range") or "").lower() == "all":
         return None, None
-    raw_since, raw_until = req.arg("since"), req.arg("until")
-    since = parse_time(raw_since, "since") if raw_since else None
-    until = parse_time(raw_until, "until") if raw_until else None
+    since, until = _time_arg(req, "since"), _time_arg(req, "until")
     if default:
         if since is None and until is None:
             until = req.now
@@ -293,7 +301,6 @@ def render_incident(row: dict[str, Any], refs: Refs) -> dict[str, Any]:
         "acknowledgements": acknowledgements,
         "last_status_change_at": iso(last_change),
         "resolved_at": iso(row["resolved_now"]),
-        "first_trigger_log_entry": None,
         "alert_counts": {
             "all": 1,
             "triggered": 0 if status == "resolved" else 1,

@@ -1,0 +1,51 @@
+# Set-up and everyday commands. Only Python 3.11 is needed beforehand: uv comes from PyPI into
+# .tools/, and every dependency from uv.lock into .venv/.
+UV_VERSION := 0.13.9
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DO_NOT_TRACK := 1
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+SIZE ?= demo
+SEED ?= 42
+
+.PHONY: install demo test lint unit dev benchmark clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python "$(PYTHON)"
+	touch $@
+
+install: .venv/.installed
+
+$(DAGSTER_HOME):
+	mkdir -p $@
+
+## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job, summarise.
+demo: install | $(DAGSTER_HOME)
+	.venv/bin/python -m pipelines demo --size $(SIZE) --seed $(SEED)
+
+## make test: lint, then the whole test suite.
+test: install lint unit
+
+lint: install
+	.venv/bin/ruff check pipelines tests benchmarks
+	.venv/bin/ruff format --check pipelines tests benchmarks
+
+unit: install | $(DAGSTER_HOME)
+	.venv/bin/pytest -q
+
+## make dev: the Dagster UI on http://127.0.0.1:3000 (sources from SOURCES__* variables).
+dev: install | $(DAGSTER_HOME)
+	.venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+benchmark: install
+	.venv/bin/python -m benchmarks.generate_org --size $(SIZE)
+
+clean:
+	rm -rf .data .dagster_home dbt_project/target dbt_project/logs

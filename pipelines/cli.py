@@ -1,0 +1,138 @@
+"""Command line for what people do by hand: `python -m pipelines <command> ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipelines.simulator.sizes import SIZES
+
+DEFAULT_WAREHOUSE = Path(".data/warehouse.duckdb")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from pipelines.simulator.generate import generate_org
+
+    path = generate_org(size=args.size, seed=args.seed, path=args.out)
+    print(f"wrote the {args.size} organisation (seed {args.seed}) to {path}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pipelines.demo import store_path
+    from pipelines.simulator.server import SimulatorServer
+    from pipelines.simulator.sources_env import simulator_sources_env
+
+    store = args.store or store_path(args.size, args.seed)
+    sim = SimulatorServer(store, port=args.port)
+    print(f"serving {store} on {sim.url} (Ctrl-C stops). Point the loaders at it with:")
+    for key, value in simulator_sources_env(sim).items():
+        print(f"  export {key}='{value}'")
+    try:
+        sim.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from pipelines.loads import run_load
+
+    counts = run_load(args.source, args.duckdb)
+    print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
+    for table, n in counts.items():
+        print(f"  {table:<36} {n:>9,} rows")
+    return 0
+
+
+def _transform(args: argparse.Namespace) -> int:
+    from pipelines.transform import build_models
+
+    result = build_models(args.duckdb, select=args.select)
+    for node in result.nodes:
+        print(f"  {node.status:<8} {node.unique_id}" + (f"  {node.message}" if node.failures else ""))
+    if result.error:
+        print(f"dbt failed: {result.error}", file=sys.stderr)
+    return 0 if result.success else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.quality.gx_suites import load_suite, run_suite, suite_paths
+
+    con = duckdb.connect(str(args.duckdb), read_only=True)
+    failed = 0
+    try:
+        for path in suite_paths():
+            result = run_suite(con, load_suite(path))
+            print(f"{'pass' if result.success else 'FAIL'}  {path.stem}")
+            for f in result.failed:
+                failed += 1
+                print(f"      {json.dumps(f.__dict__, default=str)[:400]}")
+    finally:
+        con.close()
+    return 1 if failed else 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import run_demo
+
+    return run_demo(args.size, args.seed, args.duckdb)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def org_args(p: argparse.ArgumentParser, default_size: str = "demo") -> None:
+        p.add_argument("--size", choices=sorted(SIZES), default=default_size)
+        p.add_argument("--seed", type=int, default=42)
+
+    p = sub.add_parser("demo", help="simulate, serve, run the whole Dagster job, summarise")
+    org_args(p)
+    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("simulate", help="generate a simulated organisation into a store file")
+    org_args(p)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_simulate)
+
+    p = sub.add_parser("serve", help="serve a simulated organisation as the vendors' APIs")
+    org_args(p)
+    p.add_argument("--store", type=Path, help="a store made by `simulate` (default: cached)")
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("ingest", help="load one source into a DuckDB file (schema raw_<source>)")
+    p.add_argument("source", choices=["github", "jira", "pagerduty", "anthropic", "openai"])
+    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("transform", help="dbt build the models")
+    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p.add_argument("--select", help="dbt selection syntax")
+    p.set_defaults(func=_transform)
+
+    p = sub.add_parser("check", help="run the Great Expectations suites in expectations/")
+    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p.set_defaults(func=_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The demo: simulate an organisation, serve it as the vendors' APIs, run the daily job on it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipelines.simulator.generate import STORE_VERSION, generate_org
+from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.sources_env import simulator_sources_env
+
+DATA_DIR = Path(__file__).resolve().parent.parent / ".data"
+DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
+
+
+def store_path(size: str, seed: int, data_dir: Path = DATA_DIR) -> Path:
+    """The simulator store of this size and seed, generated once and reused."""
+    path = data_dir / "sim" / f"{size}-seed{seed}-v{STORE_VERSION}.duckdb"
+    if not path.exists():
+        tmp = path.with_suffix(".partial")
+        generate_org(size=size, seed=seed, path=tmp)
+        tmp.rename(path)  # a store is complete or absent, never half-written
+    return path
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def run_demo(size: str, seed: int, warehouse: Path) -> int:
+    """Run the whole Dagster job against the simulated vendors; print a summary. Exit code."""
+    started = time.monotonic()
+    store = store_path(size, seed)
+    print(f"simulated organisation: {size} (seed {seed}) -> {store}")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with SimulatorServer(store) as sim:
+        print(f"simulated vendor APIs on {sim.url}")
+        env = {**simulator_sources_env(sim), DUCKDB_PATH_ENV: str(warehouse.resolve())}
+        with environment(env):
+            from pipelines.definitions import defs  # reads the environment above
+
+            result = defs.get_job_def("daily_warehouse_job").execute_in_process()
+        requests = sim.stats()["total"]
+    elapsed = time.monotonic() - started
+    status = "succeeded" if result.success else "FAILED"
+    print(f"\nDagster job daily_warehouse_job {status} in {elapsed:.1f}s ({requests} API requests)")
+    print(f"warehouse: {warehouse.resolve()}\n")
+    print_summary(warehouse)
+    return 0 if result.success else 1
+
+
+def print_summary(warehouse: Path) -> None:
+    """A short read of what the warehouse now holds."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema like 'raw_%' and table_name not like '_dlt%' "
+            "order by 1, 2"
+        ).fetchall()
+        print("raw tables")
+        for schema, table in tables:
+            n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            print(f"  {schema}.{table:<32} {n:>9,} rows")
+        rows = con.execute(
+            "select state, count(*), count(merged_at) from staging.stg_github__pull_requests "
+            "group by state order by state"
+        ).fetchall()
+        print("\npull requests (staging.stg_github__pull_requests)")
+        for state, n, merged in rows:
+            print(f"  {state:<8} {n:>7,}  merged {merged:>7,}")
+    finally:
+        con.close()

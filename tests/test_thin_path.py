@@ -1,0 +1,239 @@
+"""The thin end-to-end path: simulator -> dlt -> DuckDB -> dbt staging -> GX asset check,
+all materialized by the Dagster job, plus the CLI-facing library functions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.loads import run_load
+from pipelines.simulator.credentials import SIM_CREDENTIALS
+from pipelines.simulator.server import SimulatorServer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TOKEN = SIM_CREDENTIALS["github"]
+RAW_PRS = dg.AssetKey(["raw_github", "pull_requests"])
+STG_PRS = dg.AssetKey(["staging", "stg_github__pull_requests"])
+GX_CHECK = dg.AssetCheckKey(STG_PRS, "gx_stg_github__pull_requests")
+
+
+@dataclass
+class Run:
+    result: dg.ExecuteInProcessResult
+    warehouse: Path
+    store: Path
+
+
+def _github_env(mp: pytest.MonkeyPatch, sim: SimulatorServer, token: str = TOKEN) -> None:
+    mp.setenv("SOURCES__GITHUB__BASE_URL", sim.base_url("github"))
+    mp.setenv("SOURCES__GITHUB__ACCESS_TOKEN", token)
+    mp.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps(sim.repositories()))
+
+
+def _scalar(path: Path, sql: str):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def _copy_db(src: Path, dst: Path) -> Path:
+    shutil.copy(src, dst)
+    wal = src.with_name(src.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, dst.with_name(dst.name + ".wal"))
+    return dst
+
+
+def _run_job(**kwargs) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_job_def("daily_warehouse_job")
+    return job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, **kwargs
+    )
+
+
+@pytest.fixture(scope="module")
+def job_run(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """One run of the whole job against a fresh warehouse, shared by the module's tests."""
+    warehouse = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
+        _github_env(mp, sim)
+        mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
+        yield Run(_run_job(), warehouse, tiny_store)
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+def test_definitions_asset_keys_and_lineage():
+    graph = defs.resolve_asset_graph()
+    assert set(graph.get_all_asset_keys()) == {RAW_PRS, STG_PRS}
+    # the dbt source's meta.dagster.asset_key joins dbt to the dlt asset
+    assert graph.get(STG_PRS).parent_keys == {RAW_PRS}
+    assert GX_CHECK in graph.asset_check_keys
+    assert graph.get_check_spec(GX_CHECK).blocking
+    job = defs.resolve_job_def("daily_warehouse_job")
+    assert set(job.asset_layer.executable_asset_keys) == {RAW_PRS, STG_PRS}
+
+
+def test_workspace_validates():
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
+        + ["-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+# --- the job ---------------------------------------------------------------------------------
+
+
+def test_job_succeeds(job_run: Run):
+    assert job_run.result.success
+    materialized = {
+        e.asset_key for e in job_run.result.get_asset_materialization_events() if e.asset_key
+    }
+    assert materialized == {RAW_PRS, STG_PRS}
+
+
+def test_raw_rows_match_store(job_run: Run):
+    expected = _scalar(job_run.store, "select count(*) from gh_pull_requests")
+    assert expected > 0
+    assert _scalar(job_run.warehouse, "select count(*) from raw_github.pull_requests") == expected
+    assert (
+        _scalar(job_run.warehouse, "select count(distinct id) from raw_github.pull_requests")
+        == expected
+    )
+
+
+def test_staging_view_matches_store(job_run: Run):
+    fields = (
+        "pull_request_number, repo_full_name, pull_request_title, pull_request_body, "
+        "author_login, head_ref, base_ref, created_at, closed_at, merged_at, "
+        "pull_request_state, label_names"
+    )
+    with duckdb.connect(str(job_run.warehouse), read_only=True) as con:
+        kind = con.execute(
+            "select table_type from information_schema.tables "
+            "where table_schema = 'staging' and table_name = 'stg_github__pull_requests'"
+        ).fetchone()
+        assert kind == ("VIEW",)
+        staged = {
+            row[0]: row[1:]
+            for row in con.execute(
+                f"select pull_request_id, {fields} from staging.stg_github__pull_requests"
+            ).fetchall()
+        }
+    with duckdb.connect(str(job_run.store), read_only=True) as con:
+        truth = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select id, number, repo_full_name, title, body, author_login, head_ref, "
+                "base_ref, created_at, closed_at, merged_at, "
+                "case when closed_at is null then 'open' else 'closed' end, labels "
+                "from gh_pull_requests"
+            ).fetchall()
+        }
+    assert staged.keys() == truth.keys()
+    for pr_id, want in truth.items():
+        got = staged[pr_id]
+        assert got[:-1] == want[:-1], pr_id
+        assert json.loads(got[-1]) == json.loads(want[-1]), pr_id
+
+
+def test_checks_passed(job_run: Run):
+    evaluations = {e.asset_check_key: e for e in job_run.result.get_asset_check_evaluations()}
+    assert evaluations[GX_CHECK].passed, evaluations[GX_CHECK].metadata
+    assert evaluations[GX_CHECK].metadata["failed_expectations"].value == []
+    # dbt's own data tests arrive as asset checks too
+    dbt_tests = {k.name for k in evaluations if k.name != GX_CHECK.name}
+    assert {
+        "unique_stg_github__pull_requests_pull_request_id",
+        "not_null_stg_github__pull_requests_pull_request_id",
+    } <= dbt_tests
+    assert all(e.passed for e in evaluations.values())
+
+
+def test_token_never_reaches_warehouse_or_logs(job_run: Run):
+    for path in job_run.warehouse.parent.iterdir():
+        assert TOKEN.encode() not in path.read_bytes(), path
+    for event in job_run.result.all_events:
+        assert TOKEN not in repr(event)
+
+
+def test_check_fails_on_corrupt_row(job_run: Run, tmp_path: Path, monkeypatch):
+    corrupt = _copy_db(job_run.warehouse, tmp_path / "corrupt.duckdb")
+    with duckdb.connect(str(corrupt)) as con:
+        bad_id = con.execute(
+            "update raw_github.pull_requests set state = 'exploded' "
+            "where id = (select min(id) from raw_github.pull_requests) returning id"
+        ).fetchone()[0]
+    monkeypatch.setenv("AOW_DUCKDB_PATH", str(corrupt))
+    job = defs.resolve_job_def("daily_warehouse_job")
+    check_op = next(n.name for n in job.nodes if n.name.endswith(GX_CHECK.name))
+    result = _run_job(op_selection=[check_op])
+
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.asset_check_key == GX_CHECK
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    failed = evaluation.metadata["failed_expectations"].value
+    assert failed == ["expect_column_values_to_be_in_set(pull_request_state)"]
+    (failure,) = evaluation.metadata["failures"].value
+    assert failure["unexpected_count"] == 1
+    assert failure["sample_rows"] == [{"pull_request_id": bad_id, "pull_request_state": "exploded"}]
+
+
+# --- the CLI-facing functions -----------------------------------------------------------------
+
+
+def test_run_load_is_incremental_and_fails_without_leaking(
+    tiny_store: Path, tmp_path: Path, monkeypatch
+):
+    warehouse = tmp_path / "cli.duckdb"
+    expected = _scalar(tiny_store, "select count(*) from gh_pull_requests")
+    with SimulatorServer(tiny_store) as sim:
+        _github_env(monkeypatch, sim)
+        assert run_load("github", warehouse) == {"pull_requests": expected}
+
+        # Second run: per-repo cursors restored from the warehouse; one page per repo,
+        # re-reading only each repo's newest PR (cursor inclusive, merged on id).
+        repos = sim.repositories()
+        sim.reset_stats()
+        assert run_load("github", warehouse) == {"pull_requests": len(repos)}
+        assert sim.stats()["by_route"] == {"github.pulls": len(repos)}
+        assert _scalar(warehouse, "select count(*) from raw_github.pull_requests") == expected
+
+        wrong = "not-the-token-0123456789"
+        _github_env(monkeypatch, sim, token=wrong)
+        with pytest.raises(Exception) as excinfo:
+            run_load("github", tmp_path / "denied.duckdb")
+    assert "401" in str(excinfo.value)
+    assert wrong not in str(excinfo.value) and wrong not in repr(excinfo.value)
+
+
+def test_build_models_and_run_checks(job_run: Run, tmp_path: Path):
+    from pipelines.quality import run_checks
+    from pipelines.transform import build_models
+
+    warehouse = _copy_db(job_run.warehouse, tmp_path / "copy.duckdb")
+    built = build_models(warehouse, select="staging")
+    assert built.success, built
+    assert {n.unique_id for n in built.nodes} >= {"model.ai_outcomes.stg_github__pull_requests"}
+    results = run_checks(warehouse)
+    assert set(results) == {"stg_github__pull_requests"}
+    assert results["stg_github__pull_requests"].success
+    assert results["stg_github__pull_requests"].rows_validated == _scalar(
+        job_run.store, "select count(*) from gh_pull_requests"
+    )

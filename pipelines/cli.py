@@ -54,7 +54,9 @@ def _transform(args: argparse.Namespace) -> int:
 
     result = build_models(args.duckdb, select=args.select)
     for node in result.nodes:
-        print(f"  {node.status:<8} {node.unique_id}" + (f"  {node.message}" if node.failures else ""))
+        print(
+            f"  {node.status:<8} {node.unique_id}" + (f"  {node.message}" if node.failures else "")
+        )
     if result.error:
         print(f"dbt failed: {result.error}", file=sys.stderr)
     return 0 if result.success else 1

@@ -38,9 +38,7 @@ class BuildResult:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
 
-def build_models(
-    duckdb_path: Path | str, select: str | Sequence[str] | None = None
-) -> BuildResult:
+def build_models(duckdb_path: Path | str, select: str | Sequence[str] | None = None) -> BuildResult:
     """`dbt build` (models, then their tests) against `duckdb_path`; `select` is dbt syntax."""
     from dbt.cli.main import dbtRunner
 

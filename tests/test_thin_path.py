@@ -61,7 +61,25 @@ def _run_job(**kwargs) -> dg.ExecuteInProcessResult:
 
 
 @pytest.fixture(scope="module")
-def job_run(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+def workspace_validation() -> Iterator[subprocess.Popen]:
+    """`dagster definitions validate -w workspace.yaml`, started early to overlap the job run."""
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
+        + ["-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield proc
+    proc.kill()
+    proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def job_run(
+    tiny_store: Path, tmp_path_factory: pytest.TempPathFactory, workspace_validation
+) -> Iterator[Run]:
     """One run of the whole job against a fresh warehouse, shared by the module's tests."""
     warehouse = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
@@ -84,16 +102,9 @@ def test_definitions_asset_keys_and_lineage():
     assert set(job.asset_layer.executable_asset_keys) == {RAW_PRS, STG_PRS}
 
 
-def test_workspace_validates():
-    proc = subprocess.run(
-        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
-        + ["-w", "workspace.yaml"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+def test_workspace_validates(workspace_validation: subprocess.Popen):
+    output, _ = workspace_validation.communicate(timeout=240)
+    assert workspace_validation.returncode == 0, output[-3000:]
 
 
 # --- the job ---------------------------------------------------------------------------------
@@ -139,8 +150,10 @@ def test_staging_view_matches_store(job_run: Run):
         truth = {
             row[0]: row[1:]
             for row in con.execute(
+                # the API speaks whole seconds, like GitHub
                 "select id, number, repo_full_name, title, body, author_login, head_ref, "
-                "base_ref, created_at, closed_at, merged_at, "
+                "base_ref, date_trunc('second', created_at), date_trunc('second', closed_at), "
+                "date_trunc('second', merged_at), "
                 "case when closed_at is null then 'open' else 'closed' end, labels "
                 "from gh_pull_requests"
             ).fetchall()

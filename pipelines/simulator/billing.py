@@ -49,16 +49,27 @@ def _tokens_for(model: str, usd: float) -> dict[str, int]:
     if m.provider == "anthropic":
         unit = sum(Decimal(str(mix[k])) * m.prices[k] for k in ANTHROPIC_KINDS)
     else:
-        unit = (Decimal(str(mix["input"] - mix["cached_input"])) * m.prices["input"]
-                + Decimal(str(mix["cached_input"])) * m.prices["cached_input"]
-                + Decimal(str(mix["output"])) * m.prices["output"])
+        unit = (
+            Decimal(str(mix["input"] - mix["cached_input"])) * m.prices["input"]
+            + Decimal(str(mix["cached_input"])) * m.prices["cached_input"]
+            + Decimal(str(mix["output"])) * m.prices["output"]
+        )
     base = float(Decimal(str(usd)) * 1_000_000 / unit)
     return {k: max(0, int(base * v)) for k, v in mix.items()}
 
 
 class TeamBilling:
-    def __init__(self, seed: int, team_index: int, team_id: str, people: list[Person],
-                 workspace_id: str, project_id: str, start: date, as_of: datetime):
+    def __init__(
+        self,
+        seed: int,
+        team_index: int,
+        team_id: str,
+        people: list[Person],
+        workspace_id: str,
+        project_id: str,
+        start: date,
+        as_of: datetime,
+    ):
         self.seed, self.index, self.team_id = seed, team_index, team_id
         self.people, self.workspace_id, self.project_id = people, workspace_id, project_id
         self.start, self.end = start, as_of.date()
@@ -74,14 +85,33 @@ class TeamBilling:
                 scope = self.workspace_id if provider == "anthropic" else self.project_id
                 # Most keys are in the api_keys seed; some were never registered there.
                 mapped = p.in_people_seed and rng.random() < 0.9
-                keys.append(ApiKey(provider, key_id, f"{p.github_login}-laptop", scope, p,
-                                   p.person_id if mapped else None, None))
+                keys.append(
+                    ApiKey(
+                        provider,
+                        key_id,
+                        f"{p.github_login}-laptop",
+                        scope,
+                        p,
+                        p.person_id if mapped else None,
+                        None,
+                    )
+                )
         shared_mapped = rng.random() < 0.6
         for provider in ("anthropic", "openai"):
             scope = self.workspace_id if provider == "anthropic" else self.project_id
-            key_id = f"{'apikey_01' if provider == 'anthropic' else 'key_'}shared{self.index:04d}{provider[:2]}"
-            keys.append(ApiKey(provider, key_id, f"team-{self.team_id}-ci", scope, None, None,
-                               self.team_id if shared_mapped else None))
+            prefix = "apikey_01" if provider == "anthropic" else "key_"
+            key_id = f"{prefix}shared{self.index:04d}{provider[:2]}"
+            keys.append(
+                ApiKey(
+                    provider,
+                    key_id,
+                    f"team-{self.team_id}-ci",
+                    scope,
+                    None,
+                    None,
+                    self.team_id if shared_mapped else None,
+                )
+            )
         return keys
 
     def usage(self) -> Iterator[tuple[str, dict]]:
@@ -96,7 +126,11 @@ class TeamBilling:
             owner = key.owner
             if owner is None:
                 usd = rng.uniform(0.5, 4.0) * (0.3 if weekend else 1.0)
-                models = ["claude-haiku-4-5-20251001"] if key.provider == "anthropic" else ["gpt-5-mini-2025-08-07"]
+                models = (
+                    ["claude-haiku-4-5-20251001"]
+                    if key.provider == "anthropic"
+                    else ["gpt-5-mini-2025-08-07"]
+                )
             else:
                 if rng.random() < (0.8 if weekend else 0.08):
                     continue  # a day off
@@ -107,25 +141,40 @@ class TeamBilling:
             for model, share in zip(models, shares, strict=True):
                 tokens = _tokens_for(model, usd * share / sum(shares))
                 if key.provider == "anthropic":
-                    yield "anthropic_messages_usage", {
-                        "bucket_date": day, "api_key_id": key.id, "workspace_id": key.scope_id,
-                        "model": model, "service_tier": "standard", "context_window": "0-200k",
-                        "uncached_input_tokens": tokens["uncached_input"],
-                        "cache_creation_5m_input_tokens": tokens["cache_write_5m"],
-                        "cache_creation_1h_input_tokens": tokens["cache_write_1h"],
-                        "cache_read_input_tokens": tokens["cache_read"],
-                        "output_tokens": tokens["output"],
-                        "web_search_requests": rng.randrange(3) if rng.random() < 0.1 else 0,
-                    }
+                    yield (
+                        "anthropic_messages_usage",
+                        {
+                            "bucket_date": day,
+                            "api_key_id": key.id,
+                            "workspace_id": key.scope_id,
+                            "model": model,
+                            "service_tier": "standard",
+                            "context_window": "0-200k",
+                            "uncached_input_tokens": tokens["uncached_input"],
+                            "cache_creation_5m_input_tokens": tokens["cache_write_5m"],
+                            "cache_creation_1h_input_tokens": tokens["cache_write_1h"],
+                            "cache_read_input_tokens": tokens["cache_read"],
+                            "output_tokens": tokens["output"],
+                            "web_search_requests": rng.randrange(3) if rng.random() < 0.1 else 0,
+                        },
+                    )
                 else:
-                    yield "openai_completions_usage", {
-                        "bucket_date": day, "project_id": key.scope_id,
-                        "user_id": owner.openai_user_id if owner else None, "api_key_id": key.id,
-                        "model": model, "batch": False, "service_tier": "default",
-                        "input_tokens": tokens["input"], "input_cached_tokens": tokens["cached_input"],
-                        "output_tokens": tokens["output"],
-                        "num_model_requests": max(1, tokens["output"] // 900),
-                    }
+                    yield (
+                        "openai_completions_usage",
+                        {
+                            "bucket_date": day,
+                            "project_id": key.scope_id,
+                            "user_id": owner.openai_user_id if owner else None,
+                            "api_key_id": key.id,
+                            "model": model,
+                            "batch": False,
+                            "service_tier": "default",
+                            "input_tokens": tokens["input"],
+                            "input_cached_tokens": tokens["cached_input"],
+                            "output_tokens": tokens["output"],
+                            "num_model_requests": max(1, tokens["output"] // 900),
+                        },
+                    )
             if key.provider == "anthropic" and owner is not None and owner.uses_claude_code:
                 yield "anthropic_claude_code_usage", self._claude_code(rng, day, key, owner)
 
@@ -144,7 +193,8 @@ class TeamBilling:
             "date": day,
             "actor_type": "user_actor" if as_user else "api_actor",
             "email_address": (owner.work_email if rng.random() < 0.9 else owner.personal_email)
-            if as_user else None,
+            if as_user
+            else None,
             "api_key_name": None if as_user else key.name,
             "terminal_type": rng.choice(["vscode", "iTerm.app", "tmux", "cursor"]),
             "num_sessions": rng.randint(1, 9),
@@ -152,8 +202,10 @@ class TeamBilling:
             "lines_removed": rng.randint(0, 800),
             "commits_by_claude_code": rng.randint(0, 6),
             "pull_requests_by_claude_code": rng.randint(0, 2),
-            "edit_accepted": rng.randint(5, 120), "edit_rejected": rng.randint(0, 15),
-            "write_accepted": rng.randint(0, 30), "write_rejected": rng.randint(0, 5),
+            "edit_accepted": rng.randint(5, 120),
+            "edit_rejected": rng.randint(0, 15),
+            "write_accepted": rng.randint(0, 30),
+            "write_rejected": rng.randint(0, 5),
             "model_breakdown": "{MODEL_BREAKDOWN}",  # filled from the usage rows of the day
             "_key": key.id,
         }
@@ -167,15 +219,20 @@ def claude_code_breakdown(rows: list[dict]) -> str:
             "uncached_input": r["uncached_input_tokens"],
             "cache_write_5m": r["cache_creation_5m_input_tokens"],
             "cache_write_1h": r["cache_creation_1h_input_tokens"],
-            "cache_read": r["cache_read_input_tokens"], "output": r["output_tokens"],
+            "cache_read": r["cache_read_input_tokens"],
+            "output": r["output_tokens"],
         }
         cents = token_cost(r["model"], tokens) * 100
-        out.append({
-            "model": r["model"],
-            "tokens": {"input": tokens["uncached_input"], "output": tokens["output"],
-                       "cache_read": tokens["cache_read"],
-                       "cache_creation": tokens["cache_write_5m"] + tokens["cache_write_1h"]},
-            "estimated_cost": {"currency": "USD", "amount": float(round(cents, 4))},
-        })
+        out.append(
+            {
+                "model": r["model"],
+                "tokens": {
+                    "input": tokens["uncached_input"],
+                    "output": tokens["output"],
+                    "cache_read": tokens["cache_read"],
+                    "cache_creation": tokens["cache_write_5m"] + tokens["cache_write_1h"],
+                },
+                "estimated_cost": {"currency": "USD", "amount": float(round(cents, 4))},
+            }
+        )
     return json.dumps(out, separators=(",", ":"))
-

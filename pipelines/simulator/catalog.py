@@ -10,32 +10,120 @@ ORG = "acme"
 EMAIL_DOMAIN = "acme.example"
 
 TEAM_NAMES = [
-    "payments", "checkout", "search", "identity", "platform", "data", "mobile", "growth",
-    "billing", "notifications", "catalog", "fulfilment", "risk", "support", "infra", "web",
+    "payments",
+    "checkout",
+    "search",
+    "identity",
+    "platform",
+    "data",
+    "mobile",
+    "growth",
+    "billing",
+    "notifications",
+    "catalog",
+    "fulfilment",
+    "risk",
+    "support",
+    "infra",
+    "web",
 ]
 REPO_SUFFIXES = ["api", "web", "worker", "sdk"]
 LANGUAGES = ["Python", "TypeScript", "Go", "Kotlin"]
 
 FIRST_NAMES = [
-    "Ada", "Bruno", "Chen", "Dalia", "Emeka", "Fatima", "Goran", "Hana", "Ines", "Jonas",
-    "Kavya", "Liam", "Mei", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tariq",
-    "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoe", "Åsa", "Björn", "Chloé", "Dmitri",
-    "Élodie", "Farid", "Giulia", "Hiroshi", "Ifeoma", "José", "Keiko", "Łukasz", "Maël", "Nnamdi",
+    "Ada",
+    "Bruno",
+    "Chen",
+    "Dalia",
+    "Emeka",
+    "Fatima",
+    "Goran",
+    "Hana",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Mei",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Åsa",
+    "Björn",
+    "Chloé",
+    "Dmitri",
+    "Élodie",
+    "Farid",
+    "Giulia",
+    "Hiroshi",
+    "Ifeoma",
+    "José",
+    "Keiko",
+    "Łukasz",
+    "Maël",
+    "Nnamdi",
 ]
 LAST_NAMES = [
-    "Okafor", "Schmidt", "Wang", "Haddad", "Nakamura", "García", "Kowalski", "Singh", "Rossi",
-    "Müller", "Dubois", "Kim", "Ivanova", "Mensah", "Andersson", "Silva", "O'Brien", "Zhang",
-    "Novak", "Fernández", "Patel", "Yilmaz", "Costa", "Nguyen", "Jensen", "Moreau", "Tanaka",
-    "Sato", "Ali", "Petrov",
+    "Okafor",
+    "Schmidt",
+    "Wang",
+    "Haddad",
+    "Nakamura",
+    "García",
+    "Kowalski",
+    "Singh",
+    "Rossi",
+    "Müller",
+    "Dubois",
+    "Kim",
+    "Ivanova",
+    "Mensah",
+    "Andersson",
+    "Silva",
+    "O'Brien",
+    "Zhang",
+    "Novak",
+    "Fernández",
+    "Patel",
+    "Yilmaz",
+    "Costa",
+    "Nguyen",
+    "Jensen",
+    "Moreau",
+    "Tanaka",
+    "Sato",
+    "Ali",
+    "Petrov",
 ]
 
 WORK_VERBS = ["Add", "Fix", "Refactor", "Remove", "Speed up", "Harden", "Document", "Migrate"]
 WORK_OBJECTS = [
-    "retry on webhook sender", "pagination in list endpoint", "cache for price lookups",
-    "feature flag for new checkout", "timeout handling in client", "schema migration for ledger",
-    "metrics for queue depth", "validation of user input", "dark mode toggle",
-    "export to CSV", "rate limiter", "idempotency keys", "audit log entries",
-    "search ranking tweak", "session expiry", "SSO login flow", "unicode in names ✓ 名前",
+    "retry on webhook sender",
+    "pagination in list endpoint",
+    "cache for price lookups",
+    "feature flag for new checkout",
+    "timeout handling in client",
+    "schema migration for ledger",
+    "metrics for queue depth",
+    "validation of user input",
+    "dark mode toggle",
+    "export to CSV",
+    "rate limiter",
+    "idempotency keys",
+    "audit log entries",
+    "search ranking tweak",
+    "session expiry",
+    "SSO login flow",
+    "unicode in names ✓ 名前",
 ]
 
 # --- bots and agents ---------------------------------------------------------------------
@@ -105,7 +193,12 @@ JIRA_LOCALES = {
         "status": {"todo": "待办", "doing": "进行中", "review": "审核中", "done": "完成"},
     },
 }
-STATUS_CATEGORY = {"todo": "new", "doing": "indeterminate", "review": "indeterminate", "done": "done"}
+STATUS_CATEGORY = {
+    "todo": "new",
+    "doing": "indeterminate",
+    "review": "indeterminate",
+    "done": "done",
+}
 BUG_ISSUE_TYPES = ["Bug", "缺陷"]
 CAUSED_BY_LINK = ("Problem/Incident", "is caused by", "causes")
 RELATES_LINK = ("Relates", "relates to", "relates to")
@@ -126,28 +219,65 @@ def _p(**kw: str) -> dict[str, Decimal]:
 
 
 MODELS = [
-    Model("anthropic", "claude-opus-4-1-20250805", "frontier",
-          _p(uncached_input="15", cache_write_5m="18.75", cache_write_1h="30",
-             cache_read="1.50", output="75")),
-    Model("anthropic", "claude-sonnet-4-5-20250929", "standard",
-          _p(uncached_input="3", cache_write_5m="3.75", cache_write_1h="6",
-             cache_read="0.30", output="15")),
-    Model("anthropic", "claude-haiku-4-5-20251001", "small",
-          _p(uncached_input="1", cache_write_5m="1.25", cache_write_1h="2",
-             cache_read="0.10", output="5")),
-    Model("openai", "gpt-5-2025-08-07", "frontier",
-          _p(input="1.25", cached_input="0.125", output="10")),
-    Model("openai", "gpt-5-mini-2025-08-07", "small",
-          _p(input="0.25", cached_input="0.025", output="2")),
-    Model("openai", "o3-2025-04-16", "standard",
-          _p(input="2", cached_input="0.50", output="8")),
+    Model(
+        "anthropic",
+        "claude-opus-4-1-20250805",
+        "frontier",
+        _p(
+            uncached_input="15",
+            cache_write_5m="18.75",
+            cache_write_1h="30",
+            cache_read="1.50",
+            output="75",
+        ),
+    ),
+    Model(
+        "anthropic",
+        "claude-sonnet-4-5-20250929",
+        "standard",
+        _p(
+            uncached_input="3",
+            cache_write_5m="3.75",
+            cache_write_1h="6",
+            cache_read="0.30",
+            output="15",
+        ),
+    ),
+    Model(
+        "anthropic",
+        "claude-haiku-4-5-20251001",
+        "small",
+        _p(
+            uncached_input="1",
+            cache_write_5m="1.25",
+            cache_write_1h="2",
+            cache_read="0.10",
+            output="5",
+        ),
+    ),
+    Model(
+        "openai",
+        "gpt-5-2025-08-07",
+        "frontier",
+        _p(input="1.25", cached_input="0.125", output="10"),
+    ),
+    Model(
+        "openai",
+        "gpt-5-mini-2025-08-07",
+        "small",
+        _p(input="0.25", cached_input="0.025", output="2"),
+    ),
+    Model("openai", "o3-2025-04-16", "standard", _p(input="2", cached_input="0.50", output="8")),
 ]
 MODELS_BY_NAME = {m.name: m for m in MODELS}
 PRICES_VALID_FROM = date(2025, 1, 1)
 
 # The token mix of a typical day of coding-agent use, per unit of uncached input.
 ANTHROPIC_MIX = {
-    "uncached_input": 1.0, "cache_write_5m": 0.5, "cache_write_1h": 0.1,
-    "cache_read": 8.0, "output": 0.35,
+    "uncached_input": 1.0,
+    "cache_write_5m": 0.5,
+    "cache_write_1h": 0.1,
+    "cache_read": 8.0,
+    "output": 0.35,
 }
 OPENAI_MIX = {"input": 9.0, "cached_input": 6.0, "output": 0.4}  # cached is part of input

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from pipelines.simulator.catalog import CAUSED_BY_LINK, ORG, RELATES_LINK
+from pipelines.simulator.catalog import CAUSED_BY_LINK, RELATES_LINK
 from pipelines.simulator.team import PR, Deployment, TeamSimulation, WorkItem
 from pipelines.simulator.timeline import hex_id, rng_for
 
@@ -92,34 +92,58 @@ def _emit_pr(sim: TeamSimulation, pr: PR, rows: Rows) -> None:
         }[pr.revert_style]
     commits = [c for c in pr.commits if c.at <= as_of]
     head_sha = commits[-1].sha if commits else hex_id(rng_for(sim.seed, "head", pr.uid))
-    rows["gh_pull_requests"].append({
-        "id": pr.uid * 10 + 1, "repo_full_name": repo, "number": pr.number,
-        "title": title, "body": body, "author_login": pr.author.github_login,
-        "head_ref": _render(pr.head_ref, pr), "head_sha": head_sha,
-        "base_ref": "main", "labels": json.dumps(pr.labels), "draft": pr.draft and (
-            pr.ready_at is None or pr.ready_at > as_of),
-        "ready_for_review_at": pr.ready_at if pr.ready_at and pr.ready_at <= as_of else None,
-        "created_at": pr.created_at, "closed_at": pr.closed_at, "merged_at": pr.merged_at,
-        "merge_commit_sha": pr.merge_sha,
-        "merged_by_login": pr.merged_by.github_login if pr.merged_by else None,
-        "additions": pr.additions, "deletions": pr.deletions,
-        "changed_files": max(1, pr.additions // 40),
-    })
+    rows["gh_pull_requests"].append(
+        {
+            "id": pr.uid * 10 + 1,
+            "repo_full_name": repo,
+            "number": pr.number,
+            "title": title,
+            "body": body,
+            "author_login": pr.author.github_login,
+            "head_ref": _render(pr.head_ref, pr),
+            "head_sha": head_sha,
+            "base_ref": "main",
+            "labels": json.dumps(pr.labels),
+            "draft": pr.draft and (pr.ready_at is None or pr.ready_at > as_of),
+            "ready_for_review_at": pr.ready_at if pr.ready_at and pr.ready_at <= as_of else None,
+            "created_at": pr.created_at,
+            "closed_at": pr.closed_at,
+            "merged_at": pr.merged_at,
+            "merge_commit_sha": pr.merge_sha,
+            "merged_by_login": pr.merged_by.github_login if pr.merged_by else None,
+            "additions": pr.additions,
+            "deletions": pr.deletions,
+            "changed_files": max(1, pr.additions // 40),
+        }
+    )
     activity = {pr.created_at} | {c.at for c in commits}
     for i, c in enumerate(commits):
         message = c.message
         if pr.reverts is not None:
-            message = (f'Revert "{title_of(pr.reverts)}"\n\n'
-                       f"This reverts commit {pr.reverts.merge_sha}.")
+            message = (
+                f'Revert "{title_of(pr.reverts)}"\n\nThis reverts commit {pr.reverts.merge_sha}.'
+            )
         author_login = c.author.github_login if c.email != c.author.personal_email else None
-        rows["gh_commits"].append({
-            "repo_full_name": repo, "pr_number": pr.number, "sha": c.sha, "position": i,
-            "message": message, "author_name": c.author.display_name, "author_email": c.email,
-            "author_login": author_login, "author_date": c.at,
-            "committer_name": "GitHub" if i == len(commits) - 1 and pr.merged_at else c.author.display_name,
-            "committer_email": "noreply@github.com" if i == len(commits) - 1 and pr.merged_at else c.email,
-            "committer_date": c.at + timedelta(seconds=30),
-        })
+        rows["gh_commits"].append(
+            {
+                "repo_full_name": repo,
+                "pr_number": pr.number,
+                "sha": c.sha,
+                "position": i,
+                "message": message,
+                "author_name": c.author.display_name,
+                "author_email": c.email,
+                "author_login": author_login,
+                "author_date": c.at,
+                "committer_name": "GitHub"
+                if i == len(commits) - 1 and pr.merged_at
+                else c.author.display_name,
+                "committer_email": "noreply@github.com"
+                if i == len(commits) - 1 and pr.merged_at
+                else c.email,
+                "committer_date": c.at + timedelta(seconds=30),
+            }
+        )
     review_ids: dict[int, int] = {}
     events = sorted((e for e in pr.events if e.at <= as_of), key=lambda e: (e.at, e.kind, e.login))
     for e in events:
@@ -128,28 +152,53 @@ def _emit_pr(sim: TeamSimulation, pr: PR, rows: Rows) -> None:
     for e in events:
         activity.add(e.at)
         if e.kind == "review":
-            rows["gh_reviews"].append({
-                "id": review_ids[id(e)], "repo_full_name": repo, "pr_number": pr.number,
-                "user_login": e.login, "state": e.state, "body": e.body, "commit_id": head_sha,
-                "submitted_at": e.at,
-            })
+            rows["gh_reviews"].append(
+                {
+                    "id": review_ids[id(e)],
+                    "repo_full_name": repo,
+                    "pr_number": pr.number,
+                    "user_login": e.login,
+                    "state": e.state,
+                    "body": e.body,
+                    "commit_id": head_sha,
+                    "submitted_at": e.at,
+                }
+            )
         elif e.kind == "review_comment":
-            rows["gh_review_comments"].append({
-                "id": sim.uid() * 10 + 3, "repo_full_name": repo, "pr_number": pr.number,
-                "review_id": review_ids.get(id(e.review)), "user_login": e.login, "body": e.body,
-                "path": "src/app/handlers.py", "line": 10 + (pr.uid % 200), "commit_id": head_sha,
-                "created_at": e.at, "updated_at": e.at,
-            })
+            rows["gh_review_comments"].append(
+                {
+                    "id": sim.uid() * 10 + 3,
+                    "repo_full_name": repo,
+                    "pr_number": pr.number,
+                    "review_id": review_ids.get(id(e.review)),
+                    "user_login": e.login,
+                    "body": e.body,
+                    "path": "src/app/handlers.py",
+                    "line": 10 + (pr.uid % 200),
+                    "commit_id": head_sha,
+                    "created_at": e.at,
+                    "updated_at": e.at,
+                }
+            )
         else:
-            rows["gh_issue_comments"].append({
-                "id": sim.uid() * 10 + 4, "repo_full_name": repo, "pr_number": pr.number,
-                "user_login": e.login, "body": e.body, "created_at": e.at, "updated_at": e.at,
-            })
+            rows["gh_issue_comments"].append(
+                {
+                    "id": sim.uid() * 10 + 4,
+                    "repo_full_name": repo,
+                    "pr_number": pr.number,
+                    "user_login": e.login,
+                    "body": e.body,
+                    "created_at": e.at,
+                    "updated_at": e.at,
+                }
+            )
     for at in (pr.ready_at, pr.merged_at, pr.closed_at):
         if at and at <= as_of:
             activity.add(at)
     for at in sorted(activity):
-        rows["gh_pull_request_activity"].append({"repo_full_name": repo, "number": pr.number, "at": at})
+        rows["gh_pull_request_activity"].append(
+            {"repo_full_name": repo, "number": pr.number, "at": at}
+        )
     _emit_ci(sim, pr, commits, rows)
 
 
@@ -181,64 +230,116 @@ def _emit_ci(sim: TeamSimulation, pr: PR, commits, rows: Rows) -> None:
                     job_conclusion = "failure"
                 elif conclusion == "cancelled":
                     job_conclusion = "cancelled"
-                jobs.append({
-                    "id": sim.uid() * 10 + 6, "run_id": run_id,
-                    "repo_full_name": repo.full_name, "run_attempt": attempt, "name": name,
-                    "head_sha": sha, "status": "completed", "conclusion": job_conclusion,
-                    "created_at": t, "started_at": started, "completed_at": done,
-                    "runner_name": f"GitHub Actions {rng.randint(1, 99)}",
-                })
+                jobs.append(
+                    {
+                        "id": sim.uid() * 10 + 6,
+                        "run_id": run_id,
+                        "repo_full_name": repo.full_name,
+                        "run_attempt": attempt,
+                        "name": name,
+                        "head_sha": sha,
+                        "status": "completed",
+                        "conclusion": job_conclusion,
+                        "created_at": t,
+                        "started_at": started,
+                        "completed_at": done,
+                        "runner_name": f"GitHub Actions {rng.randint(1, 99)}",
+                    }
+                )
                 last = done
             t = last
         if created > sim.as_of:
             continue
         rows["gh_workflow_jobs"].extend(j for j in jobs if j["created_at"] <= sim.as_of)
-        rows["gh_workflow_runs"].append({
-            "id": run_id, "repo_full_name": repo.full_name, "workflow_id": repo.id * 10 + 1,
-            "name": "CI", "path": ".github/workflows/ci.yml", "event": event,
-            "head_branch": branch, "head_sha": sha,
-            "pr_number": pr.number if event == "pull_request" else None,
-            "actor_login": pr.author.github_login, "run_number": 0, "run_attempt": attempts,
-            "status": "completed", "conclusion": conclusion, "created_at": created,
-            "run_started_at": created, "updated_at": t,
-        })
+        rows["gh_workflow_runs"].append(
+            {
+                "id": run_id,
+                "repo_full_name": repo.full_name,
+                "workflow_id": repo.id * 10 + 1,
+                "name": "CI",
+                "path": ".github/workflows/ci.yml",
+                "event": event,
+                "head_branch": branch,
+                "head_sha": sha,
+                "pr_number": pr.number if event == "pull_request" else None,
+                "actor_login": pr.author.github_login,
+                "run_number": 0,
+                "run_attempt": attempts,
+                "status": "completed",
+                "conclusion": conclusion,
+                "created_at": created,
+                "run_started_at": created,
+                "updated_at": t,
+            }
+        )
 
 
 def _emit_deployment(sim: TeamSimulation, dep: Deployment, rows: Rows) -> None:
     repo = dep.repo.full_name
     production = dep.environment != "staging"
-    rows["gh_deployments"].append({
-        "id": dep.id, "repo_full_name": repo, "sha": dep.sha, "ref": "main", "task": "deploy",
-        "environment": dep.environment, "description": f"Deploy {dep.sha[:7]}",
-        "creator_login": dep.creator,
-        "payload": json.dumps({"previous_sha": dep.previous_sha}),
-        "production_environment": production, "created_at": dep.created_at,
-        "updated_at": dep.finished_at,
-    })
-    base = 800_000_000 + (dep.id - 700_000_000) * 4
-    rows["gh_deployment_statuses"].append({
-        "id": base + 1, "deployment_id": dep.id, "repo_full_name": repo, "state": "in_progress",
-        "environment": dep.environment, "description": "Deploying", "creator_login": dep.creator,
-        "created_at": dep.created_at + timedelta(seconds=40),
-    })
-    rows["gh_deployment_statuses"].append({
-        "id": base + 2, "deployment_id": dep.id, "repo_full_name": repo,
-        "state": "success" if dep.succeeded else "failure", "environment": dep.environment,
-        "description": "Deployed" if dep.succeeded else "Health checks failed",
-        "creator_login": dep.creator, "created_at": dep.finished_at,
-    })
-    if production:
-        rows["gh_workflow_runs"].append({
-            "id": dep.id * 10 + 7, "repo_full_name": repo,
-            "workflow_id": dep.repo.id * 10 + 2, "name": "Deploy to production",
-            "path": ".github/workflows/deploy.yml", "event": "push", "head_branch": "main",
-            "head_sha": dep.sha, "pr_number": None, "actor_login": "github-actions[bot]",
-            "run_number": 0, "run_attempt": 1, "status": "completed",
-            "conclusion": "success" if dep.succeeded else "failure",
-            "created_at": dep.created_at - timedelta(minutes=1),
-            "run_started_at": dep.created_at - timedelta(minutes=1),
+    rows["gh_deployments"].append(
+        {
+            "id": dep.id,
+            "repo_full_name": repo,
+            "sha": dep.sha,
+            "ref": "main",
+            "task": "deploy",
+            "environment": dep.environment,
+            "description": f"Deploy {dep.sha[:7]}",
+            "creator_login": dep.creator,
+            "payload": json.dumps({"previous_sha": dep.previous_sha}),
+            "production_environment": production,
+            "created_at": dep.created_at,
             "updated_at": dep.finished_at,
-        })
+        }
+    )
+    base = 800_000_000 + (dep.id - 700_000_000) * 4
+    rows["gh_deployment_statuses"].append(
+        {
+            "id": base + 1,
+            "deployment_id": dep.id,
+            "repo_full_name": repo,
+            "state": "in_progress",
+            "environment": dep.environment,
+            "description": "Deploying",
+            "creator_login": dep.creator,
+            "created_at": dep.created_at + timedelta(seconds=40),
+        }
+    )
+    rows["gh_deployment_statuses"].append(
+        {
+            "id": base + 2,
+            "deployment_id": dep.id,
+            "repo_full_name": repo,
+            "state": "success" if dep.succeeded else "failure",
+            "environment": dep.environment,
+            "description": "Deployed" if dep.succeeded else "Health checks failed",
+            "creator_login": dep.creator,
+            "created_at": dep.finished_at,
+        }
+    )
+    if production:
+        rows["gh_workflow_runs"].append(
+            {
+                "id": dep.id * 10 + 7,
+                "repo_full_name": repo,
+                "workflow_id": dep.repo.id * 10 + 2,
+                "name": "Deploy to production",
+                "path": ".github/workflows/deploy.yml",
+                "event": "push",
+                "head_branch": "main",
+                "head_sha": dep.sha,
+                "pr_number": None,
+                "actor_login": "github-actions[bot]",
+                "run_number": 0,
+                "run_attempt": 1,
+                "status": "completed",
+                "conclusion": "success" if dep.succeeded else "failure",
+                "created_at": dep.created_at - timedelta(minutes=1),
+                "run_started_at": dep.created_at - timedelta(minutes=1),
+                "updated_at": dep.finished_at,
+            }
+        )
 
 
 # --- Jira ----------------------------------------------------------------------------------
@@ -256,45 +357,80 @@ def _emit_item(sim: TeamSimulation, item: WorkItem, rows: Rows) -> None:
         description += f"\nStarted right after {pr_ref(item.description_pr)} went out."
     history = item.transitions
     updated = history[-1][0] if history else item.created
-    rows["jira_issues"].append({
-        "id": item.id, "key": item.key, "project_key": sim.jira_key, "issuetype_id": type_id,
-        "issuetype_name": type_name, "summary": item.summary, "description": description,
-        "priority": "High" if item.kind == "bug" else "Medium",
-        "assignee_account_id": item.assignee.jira_account_id if item.assignee else None,
-        "reporter_account_id": item.reporter.jira_account_id,
-        "labels": json.dumps(["regression"] if item.kind == "bug" else []),
-        "caused_by_pr": (f"{item.caused_by_pr.repo.full_name}#{item.caused_by_pr.number}"
-                         if item.caused_by_pr else None),
-        "created": item.created, "updated": updated,
-    })
+    rows["jira_issues"].append(
+        {
+            "id": item.id,
+            "key": item.key,
+            "project_key": sim.jira_key,
+            "issuetype_id": type_id,
+            "issuetype_name": type_name,
+            "summary": item.summary,
+            "description": description,
+            "priority": "High" if item.kind == "bug" else "Medium",
+            "assignee_account_id": item.assignee.jira_account_id if item.assignee else None,
+            "reporter_account_id": item.reporter.jira_account_id,
+            "labels": json.dumps(["regression"] if item.kind == "bug" else []),
+            "caused_by_pr": (
+                f"{item.caused_by_pr.repo.full_name}#{item.caused_by_pr.number}"
+                if item.caused_by_pr
+                else None
+            ),
+            "created": item.created,
+            "updated": updated,
+        }
+    )
     for n, ((at, step), (_, prev)) in enumerate(zip(history[1:], history[:-1], strict=True)):
-        rows["jira_changelog"].append({
-            "history_id": item.id * 100 + n, "issue_key": item.key,
-            "author_account_id": (item.assignee or item.reporter).jira_account_id, "created": at,
-            "field": "status", "from_value": _status_id(prev), "from_string": sim.status_name(prev),
-            "to_value": _status_id(step), "to_string": sim.status_name(step),
-            "to_status_category": sim.status_category(step),
-        })
+        rows["jira_changelog"].append(
+            {
+                "history_id": item.id * 100 + n,
+                "issue_key": item.key,
+                "author_account_id": (item.assignee or item.reporter).jira_account_id,
+                "created": at,
+                "field": "status",
+                "from_value": _status_id(prev),
+                "from_string": sim.status_name(prev),
+                "to_value": _status_id(step),
+                "to_string": sim.status_name(step),
+                "to_status_category": sim.status_category(step),
+            }
+        )
     if item.caused_by_item is not None and item.caused_by_item.created <= sim.as_of:
         name, inward, outward = CAUSED_BY_LINK
-        rows["jira_issue_links"].append({
-            "id": item.id * 10 + 1, "type_name": name, "inward_desc": inward,
-            "outward_desc": outward, "outward_issue_key": item.caused_by_item.key,
-            "inward_issue_key": item.key, "created": item.created,
-        })
+        rows["jira_issue_links"].append(
+            {
+                "id": item.id * 10 + 1,
+                "type_name": name,
+                "inward_desc": inward,
+                "outward_desc": outward,
+                "outward_issue_key": item.caused_by_item.key,
+                "inward_issue_key": item.key,
+                "created": item.created,
+            }
+        )
     if item.relates_to is not None and item.relates_to.created <= sim.as_of:
         name, inward, outward = RELATES_LINK
-        rows["jira_issue_links"].append({
-            "id": item.id * 10 + 2, "type_name": name, "inward_desc": inward,
-            "outward_desc": outward, "outward_issue_key": item.key,
-            "inward_issue_key": item.relates_to.key, "created": item.created,
-        })
+        rows["jira_issue_links"].append(
+            {
+                "id": item.id * 10 + 2,
+                "type_name": name,
+                "inward_desc": inward,
+                "outward_desc": outward,
+                "outward_issue_key": item.key,
+                "inward_issue_key": item.relates_to.key,
+                "created": item.created,
+            }
+        )
     if item.remote_link_pr is not None:
-        rows["jira_remote_links"].append({
-            "id": item.id * 10 + 3, "issue_key": item.key, "url": pr_ref(item.remote_link_pr),
-            "title": f"{item.remote_link_pr.repo.full_name}#{item.remote_link_pr.number}",
-            "relationship": "caused by", "created": item.created,
-        })
+        rows["jira_remote_links"].append(
+            {
+                "id": item.id * 10 + 3,
+                "issue_key": item.key,
+                "url": pr_ref(item.remote_link_pr),
+                "title": f"{item.remote_link_pr.repo.full_name}#{item.remote_link_pr.number}",
+                "relationship": "caused by",
+                "created": item.created,
+            }
+        )
 
 
 def _status_id(step: str) -> str:
@@ -309,15 +445,23 @@ def _emit_incident(sim: TeamSimulation, inc, rows: Rows) -> None:
     description = "Alert fired on error rate."
     if inc.names_pr is not None:
         description += f" Suspected change: {pr_ref(inc.names_pr)}"
-    rows["pd_incidents"].append({
-        "id": inc_id, "incident_number": 0, "title": inc.title, "description": description,
-        "urgency": inc.urgency, "priority": "P1" if inc.urgency == "high" else None,
-        "service_id": inc.service.id, "team_id": f"PT{sim.index:04d}",
-        "assignee_id": inc.assignee.pagerduty_user_id if inc.assignee else None,
-        "incident_key": hex_id(rng_for(sim.seed, "ikey", inc.uid), 32),
-        "created_at": inc.created_at, "acknowledged_at": inc.acknowledged_at,
-        "resolved_at": inc.resolved_at,
-    })
+    rows["pd_incidents"].append(
+        {
+            "id": inc_id,
+            "incident_number": 0,
+            "title": inc.title,
+            "description": description,
+            "urgency": inc.urgency,
+            "priority": "P1" if inc.urgency == "high" else None,
+            "service_id": inc.service.id,
+            "team_id": f"PT{sim.index:04d}",
+            "assignee_id": inc.assignee.pagerduty_user_id if inc.assignee else None,
+            "incident_key": hex_id(rng_for(sim.seed, "ikey", inc.uid), 32),
+            "created_at": inc.created_at,
+            "acknowledged_at": inc.acknowledged_at,
+            "resolved_at": inc.resolved_at,
+        }
+    )
     entries: list[tuple[datetime, str, str, str | None]] = [
         (inc.created_at, "trigger_log_entry", "Triggered through the API.", None)
     ]
@@ -325,24 +469,42 @@ def _emit_incident(sim: TeamSimulation, inc, rows: Rows) -> None:
         entries.append((inc.acknowledged_at, "acknowledge_log_entry", "Acknowledged", None))
     if inc.names_deployment is not None:
         dep = inc.names_deployment
-        note = "Deploy " + DEPLOYMENT_URL.format(repo=dep.repo.full_name, id=dep.id) + " looks related."
+        note = (
+            "Deploy "
+            + DEPLOYMENT_URL.format(repo=dep.repo.full_name, id=dep.id)
+            + " looks related."
+        )
         at = (inc.acknowledged_at or inc.created_at) + timedelta(minutes=3)
         entries.append((at, "annotate_log_entry", "Note added", note))
     if inc.rollback_at:
-        entries.append((inc.rollback_at, "annotate_log_entry", "Note added",
-                        "Rolled back to the previous release; error rate recovering."))
+        entries.append(
+            (
+                inc.rollback_at,
+                "annotate_log_entry",
+                "Note added",
+                "Rolled back to the previous release; error rate recovering.",
+            )
+        )
     if inc.resolved_at:
         entries.append((inc.resolved_at, "resolve_log_entry", "Resolved", None))
     agent = inc.assignee.pagerduty_user_id if inc.assignee else None
     for n, (at, kind, summary, note) in enumerate(sorted(entries, key=lambda e: e[0])):
         if at > sim.as_of:
             continue
-        rows["pd_log_entries"].append({
-            "id": f"R{_base36(inc.uid)}{n:02d}", "incident_id": inc_id, "type": kind,
-            "created_at": at, "agent_type": "service_reference" if kind == "trigger_log_entry" else "user_reference",
-            "agent_id": inc.service.id if kind == "trigger_log_entry" else agent,
-            "summary": summary, "note": note,
-        })
+        rows["pd_log_entries"].append(
+            {
+                "id": f"R{_base36(inc.uid)}{n:02d}",
+                "incident_id": inc_id,
+                "type": kind,
+                "created_at": at,
+                "agent_type": "service_reference"
+                if kind == "trigger_log_entry"
+                else "user_reference",
+                "agent_id": inc.service.id if kind == "trigger_log_entry" else agent,
+                "summary": summary,
+                "note": note,
+            }
+        )
 
 
 def _base36(n: int) -> str:

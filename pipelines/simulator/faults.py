@@ -89,7 +89,7 @@ _TIME_KEYS = re.compile(r"(_at|_time|^created|^updated|^date|starting_at|ending_
 def break_first_record(body: Any) -> Any:
     """Corrupt the first record of the first list of objects found in a page body."""
     if isinstance(body, dict):
-        for key, value in body.items():
+        for _key, value in body.items():
             if isinstance(value, list) and value and isinstance(value[0], dict):
                 value[0] = _break(value[0])
                 return body

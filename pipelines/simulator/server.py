@@ -59,7 +59,9 @@ class SimulatorServer:
         return f"{self.url}/{vendor}"
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -114,9 +116,11 @@ class SimulatorServer:
             self._stats.clear()
 
     def repositories(self) -> list[str]:
-        rows = self._db.cursor().execute(
-            "select full_name from gh_repositories order by full_name"
-        ).fetchall()
+        rows = (
+            self._db.cursor()
+            .execute("select full_name from gh_repositories order by full_name")
+            .fetchall()
+        )
         return [r[0] for r in rows]
 
     def _store_as_of(self) -> datetime:
@@ -178,7 +182,8 @@ class SimulatorServer:
         if fault and fault.kind == "server_error":
             status = fault.status or 503
             return Response(
-                status, vendor.error_body(status, "service unavailable"),
+                status,
+                vendor.error_body(status, "service unavailable"),
                 {"x-simulated-fault": fault.kind},
             )
         if not vendor.authenticate(request):

@@ -158,9 +158,19 @@ class Service:
 
 
 class TeamSimulation:
-    def __init__(self, seed: int, team_index: int, team_id: str, team_name: str,
-                 people: list[Person], bots: list[Person], start: date, as_of: datetime,
-                 locale: str, jira_key: str):
+    def __init__(
+        self,
+        seed: int,
+        team_index: int,
+        team_id: str,
+        team_name: str,
+        people: list[Person],
+        bots: list[Person],
+        start: date,
+        as_of: datetime,
+        locale: str,
+        jira_key: str,
+    ):
         self.seed, self.index, self.team_id, self.name = seed, team_index, team_id, team_name
         self.people, self.bots = people, {b.github_login: b for b in bots}
         self.humans = [p for p in people if p.role != "manager"] or people
@@ -172,8 +182,9 @@ class TeamSimulation:
         self.prs: list[PR] = []
         self.incidents: list[Incident] = []
         self.repos = self._make_repos()
-        self.services = [Service(f"PS{team_index:03d}{i}", f"{r.name}", r)
-                         for i, r in enumerate(self.repos)]
+        self.services = [
+            Service(f"PS{team_index:03d}{i}", f"{r.name}", r) for i, r in enumerate(self.repos)
+        ]
         # One service nobody mapped to a repository: its incidents stay unattributed.
         self.services.append(Service(f"PS{team_index:03d}X", f"{team_name}-legacy-cron", None))
 
@@ -188,12 +199,16 @@ class TeamSimulation:
         repos = []
         for i, suffix in enumerate(REPO_SUFFIXES[:count]):
             name = f"{self.name}-{suffix}"
-            repos.append(Repo(
-                id=500_000_000 + self.index * 10 + i, name=name, full_name=f"{ORG}/{name}",
-                language=LANGUAGES[(self.index + i) % len(LANGUAGES)],
-                production_env="prod" if i == 1 else "production",
-                created_at=datetime(2021, 1, 4) + timedelta(days=self.index * 3 + i),
-            ))
+            repos.append(
+                Repo(
+                    id=500_000_000 + self.index * 10 + i,
+                    name=name,
+                    full_name=f"{ORG}/{name}",
+                    language=LANGUAGES[(self.index + i) % len(LANGUAGES)],
+                    production_env="prod" if i == 1 else "production",
+                    created_at=datetime(2021, 1, 4) + timedelta(days=self.index * 3 + i),
+                )
+            )
         return repos
 
     # --- the simulation ----------------------------------------------------------------
@@ -208,8 +223,11 @@ class TeamSimulation:
                 self._maybe_defect(pr)
         self._background_defects()
         self._deploy_all()  # again, now with reverts and fixes: window outcomes are fixed
-        final = {(d.repo.full_name, d.environment, d.created_at): d
-                 for r in self.repos for d in r.deployments}
+        final = {
+            (d.repo.full_name, d.environment, d.created_at): d
+            for r in self.repos
+            for d in r.deployments
+        }
         for inc in self.incidents:
             if inc.names_deployment is not None:
                 d = inc.names_deployment
@@ -227,15 +245,25 @@ class TeamSimulation:
             for _ in range(poisson(self.rng, rate)):
                 self._feature_pr(person, day)
         if not weekend and self.rng.random() < 0.06:
-            agent = self.bots[self.rng.choice(["copilot-swe-agent[bot]", "devin-ai-integration[bot]"])]
+            agent = self.bots[
+                self.rng.choice(["copilot-swe-agent[bot]", "devin-ai-integration[bot]"])
+            ]
             self._feature_pr(agent, day)
         if day.weekday() == 0 and self.rng.random() < 0.5:
             self._dependency_pr(day)
 
-    def _work_item(self, kind: str, created: datetime, reporter: Person, summary: str,
-                   assignee: Person | None) -> WorkItem:
-        item = WorkItem(id=self.uid(), key="", kind=kind, summary=summary, created=created,
-                        reporter=reporter, assignee=assignee)
+    def _work_item(
+        self, kind: str, created: datetime, reporter: Person, summary: str, assignee: Person | None
+    ) -> WorkItem:
+        item = WorkItem(
+            id=self.uid(),
+            key="",
+            kind=kind,
+            summary=summary,
+            created=created,
+            reporter=reporter,
+            assignee=assignee,
+        )
         item.transitions.append((created, "todo"))
         self.items.append(item)
         return item
@@ -244,16 +272,23 @@ class TeamSimulation:
         r = self.rng.random()
         if r < 0.22:
             return None  # a PR that names no work item
-        open_items = [i for i in self.items[-30:] if i.kind != "bug" and i.prs
-                      and i.assignee is author and not any(p.merged_at for p in i.prs)]
+        open_items = [
+            i
+            for i in self.items[-30:]
+            if i.kind != "bug"
+            and i.prs
+            and i.assignee is author
+            and not any(p.merged_at for p in i.prs)
+        ]
         if open_items and r < 0.40:
             return open_items[-1]  # a second PR for the same story
         kind = "story" if self.rng.random() < 0.6 else "task"
         created = at - timedelta(days=self.rng.uniform(0.2, 10))
         return self._work_item(kind, created, self.rng.choice(self.people), summary, author)
 
-    def _feature_pr(self, author: Person, day: date, kind: str | None = None,
-                    for_item: WorkItem | None = None) -> PR:
+    def _feature_pr(
+        self, author: Person, day: date, kind: str | None = None, for_item: WorkItem | None = None
+    ) -> PR:
         rng = self.rng
         repo = rng.choice(self.repos)
         first = work_time(rng, day)
@@ -263,9 +298,18 @@ class TeamSimulation:
         is_agent = author.is_agent
         ai = is_agent or rng.random() < author.ai_propensity
         item = for_item or (None if is_agent else self._pick_item(author, first, summary))
-        pr = PR(uid=self.uid(), repo=repo, author=author, kind=kind or ("agent" if is_agent else "feature"),
-                title=summary, head_ref="", created_at=first, first_commit_at=first, ai=ai,
-                item=item)
+        pr = PR(
+            uid=self.uid(),
+            repo=repo,
+            author=author,
+            kind=kind or ("agent" if is_agent else "feature"),
+            title=summary,
+            head_ref="",
+            created_at=first,
+            first_commit_at=first,
+            ai=ai,
+            item=item,
+        )
         tool = rng.choice(author.tools) if ai and author.tools else None
         branch = f"feature/{slug(summary, 30)}"
         in_title = item is not None and rng.random() < 0.7
@@ -286,7 +330,9 @@ class TeamSimulation:
             if "trailer" in signals and tool is None:
                 tool = "claude"
         if is_agent:
-            branch = f"{'copilot' if 'copilot' in author.github_login else 'devin'}/{slug(summary, 30)}"
+            branch = (
+                f"{'copilot' if 'copilot' in author.github_login else 'devin'}/{slug(summary, 30)}"
+            )
         pr.head_ref = branch
         pr.title = ("{KEY}: " + summary) if in_title else summary
         if "label" in signals:
@@ -308,8 +354,13 @@ class TeamSimulation:
             pr.ready_at = after(rng, pr.created_at, 180)
         size = rng.lognormvariate(4.0 + (0.8 if ai else 0), 1.0)
         pr.additions, pr.deletions = int(size), int(size * rng.uniform(0.1, 0.6))
-        pr.body = (f"{summary}.\n\n" + ("Resolves {KEY}.\n" if item else "")
-                   + rng.choice(["", "Tested locally.", "Benchmarks attached. ✓", "Follow-up to last week."]))
+        pr.body = (
+            f"{summary}.\n\n"
+            + ("Resolves {KEY}.\n" if item else "")
+            + rng.choice(
+                ["", "Tested locally.", "Benchmarks attached. ✓", "Follow-up to last week."]
+            )
+        )
         if item is not None:
             item.prs.append(pr)
         self._review_and_close(pr, ai, abandon_p=0.22 if ai else 0.08)
@@ -317,8 +368,9 @@ class TeamSimulation:
         self.prs.append(pr)
         return pr
 
-    def _commit(self, pr: PR, at: datetime, ai: bool, tool: str | None, subject: str,
-                body: str = "") -> None:
+    def _commit(
+        self, pr: PR, at: datetime, ai: bool, tool: str | None, subject: str, body: str = ""
+    ) -> None:
         rng = self.rng
         message = subject + (f"\n\n{body}" if body else "")
         if ai and tool:
@@ -331,11 +383,20 @@ class TeamSimulation:
 
     def _dependency_pr(self, day: date) -> None:
         bot = self.bots["dependabot[bot]"]
-        pr = PR(uid=self.uid(), repo=self.rng.choice(self.repos), author=bot, kind="dependency",
-                title="Bump requests from 2.31.0 to 2.32.4", head_ref="dependabot/pip/requests-2.32.4",
-                created_at=work_time(self.rng, day), first_commit_at=work_time(self.rng, day))
+        pr = PR(
+            uid=self.uid(),
+            repo=self.rng.choice(self.repos),
+            author=bot,
+            kind="dependency",
+            title="Bump requests from 2.31.0 to 2.32.4",
+            head_ref="dependabot/pip/requests-2.32.4",
+            created_at=work_time(self.rng, day),
+            first_commit_at=work_time(self.rng, day),
+        )
         pr.first_commit_at = pr.created_at - timedelta(minutes=1)
-        pr.commits.append(Commit(hex_id(self.rng), pr.title, bot, bot.noreply_email, pr.first_commit_at))
+        pr.commits.append(
+            Commit(hex_id(self.rng), pr.title, bot, bot.noreply_email, pr.first_commit_at)
+        )
         pr.labels.append("dependencies")
         pr.additions, pr.deletions = 2, 2
         self._review_and_close(pr, False, abandon_p=0.3)
@@ -352,17 +413,37 @@ class TeamSimulation:
         opened = pr.ready_at or pr.created_at
         bots = self.bots
         if not quick and rng.random() < 0.7:
-            bot_review = Event("review", bots["coderabbitai[bot]"].github_login,
-                               after(rng, opened, 4, 0.3), "COMMENTED", "Summary by CodeRabbit")
+            bot_review = Event(
+                "review",
+                bots["coderabbitai[bot]"].github_login,
+                after(rng, opened, 4, 0.3),
+                "COMMENTED",
+                "Summary by CodeRabbit",
+            )
             pr.events.append(bot_review)
             for _ in range(rng.randint(0, 2)):
-                pr.events.append(Event("review_comment", bot_review.login, bot_review.at,
-                                       body="Consider handling the error case.", review=bot_review))
+                pr.events.append(
+                    Event(
+                        "review_comment",
+                        bot_review.login,
+                        bot_review.at,
+                        body="Consider handling the error case.",
+                        review=bot_review,
+                    )
+                )
         if rng.random() < 0.5:
-            pr.events.append(Event("issue_comment", bots["github-actions[bot]"].github_login,
-                                   after(rng, opened, 6, 0.3), body="Coverage: 87.2% (+0.3%)"))
-        reviewers = self._reviewers(pr.author if pr.author.is_human else self.humans[0],
-                                    1 if quick or rng.random() < 0.6 else 2)
+            pr.events.append(
+                Event(
+                    "issue_comment",
+                    bots["github-actions[bot]"].github_login,
+                    after(rng, opened, 6, 0.3),
+                    body="Coverage: 87.2% (+0.3%)",
+                )
+            )
+        reviewers = self._reviewers(
+            pr.author if pr.author.is_human else self.humans[0],
+            1 if quick or rng.random() < 0.6 else 2,
+        )
         t = after(rng, opened, 25 if quick else 150, 1.0)  # pickup
         rounds = 1 if quick else 1 + poisson(rng, 0.9 if ai else 0.5)
         last_approval = None
@@ -374,11 +455,23 @@ class TeamSimulation:
                 review = Event("review", reviewer.github_login, at, "COMMENTED")
                 for _ in range(comments):
                     at += timedelta(minutes=rng.uniform(1, 24 if rng.random() < 0.85 else 70))
-                    pr.events.append(Event("review_comment", reviewer.github_login, at,
-                                           body=rng.choice(["nit: naming", "Why not reuse the helper?",
-                                                            "This needs a test.", "👍 looks good",
-                                                            "Could this race?"]),
-                                           review=review))
+                    pr.events.append(
+                        Event(
+                            "review_comment",
+                            reviewer.github_login,
+                            at,
+                            body=rng.choice(
+                                [
+                                    "nit: naming",
+                                    "Why not reuse the helper?",
+                                    "This needs a test.",
+                                    "👍 looks good",
+                                    "Could this race?",
+                                ]
+                            ),
+                            review=review,
+                        )
+                    )
                 at += timedelta(minutes=rng.uniform(1, 12))
                 review.at = at
                 if j == 0:
@@ -388,23 +481,38 @@ class TeamSimulation:
                 if review.state == "APPROVED":
                     last_approval = at
                 if rng.random() < 0.25:
-                    pr.events.append(Event("issue_comment", reviewer.github_login,
-                                           at + timedelta(minutes=rng.uniform(1, 10)),
-                                           body="Also, can we follow up on the docs?"))
+                    pr.events.append(
+                        Event(
+                            "issue_comment",
+                            reviewer.github_login,
+                            at + timedelta(minutes=rng.uniform(1, 10)),
+                            body="Also, can we follow up on the docs?",
+                        )
+                    )
             if not final:
                 fix_at = after(rng, t, 240, 0.9)
                 tool = rng.choice(pr.author.tools) if pr.ai and pr.author.tools else None
-                self._commit(pr, fix_at, pr.ai and rng.random() < 0.6, tool, "Address review comments")
+                self._commit(
+                    pr, fix_at, pr.ai and rng.random() < 0.6, tool, "Address review comments"
+                )
                 if pr.author.is_human and rng.random() < 0.5:
-                    pr.events.append(Event("issue_comment", pr.author.github_login,
-                                           fix_at + timedelta(minutes=2), body="Addressed, PTAL."))
+                    pr.events.append(
+                        Event(
+                            "issue_comment",
+                            pr.author.github_login,
+                            fix_at + timedelta(minutes=2),
+                            body="Addressed, PTAL.",
+                        )
+                    )
                 t = after(rng, fix_at, 90, 0.9)
         if rng.random() < abandon_p:
             pr.closed_at = after(rng, t, 60 * 24 * 3, 1.0)
         else:
             pr.merged_at = after(rng, last_approval or t, 45, 1.0)
             pr.closed_at = pr.merged_at
-            pr.merged_by = rng.choice([pr.author, *reviewers]) if pr.author.is_human else reviewers[0]
+            pr.merged_by = (
+                rng.choice([pr.author, *reviewers]) if pr.author.is_human else reviewers[0]
+            )
             pr.merge_sha = hex_id(rng)
         if pr.merged_at and pr.merged_at > self.as_of:  # not merged yet as of the end
             pr.merged_at = pr.closed_at = pr.merged_by = pr.merge_sha = None
@@ -433,7 +541,9 @@ class TeamSimulation:
                 continue
             for hour in DEPLOY_HOURS:
                 wrng = rng_for(self.seed, repo.full_name, day, hour)
-                at = datetime(day.year, day.month, day.day, hour) + timedelta(minutes=wrng.randint(0, 40))
+                at = datetime(day.year, day.month, day.day, hour) + timedelta(
+                    minutes=wrng.randint(0, 40)
+                )
                 if at > self.as_of:
                     return
                 pending = []
@@ -444,16 +554,34 @@ class TeamSimulation:
                 if not pending:
                     continue
                 sha = pending[-1].merge_sha
-                repo.deployments.append(Deployment(
-                    repo, "staging", at - timedelta(minutes=15), True,
-                    at - timedelta(minutes=15) + timedelta(minutes=wrng.randint(2, 6)),
-                    sha, last_ok_sha, [], "github-actions[bot]"))
+                repo.deployments.append(
+                    Deployment(
+                        repo,
+                        "staging",
+                        at - timedelta(minutes=15),
+                        True,
+                        at - timedelta(minutes=15) + timedelta(minutes=wrng.randint(2, 6)),
+                        sha,
+                        last_ok_sha,
+                        [],
+                        "github-actions[bot]",
+                    )
+                )
                 ok = wrng.random() > 0.06
                 finished = at + timedelta(minutes=wrng.randint(3, 20), seconds=wrng.randint(0, 59))
                 if finished > self.as_of:
                     return
-                dep = Deployment(repo, repo.production_env, at, ok, finished, sha, last_ok_sha,
-                                 pending if ok else [], "github-actions[bot]")
+                dep = Deployment(
+                    repo,
+                    repo.production_env,
+                    at,
+                    ok,
+                    finished,
+                    sha,
+                    last_ok_sha,
+                    pending if ok else [],
+                    "github-actions[bot]",
+                )
                 repo.deployments.append(dep)
                 if ok:
                     for pr in pending:
@@ -475,19 +603,39 @@ class TeamSimulation:
         author = rng.choice(self.humans)
         title = f'Revert "{pr.title}"'
         style = rng.choice(["number", "number", "sha", "title"])
-        revert = PR(uid=self.uid(), repo=pr.repo, author=author, kind="revert", title=title,
-                    head_ref=f"revert-{pr.uid}-{slug(pr.head_ref, 20)}", created_at=opened,
-                    first_commit_at=opened - timedelta(minutes=3), reverts=pr, revert_style=style)
-        revert.commits.append(Commit(hex_id(rng), "{REVERT_COMMIT}", author, author.commit_email,
-                                     revert.first_commit_at))
+        revert = PR(
+            uid=self.uid(),
+            repo=pr.repo,
+            author=author,
+            kind="revert",
+            title=title,
+            head_ref=f"revert-{pr.uid}-{slug(pr.head_ref, 20)}",
+            created_at=opened,
+            first_commit_at=opened - timedelta(minutes=3),
+            reverts=pr,
+            revert_style=style,
+        )
+        revert.commits.append(
+            Commit(
+                hex_id(rng), "{REVERT_COMMIT}", author, author.commit_email, revert.first_commit_at
+            )
+        )
         revert.additions, revert.deletions = pr.deletions, pr.additions
         self._review_and_close(revert, False, abandon_p=0.05, quick=True)
         pr.repo.prs.append(revert)
         self.prs.append(revert)
 
     def _review_minutes(self, pr: PR) -> float:
-        human = [e for e in pr.events if not e.login.endswith("[bot]") and e.login != pr.author.github_login]
-        return 0.0 if not human else (max(e.at for e in human) - min(e.at for e in human)).total_seconds() / 60
+        human = [
+            e
+            for e in pr.events
+            if not e.login.endswith("[bot]") and e.login != pr.author.github_login
+        ]
+        return (
+            0.0
+            if not human
+            else (max(e.at for e in human) - min(e.at for e in human)).total_seconds() / 60
+        )
 
     def _maybe_defect(self, pr: PR) -> None:
         rng = self.rng
@@ -505,8 +653,13 @@ class TeamSimulation:
             return
         rng = self.rng
         reporter = rng.choice(self.people)
-        bug = self._work_item("bug", created, reporter, f"Regression: {pr.title.replace('{KEY}: ', '')}"[:120],
-                              pr.author if pr.author.is_human else rng.choice(self.humans))
+        bug = self._work_item(
+            "bug",
+            created,
+            reporter,
+            f"Regression: {pr.title.replace('{KEY}: ', '')}"[:120],
+            pr.author if pr.author.is_human else rng.choice(self.humans),
+        )
         how = rng.random()
         if how < 0.30:
             bug.description_pr = pr
@@ -549,11 +702,16 @@ class TeamSimulation:
         rng = self.rng
         ack = after(rng, created, 6, 0.6)
         resolved = after(rng, ack, 120, 1.0)
-        inc = Incident(uid=self.uid(), service=service, title=title, created_at=created,
-                       acknowledged_at=ack if ack <= self.as_of else None,
-                       resolved_at=resolved if resolved <= self.as_of else None,
-                       urgency=rng.choice(["high", "high", "low"]),
-                       assignee=rng.choice(self.humans))
+        inc = Incident(
+            uid=self.uid(),
+            service=service,
+            title=title,
+            created_at=created,
+            acknowledged_at=ack if ack <= self.as_of else None,
+            resolved_at=resolved if resolved <= self.as_of else None,
+            urgency=rng.choice(["high", "high", "low"]),
+            assignee=rng.choice(self.humans),
+        )
         self.incidents.append(inc)
         return inc
 
@@ -563,13 +721,20 @@ class TeamSimulation:
         for day in days_between(self.start, self.end):
             if rng.random() < 0.07:
                 reporter = rng.choice(self.people)
-                bug = self._work_item("bug", work_time(rng, day), reporter,
-                                      "Customer reports wrong total on invoice", rng.choice(self.humans))
+                bug = self._work_item(
+                    "bug",
+                    work_time(rng, day),
+                    reporter,
+                    "Customer reports wrong total on invoice",
+                    rng.choice(self.humans),
+                )
                 if self.items and rng.random() < 0.3:
                     bug.relates_to = rng.choice(self.items[:-1] or self.items)
             for service in self.services:
                 if rng.random() < 0.02:
-                    self._incident(service, work_time(rng, day), f"{service.name}: database CPU high")
+                    self._incident(
+                        service, work_time(rng, day), f"{service.name}: database CPU high"
+                    )
 
     # --- work items --------------------------------------------------------------------
 
@@ -582,11 +747,15 @@ class TeamSimulation:
                 start = min(p.first_commit_at for p in prs)
                 item.transitions.append((max(start, item.created + timedelta(minutes=1)), "doing"))
                 opened = min(p.created_at for p in prs)
-                item.transitions.append((max(opened, item.transitions[-1][0] + timedelta(minutes=1)), "review"))
+                item.transitions.append(
+                    (max(opened, item.transitions[-1][0] + timedelta(minutes=1)), "review")
+                )
                 merged = [p.merged_at for p in prs if p.merged_at]
                 unfinished = [p for p in prs if not p.merged_at and not p.closed_at]
                 if merged and not unfinished:
-                    done = max(max(merged), item.transitions[-1][0]) + timedelta(minutes=rng.randint(5, 300))
+                    done = max(max(merged), item.transitions[-1][0]) + timedelta(
+                        minutes=rng.randint(5, 300)
+                    )
                     item.transitions.append((done, "done"))
             elif item.kind != "bug" and rng.random() < 0.5:
                 doing = after(rng, item.created, 60 * 24, 1.0)

@@ -91,8 +91,13 @@ class Identity:
         return login.endswith("[bot]") or self.github(login) in self.bots
 
 
-def compute_truth(rows: dict[str, list[dict]], ident: Identity, seed_keys: list[dict],
-                  service_repos: dict[str, str], as_of: datetime) -> dict[str, list[dict]]:
+def compute_truth(
+    rows: dict[str, list[dict]],
+    ident: Identity,
+    seed_keys: list[dict],
+    service_repos: dict[str, str],
+    as_of: datetime,
+) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
     prs = _pull_requests(rows, ident, as_of, out)
     _defects(rows, prs, service_repos, out)
@@ -109,8 +114,11 @@ def _pull_requests(rows, ident: Identity, as_of: datetime, out) -> dict[tuple[st
     commits, events = defaultdict(list), defaultdict(list)
     for c in rows["gh_commits"]:
         commits[(c["repo_full_name"], c["pr_number"])].append(c)
-    for table, at in (("gh_reviews", "submitted_at"), ("gh_review_comments", "created_at"),
-                      ("gh_issue_comments", "created_at")):
+    for table, at in (
+        ("gh_reviews", "submitted_at"),
+        ("gh_review_comments", "created_at"),
+        ("gh_issue_comments", "created_at"),
+    ):
         for e in rows[table]:
             events[(e["repo_full_name"], e["pr_number"])].append((e[at], e["user_login"], e))
     shipping = _shipping(rows)
@@ -134,33 +142,56 @@ def _pull_requests(rows, ident: Identity, as_of: datetime, out) -> dict[tuple[st
             reasons.append("branch_prefix")
         if labels & set(json.loads(pr["labels"])):
             reasons.append("label")
-        human = sorted((at, login) for at, login, _ in events[k]
-                       if login != author and not ident.is_bot_login(login))
+        human = sorted(
+            (at, login)
+            for at, login, _ in events[k]
+            if login != author and not ident.is_bot_login(login)
+        )
         sessions = _sessions(k, events[k], author, ident, out)
         ship = shipping.get((pr["repo_full_name"], pr["merged_at"])) if pr["merged_at"] else None
         outcome = "merged" if pr["merged_at"] else ("abandoned" if pr["closed_at"] else "open")
-        work_items = sorted({m for m in KEY_RE.findall(pr["title"] + " " + pr["head_ref"]) if m in keys})
+        work_items = sorted(
+            {m for m in KEY_RE.findall(pr["title"] + " " + pr["head_ref"]) if m in keys}
+        )
         prs[k] = {
-            "repo_full_name": k[0], "number": k[1], "pr_id": pr["id"], "author_login": author,
-            "author_person_id": ident.github(author), "team_id": None,
-            "is_bot_author": ident.is_bot_login(author), "is_ai_assisted": bool(reasons),
-            "ai_reasons": ",".join(reasons), "commit_count": len(pcs),
+            "repo_full_name": k[0],
+            "number": k[1],
+            "pr_id": pr["id"],
+            "author_login": author,
+            "author_person_id": ident.github(author),
+            "team_id": None,
+            "is_bot_author": ident.is_bot_login(author),
+            "is_ai_assisted": bool(reasons),
+            "ai_reasons": ",".join(reasons),
+            "commit_count": len(pcs),
             "ai_commit_count": ai_commits,
             "ai_commit_share": ai_commits / len(pcs) if pcs else None,
             "first_commit_at": min((c["author_date"] for c in pcs), default=None),
-            "opened_at": pr["created_at"], "first_human_event_at": human[0][0] if human else None,
-            "merged_at": pr["merged_at"], "closed_at": pr["closed_at"], "outcome": outcome,
+            "opened_at": pr["created_at"],
+            "first_human_event_at": human[0][0] if human else None,
+            "merged_at": pr["merged_at"],
+            "closed_at": pr["closed_at"],
+            "outcome": outcome,
             "shipped_at": ship[1] if ship else None,
             "shipping_deployment_id": ship[0] if ship else None,
-            "reverted_at": None, "reverted_by_number": None, "rolled_back_at": None,
-            "censored": None, "survived": None,
+            "reverted_at": None,
+            "reverted_by_number": None,
+            "rolled_back_at": None,
+            "censored": None,
+            "survived": None,
             "review_hours": sum(s["minutes"] for s in sessions) / 60.0,
             "human_reviewers": len({s["reviewer_login"] for s in sessions}),
-            "changes_requested": sum(1 for _, login, e in events[k]
-                                     if e.get("state") == "CHANGES_REQUESTED"
-                                     and login != author and not ident.is_bot_login(login)),
+            "changes_requested": sum(
+                1
+                for _, login, e in events[k]
+                if e.get("state") == "CHANGES_REQUESTED"
+                and login != author
+                and not ident.is_bot_login(login)
+            ),
             "implements_work_item": ",".join(work_items) or None,
-            "_title": pr["title"], "_body": pr["body"] or "", "_merge_sha": pr["merge_commit_sha"],
+            "_title": pr["title"],
+            "_body": pr["body"] or "",
+            "_merge_sha": pr["merge_commit_sha"],
         }
     _reverts(prs)
     for p in prs.values():
@@ -171,8 +202,11 @@ def _pull_requests(rows, ident: Identity, as_of: datetime, out) -> dict[tuple[st
 def _shipping(rows) -> dict[tuple[str, datetime], tuple[int, datetime]]:
     """(repo, merged_at) -> (deployment id, finish) of the first successful production
     deployment created at or after the merge."""
-    finished = {s["deployment_id"]: s["created_at"] for s in rows["gh_deployment_statuses"]
-                if s["state"] == "success"}
+    finished = {
+        s["deployment_id"]: s["created_at"]
+        for s in rows["gh_deployment_statuses"]
+        if s["state"] == "success"
+    }
     deps = defaultdict(list)
     for d in rows["gh_deployments"]:
         if d["environment"] in PRODUCTION and d["id"] in finished:
@@ -202,9 +236,16 @@ def _sessions(k, events, author: str, ident: Identity, out) -> list[dict]:
                 groups[-1].append(t)
         for i, g in enumerate(groups):
             minutes = min(CAP, (g[-1] - g[0]).total_seconds() / 60 + FLOOR)
-            row = {"repo_full_name": k[0], "number": k[1], "reviewer_login": login,
-                   "session_index": i + 1, "started_at": g[0], "ended_at": g[-1],
-                   "events": len(g), "minutes": minutes}
+            row = {
+                "repo_full_name": k[0],
+                "number": k[1],
+                "reviewer_login": login,
+                "session_index": i + 1,
+                "started_at": g[0],
+                "ended_at": g[-1],
+                "events": len(g),
+                "minutes": minutes,
+            }
             sessions.append(row)
             out["truth_review_sessions"].append(row)
     return sessions
@@ -227,8 +268,11 @@ def _reverts(prs: dict) -> None:
             targets += [p for s, p in by_sha.items() if s.startswith(sha)]
         m = re.fullmatch(r'Revert "(.*)"', r["_title"], re.DOTALL)
         if m:
-            earlier = [p for p in by_title[(r["repo_full_name"], m.group(1))]
-                       if p["merged_at"] < r["opened_at"]]
+            earlier = [
+                p
+                for p in by_title[(r["repo_full_name"], m.group(1))]
+                if p["merged_at"] < r["opened_at"]
+            ]
             if earlier:
                 targets.append(max(earlier, key=lambda p: (p["merged_at"], p["number"])))
         for p in targets:
@@ -266,26 +310,46 @@ def _defects(rows, prs, service_repos: dict[str, str], out) -> None:
 
     def record(defect_id, kind, created, rule, causes):
         if not causes:
-            out["truth_defect_attribution"].append({
-                "defect_id": defect_id, "defect_kind": kind, "created_at": created,
-                "rule": "unattributed", "repo_full_name": None, "number": None, "weight": 1.0})
+            out["truth_defect_attribution"].append(
+                {
+                    "defect_id": defect_id,
+                    "defect_kind": kind,
+                    "created_at": created,
+                    "rule": "unattributed",
+                    "repo_full_name": None,
+                    "number": None,
+                    "weight": 1.0,
+                }
+            )
             return
         for repo, n in sorted(causes):
-            out["truth_defect_attribution"].append({
-                "defect_id": defect_id, "defect_kind": kind, "created_at": created, "rule": rule,
-                "repo_full_name": repo, "number": n, "weight": 1.0 / len(causes)})
+            out["truth_defect_attribution"].append(
+                {
+                    "defect_id": defect_id,
+                    "defect_kind": kind,
+                    "created_at": created,
+                    "rule": rule,
+                    "repo_full_name": repo,
+                    "number": n,
+                    "weight": 1.0 / len(causes),
+                }
+            )
 
     for issue in rows["jira_issues"]:
         if issue["issuetype_name"] not in bug_types:
             continue
-        text = " ".join([issue["description"] or "", issue["caused_by_pr"] or "",
-                         *remote[issue["key"]]])
+        text = " ".join(
+            [issue["description"] or "", issue["caused_by_pr"] or "", *remote[issue["key"]]]
+        )
         explicit = _pr_refs(text, prs)
         if explicit:
             record(issue["key"], "work_item", issue["created"], "explicit", explicit)
             continue
-        via_items = set().union(*(implementers[k] for k in caused_by[issue["key"]])) \
-            if caused_by[issue["key"]] else set()
+        via_items = (
+            set().union(*(implementers[k] for k in caused_by[issue["key"]]))
+            if caused_by[issue["key"]]
+            else set()
+        )
         record(issue["key"], "work_item", issue["created"], "work_item", via_items)
 
     notes = defaultdict(list)
@@ -300,8 +364,13 @@ def _defects(rows, prs, service_repos: dict[str, str], out) -> None:
             continue
         named = {int(i) for _, i in DEPLOY_RE.findall(text)}
         if named:
-            record(inc["id"], "incident", inc["created_at"], "deployment",
-                   set().union(*(shipped_by[i] for i in named)))
+            record(
+                inc["id"],
+                "incident",
+                inc["created_at"],
+                "deployment",
+                set().union(*(shipped_by[i] for i in named)),
+            )
             continue
         repo = service_repos.get(inc["service_id"])
         before = [d for d in latest_ok.get(repo, []) if d[0] < inc["created_at"]]
@@ -311,8 +380,11 @@ def _defects(rows, prs, service_repos: dict[str, str], out) -> None:
 
 def _production_deployments(rows) -> dict[str, list[tuple[datetime, int]]]:
     """Successful production deployments per repository as (finished_at, id)."""
-    finished = {s["deployment_id"]: s["created_at"] for s in rows["gh_deployment_statuses"]
-                if s["state"] == "success"}
+    finished = {
+        s["deployment_id"]: s["created_at"]
+        for s in rows["gh_deployment_statuses"]
+        if s["state"] == "success"
+    }
     out = defaultdict(list)
     for d in rows["gh_deployments"]:
         if d["environment"] in PRODUCTION and d["id"] in finished:
@@ -338,7 +410,9 @@ def _rollbacks_and_survival(rows, prs, out, as_of: datetime) -> None:
         p["censored"] = p["shipped_at"] > as_of - H
         if not p["censored"]:
             limit = p["shipped_at"] + H
-            failed = any(t is not None and t <= limit for t in (p["reverted_at"], p["rolled_back_at"]))
+            failed = any(
+                t is not None and t <= limit for t in (p["reverted_at"], p["rolled_back_at"])
+            )
             p["survived"] = not failed
     for p in prs.values():
         for key in ("_title", "_body", "_merge_sha"):
@@ -354,30 +428,58 @@ def _spend(rows, ident: Identity, seed_keys: list[dict], prs, as_of: datetime, o
     user_email = {u["id"]: u["email"] for u in rows["openai_users"]}
     spend = defaultdict(Decimal)
     for u in rows["anthropic_messages_usage"]:
-        tokens = {"uncached_input": u["uncached_input_tokens"],
-                  "cache_write_5m": u["cache_creation_5m_input_tokens"],
-                  "cache_write_1h": u["cache_creation_1h_input_tokens"],
-                  "cache_read": u["cache_read_input_tokens"], "output": u["output_tokens"]}
+        tokens = {
+            "uncached_input": u["uncached_input_tokens"],
+            "cache_write_5m": u["cache_creation_5m_input_tokens"],
+            "cache_write_1h": u["cache_creation_1h_input_tokens"],
+            "cache_read": u["cache_read_input_tokens"],
+            "output": u["output_tokens"],
+        }
         person = key_person.get(u["api_key_id"])
-        by = "api_key" if person else ("api_key_team" if key_team.get(u["api_key_id"]) else "unattributed")
+        by = (
+            "api_key"
+            if person
+            else ("api_key_team" if key_team.get(u["api_key_id"]) else "unattributed")
+        )
         team = ident.team_of.get(person) if person else key_team.get(u["api_key_id"])
-        spend[(u["bucket_date"], "anthropic", u["model"], person, team, by)] += token_cost(u["model"], tokens)
+        spend[(u["bucket_date"], "anthropic", u["model"], person, team, by)] += token_cost(
+            u["model"], tokens
+        )
     for u in rows["openai_completions_usage"]:
-        tokens = {"input": u["input_tokens"], "cached_input": u["input_cached_tokens"],
-                  "output": u["output_tokens"]}
+        tokens = {
+            "input": u["input_tokens"],
+            "cached_input": u["input_cached_tokens"],
+            "output": u["output_tokens"],
+        }
         person, by = ident.email(user_email.get(u["user_id"]))
         if person:
             by = "user_email"
         else:
             person = key_person.get(u["api_key_id"])
-            by = "api_key" if person else ("api_key_team" if key_team.get(u["api_key_id"]) else "unattributed")
+            by = (
+                "api_key"
+                if person
+                else ("api_key_team" if key_team.get(u["api_key_id"]) else "unattributed")
+            )
         team = ident.team_of.get(person) if person else key_team.get(u["api_key_id"])
-        spend[(u["bucket_date"], "openai", u["model"], person, team, by)] += token_cost(u["model"], tokens)
+        spend[(u["bucket_date"], "openai", u["model"], person, team, by)] += token_cost(
+            u["model"], tokens
+        )
     person_day = defaultdict(Decimal)
-    for (day, provider, model, person, team, by), usd in sorted(spend.items(), key=lambda kv: str(kv[0])):
-        out["truth_spend"].append({"day": day, "provider": provider, "model": model,
-                                   "person_id": person, "team_id": team, "attributed_by": by,
-                                   "cost_usd": usd.quantize(Decimal("0.000001"))})
+    for (day, provider, model, person, team, by), usd in sorted(
+        spend.items(), key=lambda kv: str(kv[0])
+    ):
+        out["truth_spend"].append(
+            {
+                "day": day,
+                "provider": provider,
+                "model": model,
+                "person_id": person,
+                "team_id": team,
+                "attributed_by": by,
+                "cost_usd": usd.quantize(Decimal("0.000001")),
+            }
+        )
         if person:
             person_day[(person, day)] += usd
     in_flight = defaultdict(list)
@@ -394,13 +496,24 @@ def _spend(rows, ident: Identity, seed_keys: list[dict], prs, as_of: datetime, o
         usd = usd.quantize(Decimal("0.000001"))
         if not live:
             out["truth_spend_allocation"].append(
-                {"day": day, "person_id": person, "repo_full_name": None, "number": None,
-                 "cost_usd": usd})
+                {
+                    "day": day,
+                    "person_id": person,
+                    "repo_full_name": None,
+                    "number": None,
+                    "cost_usd": usd,
+                }
+            )
             continue
         share = (usd / len(live)).quantize(Decimal("0.000001"), rounding="ROUND_DOWN")
         for i, (repo, n) in enumerate(live):
             amount = share + (usd - share * len(live) if i == 0 else 0)
             out["truth_spend_allocation"].append(
-                {"day": day, "person_id": person, "repo_full_name": repo, "number": n,
-                 "cost_usd": amount})
-
+                {
+                    "day": day,
+                    "person_id": person,
+                    "repo_full_name": repo,
+                    "number": n,
+                    "cost_usd": amount,
+                }
+            )

@@ -21,8 +21,9 @@ PATHS = {
 
 
 def get(sim, vendor: str, path: str | None = None) -> requests.Response:
-    return requests.get(sim.base_url(vendor) + (path or PATHS[vendor]),
-                        headers=auth_headers(vendor), timeout=30)
+    return requests.get(
+        sim.base_url(vendor) + (path or PATHS[vendor]), headers=auth_headers(vendor), timeout=30
+    )
 
 
 @pytest.mark.parametrize("vendor", sorted(PATHS))
@@ -61,8 +62,9 @@ def test_slow_answers_late_but_right(simulator) -> None:
     assert time.monotonic() - started >= 0.5
     with pytest.raises(requests.exceptions.ReadTimeout):
         simulator.inject(Fault("slow", vendor="jira", delay=2))
-        requests.get(simulator.base_url("jira") + PATHS["jira"], headers=auth_headers("jira"),
-                     timeout=0.5)
+        requests.get(
+            simulator.base_url("jira") + PATHS["jira"], headers=auth_headers("jira"), timeout=0.5
+        )
 
 
 def test_malformed_page_parses_but_its_first_record_is_broken(simulator) -> None:
@@ -94,8 +96,11 @@ def test_truncated_body_breaks_the_read(simulator) -> None:
 
 
 def test_control_plane_over_http(simulator) -> None:
-    r = requests.post(simulator.url + "/_sim/faults",
-                      json={"kind": "server_error", "vendor": "openai"}, timeout=10)
+    r = requests.post(
+        simulator.url + "/_sim/faults",
+        json={"kind": "server_error", "vendor": "openai"},
+        timeout=10,
+    )
     assert r.status_code == 201
     assert get(simulator, "openai").status_code == 503
     stats = requests.get(simulator.url + "/_sim/stats", timeout=10).json()

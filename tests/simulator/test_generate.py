@@ -47,12 +47,18 @@ def test_other_seed_other_rows(tiny_store: Path, tmp_path: Path) -> None:
 ENDPOINTS = [
     ("github", "/repos/acme/payments-api/pulls?state=all&per_page=50&page=2", "github"),
     ("github", "/repos/acme/payments-api/deployments?per_page=100", "github"),
-    ("anthropic", "/v1/organizations/usage_report/messages?starting_at=2026-09-01T00:00:00Z"
-     "&group_by[]=api_key_id&group_by[]=model", "anthropic"),
-    ("openai", "/v1/organization/usage/completions?start_time=1756684800&group_by=user_id",
-     "openai"),
-    ("jira", "/rest/api/3/search/jql?jql=project%20%3D%20PAY&fields=*all&expand=changelog",
-     "jira"),
+    (
+        "anthropic",
+        "/v1/organizations/usage_report/messages?starting_at=2026-09-01T00:00:00Z"
+        "&group_by[]=api_key_id&group_by[]=model",
+        "anthropic",
+    ),
+    (
+        "openai",
+        "/v1/organization/usage/completions?start_time=1756684800&group_by=user_id",
+        "openai",
+    ),
+    ("jira", "/rest/api/3/search/jql?jql=project%20%3D%20PAY&fields=*all&expand=changelog", "jira"),
     ("pagerduty", "/incidents?date_range=all&limit=100", "pagerduty"),
 ]
 

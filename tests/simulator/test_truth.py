@@ -23,40 +23,60 @@ def scalar(con, sql: str):
 
 def test_every_shipped_pr_has_its_successful_production_deployment(db) -> None:
     assert scalar(db, "select count(*) from truth_pull_requests where shipped_at is not null") > 20
-    orphans = scalar(db, """
+    orphans = scalar(
+        db,
+        """
         select count(*) from truth_pull_requests t
         left join gh_deployments d on d.id = t.shipping_deployment_id
             and d.repo_full_name = t.repo_full_name
             and d.environment in ('production', 'prod') and d.created_at >= t.merged_at
         left join gh_deployment_statuses s on s.deployment_id = d.id and s.state = 'success'
             and s.created_at = t.shipped_at
-        where t.shipped_at is not null and s.id is null""")
+        where t.shipped_at is not null and s.id is null""",
+    )
     assert orphans == 0
 
 
 def test_only_merged_prs_ship_and_none_ship_twice(db) -> None:
-    assert scalar(db, "select count(*) from truth_pull_requests "
-                      "where shipped_at is not null and merged_at is null") == 0
+    assert (
+        scalar(
+            db,
+            "select count(*) from truth_pull_requests "
+            "where shipped_at is not null and merged_at is null",
+        )
+        == 0
+    )
     assert scalar(db, "select count(*) from truth_pull_requests where shipped_at < merged_at") == 0
 
 
 def test_every_attributed_defect_names_an_existing_pr_and_weights_sum_to_one(db) -> None:
-    missing = scalar(db, """
+    missing = scalar(
+        db,
+        """
         select count(*) from truth_defect_attribution a
         left join gh_pull_requests p on p.repo_full_name = a.repo_full_name and p.number = a.number
-        where a.rule <> 'unattributed' and p.id is null""")
+        where a.rule <> 'unattributed' and p.id is null""",
+    )
     assert missing == 0
-    bad = scalar(db, """
+    bad = scalar(
+        db,
+        """
         select count(*) from (select defect_id, sum(weight) w from truth_defect_attribution
-                              group by defect_id) where abs(w - 1) > 1e-9""")
+                              group by defect_id) where abs(w - 1) > 1e-9""",
+    )
     assert bad == 0
-    rules = {r[0] for r in db.execute("select distinct rule from truth_defect_attribution").fetchall()}
+    rules = {
+        r[0] for r in db.execute("select distinct rule from truth_defect_attribution").fetchall()
+    }
     assert {"explicit", "time", "unattributed"} <= rules
 
 
 def test_every_defect_is_attributed_or_counted_unattributed(db) -> None:
-    bugs = scalar(db, """select count(*) from jira_issues
-                         where issuetype_name in ('Bug', '缺陷')""")
+    bugs = scalar(
+        db,
+        """select count(*) from jira_issues
+                         where issuetype_name in ('Bug', '缺陷')""",
+    )
     incidents = scalar(db, "select count(*) from pd_incidents")
     defects = scalar(db, "select count(distinct defect_id) from truth_defect_attribution")
     assert defects == bugs + incidents > 0
@@ -81,11 +101,14 @@ def test_survival_follows_reverts_rollbacks_and_censoring(db) -> None:
 
 
 def test_review_hours_are_the_sum_of_sessions(db) -> None:
-    diff = scalar(db, """
+    diff = scalar(
+        db,
+        """
         select max(abs(t.review_hours - coalesce(s.mins, 0) / 60))
         from truth_pull_requests t
         left join (select repo_full_name, number, sum(minutes) as mins from truth_review_sessions
-                   group by all) s using (repo_full_name, number)""")
+                   group by all) s using (repo_full_name, number)""",
+    )
     assert diff < 1e-9
     assert scalar(db, "select max(minutes) from truth_review_sessions") <= 240
     assert scalar(db, "select min(minutes) from truth_review_sessions") >= 15
@@ -99,12 +122,19 @@ def test_allocation_reconciles_with_attributed_spend(db) -> None:
 
 
 def test_ai_assisted_flag_has_a_reason(db) -> None:
-    assert scalar(db, "select count(*) from truth_pull_requests "
-                      "where is_ai_assisted <> (ai_reasons <> '')") == 0
+    assert (
+        scalar(
+            db,
+            "select count(*) from truth_pull_requests where is_ai_assisted <> (ai_reasons <> '')",
+        )
+        == 0
+    )
     assert 0 < scalar(db, "select avg(is_ai_assisted::int) from truth_pull_requests") < 1
 
 
 def test_identities_include_unresolvable_actors(db) -> None:
-    rows = dict(db.execute("""select system, count(*) - count(resolved_person_id)
-                               from truth_identities group by system""").fetchall())
+    rows = dict(
+        db.execute("""select system, count(*) - count(resolved_person_id)
+                               from truth_identities group by system""").fetchall()
+    )
     assert rows["github"] > 0  # bots and contractors the seed does not list

@@ -19,17 +19,26 @@ from typing import Any
 from pipelines.simulator.http import ApiError, Request, Response, Vendor, parse_time, route
 from pipelines.simulator.vendors import github_objects as obj
 from pipelines.simulator.vendors.github_transport import (
+    Page,
     authenticate,
     decorate,
     error_body,
     guarded,
-    page_of,
+    page_args,
     paged,
 )
 
 COMMITS_CAP = 250  # GET /pulls/{n}/commits lists at most 250 commits
 RUNS_CAP = 1000  # a filtered GET /actions/runs reaches at most 1,000 runs
 RUN_SEARCH_FILTERS = ("actor", "branch", "check_suite_id", "created", "event", "head_sha", "status")
+# A review comment drafted in a pending review stays hidden until the review is submitted,
+# then shows with its drafting time as created_at (as GitHub does): a `since` cursor alone
+# can miss it.
+_VISIBLE_REVIEW_COMMENT = """
+    c.created_at <= $1 and (c.review_id is null or exists (
+        select 1 from gh_reviews r where r.id = c.review_id and r.submitted_at <= $1))
+"""
+
 RUN_STATUSES = {"completed", "in_progress", "queued", "requested", "waiting", "pending",
                 "action_required"}  # fmt: skip
 RUN_CONCLUSIONS = {"success", "failure", "neutral", "cancelled", "skipped", "timed_out",
@@ -64,41 +73,89 @@ def _count(req: Request, sql: str, params: list) -> int:
     return int(req.db.execute(f"select count(*) from ({sql})", params).fetchone()[0])
 
 
-def _page_rows(req: Request, sql: str, params: list, page) -> list[dict[str, Any]]:
-    if page.limit <= 0:
-        return []
-    return req.rows(f"{sql} limit {page.limit} offset {page.offset}", params)
+def _listing(
+    req: Request, sql: str, order: str, params: list, cap: int | None = None, behind: int = 0
+) -> tuple[Page, list[dict[str, Any]], list[dict[str, Any]]]:
+    """One page of `sql` in `order`, counted in the same query: (page, rows, the `behind`
+    rows just before the page). `cap`: how many rows page-walking can reach at most."""
+    page_no, per_page = page_args(req)
+    offset = (page_no - 1) * per_page
+    limit = per_page if cap is None else max(0, min(per_page, cap - offset))
+    rows: list[dict[str, Any]] = []
+    start = max(offset - behind, 0)
+    if limit > 0:
+        rows = req.rows(
+            f"""select * from (select *, count(*) over () as _total from ({sql}))
+                order by {order} limit {limit + offset - start} offset {start}""",
+            params,
+        )
+    total = rows[0]["_total"] if rows else _count(req, sql, params)
+    for row in rows:
+        del row["_total"]
+    page = Page(page_no, per_page, offset, total if cap is None else min(total, cap), total)
+    return page, rows[offset - start :], rows[: offset - start]
 
 
 # --- repositories -----------------------------------------------------------------------------
 
-_REPOS = """
+
+def _repos_sql(scope: str) -> str:
+    """Repositories as of $1 whose `lower(full_name)` / `lower(owner)` matches `scope` ($2)."""
+    return f"""
+    with r as (
+        select * from gh_repositories where created_at <= $1 and lower({scope}) = $2
+    ),
+    c as (
+        select repo_full_name, max(committer_date) as last_commit from gh_commits
+        where committer_date <= $1 and repo_full_name in (select full_name from r) group by 1
+    ),
+    o as (
+        select repo_full_name, count(*) as n from gh_pull_requests
+        where created_at <= $1 and repo_full_name in (select full_name from r)
+          and not coalesce(coalesce(closed_at, merged_at) <= $1, false)
+        group by 1
+    )
     select r.*,
         case when r.pushed_at is not null and r.pushed_at <= $1 then r.pushed_at
-             else greatest(r.created_at, (
-                 select max(c.committer_date) from gh_commits c
-                 where c.repo_full_name = r.full_name and c.committer_date <= $1))
-        end as pushed_at_now,
-        (select count(*) from gh_pull_requests p
-         where p.repo_full_name = r.full_name and p.created_at <= $1
-           and not coalesce(coalesce(p.closed_at, p.merged_at) <= $1, false)
-        ) as open_issues_count
-    from gh_repositories r
-    where r.created_at <= $1
-"""
+             else greatest(r.created_at, c.last_commit) end as pushed_at_now,
+        coalesce(o.n, 0) as open_issues_count
+    from r left join c on c.repo_full_name = r.full_name
+        left join o on o.repo_full_name = r.full_name
+    """
 
 
 def _repo(req: Request) -> dict[str, Any]:
     """The repository of the path (names are not case sensitive), or 404."""
     full = f"{req.params['owner']}/{req.params['repo']}".lower()
-    rows = req.rows(f"{_REPOS} and lower(r.full_name) = $2 order by r.id", [req.now, full])
+    rows = req.rows(
+        "select * from gh_repositories where created_at <= $1 and lower(full_name) = $2 "
+        "order by id",
+        [req.now, full],
+    )
     if not rows:
         raise ApiError(404, "Not Found")
     return rows[0]
 
 
+def _full_repo(req: Request, repo: dict[str, Any]) -> dict[str, Any]:
+    """The repository with what its full object shows as of the clock (pushes, open PRs)."""
+    last_commit, open_count = req.db.execute(
+        """select
+            (select max(committer_date) from gh_commits
+             where repo_full_name = $2 and committer_date <= $1),
+            (select count(*) from gh_pull_requests
+             where repo_full_name = $2 and created_at <= $1
+               and not coalesce(coalesce(closed_at, merged_at) <= $1, false))""",
+        [req.now, repo["full_name"]],
+    ).fetchone()
+    pushed = repo["pushed_at"]
+    if pushed is None or pushed > req.now:
+        pushed = max(x for x in (repo["created_at"], last_commit) if x is not None)
+    return {**repo, "pushed_at_now": pushed, "open_issues_count": open_count}
+
+
 def get_repo(req: Request) -> Response:
-    return Response(200, obj.repository(req, _repo(req)))
+    return Response(200, obj.repository(req, _full_repo(req, _repo(req))))
 
 
 def list_org_repos(req: Request) -> Response:
@@ -112,36 +169,40 @@ def list_org_repos(req: Request) -> Response:
     sort = _choice(req, "sort", ("created", "updated", "pushed", "full_name"), "created")
     default_direction = "asc" if sort == "full_name" else "desc"
     direction = _choice(req, "direction", ("asc", "desc"), default_direction)
-    where = " and lower(r.owner) = $2"
+    where = " where true"
     if kind == "public":
-        where += " and not r.private"
+        where += " and not private"
     elif kind == "private":
-        where += " and r.private"
+        where += " and private"
     elif kind == "forks":
         where += " and false"
     key = {"created": "created_at", "updated": "pushed_at_now", "pushed": "pushed_at_now",
            "full_name": "full_name"}[sort]  # fmt: skip
-    sql = f"select * from ({_REPOS}{where}) order by {key} {direction}, id {direction}"
-    params = [req.now, org]
-    page = page_of(req, _count(req, sql, params))
-    rows = _page_rows(req, sql, params, page)
+    sql = f"select * from ({_repos_sql('owner')}){where}"
+    order = f"{key} {direction}, id {direction}"
+    page, rows, _ = _listing(req, sql, order, [req.now, org])
     return paged(req, page, [obj.repository(req, r) for r in rows])
 
 
 # --- pull requests ----------------------------------------------------------------------------
 
-# $1 = now, $2 = repository full name.
-_PULLS = """
+
+def _pulls_sql(one: bool = False) -> str:
+    """PRs of repository $2 as of $1 with their *_now columns; `one`: only number $3."""
+    only = " and number = $3" if one else ""
+    only_pr = " and pr_number = $3" if one else ""
+    return f"""
     with p as (
-        select * from gh_pull_requests where repo_full_name = $2 and created_at <= $1
+        select * from gh_pull_requests
+        where repo_full_name = $2 and created_at <= $1{only}
     ),
     act as (
         select number, max("at") as last_at from gh_pull_request_activity
-        where repo_full_name = $2 and "at" <= $1 group by number
+        where repo_full_name = $2 and "at" <= $1{only} group by number
     ),
     cm as (
         select pr_number, arg_max(sha, position) as sha, count(*) as n from gh_commits
-        where repo_full_name = $2 and committer_date <= $1 group by pr_number
+        where repo_full_name = $2 and committer_date <= $1{only_pr} group by pr_number
     ),
     s as (
         select p.*,
@@ -160,7 +221,7 @@ _PULLS = """
         case when closed_now is null then 'open' else 'closed' end as state_now,
         greatest(created_at, last_at, closed_now, merged_now, ready_now) as updated_now
     from s
-"""
+    """
 
 
 def _pull_row(req: Request, repo: dict[str, Any], number: int) -> dict[str, Any]:
@@ -170,8 +231,8 @@ def _pull_row(req: Request, repo: dict[str, Any], number: int) -> dict[str, Any]
             (select count(*) from gh_issue_comments c where c.repo_full_name = $2
                and c.pr_number = q.number and c.created_at <= $1) as comments_now,
             (select count(*) from gh_review_comments c where c.repo_full_name = $2
-               and c.pr_number = q.number and c.created_at <= $1) as review_comments_now
-        from ({_PULLS}) q where q.number = $3""",
+               and c.pr_number = q.number and {_VISIBLE_REVIEW_COMMENT}) as review_comments_now
+        from ({_pulls_sql(one=True)}) q""",
         [req.now, repo["full_name"], number],
     )
     if not rows:
@@ -180,7 +241,7 @@ def _pull_row(req: Request, repo: dict[str, Any], number: int) -> dict[str, Any]
 
 
 def list_pulls(req: Request) -> Response:
-    repo = _repo(req)
+    repo = _full_repo(req, _repo(req))
     state = _choice(req, "state", ("open", "closed", "all"), "open")
     sort = _choice(req, "sort", ("created", "updated", "popularity", "long-running"), "created")
     direction = _choice(req, "direction", ("asc", "desc"), "desc")
@@ -204,20 +265,20 @@ def list_pulls(req: Request) -> Response:
         "popularity": "popularity",
         "long-running": "created_at",
     }[sort]
-    sql = f"""
-        select q.*, (select count(*) from gh_issue_comments c where c.repo_full_name = $2
-                       and c.pr_number = q.number and c.created_at <= $1) as popularity
-        from ({_PULLS}) q {"where " + " and ".join(where) if where else ""}
-        order by {key} {direction}, number {direction}"""
-    page = page_of(req, _count(req, sql, params))
-    rows = _page_rows(req, sql, params, page)
+    popularity = ""
+    if sort == "popularity":
+        popularity = """, (select count(*) from gh_issue_comments c where c.repo_full_name = $2
+                           and c.pr_number = q.number and c.created_at <= $1) as popularity"""
+    sql = f"""select q.*{popularity} from ({_pulls_sql()}) q
+              {"where " + " and ".join(where) if where else ""}"""
+    page, rows, _ = _listing(req, sql, f"{key} {direction}, number {direction}", params)
     users = obj.Users(req)
     users.load(r["author_login"] for r in rows)
     return paged(req, page, [obj.pull_request(req, r, repo, users) for r in rows])
 
 
 def get_pull(req: Request) -> Response:
-    repo = _repo(req)
+    repo = _full_repo(req, _repo(req))
     row = _pull_row(req, repo, _number(req, "number"))
     users = obj.Users(req)
     users.load([row["author_login"], row["merged_by_login"]])
@@ -240,10 +301,8 @@ def _visible_pull(req: Request) -> tuple[dict[str, Any], int]:
 def list_reviews(req: Request) -> Response:
     repo, number = _visible_pull(req)
     sql = """select * from gh_reviews where repo_full_name = $2 and pr_number = $3
-             and submitted_at <= $1 order by id"""
-    params = [req.now, repo["full_name"], number]
-    page = page_of(req, _count(req, sql, params))
-    rows = _page_rows(req, sql, params, page)
+             and submitted_at <= $1"""
+    page, rows, _ = _listing(req, sql, "id", [req.now, repo["full_name"], number])
     users = obj.Users(req)
     users.load(r["user_login"] for r in rows)
     return paged(req, page, [obj.review(req, r, users) for r in rows])
@@ -252,15 +311,10 @@ def list_reviews(req: Request) -> Response:
 def list_pull_commits(req: Request) -> Response:
     repo, number = _visible_pull(req)
     sql = """select *, $3::bigint as repo_id from gh_commits
-             where repo_full_name = $2 and pr_number = $4 and committer_date <= $1
-             order by position, sha"""
+             where repo_full_name = $2 and pr_number = $4 and committer_date <= $1"""
     params = [req.now, repo["full_name"], repo["id"], number]
-    page = page_of(req, _count(req, sql, params), cap=COMMITS_CAP)
-    rows = _page_rows(req, sql, params, page)
-    parent = None
-    if rows and page.offset > 0:
-        prev = req.rows(f"{sql} limit 1 offset {page.offset - 1}", params)
-        parent = prev[0]["sha"] if prev else None
+    page, rows, before = _listing(req, sql, "position, sha", params, COMMITS_CAP, behind=1)
+    parent = before[-1]["sha"] if before else None
     users = obj.Users(req)
     users.load(r["author_login"] for r in rows)
     base = obj.derived_sha("base", repo["full_name"], _base_ref(req, repo, number), number)
@@ -280,9 +334,10 @@ def _base_ref(req: Request, repo: dict[str, Any], number: int) -> str:
 
 # --- comments ---------------------------------------------------------------------------------
 
-_REVIEW_COMMENTS = """
-    select *, case when updated_at <= $1 then updated_at else created_at end as updated_now
-    from gh_review_comments where repo_full_name = $2 and created_at <= $1
+_REVIEW_COMMENTS = f"""
+    select c.*,
+        case when c.updated_at <= $1 then c.updated_at else c.created_at end as updated_now
+    from gh_review_comments c where c.repo_full_name = $2 and {_VISIBLE_REVIEW_COMMENT}
 """
 _ISSUE_COMMENTS = """
     select *, case when updated_at <= $1 then updated_at else created_at end as updated_now
@@ -292,8 +347,8 @@ _ISSUE_COMMENTS = """
 
 def _comments(
     req: Request, repo: dict[str, Any], base_sql: str, number: int | None, sortable: bool
-) -> tuple[str, list]:
-    """Comment query: ascending id by default; `sort`/`direction` where GitHub has them."""
+) -> tuple[str, str, list]:
+    """Comment query and order: ascending id, or `sort`/`direction` where GitHub has them."""
     params: list[Any] = [req.now, repo["full_name"]]
     where = []
     if number is not None:
@@ -313,12 +368,11 @@ def _comments(
     elif sortable:
         _choice(req, "direction", ("asc", "desc"), "asc")
     sql = f"select * from ({base_sql}) {'where ' + ' and '.join(where) if where else ''}"
-    return f"{sql} order by {order}", params
+    return sql, order, params
 
 
-def _comment_page(req: Request, sql: str, params: list, render) -> Response:
-    page = page_of(req, _count(req, sql, params))
-    rows = _page_rows(req, sql, params, page)
+def _comment_page(req: Request, sql: str, order: str, params: list, render) -> Response:
+    page, rows, _ = _listing(req, sql, order, params)
     users = obj.Users(req)
     users.load(r["user_login"] for r in rows)
     return paged(req, page, [render(req, r, users) for r in rows])
@@ -326,26 +380,26 @@ def _comment_page(req: Request, sql: str, params: list, render) -> Response:
 
 def list_pull_review_comments(req: Request) -> Response:
     repo, number = _visible_pull(req)
-    sql, params = _comments(req, repo, _REVIEW_COMMENTS, number, sortable=True)
-    return _comment_page(req, sql, params, obj.review_comment)
+    sql, order, params = _comments(req, repo, _REVIEW_COMMENTS, number, sortable=True)
+    return _comment_page(req, sql, order, params, obj.review_comment)
 
 
 def list_repo_review_comments(req: Request) -> Response:
     repo = _repo(req)
-    sql, params = _comments(req, repo, _REVIEW_COMMENTS, None, sortable=True)
-    return _comment_page(req, sql, params, obj.review_comment)
+    sql, order, params = _comments(req, repo, _REVIEW_COMMENTS, None, sortable=True)
+    return _comment_page(req, sql, order, params, obj.review_comment)
 
 
 def list_issue_comments(req: Request) -> Response:
     repo, number = _visible_pull(req)
-    sql, params = _comments(req, repo, _ISSUE_COMMENTS, number, sortable=False)
-    return _comment_page(req, sql, params, obj.issue_comment)
+    sql, order, params = _comments(req, repo, _ISSUE_COMMENTS, number, sortable=False)
+    return _comment_page(req, sql, order, params, obj.issue_comment)
 
 
 def list_repo_issue_comments(req: Request) -> Response:
     repo = _repo(req)
-    sql, params = _comments(req, repo, _ISSUE_COMMENTS, None, sortable=True)
-    return _comment_page(req, sql, params, obj.issue_comment)
+    sql, order, params = _comments(req, repo, _ISSUE_COMMENTS, None, sortable=True)
+    return _comment_page(req, sql, order, params, obj.issue_comment)
 
 
 # --- deployments ------------------------------------------------------------------------------
@@ -373,10 +427,8 @@ def list_deployments(req: Request) -> Response:
         if value:
             params.append(value)
             where.append(f"{name} = ${len(params)}")
-    sql = f"""select * from ({_DEPLOYMENTS}) {"where " + " and ".join(where) if where else ""}
-              order by id desc"""
-    page = page_of(req, _count(req, sql, params))
-    rows = _page_rows(req, sql, params, page)
+    sql = f"""select * from ({_DEPLOYMENTS}) {"where " + " and ".join(where) if where else ""}"""
+    page, rows, _ = _listing(req, sql, "id desc", params)
     users = obj.Users(req)
     users.load(r["creator_login"] for r in rows)
     return paged(req, page, [obj.deployment(req, r, users) for r in rows])
@@ -402,11 +454,8 @@ def get_deployment(req: Request) -> Response:
 def list_deployment_statuses(req: Request) -> Response:
     repo, deployment = _deployment_row(req)
     sql = """select * from gh_deployment_statuses
-             where repo_full_name = $2 and deployment_id = $3 and created_at <= $1
-             order by id desc"""
-    params = [req.now, repo["full_name"], deployment["id"]]
-    page = page_of(req, _count(req, sql, params))
-    rows = _page_rows(req, sql, params, page)
+             where repo_full_name = $2 and deployment_id = $3 and created_at <= $1"""
+    page, rows, _ = _listing(req, sql, "id desc", [req.now, repo["full_name"], deployment["id"]])
     users = obj.Users(req)
     users.load(r["creator_login"] for r in rows)
     return paged(req, page, [obj.deployment_status(req, r, users) for r in rows])
@@ -414,17 +463,22 @@ def list_deployment_statuses(req: Request) -> Response:
 
 # --- actions ----------------------------------------------------------------------------------
 
-# $1 = now, $2 = repository full name. A run not settled by the clock is in progress, on the
-# latest attempt that has jobs by then.
-_RUNS = """
+
+def _runs_sql(one: bool = False) -> str:
+    """Runs of repository $2 as of $1; `one`: only run $3. A run not settled by the clock
+    is in progress, on the latest attempt that has jobs by then."""
+    only_run = " and run_id = $3" if one else ""
+    only = " and w.id = $3" if one else ""
+    return f"""
     with ja as (
         select run_id, max(run_attempt) as attempt from gh_workflow_jobs
-        where repo_full_name = $2 and created_at <= $1 group by run_id
+        where repo_full_name = $2 and created_at <= $1{only_run} group by run_id
     ),
     r as (
-        select w.*, coalesce(w.updated_at, w.created_at) <= $1 as settled, ja.attempt as job_attempt
+        select w.*, coalesce(w.updated_at, w.created_at) <= $1 as settled,
+            ja.attempt as job_attempt
         from gh_workflow_runs w left join ja on ja.run_id = w.id
-        where w.repo_full_name = $2 and w.created_at <= $1
+        where w.repo_full_name = $2 and w.created_at <= $1{only}
     )
     select r.*,
         case when settled then status else 'in_progress' end as status_now,
@@ -437,7 +491,7 @@ _RUNS = """
              else greatest(created_at, case when run_started_at <= $1 then run_started_at end)
         end as updated_now
     from r
-"""
+    """
 
 
 def _created_filter(raw: str, params: list) -> list[str]:
@@ -502,14 +556,12 @@ def list_runs(req: Request) -> Response:
         where.extend(_created_filter(req.arg("created"), params))
     if req.arg("check_suite_id"):
         where.append("false")  # check suites are not simulated
-    sql = f"""select * from ({_RUNS}) {"where " + " and ".join(where) if where else ""}
-              order by created_at desc, id desc"""
+    sql = f"""select * from ({_runs_sql()}) {"where " + " and ".join(where) if where else ""}"""
     filtered = any(req.arg(name) for name in RUN_SEARCH_FILTERS)
-    total = _count(req, sql, params)
-    page = page_of(req, total, cap=RUNS_CAP if filtered else None)
-    rows = _page_rows(req, sql, params, page)
+    cap = RUNS_CAP if filtered else None
+    page, rows, _ = _listing(req, sql, "created_at desc, id desc", params, cap)
     runs = _render_runs(req, repo, rows)
-    return paged(req, page, {"total_count": total, "workflow_runs": runs})
+    return paged(req, page, {"total_count": page.total, "workflow_runs": runs})
 
 
 def _render_runs(req: Request, repo: dict[str, Any], rows: list[dict]) -> list[dict]:
@@ -530,7 +582,7 @@ def _render_runs(req: Request, repo: dict[str, Any], rows: list[dict]) -> list[d
     pulls = {
         p["number"]: p
         for p in req.rows(
-            """select id, number, head_ref, base_ref from gh_pull_requests
+            """select id, number, title, head_ref, base_ref from gh_pull_requests
                where repo_full_name = $1 and created_at <= $2
                  and number in (select unnest($3::integer[]))""",
             [name, req.now, numbers],
@@ -554,7 +606,7 @@ def _render_runs(req: Request, repo: dict[str, Any], rows: list[dict]) -> list[d
 def _run_row(req: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     repo = _repo(req)
     rows = req.rows(
-        f"select * from ({_RUNS}) where id = $3",
+        _runs_sql(one=True),
         [req.now, repo["full_name"], _number(req, "run_id")],
     )
     if not rows:
@@ -586,12 +638,9 @@ def _jobs(req: Request, repo: dict[str, Any], run: dict[str, Any], attempt: int 
     if attempt is not None:
         params.append(attempt)
         sql += f" and j.run_attempt = ${len(params)}"
-    sql = f"select * from ({sql}) order by id"
-    total = _count(req, sql, params)
-    page = page_of(req, total)
-    rows = _page_rows(req, sql, params, page)
+    page, rows, _ = _listing(req, sql, "id", params)
     jobs = [obj.workflow_job(req, r, run) for r in rows]
-    return paged(req, page, {"total_count": total, "jobs": jobs})
+    return paged(req, page, {"total_count": page.total, "jobs": jobs})
 
 
 def list_run_jobs(req: Request) -> Response:

@@ -585,7 +585,7 @@ def workflow_run(
         "head_branch": row["head_branch"],
         "head_sha": row["head_sha"],
         "path": row["path"],
-        "display_title": (head_commit or {}).get("message", row["name"] or "").split("\n")[0],
+        "display_title": _display_title(row, head_commit, pr),
         "run_number": row["run_number"],
         "event": row["event"],
         "status": row["status_now"],
@@ -615,6 +615,17 @@ def workflow_run(
         "repository": minimal_repository(req, repo),
         "head_repository": minimal_repository(req, repo),
     }
+
+
+def _display_title(
+    row: dict[str, Any], commit: dict[str, Any] | None, pr: dict[str, Any] | None
+) -> str:
+    """A PR's title for its runs, else the head commit's subject, else the workflow name."""
+    if pr is not None and pr.get("title"):
+        return pr["title"]
+    if commit is not None and commit.get("message"):
+        return commit["message"].split("\n")[0]
+    return row["name"] or ""
 
 
 def head_commit(row: dict[str, Any] | None, tree_key: str) -> dict[str, Any] | None:

@@ -202,6 +202,7 @@ class Page:
     per_page: int
     offset: int
     reachable: int  # how many items page-walking can reach (a cap may hide the rest)
+    total: int = 0  # how many items there are
 
     @property
     def limit(self) -> int:
@@ -209,13 +210,17 @@ class Page:
         return max(0, min(self.per_page, self.reachable - self.offset))
 
 
-def page_of(req: Request, total: int, cap: int | None = None, default: int = 30) -> Page:
-    """`page` and `per_page` as GitHub reads them: per_page clamped to 100, page from 1."""
+def page_args(req: Request, default: int = 30) -> tuple[int, int]:
+    """(page, per_page) as GitHub reads them: per_page clamped to 100, pages from 1."""
     per_page = _int(req, "per_page", default)
     per_page = default if per_page < 1 else min(per_page, 100)
-    page = max(_int(req, "page", 1), 1)
+    return max(_int(req, "page", 1), 1), per_page
+
+
+def page_of(req: Request, total: int, cap: int | None = None, default: int = 30) -> Page:
+    page, per_page = page_args(req, default)
     reachable = total if cap is None else min(total, cap)
-    return Page(page, per_page, (page - 1) * per_page, reachable)
+    return Page(page, per_page, (page - 1) * per_page, reachable, total)
 
 
 def _int(req: Request, name: str, default: int) -> int:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource
 
 from pipelines.defs.dbt.assets import dbt_models, dbt_resource
-from pipelines.defs.dlt.assets import github_assets
+from pipelines.defs.dlt.assets import dlt_resource, github_assets
 from pipelines.defs.jobs import daily_warehouse_job
 from pipelines.defs.quality.checks import build_gx_checks
 from pipelines.defs.resources import WarehouseResource
@@ -16,7 +15,7 @@ defs = dg.Definitions(
     asset_checks=build_gx_checks(),
     jobs=[daily_warehouse_job],
     resources={
-        "dlt": DagsterDltResource(),
+        "dlt": dlt_resource,
         "dbt": dbt_resource,
         "warehouse": WarehouseResource(),
     },

@@ -70,7 +70,8 @@ def print_summary(warehouse: Path) -> None:
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema like 'raw_%' and table_name not like '_dlt%' "
+            "where table_schema like 'raw_%' and table_schema not like '%_staging' "
+            "and table_name not like '_dlt%' "
             "order by 1, 2"
         ).fetchall()
         print("raw tables")
@@ -78,8 +79,8 @@ def print_summary(warehouse: Path) -> None:
             n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             print(f"  {schema}.{table:<32} {n:>9,} rows")
         rows = con.execute(
-            "select state, count(*), count(merged_at) from staging.stg_github__pull_requests "
-            "group by state order by state"
+            "select pull_request_state, count(*), count(merged_at) "
+            "from staging.stg_github__pull_requests group by pull_request_state order by 1"
         ).fetchall()
         print("\npull requests (staging.stg_github__pull_requests)")
         for state, n, merged in rows:

@@ -52,7 +52,10 @@ def build_models(duckdb_path: Path | str, select: str | Sequence[str] | None = N
     if select:
         args += ["--select", *([select] if isinstance(select, str) else select)]
     with _env(**{DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}):
-        res = dbtRunner().invoke(args)
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            _close_duckdb()
     nodes = [
         NodeResult(
             unique_id=r.node.unique_id,
@@ -86,6 +89,17 @@ def manifest_is_stale(manifest_path: Path) -> bool:
     for d in _DBT_SOURCE_DIRS:
         files += [p for p in (DBT_PROJECT_DIR / d).rglob("*") if p.is_file()]
     return any(p.exists() and p.stat().st_mtime > built for p in files)
+
+
+def _close_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB connection open for the life of the process; close it, or
+    this process keeps the warehouse's write lock (and no read-only connection can open)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = getattr(DuckDBConnectionManager, "_ENV", None)
+    DuckDBConnectionManager.close_all_connections()
+    if env is not None:
+        env.close()
 
 
 @contextmanager

@@ -102,11 +102,6 @@ def test_definitions_asset_keys_and_lineage():
     assert set(job.asset_layer.executable_asset_keys) == {RAW_PRS, STG_PRS}
 
 
-def test_workspace_validates(workspace_validation: subprocess.Popen):
-    output, _ = workspace_validation.communicate(timeout=240)
-    assert workspace_validation.returncode == 0, output[-3000:]
-
-
 # --- the job ---------------------------------------------------------------------------------
 
 
@@ -197,13 +192,18 @@ def test_check_fails_on_corrupt_row(job_run: Run, tmp_path: Path, monkeypatch):
     check_op = next(n.name for n in job.nodes if n.name.endswith(GX_CHECK.name))
     result = _run_job(op_selection=[check_op])
 
+    assert not result.success  # blocking: a failed suite fails the step, so the run
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.asset_check_key == GX_CHECK
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     failed = evaluation.metadata["failed_expectations"].value
-    assert failed == ["expect_column_values_to_be_in_set(pull_request_state)"]
-    (failure,) = evaluation.metadata["failures"].value
+    assert "expect_column_values_to_be_in_set(pull_request_state)" in failed
+    failure = next(
+        f
+        for f in evaluation.metadata["failures"].value
+        if f["expectation"] == "expect_column_values_to_be_in_set"
+    )
     assert failure["unexpected_count"] == 1
     assert failure["sample_rows"] == [{"pull_request_id": bad_id, "pull_request_state": "exploded"}]
 
@@ -250,3 +250,9 @@ def test_build_models_and_run_checks(job_run: Run, tmp_path: Path):
     assert results["stg_github__pull_requests"].rows_validated == _scalar(
         job_run.store, "select count(*) from gh_pull_requests"
     )
+
+
+# Last: by now the validation, started with the job run, has had time to finish.
+def test_workspace_validates(workspace_validation: subprocess.Popen):
+    output, _ = workspace_validation.communicate(timeout=240)
+    assert workspace_validation.returncode == 0, output[-3000:]

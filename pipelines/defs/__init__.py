@@ -1,1 +1,1 @@
-"""Dagster definitions, one package per tool (dlt, dbt, quality), assembled in pipelines.definitions."""
+"""Dagster definitions, one package per tool (dlt, dbt, quality); see pipelines.definitions."""

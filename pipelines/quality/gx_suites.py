@@ -11,6 +11,7 @@ what to validate under `meta.aow`:
     row_id      column naming a failing row in reports (default: first column used)
     max_rows    bound on the rows read (default 1,000,000)
 
+Table-level expectations see only those columns (a column-set expectation would not work).
 GX is imported lazily: it takes seconds, and Dagster loads this module with every code
 location load.
 """
@@ -73,7 +74,9 @@ class FailedExpectation:
 
     @property
     def label(self) -> str:
-        return f"{self.expectation}({', '.join(self.columns)})" if self.columns else self.expectation
+        return (
+            f"{self.expectation}({', '.join(self.columns)})" if self.columns else self.expectation
+        )
 
 
 @dataclass
@@ -156,7 +159,9 @@ def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteRe
     gx_suite = context.suites.add(
         gx.ExpectationSuite(
             name=suite.name,
-            expectations=[{"type": e["type"], "kwargs": dict(e.get("kwargs", {}))} for e in suite.expectations],
+            expectations=[
+                {"type": e["type"], "kwargs": dict(e.get("kwargs", {}))} for e in suite.expectations
+            ],
         )
     )
     definition = context.validation_definitions.add(

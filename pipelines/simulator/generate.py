@@ -24,7 +24,7 @@ from pipelines.simulator.team import TeamSimulation
 from pipelines.simulator.timeline import rng_for
 from pipelines.simulator.truth import PARAMETERS, Identity, compute_truth
 
-STORE_VERSION = "1"
+STORE_VERSION = "2"
 
 
 class StoreWriter:
@@ -90,6 +90,13 @@ def generate_org(size: str = "demo", seed: int = 42, path: Path | str = "sim.duc
             from (select id, row_number() over (order by created_at, id) as rn
                   from pd_incidents) as n
             where pd_incidents.id = n.id""")
+        # Actions numbers runs per workflow in creation order.
+        con.execute("""
+            update gh_workflow_runs set run_number = n.rn
+            from (select id, row_number() over (partition by workflow_id
+                                                order by created_at, id) as rn
+                  from gh_workflow_runs) as n
+            where gh_workflow_runs.id = n.id""")
         # Bots act in every team: keep each identity once.
         con.execute(
             "create or replace table truth_identities as "

@@ -28,217 +28,136 @@ AUTH = {"Authorization": f"Bearer {SIM_CREDENTIALS['github']}"}
 T0 = datetime(2026, 5, 1)  # the handcrafted history starts here
 
 # --- the handcrafted store -----------------------------------------------------------------
+# acme/api PRs: 1 merged early; 2 merged on 08-20 (after the 08-10 clock some tests set);
+# 3 closed unmerged; 4 created after as_of; 5 has 260 commits; 6 a draft until 08-12;
+# 10..44 plain open PRs for paging. acme/web: one Dependabot PR. acme/future: created later.
 
 
 def _insert(con, table: str, rows: list[tuple]) -> None:
+    """One multi-row insert (far quicker than executemany on DuckDB)."""
     if rows:
-        marks = ",".join("?" * len(rows[0]))
-        con.executemany(f"insert into {table} values ({marks})", rows)
+        one = "(" + ",".join("?" * len(rows[0])) + ")"
+        params = [value for row in rows for value in row]
+        con.execute(f"insert into {table} values {','.join([one] * len(rows))}", params)
 
 
-def _pr(
-    repo,
-    number,
-    created,
-    *,
-    merged=None,
-    closed=None,
-    author="alice",
-    draft=False,
-    ready=None,
-    labels='["ai-assisted"]',
-    head_sha=None,
-    pr_id=None,
-):
+def d(*parts: int) -> datetime:
+    return datetime(*parts)
+
+
+def sha(*parts: object, fill: str = "c") -> str:
+    return "".join(f"{p:04d}" if isinstance(p, int) else str(p) for p in parts).ljust(40, fill)
+
+
+def _person(pid, name, login, gid, bot=False) -> tuple:
+    email = None if bot else f"{login}@acme.test"
+    return (pid, name, "t1", "bot" if bot else "eng", email, None, login, gid, None, None,
+            None, bot, False, not bot, 1.0, 0.5)  # fmt: skip
+
+
+def _repository(rid, name, created, pushed) -> tuple:
+    return (rid, "acme", name, f"acme/{name}", "t1", f"The {name}", "Python", "main", True,
+            created, pushed)  # fmt: skip
+
+
+def _pr(repo, number, created, *, merged=None, closed=None, author="alice", draft=False,
+        ready=None, labels='["ai-assisted"]', head_sha=None, pr_id=None) -> tuple:  # fmt: skip
     closed = closed or merged
     return (
-        pr_id or 100_000 + number,
-        repo,
-        number,
-        f"PR {number}",
-        f"Body of {number}",
-        author,
-        f"feature/{number}",
-        head_sha or f"{number:04d}".ljust(40, "f"),
-        "main",
-        labels,
-        draft,
-        ready,
-        created,
-        closed,
-        merged,
-        f"{number:04d}".ljust(40, "m") if merged else None,
-        "bob" if merged else None,
-        10 * number,
-        number,
-        1 + number % 3,
-    )
+        pr_id or 100_000 + number, repo, number, f"PR {number}", f"Body of {number}", author,
+        f"feature/{number}", head_sha or sha(number, fill="f"), "main", labels, draft, ready,
+        created, closed, merged, sha(number, fill="m") if merged else None,
+        "bob" if merged else None, 10 * number, number, 1 + number % 3,
+    )  # fmt: skip
 
 
-def _commit(repo, number, position, at, *, login="alice", email="alice@acme.test"):
-    sha = f"{number:04d}{position:04d}".ljust(40, "c")
+def _commit(number, position, at, *, login="alice", email="alice@acme.test") -> tuple:
     message = f"Commit {position} of {number}\n\nCo-authored-by: Claude <noreply@anthropic.com>"
-    return (repo, number, sha, position, message, "Alice", email, login, at, "Alice", email, at)
+    return ("acme/api", number, sha(number, position), position, message, "Alice", email,
+            login, at, "Alice", email, at)  # fmt: skip
+
+
+def _review_comment(cid, number, review_id, path, created, updated) -> tuple:
+    return (cid, "acme/api", number, review_id, "bob", f"comment {cid}", path, 3, "c1",
+            created, updated)  # fmt: skip
+
+
+def _deployment(did, sha_, env, previous, created, updated) -> tuple:
+    payload = json.dumps({"previous_sha": previous})
+    return (did, "acme/api", sha_, "main", "deploy", env, f"deploy {did}", "alice", payload,
+            env == "production", created, updated)  # fmt: skip
+
+
+def _job(jid, attempt, name, conclusion, created, started, completed) -> tuple:
+    return (jid, 1_000_001, "acme/api", attempt, name, "x", "completed", conclusion, created,
+            started, completed, f"runner {jid}")  # fmt: skip
+
+
+def _web_run(i: int) -> tuple:
+    created = d(2026, 8, i)
+    return (2_000_000 + i, "acme/web", 88, "Deploy", ".github/workflows/deploy.yml", "push",
+            "main", "b" * 40, None, "bob", i, 1, "completed", "success", created, created,
+            created + timedelta(minutes=5))  # fmt: skip
 
 
 def build_store(path: Path) -> Path:
     con = duckdb.connect(str(path))
     create_all(con)
     con.execute("insert into org_meta values ('as_of', ?)", [AS_OF.isoformat()])
-    people = [
-        (
-            "p1",
-            "Alice",
-            "t1",
-            "eng",
-            "alice@acme.test",
-            None,
-            "alice",
-            1001,
-            None,
-            None,
-            None,
-            False,
-            False,
-            True,
-            1.0,
-            0.5,
-        ),
-        (
-            "p2",
-            "Bob",
-            "t1",
-            "eng",
-            "bob@acme.test",
-            None,
-            "bob",
-            1002,
-            None,
-            None,
-            None,
-            False,
-            False,
-            True,
-            1.0,
-            0.5,
-        ),
-        (
-            "p3",
-            "Dependabot",
-            None,
-            "bot",
-            None,
-            None,
-            "dependabot[bot]",
-            49699333,
-            None,
-            None,
-            None,
-            True,
-            False,
-            False,
-            0.0,
-            0.0,
-        ),
-    ]
-    _insert(con, "org_people", people)
+    _insert(
+        con,
+        "org_people",
+        [
+            _person("p1", "Alice", "alice", 1001),
+            _person("p2", "Bob", "bob", 1002),
+            _person("p3", "Dependabot", "dependabot[bot]", 49699333, bot=True),
+        ],
+    )
     _insert(
         con,
         "gh_repositories",
         [
-            (
-                1,
-                "acme",
-                "api",
-                "acme/api",
-                "t1",
-                "The API",
-                "Python",
-                "main",
-                True,
-                datetime(2026, 1, 1),
-                datetime(2026, 8, 30),
-            ),
-            (
-                2,
-                "acme",
-                "web",
-                "acme/web",
-                "t1",
-                "The web",
-                "TypeScript",
-                "main",
-                True,
-                datetime(2026, 2, 1),
-                datetime(2026, 10, 1),
-            ),
-            (
-                3,
-                "acme",
-                "future",
-                "acme/future",
-                "t1",
-                "Later",
-                "Go",
-                "main",
-                True,
-                datetime(2026, 10, 1),
-                datetime(2026, 10, 2),
-            ),
+            _repository(1, "api", d(2026, 1, 1), d(2026, 8, 30)),
+            _repository(2, "web", d(2026, 2, 1), d(2026, 10, 1)),
+            _repository(3, "future", d(2026, 10, 1), d(2026, 10, 2)),
         ],
     )
-    prs, commits, activity = [], [], []
-    # 1: merged early. 2: merged after a clock we set (2026-08-10). 3: closed unmerged.
-    # 4: created after as_of. 5: 260 commits. 6: draft made ready on 2026-08-12.
-    # 10..44: plain open PRs for paging.
-    prs.append(_pr("acme/api", 1, datetime(2026, 6, 1), merged=datetime(2026, 6, 3)))
-    prs.append(_pr("acme/api", 2, datetime(2026, 7, 1), merged=datetime(2026, 8, 20)))
-    prs.append(_pr("acme/api", 3, datetime(2026, 8, 1), closed=datetime(2026, 8, 5)))
-    prs.append(_pr("acme/api", 4, datetime(2026, 9, 10)))
-    prs.append(_pr("acme/api", 5, T0, head_sha=f"{5:04d}{259:04d}".ljust(40, "c")))
-    prs.append(
+    prs = [
+        _pr("acme/api", 1, d(2026, 6, 1), merged=d(2026, 6, 3)),
+        _pr("acme/api", 2, d(2026, 7, 1), merged=d(2026, 8, 20)),
+        _pr("acme/api", 3, d(2026, 8, 1), closed=d(2026, 8, 5)),
+        _pr("acme/api", 4, d(2026, 9, 10)),
+        _pr("acme/api", 5, T0, head_sha=sha(5, 259)),
         _pr(
             "acme/api",
             6,
-            datetime(2026, 8, 8),
-            draft=False,
-            ready=datetime(2026, 8, 12),
+            d(2026, 8, 8),
+            ready=d(2026, 8, 12),
             labels='[{"name": "claude-code", "color": "d97757"}]',
-        )
-    )
-    for n in range(10, 45):
-        prs.append(_pr("acme/api", n, T0 + timedelta(days=n), author="bob", labels=None))
-        activity.append(("acme/api", n, T0 + timedelta(days=n)))
-    prs.append(_pr("acme/web", 1, datetime(2026, 3, 1), author="dependabot[bot]", pr_id=200_001))
-    for n, row in ((1, prs[0]), (2, prs[1]), (3, prs[2])):
-        created = row[12]
-        for i in range(3):
-            commits.append(_commit("acme/api", n, i, created + timedelta(hours=i)))
-        activity.append(("acme/api", n, created))
-    # PR 2: a commit pushed on 2026-08-15 (after the 2026-08-10 clock), merged on 08-20.
-    commits.append(
-        _commit("acme/api", 2, 3, datetime(2026, 8, 15), login=None, email="alice@personal.test")
-    )
-    activity += [
-        ("acme/api", 1, datetime(2026, 6, 3)),
-        ("acme/api", 2, datetime(2026, 8, 1)),
-        ("acme/api", 2, datetime(2026, 8, 15)),
-        ("acme/api", 2, datetime(2026, 8, 20)),
-        ("acme/api", 3, datetime(2026, 8, 5)),
-        ("acme/api", 6, datetime(2026, 8, 8)),
-        ("acme/api", 6, datetime(2026, 8, 12)),
+        ),  # fmt: skip
+        _pr("acme/web", 1, d(2026, 3, 1), author="dependabot[bot]", pr_id=200_001),
     ]
-    for i in range(260):
-        commits.append(_commit("acme/api", 5, i, T0 + timedelta(minutes=i)))
+    prs += [_pr("acme/api", n, T0 + timedelta(days=n), author="bob", labels=None)
+            for n in range(10, 45)]  # fmt: skip
     _insert(con, "gh_pull_requests", prs)
+    commits = [_commit(n, i, created + timedelta(hours=i))
+               for n, created in ((1, d(2026, 6, 1)), (2, d(2026, 7, 1)), (3, d(2026, 8, 1)))
+               for i in range(3)]  # fmt: skip
+    # PR 2: a push on 08-15 from an email not linked to any account.
+    commits.append(_commit(2, 3, d(2026, 8, 15), login=None, email="alice@personal.test"))
+    commits += [_commit(5, i, T0 + timedelta(minutes=i)) for i in range(260)]
     _insert(con, "gh_commits", commits)
-    _insert(con, "gh_pull_request_activity", activity)
+    activity = [(1, d(2026, 6, 1)), (1, d(2026, 6, 3)), (2, d(2026, 7, 1)), (2, d(2026, 8, 1)),
+                (2, d(2026, 8, 15)), (2, d(2026, 8, 20)), (3, d(2026, 8, 1)), (3, d(2026, 8, 5)),
+                (6, d(2026, 8, 8)), (6, d(2026, 8, 12))]  # fmt: skip
+    activity += [(n, T0 + timedelta(days=n)) for n in range(10, 45)]
+    _insert(con, "gh_pull_request_activity", [("acme/api", n, t) for n, t in activity])
     _insert(
         con,
         "gh_reviews",
         [
-            (501, "acme/api", 2, "bob", "COMMENTED", "hm", "c1", datetime(2026, 7, 2)),
-            (502, "acme/api", 2, "bob", "APPROVED", "", "c2", datetime(2026, 8, 16)),
+            (501, "acme/api", 2, "bob", "COMMENTED", "hm", "c1", d(2026, 7, 2)),
+            (502, "acme/api", 2, "bob", "APPROVED", "", "c2", d(2026, 8, 16)),
             (503, "acme/api", 2, "carol", "PENDING", "", "c2", None),
         ],
     )
@@ -246,121 +165,38 @@ def build_store(path: Path) -> Path:
         con,
         "gh_review_comments",
         [
-            (
-                601,
-                "acme/api",
-                2,
-                501,
-                "bob",
-                "nit",
-                "a.py",
-                3,
-                "c1",
-                datetime(2026, 7, 2),
-                datetime(2026, 8, 16),
-            ),
-            (
-                602,
-                "acme/api",
-                2,
-                502,
-                "bob",
-                "ok",
-                "b.py",
-                9,
-                "c2",
-                datetime(2026, 8, 16),
-                datetime(2026, 8, 16),
-            ),
-            (
-                603,
-                "acme/api",
-                1,
-                None,
-                "bob",
-                "x",
-                "c.py",
-                1,
-                "c3",
-                datetime(2026, 6, 2),
-                datetime(2026, 6, 2),
-            ),
+            _review_comment(601, 2, 501, "a.py", d(2026, 7, 2), d(2026, 8, 16)),
+            _review_comment(602, 2, 502, "b.py", d(2026, 8, 16), d(2026, 8, 16)),
+            _review_comment(603, 1, None, "c.py", d(2026, 6, 2), d(2026, 6, 2)),
+            # drafted on 07-05 in review 502, which is only submitted on 08-16
+            _review_comment(604, 2, 502, "d.py", d(2026, 7, 5), d(2026, 7, 5)),
         ],
     )
     _insert(
         con,
         "gh_issue_comments",
         [
-            (701, "acme/api", 2, "bob", "LGTM", datetime(2026, 7, 3), datetime(2026, 7, 3)),
-            (702, "acme/api", 2, "alice", "ty", datetime(2026, 8, 17), datetime(2026, 8, 17)),
-            (703, "acme/api", 1, "bob", "late", datetime(2026, 6, 2), datetime(2026, 9, 5)),
+            (701, "acme/api", 2, "bob", "LGTM", d(2026, 7, 3), d(2026, 7, 3)),
+            (702, "acme/api", 2, "alice", "ty", d(2026, 8, 17), d(2026, 8, 17)),
+            (703, "acme/api", 1, "bob", "late", d(2026, 6, 2), d(2026, 9, 5)),
         ],
     )
     _insert(
         con,
         "gh_deployments",
         [
-            (
-                801,
-                "acme/api",
-                "s1",
-                "main",
-                "deploy",
-                "production",
-                "d1",
-                "alice",
-                '{"previous_sha": "s0"}',
-                True,
-                datetime(2026, 6, 4),
-                datetime(2026, 6, 4, 0, 5),
-            ),
-            (
-                802,
-                "acme/api",
-                "s2",
-                "main",
-                "deploy",
-                "staging",
-                "d2",
-                "alice",
-                '{"previous_sha": "s1"}',
-                False,
-                datetime(2026, 8, 21),
-                datetime(2026, 8, 21, 1),
-            ),
-            (
-                803,
-                "acme/api",
-                "s3",
-                "main",
-                "deploy",
-                "production",
-                "d3",
-                "alice",
-                '{"previous_sha": "s1"}',
-                True,
-                datetime(2026, 9, 3),
-                datetime(2026, 9, 3),
-            ),
+            _deployment(801, "s1", "production", "s0", d(2026, 6, 4), d(2026, 6, 4, 0, 5)),
+            _deployment(802, "s2", "staging", "s1", d(2026, 8, 21), d(2026, 8, 21, 1)),
+            _deployment(803, "s3", "production", "s1", d(2026, 9, 3), d(2026, 9, 3)),
         ],
     )
+    statuses = [(901, 801, "in_progress", "production", d(2026, 6, 4)),
+                (902, 801, "success", "production", d(2026, 6, 4, 0, 5)),
+                (903, 802, "success", "staging", d(2026, 8, 21, 1))]  # fmt: skip
     _insert(
         con,
         "gh_deployment_statuses",
-        [
-            (901, 801, "acme/api", "in_progress", "production", "", "alice", datetime(2026, 6, 4)),
-            (
-                902,
-                801,
-                "acme/api",
-                "success",
-                "production",
-                "",
-                "alice",
-                datetime(2026, 6, 4, 0, 5),
-            ),
-            (903, 802, "acme/api", "success", "staging", "", "alice", datetime(2026, 8, 21, 1)),
-        ],
+        [(i, dep, "acme/api", st, env, "", "alice", t) for i, dep, st, env, t in statuses],
     )
     # 1,100 runs on acme/api, one every 2 hours from T0; run 1_000_001 has two attempts and
     # settles on 2026-08-11 (after the 08-10 clock). acme/web gets 3 runs.
@@ -380,79 +216,27 @@ def build_store(path: Path) -> Path:
                created_at = timestamp '2026-08-09', run_started_at = timestamp '2026-08-10 12:00',
                updated_at = timestamp '2026-08-11'
            where id = 1000001""",
-        [f"{2:04d}{2:04d}".ljust(40, "c")],
+        [sha(2, 2)],
     )
-    _insert(
-        con,
-        "gh_workflow_runs",
-        [
-            (
-                2000000 + i,
-                "acme/web",
-                88,
-                "Deploy",
-                ".github/workflows/deploy.yml",
-                "push",
-                "main",
-                "b" * 40,
-                None,
-                "bob",
-                i,
-                1,
-                "completed",
-                "success",
-                datetime(2026, 8, i),
-                datetime(2026, 8, i),
-                datetime(2026, 8, i, 0, 5),
-            )
-            for i in (1, 2, 3)
-        ],
-    )
+    _insert(con, "gh_workflow_runs", [_web_run(i) for i in (1, 2, 3)])
     _insert(
         con,
         "gh_workflow_jobs",
         [
-            (
-                3001,
-                1000001,
-                "acme/api",
-                1,
-                "test",
-                "x",
-                "completed",
-                "failure",
-                datetime(2026, 8, 9),
-                datetime(2026, 8, 9, 0, 1),
-                datetime(2026, 8, 9, 0, 9),
-                "r1",
+            _job(
+                3001, 1, "test", "failure", d(2026, 8, 9), d(2026, 8, 9, 0, 1), d(2026, 8, 9, 0, 9)
             ),
-            (
-                3002,
-                1000001,
-                "acme/api",
-                1,
-                "lint",
-                "x",
-                "completed",
-                "success",
-                datetime(2026, 8, 9),
-                datetime(2026, 8, 9, 0, 1),
-                datetime(2026, 8, 9, 0, 3),
-                "r2",
+            _job(
+                3002, 1, "lint", "success", d(2026, 8, 9), d(2026, 8, 9, 0, 1), d(2026, 8, 9, 0, 3)
             ),
-            (
+            _job(
                 3003,
-                1000001,
-                "acme/api",
                 2,
                 "test",
-                "x",
-                "completed",
                 "success",
-                datetime(2026, 8, 10, 12),
-                datetime(2026, 8, 10, 12, 1),
-                datetime(2026, 8, 11),
-                "r3",
+                d(2026, 8, 10, 12),
+                d(2026, 8, 10, 12, 1),
+                d(2026, 8, 11),
             ),
         ],
     )
@@ -486,6 +270,13 @@ def hand(hand_server: SimulatorServer) -> Iterator[SimulatorServer]:
 
 
 HTTP = requests.Session()  # keep-alive, as a loader's client would
+
+
+@pytest.fixture(autouse=True)
+def _close_connections() -> Iterator[None]:
+    """Drop keep-alive connections after each test, so no server thread waits on one."""
+    yield
+    HTTP.close()
 
 
 def get(sim: SimulatorServer, path: str, params=None, headers=None) -> requests.Response:
@@ -590,6 +381,7 @@ def test_pull_list_shape_and_clock(hand):
         assert key in p1
     bot = ok(hand, "/repos/acme/web/pulls")[0]
     assert bot["user"]["type"] == "Bot" and bot["author_association"] == "NONE"
+    assert bot["user"]["url"].endswith("/users/dependabot%5Bbot%5D")
 
 
 def test_pull_state_as_of_clock(hand):
@@ -634,9 +426,13 @@ def test_pull_sort_updated_and_filters(hand):
     updated = [(p["updated_at"], p["number"]) for p in pulls]
     assert updated == sorted(updated, reverse=True)
     assert len(pulls) == len({p["number"] for p in pulls}) == 40
+    default_asc = walk(hand, "/repos/acme/api/pulls", {"state": "all", "sort": "updated"})
+    assert [p["updated_at"] for p in default_asc] == sorted(p["updated_at"] for p in pulls)
     asc = walk(hand, "/repos/acme/api/pulls", {"state": "closed", "direction": "asc"})
     assert [p["number"] for p in asc] == [1, 2, 3]
     assert get(hand, "/repos/acme/api/pulls", {"state": "bogus"}).status_code == 422
+    long_running = ok(hand, "/repos/acme/api/pulls", {"sort": "long-running", "state": "all"})
+    assert {p["number"] for p in long_running} == {2, 3}  # over 30 days old, active since
 
 
 def test_commits_full_message_authors_and_cap(hand):
@@ -659,11 +455,14 @@ def test_commits_full_message_authors_and_cap(hand):
 
 def test_comment_since_and_repo_wide(hand):
     review = walk(hand, "/repos/acme/api/pulls/comments")
-    assert [c["id"] for c in review] == [601, 602, 603]  # ascending id by default
+    assert [c["id"] for c in review] == [601, 602, 603, 604]  # ascending id by default
+    drafted = review[3]  # shows its drafting time once its review is submitted
+    assert drafted["created_at"] == "2026-07-05T00:00:00Z"
+    assert drafted["pull_request_review_id"] == 502
     since = walk(hand, "/repos/acme/api/pulls/comments", {"since": "2026-08-01T00:00:00Z"})
     assert [c["id"] for c in since] == [601, 602]
     desc = walk(hand, "/repos/acme/api/pulls/comments", {"sort": "updated", "direction": "desc"})
-    assert [c["id"] for c in desc] == [602, 601, 603]
+    assert [c["id"] for c in desc] == [602, 601, 604, 603]
     issue = walk(hand, "/repos/acme/api/issues/comments")
     assert [c["id"] for c in issue] == [701, 702, 703]
     c = issue[0]
@@ -733,6 +532,9 @@ def test_run_and_jobs_as_of_clock(hand):
     run = ok(hand, "/repos/acme/api/actions/runs/1000001")
     assert run["status"] == "in_progress" and run["conclusion"] is None
     assert run["run_attempt"] == 2 and run["pull_requests"][0]["number"] == 2
+    assert run["display_title"] == "PR 2"
+    bare = ok(hand, "/repos/acme/api/actions/runs/1000001", {"exclude_pull_requests": "true"})
+    assert bare["pull_requests"] == []
     assert run["head_commit"]["message"].startswith("Commit 2 of 2")
     jobs = ok(hand, "/repos/acme/api/actions/runs/1000001/jobs")
     assert jobs["total_count"] == 1 and jobs["jobs"][0]["id"] == 3003
@@ -868,12 +670,9 @@ def test_tiny_repos_and_listings_match_store(simulator, tiny_store):
         open_now = {p["number"] for p in walk(simulator, f"{base}/pulls", {"per_page": 100})}
         expected_open = store_rows(
             tiny_store,
-            "select number from gh_pull_requests where "
-            "repo_full_name = ? and created_at <= ? and "
-            "coalesce(closed_at, merged_at) is null or "
-            "(repo_full_name = ? and coalesce(closed_at, merged_at) > ? "
-            "and created_at <= ?)",
-            [full, now, full, now, now],
+            "select number from gh_pull_requests where repo_full_name = ? and created_at <= ? "
+            "and not coalesce(coalesce(closed_at, merged_at) <= ?, false)",
+            [full, now, now],
         )
         assert open_now == {r[0] for r in expected_open}
         for path, table in (
@@ -949,9 +748,8 @@ def test_tiny_pull_children_match_store(simulator, tiny_store):
         comments = walk(simulator, f"{base}/comments", {"per_page": 5})
         want = store_rows(
             tiny_store,
-            "select id from gh_review_comments where "
-            "repo_full_name = ? and pr_number = ? and created_at <= ? order by id",
-            [full, number, now],
+            VISIBLE_REVIEW_COMMENTS.replace("order by", "and c.pr_number = ? order by"),
+            [full, now, now, number],
         )
         assert ids(comments) == [r[0] for r in want] and pr["review_comments"] == len(want)
         issue = walk(simulator, f"/repos/{full}/issues/{number}/comments", {"per_page": 5})
@@ -1014,12 +812,25 @@ def test_tiny_deployment_statuses_and_jobs_match_store(simulator, tiny_store):
         assert ids(every) == [r[0] for r in want]
 
 
+VISIBLE_REVIEW_COMMENTS = """
+    select c.id from gh_review_comments c left join gh_reviews r on r.id = c.review_id
+    where c.repo_full_name = ? and c.created_at <= ?
+      and (c.review_id is null or r.submitted_at <= ?)
+    order by c.id"""
+
+
 def test_tiny_mid_period_clock(simulator, tiny_store):
-    start, as_of = store_rows(
-        tiny_store, "select min(created_at), max(created_at) from gh_pull_requests"
-    )[0]
-    mid = start + (as_of - start) / 2
+    # The clock stops halfway through a run in the middle of the history.
+    (full_run, run_id, mid), *_ = store_rows(
+        tiny_store,
+        """select repo_full_name, id, created_at + (updated_at - created_at) / 2
+           from gh_workflow_runs where updated_at > created_at + interval 2 minute
+           order by created_at, id limit 1 offset (select count(*) // 2 from gh_workflow_runs)""",
+    )
     simulator.set_now(mid)
+    stamp = mid.strftime("%Y-%m-%dT%H:%M:%SZ")
+    run = ok(simulator, f"/repos/{full_run}/actions/runs/{run_id}")
+    assert run["status"] == "in_progress" and run["conclusion"] is None
     for (full,) in store_rows(tiny_store, "select full_name from gh_repositories order by 1"):
         pulls = walk(simulator, f"/repos/{full}/pulls", {"state": "all", "per_page": 100})
         want = store_rows(
@@ -1036,10 +847,21 @@ def test_tiny_mid_period_clock(simulator, tiny_store):
             assert pr["state"] == ("closed" if closed and closed <= mid else "open")
             if merged_at is None or merged_at > mid:
                 assert pr["merged_at"] is None
-            assert pr["updated_at"] <= mid.strftime("%Y-%m-%dT%H:%M:%SZ")
+            assert pr["updated_at"] <= stamp
         runs = walk(simulator, f"/repos/{full}/actions/runs", {"per_page": 100}, "workflow_runs")
-        assert all(r["created_at"] <= mid.strftime("%Y-%m-%dT%H:%M:%SZ") for r in runs)
+        assert all(r["created_at"] <= stamp for r in runs)
         assert all(r["conclusion"] is None for r in runs if r["status"] != "completed")
+        comments = walk(simulator, f"/repos/{full}/pulls/comments", {"per_page": 100})
+        want = store_rows(tiny_store, VISIBLE_REVIEW_COMMENTS, [full, mid, mid])
+        assert ids(comments) == [r[0] for r in want]
+        issue = walk(simulator, f"/repos/{full}/issues/comments", {"per_page": 100})
+        want = store_rows(
+            tiny_store,
+            "select id from gh_issue_comments where repo_full_name = ? and created_at <= ? "
+            "order by id",
+            [full, mid],
+        )
+        assert ids(issue) == [r[0] for r in want]
 
 
 def test_tiny_transport(simulator):

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets (one op running `dbt build`)."""
 
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
@@ -17,6 +16,8 @@ dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUT
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, pool=DUCKDB_POOL)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
     with warehouse.exported_path():  # the dbt subprocess's profile reads AOW_DUCKDB_PATH
         yield from dbt.cli(["build"], context=context).stream()

@@ -1,6 +1,5 @@
 """dlt loaders as Dagster assets: one asset per dlt resource, keyed [<raw dataset>, <table>]."""
 
-
 import tempfile
 from pathlib import Path
 
@@ -31,6 +30,9 @@ def _definition_pipeline(source: str):
     the warehouse resource's path, in a throwaway pipelines dir (see pipelines.loads)."""
     specs_dir = Path(tempfile.gettempdir()) / "aow-dlt-definitions"
     return make_pipeline(source, DEFAULT_DUCKDB_PATH, specs_dir)
+
+
+dlt_resource = DagsterDltResource()
 
 
 @dlt_assets(

@@ -1,9 +1,11 @@
 """Great Expectations suites (expectations/*.json) as blocking Dagster asset checks.
 
-One check per suite file, on the asset named in its meta.aow.asset_key. Blocking: when a
-suite fails, assets downstream of the checked one are not materialized in that run.
+One check per suite file, on the asset named in its meta.aow.asset_key. Blocking: a failed
+suite fails its step (and so the run), and assets downstream of the checked one are not
+materialized in that run. Dagster can only hold back other ops: models built by the same
+`dbt build` op as the checked model are not held back, so marts that must wait on a
+staging suite belong in a separate @dbt_assets op (select/exclude by layer).
 """
-
 
 import dagster as dg
 

@@ -31,6 +31,11 @@ from pipelines.simulator.vendors.github_transport import (
 COMMITS_CAP = 250  # GET /pulls/{n}/commits lists at most 250 commits
 RUNS_CAP = 1000  # a filtered GET /actions/runs reaches at most 1,000 runs
 RUN_SEARCH_FILTERS = ("actor", "branch", "check_suite_id", "created", "event", "head_sha", "status")
+RUN_STATUSES = {"completed", "in_progress", "queued", "requested", "waiting", "pending",
+                "action_required"}  # fmt: skip
+RUN_CONCLUSIONS = {"success", "failure", "neutral", "cancelled", "skipped", "timed_out",
+                   "stale", "startup_failure"}  # fmt: skip
+
 # A review comment drafted in a pending review stays hidden until the review is submitted,
 # then shows with its drafting time as created_at (as GitHub does): a `since` cursor alone
 # can miss it.
@@ -38,11 +43,6 @@ _VISIBLE_REVIEW_COMMENT = """
     c.created_at <= $1 and (c.review_id is null or exists (
         select 1 from gh_reviews r where r.id = c.review_id and r.submitted_at <= $1))
 """
-
-RUN_STATUSES = {"completed", "in_progress", "queued", "requested", "waiting", "pending",
-                "action_required"}  # fmt: skip
-RUN_CONCLUSIONS = {"success", "failure", "neutral", "cancelled", "skipped", "timed_out",
-                   "stale", "startup_failure"}  # fmt: skip
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -99,11 +99,9 @@ def _listing(
 # --- repositories -----------------------------------------------------------------------------
 
 
-def _repos_sql(scope: str) -> str:
-    """Repositories as of $1 whose `lower(full_name)` / `lower(owner)` matches `scope` ($2)."""
-    return f"""
+_ORG_REPOS = """
     with r as (
-        select * from gh_repositories where created_at <= $1 and lower({scope}) = $2
+        select * from gh_repositories where created_at <= $1 and lower(owner) = $2
     ),
     c as (
         select repo_full_name, max(committer_date) as last_commit from gh_commits
@@ -121,7 +119,7 @@ def _repos_sql(scope: str) -> str:
         coalesce(o.n, 0) as open_issues_count
     from r left join c on c.repo_full_name = r.full_name
         left join o on o.repo_full_name = r.full_name
-    """
+"""
 
 
 def _repo(req: Request) -> dict[str, Any]:
@@ -178,7 +176,7 @@ def list_org_repos(req: Request) -> Response:
         where += " and false"
     key = {"created": "created_at", "updated": "pushed_at_now", "pushed": "pushed_at_now",
            "full_name": "full_name"}[sort]  # fmt: skip
-    sql = f"select * from ({_repos_sql('owner')}){where}"
+    sql = f"select * from ({_ORG_REPOS}){where}"
     order = f"{key} {direction}, id {direction}"
     page, rows, _ = _listing(req, sql, order, [req.now, org])
     return paged(req, page, [obj.repository(req, r) for r in rows])
@@ -244,9 +242,13 @@ def list_pulls(req: Request) -> Response:
     repo = _full_repo(req, _repo(req))
     state = _choice(req, "state", ("open", "closed", "all"), "open")
     sort = _choice(req, "sort", ("created", "updated", "popularity", "long-running"), "created")
-    direction = _choice(req, "direction", ("asc", "desc"), "desc")
+    # GitHub: "desc when sort is created or sort is not specified, otherwise asc".
+    direction = _choice(req, "direction", ("asc", "desc"), "desc" if sort == "created" else "asc")
     params: list[Any] = [req.now, repo["full_name"]]
     where = []
+    if sort == "long-running":  # open over a month, with activity within the last month
+        params.append(req.now - timedelta(days=30))
+        where.append(f"created_at <= ${len(params)} and updated_now >= ${len(params)}")
     if state != "all":
         params.append(state)
         where.append(f"state_now = ${len(params)}")
@@ -590,6 +592,7 @@ def _render_runs(req: Request, repo: dict[str, Any], rows: list[dict]) -> list[d
     }
     users = obj.Users(req)
     users.load(r["actor_login"] for r in rows)
+    exclude_pulls = (req.arg("exclude_pull_requests") or "").lower() == "true"
     return [
         obj.workflow_run(
             req,
@@ -597,7 +600,7 @@ def _render_runs(req: Request, repo: dict[str, Any], rows: list[dict]) -> list[d
             repo,
             users,
             obj.head_commit(commits.get(r["head_sha"]), name),
-            pulls.get(r["pr_number"]),
+            None if exclude_pulls else pulls.get(r["pr_number"]),
         )
         for r in rows
     ]

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from pipelines.simulator.http import Request
 
@@ -87,7 +88,7 @@ class Users:
 
 
 def simple_user(req: Request, login: str, uid: int, kind: str | None = None) -> dict[str, Any]:
-    base = f"{req.base_url}/users/{login}"
+    base = f"{req.base_url}/users/{quote(login)}"  # dependabot%5Bbot%5D, as GitHub writes it
     kind = kind or ("Bot" if login.endswith("[bot]") else "User")
     return {
         "login": login,

@@ -168,10 +168,11 @@ def guarded(handler: Callable[[Request], Response]) -> Callable[[Request], Respo
         response = handler(req)  # an ApiError stays counted, as GitHub counts a 404
         if response.status == 200 and not isinstance(response.body, bytes):
             response.body = dumps(response.body)
-        if response.status == 200 and _matches(req, etag_of(response.body)):
+        etag = etag_of(response.body) if response.status == 200 else None
+        if etag and _matches(req, etag):
             _refund(req)
             kept = {k: v for k, v in response.headers.items() if k.lower() == "link"}
-            return Response(304, None, kept)
+            return Response(304, None, {**kept, "etag": etag})
         return response
 
     return run
@@ -187,10 +188,6 @@ def decorate(req: Request, response: Response) -> None:
         headers["etag"] = etag_of(response.encoded())
         headers.setdefault("cache-control", "private, max-age=60, s-maxage=60")
         headers.setdefault("vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
-    elif response.status == 304:
-        # The validator the client sent is still the body's: echo it back.
-        sent = req.headers.get("if-none-match", "")
-        headers["etag"] = sent.split(",")[0].strip()
 
 
 # --- pagination -----------------------------------------------------------------------------
@@ -204,23 +201,12 @@ class Page:
     reachable: int  # how many items page-walking can reach (a cap may hide the rest)
     total: int = 0  # how many items there are
 
-    @property
-    def limit(self) -> int:
-        """Rows to fetch for this page: none past the reachable end."""
-        return max(0, min(self.per_page, self.reachable - self.offset))
-
 
 def page_args(req: Request, default: int = 30) -> tuple[int, int]:
     """(page, per_page) as GitHub reads them: per_page clamped to 100, pages from 1."""
     per_page = _int(req, "per_page", default)
     per_page = default if per_page < 1 else min(per_page, 100)
     return max(_int(req, "page", 1), 1), per_page
-
-
-def page_of(req: Request, total: int, cap: int | None = None, default: int = 30) -> Page:
-    page, per_page = page_args(req, default)
-    reachable = total if cap is None else min(total, cap)
-    return Page(page, per_page, (page - 1) * per_page, reachable, total)
 
 
 def _int(req: Request, name: str, default: int) -> int:

@@ -222,10 +222,15 @@ def test_run_load_is_incremental_and_fails_without_leaking(
 
         # Second run: per-repo cursors restored from the warehouse; one page per repo,
         # re-reading only each repo's newest PR (cursor inclusive, merged on id).
-        repos = sim.repositories()
+        newest_per_repo = _scalar(
+            warehouse,
+            "select count(*) from raw_github.pull_requests p where updated_at = "
+            "(select max(updated_at) from raw_github.pull_requests "
+            "where repo_full_name = p.repo_full_name)",
+        )
         sim.reset_stats()
-        assert run_load("github", warehouse) == {"pull_requests": len(repos)}
-        assert sim.stats()["by_route"] == {"github.pulls": len(repos)}
+        assert run_load("github", warehouse) == {"pull_requests": newest_per_repo}
+        assert sim.stats()["by_route"] == {"github.pulls": len(sim.repositories())}
         assert _scalar(warehouse, "select count(*) from raw_github.pull_requests") == expected
 
         wrong = "not-the-token-0123456789"

@@ -97,7 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="simulate, serve, run the whole Dagster job, summarise")
     org_args(p)
-    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p.add_argument(
+        "--duckdb",
+        type=Path,
+        default=Path(".data/demo.duckdb"),
+        help="a fresh warehouse, replaced on every demo run",
+    )
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("simulate", help="generate a simulated organisation into a store file")

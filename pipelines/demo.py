@@ -48,13 +48,16 @@ def run_demo(size: str, seed: int, warehouse: Path) -> int:
     store = store_path(size, seed)
     print(f"simulated organisation: {size} (seed {seed}) -> {store}")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    # A demo is one organisation in one fresh warehouse: never merge two simulations.
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        stale.unlink(missing_ok=True)
     with SimulatorServer(store) as sim:
         print(f"simulated vendor APIs on {sim.url}")
         env = {**simulator_sources_env(sim), DUCKDB_PATH_ENV: str(warehouse.resolve())}
         with environment(env):
             from pipelines.definitions import defs  # reads the environment above
 
-            result = defs.get_job_def("daily_warehouse_job").execute_in_process()
+            result = defs.resolve_job_def("daily_warehouse_job").execute_in_process()
         requests = sim.stats()["total"]
     elapsed = time.monotonic() - started
     status = "succeeded" if result.success else "FAILED"

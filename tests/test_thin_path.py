@@ -4,6 +4,7 @@ all materialized by the Dagster job, plus the CLI-facing library functions."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,12 +62,15 @@ def _run_job(**kwargs) -> dg.ExecuteInProcessResult:
 
 
 @pytest.fixture(scope="module")
-def workspace_validation() -> Iterator[subprocess.Popen]:
+def workspace_validation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen]:
     """`dagster definitions validate -w workspace.yaml`, started early to overlap the job run."""
+    # Without DAGSTER_HOME the CLI makes a temporary instance inside the repository.
+    dagster_home = tmp_path_factory.mktemp("dagster_home")
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
         + ["-w", "workspace.yaml"],
         cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from pipelines.envvars import temporary_env
 from pipelines.simulator.generate import STORE_VERSION, generate_org
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
@@ -28,20 +26,6 @@ def store_path(size: str, seed: int, data_dir: Path = DATA_DIR) -> Path:
     return path
 
 
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 def run_demo(size: str, seed: int, warehouse: Path) -> int:
     """Run the whole Dagster job against the simulated vendors; print a summary. Exit code."""
     started = time.monotonic()
@@ -54,7 +38,7 @@ def run_demo(size: str, seed: int, warehouse: Path) -> int:
     with SimulatorServer(store) as sim:
         print(f"simulated vendor APIs on {sim.url}")
         env = {**simulator_sources_env(sim), DUCKDB_PATH_ENV: str(warehouse.resolve())}
-        with environment(env):
+        with temporary_env(env):
             from pipelines.definitions import defs  # reads the environment above
 
             result = defs.resolve_job_def("daily_warehouse_job").execute_in_process()

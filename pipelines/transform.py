@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pipelines.envvars import temporary_env
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
@@ -51,7 +51,7 @@ def build_models(duckdb_path: Path | str, select: str | Sequence[str] | None = N
     ]
     if select:
         args += ["--select", *([select] if isinstance(select, str) else select)]
-    with _env(**{DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}):
+    with temporary_env({DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}):
         try:
             res = dbtRunner().invoke(args)
         finally:
@@ -100,17 +100,3 @@ def _close_duckdb() -> None:
     DuckDBConnectionManager.close_all_connections()
     if env is not None:
         env.close()
-
-
-@contextmanager
-def _env(**values: str) -> Iterator[None]:
-    previous = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

@@ -210,7 +210,8 @@ def _write_team(
         if k.seed_person or k.seed_team
     ]
     service_repos = {s.id: s.repo.full_name for s in sim.services if s.repo}
-    truth = compute_truth(rows, Identity.from_seed(seed_people), seed_keys, service_repos, AS_OF)
+    ident = Identity.from_seed(seed_people)
+    truth = compute_truth(rows, ident, seed_keys, service_repos, AS_OF)
     rows["seed_people"] = seed_people[: len(seed_people) - sum(b.in_people_seed for b in bots)]
     rows["seed_api_keys"] = seed_keys
     rows["seed_service_repos"] = [
@@ -219,7 +220,7 @@ def _write_team(
         if s.repo
     ]
     rows["seed_ai_budgets"] = _budgets(seed, name, truth["truth_spend"], start)
-    rows["truth_identities"] = _identities(rows, people, bots, seed_people)
+    rows["truth_identities"] = _identities(rows, people, bots, ident)
     for table, table_rows in {**rows, **truth}.items():
         out.write(table, table_rows)
 
@@ -342,9 +343,8 @@ def _budgets(seed: int, team: str, spend_rows: list[dict], start: date) -> list[
     return budgets
 
 
-def _identities(rows, people: list[Person], bots: list[Person], seed_people) -> list[dict]:
+def _identities(rows, people: list[Person], bots: list[Person], ident: Identity) -> list[dict]:
     """Every external identity the team's data shows, with whom the rules resolve it to."""
-    ident = Identity.from_seed(seed_people)
     by_login = {p.github_login: p for p in [*people, *bots]}
     by_jira = {p.jira_account_id: p for p in people}
     by_pd = {p.pagerduty_user_id: p for p in people}

@@ -99,8 +99,9 @@ def compute_truth(
     as_of: datetime,
 ) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
-    prs = _pull_requests(rows, ident, as_of, out)
-    _defects(rows, prs, service_repos, out)
+    deployments = _production_deployments(rows)
+    prs = _pull_requests(rows, ident, deployments, out)
+    _defects(rows, prs, deployments, service_repos, out)
     _rollbacks_and_survival(rows, prs, out, as_of)
     out["truth_pull_requests"] = list(prs.values())
     _spend(rows, ident, seed_keys, prs, as_of, out)
@@ -110,7 +111,7 @@ def compute_truth(
 # --- pull requests -----------------------------------------------------------------------------
 
 
-def _pull_requests(rows, ident: Identity, as_of: datetime, out) -> dict[tuple[str, int], dict]:
+def _pull_requests(rows, ident: Identity, deployments, out) -> dict[tuple[str, int], dict]:
     commits, events = defaultdict(list), defaultdict(list)
     for c in rows["gh_commits"]:
         commits[(c["repo_full_name"], c["pr_number"])].append(c)
@@ -121,7 +122,6 @@ def _pull_requests(rows, ident: Identity, as_of: datetime, out) -> dict[tuple[st
     ):
         for e in rows[table]:
             events[(e["repo_full_name"], e["pr_number"])].append((e[at], e["user_login"], e))
-    shipping = _shipping(rows)
     trailers = [p.lower() for k, p, _ in AI_SIGNATURES if k == "trailer"]
     prefixes = [p for k, p, _ in AI_SIGNATURES if k == "branch_prefix"]
     labels = {p for k, p, _ in AI_SIGNATURES if k == "label"}
@@ -148,7 +148,7 @@ def _pull_requests(rows, ident: Identity, as_of: datetime, out) -> dict[tuple[st
             if login != author and not ident.is_bot_login(login)
         )
         sessions = _sessions(k, events[k], author, ident, out)
-        ship = shipping.get((pr["repo_full_name"], pr["merged_at"])) if pr["merged_at"] else None
+        ship = _first_after(deployments.get(pr["repo_full_name"], []), pr["merged_at"])
         outcome = "merged" if pr["merged_at"] else ("abandoned" if pr["closed_at"] else "open")
         work_items = sorted(
             {m for m in KEY_RE.findall(pr["title"] + " " + pr["head_ref"]) if m in keys}
@@ -199,25 +199,12 @@ def _pull_requests(rows, ident: Identity, as_of: datetime, out) -> dict[tuple[st
     return prs
 
 
-def _shipping(rows) -> dict[tuple[str, datetime], tuple[int, datetime]]:
-    """(repo, merged_at) -> (deployment id, finish) of the first successful production
-    deployment created at or after the merge."""
-    finished = {
-        s["deployment_id"]: s["created_at"]
-        for s in rows["gh_deployment_statuses"]
-        if s["state"] == "success"
-    }
-    deps = defaultdict(list)
-    for d in rows["gh_deployments"]:
-        if d["environment"] in PRODUCTION and d["id"] in finished:
-            deps[d["repo_full_name"]].append((d["created_at"], d["id"], finished[d["id"]]))
-    result = {}
-    for pr in rows["gh_pull_requests"]:
-        if pr["merged_at"]:
-            cands = sorted(c for c in deps[pr["repo_full_name"]] if c[0] >= pr["merged_at"])
-            if cands:
-                result[(pr["repo_full_name"], pr["merged_at"])] = (cands[0][1], cands[0][2])
-    return result
+def _first_after(deployments, merged_at: datetime | None) -> tuple[int, datetime] | None:
+    """(id, finished_at) of the first successful production deployment created at or after
+    the merge: the deployment that ships the PR."""
+    if merged_at is None:
+        return None
+    return next(((i, done) for created, i, done in deployments if created >= merged_at), None)
 
 
 def _sessions(k, events, author: str, ident: Identity, out) -> list[dict]:
@@ -289,7 +276,7 @@ def _pr_refs(text: str, prs) -> set[tuple[str, int]]:
     return {r for r in refs if r in prs}
 
 
-def _defects(rows, prs, service_repos: dict[str, str], out) -> None:
+def _defects(rows, prs, deployments, service_repos: dict[str, str], out) -> None:
     bug_types = set(BUG_ISSUE_TYPES)
     remote = defaultdict(list)
     for link in rows["jira_remote_links"]:
@@ -355,7 +342,6 @@ def _defects(rows, prs, service_repos: dict[str, str], out) -> None:
     notes = defaultdict(list)
     for e in rows["pd_log_entries"]:
         notes[e["incident_id"]].append(" ".join(filter(None, [e["summary"], e["note"]])))
-    latest_ok = _production_deployments(rows)
     for inc in rows["pd_incidents"]:
         text = " ".join([inc["title"], inc["description"] or "", *notes[inc["id"]]])
         explicit = _pr_refs(text, prs)
@@ -373,13 +359,18 @@ def _defects(rows, prs, service_repos: dict[str, str], out) -> None:
             )
             continue
         repo = service_repos.get(inc["service_id"])
-        before = [d for d in latest_ok.get(repo, []) if d[0] < inc["created_at"]]
+        before = [
+            (done, dep_id)
+            for _, dep_id, done in deployments.get(repo, [])
+            if done < inc["created_at"]
+        ]
         causes = shipped_by[max(before)[1]] if before else set()
         record(inc["id"], "incident", inc["created_at"], "time", causes)
 
 
-def _production_deployments(rows) -> dict[str, list[tuple[datetime, int]]]:
-    """Successful production deployments per repository as (finished_at, id)."""
+def _production_deployments(rows) -> dict[str, list[tuple[datetime, int, datetime]]]:
+    """Successful production deployments per repository as (created_at, id, finished_at),
+    in creation order."""
     finished = {
         s["deployment_id"]: s["created_at"]
         for s in rows["gh_deployment_statuses"]
@@ -388,7 +379,9 @@ def _production_deployments(rows) -> dict[str, list[tuple[datetime, int]]]:
     out = defaultdict(list)
     for d in rows["gh_deployments"]:
         if d["environment"] in PRODUCTION and d["id"] in finished:
-            out[d["repo_full_name"]].append((finished[d["id"]], d["id"]))
+            out[d["repo_full_name"]].append((d["created_at"], d["id"], finished[d["id"]]))
+    for deps in out.values():
+        deps.sort()
     return out
 
 

@@ -645,6 +645,13 @@ def ids(items: list[dict], key: str = "id") -> list:
     return [item[key] for item in items]
 
 
+def assert_walk_ids(sim, store, path, params, sql, sql_params, key=None) -> list:
+    """Walking `path` yields exactly the ids `sql` selects from the store, in its order."""
+    want = [r[0] for r in store_rows(store, sql, sql_params)]
+    assert ids(walk(sim, path, params, key)) == want, path
+    return want
+
+
 def test_tiny_repos_and_listings_match_store(simulator, tiny_store):
     now = simulator.now
     repos = store_rows(
@@ -658,15 +665,16 @@ def test_tiny_repos_and_listings_match_store(simulator, tiny_store):
     assert sorted(r["full_name"] for r in listed) == [r[0] for r in repos]
     for full, _owner in repos:
         base = f"/repos/{full}"
-        pulls = walk(simulator, f"{base}/pulls", {"state": "all", "per_page": 23})
-        expected = store_rows(
+        assert_walk_ids(
+            simulator,
             tiny_store,
+            f"{base}/pulls",
+            {"state": "all", "per_page": 23},
             "select id from gh_pull_requests where "
             "repo_full_name = ? and created_at <= ? order by created_at desc, "
             "number desc",
             [full, now],
         )
-        assert ids(pulls) == [r[0] for r in expected]
         open_now = {p["number"] for p in walk(simulator, f"{base}/pulls", {"per_page": 100})}
         expected_open = store_rows(
             tiny_store,
@@ -679,29 +687,33 @@ def test_tiny_repos_and_listings_match_store(simulator, tiny_store):
             ("/pulls/comments", "gh_review_comments"),
             ("/issues/comments", "gh_issue_comments"),
         ):
-            got = walk(simulator, base + path, {"per_page": 100})
-            want = store_rows(
+            assert_walk_ids(
+                simulator,
                 tiny_store,
+                base + path,
+                {"per_page": 100},
                 f"select id from {table} where repo_full_name = ? and created_at <= ? order by id",
                 [full, now],
             )
-            assert ids(got) == [r[0] for r in want], path
-        deployments = walk(simulator, f"{base}/deployments", {"per_page": 30})
-        want = store_rows(
+        assert_walk_ids(
+            simulator,
             tiny_store,
+            f"{base}/deployments",
+            {"per_page": 30},
             "select id from gh_deployments where repo_full_name = ? "
             "and created_at <= ? order by id desc",
             [full, now],
         )
-        assert ids(deployments) == [r[0] for r in want]
-        runs = walk(simulator, f"{base}/actions/runs", {"per_page": 100}, "workflow_runs")
-        want = store_rows(
+        want = assert_walk_ids(
+            simulator,
             tiny_store,
+            f"{base}/actions/runs",
+            {"per_page": 100},
             "select id from gh_workflow_runs where repo_full_name = ? "
             "and created_at <= ? order by created_at desc, id desc",
             [full, now],
+            "workflow_runs",
         )
-        assert ids(runs) == [r[0] for r in want]
         first = ok(simulator, f"{base}/actions/runs", {"per_page": 1})
         assert first["total_count"] == len(want)
 
@@ -727,14 +739,15 @@ def test_tiny_pull_children_match_store(simulator, tiny_store):
         base = f"/repos/{full}/pulls/{number}"
         pr = ok(simulator, base)
         assert pr["number"] == number and pr["html_url"].endswith(f"/{full}/pull/{number}")
-        reviews = walk(simulator, f"{base}/reviews", {"per_page": 3})
-        want = store_rows(
+        assert_walk_ids(
+            simulator,
             tiny_store,
+            f"{base}/reviews",
+            {"per_page": 3},
             "select id from gh_reviews where repo_full_name = ? and "
             "pr_number = ? and submitted_at <= ? order by id",
             [full, number, now],
         )
-        assert ids(reviews) == [r[0] for r in want]
         commits = walk(simulator, f"{base}/commits", {"per_page": 4})
         want = store_rows(
             tiny_store,
@@ -745,21 +758,25 @@ def test_tiny_pull_children_match_store(simulator, tiny_store):
         )
         assert [(c["sha"], c["commit"]["message"]) for c in commits] == want[:250]
         assert pr["commits"] == len(want)
-        comments = walk(simulator, f"{base}/comments", {"per_page": 5})
-        want = store_rows(
+        want = assert_walk_ids(
+            simulator,
             tiny_store,
+            f"{base}/comments",
+            {"per_page": 5},
             VISIBLE_REVIEW_COMMENTS.replace("order by", "and c.pr_number = ? order by"),
             [full, now, now, number],
         )
-        assert ids(comments) == [r[0] for r in want] and pr["review_comments"] == len(want)
-        issue = walk(simulator, f"/repos/{full}/issues/{number}/comments", {"per_page": 5})
-        want = store_rows(
+        assert pr["review_comments"] == len(want)
+        want = assert_walk_ids(
+            simulator,
             tiny_store,
+            f"/repos/{full}/issues/{number}/comments",
+            {"per_page": 5},
             "select id from gh_issue_comments where "
             "repo_full_name = ? and pr_number = ? and created_at <= ? order by id",
             [full, number, now],
         )
-        assert ids(issue) == [r[0] for r in want] and pr["comments"] == len(want)
+        assert pr["comments"] == len(want)
 
 
 def test_tiny_deployment_statuses_and_jobs_match_store(simulator, tiny_store):
@@ -770,14 +787,15 @@ def test_tiny_deployment_statuses_and_jobs_match_store(simulator, tiny_store):
         [now],
     )
     for full, did in deployments:
-        got = walk(simulator, f"/repos/{full}/deployments/{did}/statuses", {"per_page": 1})
-        want = store_rows(
+        assert_walk_ids(
+            simulator,
             tiny_store,
+            f"/repos/{full}/deployments/{did}/statuses",
+            {"per_page": 1},
             "select id from gh_deployment_statuses where "
             "deployment_id = ? and created_at <= ? order by id desc",
             [did, now],
         )
-        assert ids(got) == [r[0] for r in want]
     runs = store_rows(
         tiny_store,
         """
@@ -790,14 +808,16 @@ def test_tiny_deployment_statuses_and_jobs_match_store(simulator, tiny_store):
     for full, rid, attempt in runs:
         run = ok(simulator, f"/repos/{full}/actions/runs/{rid}")
         assert run["id"] == rid and run["run_attempt"] == attempt
-        latest = walk(simulator, f"/repos/{full}/actions/runs/{rid}/jobs", {"per_page": 2}, "jobs")
-        want = store_rows(
+        assert_walk_ids(
+            simulator,
             tiny_store,
+            f"/repos/{full}/actions/runs/{rid}/jobs",
+            {"per_page": 2},
             "select id from gh_workflow_jobs where run_id = ? and "
             "run_attempt = ? and created_at <= ? order by id",
             [rid, attempt, now],
+            "jobs",
         )
-        assert ids(latest) == [r[0] for r in want]
         every = walk(
             simulator,
             f"/repos/{full}/actions/runs/{rid}/jobs",

@@ -44,8 +44,10 @@ unit: install | $(DAGSTER_HOME)
 dev: install | $(DAGSTER_HOME)
 	.venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+## make benchmark SIZE=medium: generation, then a full load of every source (rows/s, memory).
 benchmark: install
 	.venv/bin/python -m benchmarks.generate_org --size $(SIZE)
+	.venv/bin/python -m benchmarks.ingest --size $(SIZE)
 
 clean:
 	rm -rf .data .dagster_home dbt_project/target dbt_project/logs

@@ -41,8 +41,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from pipelines.loads import run_load
+    from pipelines.sources.failures import LoadFailed
 
-    counts = run_load(args.source, args.duckdb)
+    try:
+        counts = run_load(args.source, args.duckdb)
+    except LoadFailed as exc:
+        print(f"error: ingest failed: {exc}", file=sys.stderr)
+        return 1
     print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
     for table, n in counts.items():
         print(f"  {table:<36} {n:>9,} rows")

@@ -20,6 +20,7 @@ from pipelines.definitions import defs
 from pipelines.loads import run_load
 from pipelines.simulator.credentials import SIM_CREDENTIALS
 from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.sources_env import simulator_sources_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = SIM_CREDENTIALS["github"]
@@ -87,7 +88,8 @@ def job_run(
     """One run of the whole job against a fresh warehouse, shared by the module's tests."""
     warehouse = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
-        _github_env(mp, sim)
+        for key, value in simulator_sources_env(sim).items():
+            mp.setenv(key, value)
         mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
         yield Run(_run_job(), warehouse, tiny_store)
 
@@ -97,13 +99,13 @@ def job_run(
 
 def test_definitions_asset_keys_and_lineage():
     graph = defs.resolve_asset_graph()
-    assert set(graph.get_all_asset_keys()) == {RAW_PRS, STG_PRS}
+    assert {RAW_PRS, STG_PRS} <= set(graph.get_all_asset_keys())
     # the dbt source's meta.dagster.asset_key joins dbt to the dlt asset
     assert graph.get(STG_PRS).parent_keys == {RAW_PRS}
     assert GX_CHECK in graph.asset_check_keys
     assert graph.get_check_spec(GX_CHECK).blocking
     job = defs.resolve_job_def("daily_warehouse_job")
-    assert set(job.asset_layer.executable_asset_keys) == {RAW_PRS, STG_PRS}
+    assert {RAW_PRS, STG_PRS} <= set(job.asset_layer.executable_asset_keys)
 
 
 # --- the job ---------------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def test_job_succeeds(job_run: Run):
     materialized = {
         e.asset_key for e in job_run.result.get_asset_materialization_events() if e.asset_key
     }
-    assert materialized == {RAW_PRS, STG_PRS}
+    assert {RAW_PRS, STG_PRS} <= materialized
 
 
 def test_raw_rows_match_store(job_run: Run):
@@ -177,11 +179,15 @@ def test_checks_passed(job_run: Run):
     assert all(e.passed for e in evaluations.values())
 
 
-def test_token_never_reaches_warehouse_or_logs(job_run: Run):
+def test_secrets_never_reach_warehouse_or_events(job_run: Run):
+    secrets = [v for k, v in SIM_CREDENTIALS.items() if k != "jira_email"]
     for path in job_run.warehouse.parent.iterdir():
-        assert TOKEN.encode() not in path.read_bytes(), path
-    for event in job_run.result.all_events:
-        assert TOKEN not in repr(event)
+        content = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in content, (path, secret)
+    events = "\n".join(repr(e) for e in job_run.result.all_events)
+    for secret in secrets:
+        assert secret not in events
 
 
 def test_check_fails_on_corrupt_row(job_run: Run, tmp_path: Path, monkeypatch):
@@ -222,19 +228,15 @@ def test_run_load_is_incremental_and_fails_without_leaking(
     expected = _scalar(tiny_store, "select count(*) from gh_pull_requests")
     with SimulatorServer(tiny_store) as sim:
         _github_env(monkeypatch, sim)
-        assert run_load("github", warehouse) == {"pull_requests": expected}
+        assert run_load("github", warehouse)["pull_requests"] == expected
 
-        # Second run: per-repo cursors restored from the warehouse; one page per repo,
-        # re-reading only each repo's newest PR (cursor inclusive, merged on id).
-        newest_per_repo = _scalar(
-            warehouse,
-            "select count(*) from raw_github.pull_requests p where updated_at = "
-            "(select max(updated_at) from raw_github.pull_requests "
-            "where repo_full_name = p.repo_full_name)",
-        )
+        # Second run: cursors restored from the warehouse; one page per list per repo, and
+        # nothing unchanged is written again.
         sim.reset_stats()
-        assert run_load("github", warehouse) == {"pull_requests": newest_per_repo}
-        assert sim.stats()["by_route"] == {"github.pulls": len(sim.repositories())}
+        assert run_load("github", warehouse) == {}
+        routes = ("repo", "pulls", "review_comments", "issue_comments", "deployments", "runs")
+        repos = len(sim.repositories())
+        assert sim.stats()["by_route"] == {f"github.{r}": repos for r in routes}
         assert _scalar(warehouse, "select count(*) from raw_github.pull_requests") == expected
 
         wrong = "not-the-token-0123456789"

@@ -36,7 +36,12 @@ class SimulatorServer:
 
     def __init__(self, store_path: Path | str, host: str = "127.0.0.1", port: int = 0):
         self.store_path = Path(store_path)
+        # One thread per query: requests are tiny point lookups, where DuckDB's parallelism
+        # costs more than it gains and would take the core the loader runs on.
+        # (A setting, not a connect config: other connections to the store in this process
+        # must open it with the same config.)
         self._db = duckdb.connect(str(self.store_path), read_only=True)
+        self._db.execute("set threads = 1")
         self.faults = FaultPlan()
         self._stats: Counter[tuple[str, str, int]] = Counter()
         self._stats_lock = threading.Lock()
@@ -122,6 +127,24 @@ class SimulatorServer:
             .fetchall()
         )
         return [r[0] for r in rows]
+
+    def jira_projects(self) -> list[str]:
+        """The Jira project keys the simulated Jira serves (issues' projects and teams')."""
+        rows = (
+            self._db.cursor()
+            .execute(
+                "select project_key from jira_issues where project_key is not null "
+                "union select jira_project_key from org_teams where jira_project_key is not null "
+                "order by 1"
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def history_start(self) -> str:
+        """The first day of the simulated organisation's history (ISO date)."""
+        row = self._db.cursor().execute("select value from org_meta where key = 'start'").fetchone()
+        return row[0]
 
     def _store_as_of(self) -> datetime:
         row = self._db.cursor().execute("select value from org_meta where key = 'as_of'").fetchone()

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from pipelines.simulator.credentials import SIM_CREDENTIALS
 from pipelines.simulator.server import SimulatorServer
 
 
 def simulator_sources_env(sim: SimulatorServer, start_date: str | None = None) -> dict[str, str]:
-    """SOURCES__* variables, in dlt's convention, for the simulated organisation."""
+    """SOURCES__* variables, in dlt's convention, for the simulated organisation.
+
+    START_DATE defaults to the first day of the simulated history, so every source loads all
+    of it (a real deployment chooses how far back its first load reaches).
+    """
+    start_date = start_date or sim.history_start()
     repos = sim.repositories()
     env = {
         "SOURCES__GITHUB__BASE_URL": sim.base_url("github"),
@@ -16,6 +23,7 @@ def simulator_sources_env(sim: SimulatorServer, start_date: str | None = None) -
         "SOURCES__JIRA__BASE_URL": sim.base_url("jira"),
         "SOURCES__JIRA__EMAIL": SIM_CREDENTIALS["jira_email"],
         "SOURCES__JIRA__API_TOKEN": SIM_CREDENTIALS["jira"],
+        "SOURCES__JIRA__PROJECTS": json.dumps(sim.jira_projects()),
         "SOURCES__PAGERDUTY__BASE_URL": sim.base_url("pagerduty"),
         "SOURCES__PAGERDUTY__API_KEY": SIM_CREDENTIALS["pagerduty"],
         "SOURCES__ANTHROPIC__BASE_URL": sim.base_url("anthropic"),
@@ -23,7 +31,6 @@ def simulator_sources_env(sim: SimulatorServer, start_date: str | None = None) -
         "SOURCES__OPENAI__BASE_URL": sim.base_url("openai"),
         "SOURCES__OPENAI__ADMIN_API_KEY": SIM_CREDENTIALS["openai"],
     }
-    if start_date:
-        for source in ("GITHUB", "JIRA", "PAGERDUTY", "ANTHROPIC", "OPENAI"):
-            env[f"SOURCES__{source}__START_DATE"] = start_date
+    for source in ("GITHUB", "JIRA", "PAGERDUTY", "ANTHROPIC", "OPENAI"):
+        env[f"SOURCES__{source}__START_DATE"] = start_date
     return env

@@ -7,11 +7,12 @@ as SOURCES__GITHUB__ACCESS_TOKEN, or .dlt/*.toml).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from dlt.sources import DltSource
 
-from pipelines.sources import github
+from pipelines.sources import anthropic, github, jira, openai, pagerduty
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,40 @@ class SourceSpec:
     name: str  # dlt source name, also the dlt pipeline name
     dataset: str  # raw schema in the warehouse
     factory: Callable[..., DltSource]
+    # Dummy arguments that build the source without configuration: Dagster needs the
+    # resources (asset specs) when it loads the definitions, before any secret is resolved.
+    spec_args: dict[str, Any] = field(default_factory=dict)
 
 
 SOURCES: dict[str, SourceSpec] = {
-    github.SOURCE_NAME: SourceSpec(github.SOURCE_NAME, github.DATASET_NAME, github.github),
+    github.SOURCE_NAME: SourceSpec(
+        github.SOURCE_NAME,
+        github.DATASET_NAME,
+        github.github,
+        spec_args={"access_token": "", "repositories": []},
+    ),
+    jira.SOURCE_NAME: SourceSpec(
+        jira.SOURCE_NAME,
+        jira.DATASET_NAME,
+        jira.jira,
+        spec_args={"base_url": "", "email": "", "api_token": "", "projects": []},
+    ),
+    pagerduty.SOURCE_NAME: SourceSpec(
+        pagerduty.SOURCE_NAME,
+        pagerduty.DATASET_NAME,
+        pagerduty.pagerduty,
+        spec_args={"api_key": ""},
+    ),
+    anthropic.SOURCE_NAME: SourceSpec(
+        anthropic.SOURCE_NAME,
+        anthropic.DATASET_NAME,
+        anthropic.anthropic,
+        spec_args={"admin_api_key": ""},
+    ),
+    openai.SOURCE_NAME: SourceSpec(
+        openai.SOURCE_NAME,
+        openai.DATASET_NAME,
+        openai.openai,
+        spec_args={"admin_api_key": ""},
+    ),
 }

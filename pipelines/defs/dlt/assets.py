@@ -1,4 +1,8 @@
-"""dlt loaders as Dagster assets: one asset per dlt resource, keyed [<raw dataset>, <table>]."""
+"""dlt loaders as Dagster assets: one asset per dlt resource, keyed [<raw dataset>, <table>].
+
+One multi-asset per registered source (pipelines.sources.SOURCES), so each vendor is one
+step: its resources share a client, a rate limit and a commit of their cursors.
+"""
 
 import tempfile
 from pathlib import Path
@@ -8,8 +12,8 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from pipelines.defs.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
-from pipelines.loads import make_pipeline, pipelines_dir_for, source_spec
-from pipelines.sources.github import github
+from pipelines.loads import LOADER_FILE_FORMAT, make_pipeline, pipelines_dir_for, source_spec
+from pipelines.sources import SOURCES, SourceSpec
 
 
 class RawTranslator(DagsterDltTranslator):
@@ -32,21 +36,30 @@ def _definition_pipeline(source: str):
     return make_pipeline(source, DEFAULT_DUCKDB_PATH, specs_dir)
 
 
+def build_source_assets(spec: SourceSpec) -> dg.AssetsDefinition:
+    @dlt_assets(
+        # Placeholder arguments: specs need the resources, not credentials (resolved at run).
+        dlt_source=spec.factory(**spec.spec_args),
+        dlt_pipeline=_definition_pipeline(spec.name),
+        name=spec.name,
+        dagster_dlt_translator=RawTranslator(),
+        pool=DUCKDB_POOL,
+    )
+    def _assets(
+        context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource
+    ):
+        with pipelines_dir_for(None) as pipelines_dir:
+            pipeline = make_pipeline(spec.name, warehouse.path, pipelines_dir)
+            # The factory resolves SOURCES__<NAME>__* now, at run time.
+            yield from dlt.run(
+                context=context,
+                dlt_source=spec.factory(),
+                dlt_pipeline=pipeline,
+                loader_file_format=LOADER_FILE_FORMAT,
+            )
+
+    return _assets
+
+
 dlt_resource = DagsterDltResource()
-
-
-@dlt_assets(
-    # Placeholder arguments: specs need the resources, not credentials (resolved at run time).
-    dlt_source=github(access_token="", repositories=[]),
-    dlt_pipeline=_definition_pipeline("github"),
-    name="github",
-    dagster_dlt_translator=RawTranslator(),
-    pool=DUCKDB_POOL,
-)
-def github_assets(
-    context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource
-):
-    with pipelines_dir_for(None) as pipelines_dir:
-        pipeline = make_pipeline("github", warehouse.path, pipelines_dir)
-        # github() resolves SOURCES__GITHUB__* now, at run time.
-        yield from dlt.run(context=context, dlt_source=github(), dlt_pipeline=pipeline)
+source_assets = [build_source_assets(spec) for spec in SOURCES.values()]

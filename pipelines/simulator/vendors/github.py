@@ -508,8 +508,9 @@ def _created_filter(raw: str, params: list) -> list[str]:
         return value, value, False
 
     def cond(op: str, value: datetime) -> str:
+        # Compared as served: in whole seconds (`created=<=T` includes a run shown at T).
         params.append(value)
-        return f"created_at {op} ${len(params)}"
+        return f"date_trunc('second', created_at) {op} ${len(params)}"
 
     try:
         if ".." in raw:

@@ -24,8 +24,9 @@ RATE_LIMIT_DOCS = (
 )
 API_VERSION = "2022-11-28"
 
-# The primary rate limit of an authenticated token; tests may lower it (module attribute).
-RATE_LIMIT = 5000
+# The primary rate limit of a GitHub App installation token on Enterprise Cloud (a personal
+# token gets 5,000); tests may lower it (module attribute).
+RATE_LIMIT = 15000
 WINDOW_SECONDS = 3600
 UNAUTHENTICATED_LIMIT = 60
 

@@ -1,0 +1,160 @@
+"""Benchmark: a full load of each source from the simulated organisation, against a baseline.
+
+.venv/bin/python -m benchmarks.ingest --size demo
+.venv/bin/python -m benchmarks.ingest --size medium --sources github,jira
+
+Each source loads into a fresh warehouse in its own child process, so its peak memory
+(ru_maxrss of that child) is its own. The loader's HTTP session records every page it
+received and the time spent fetching. The baseline is what DuckDB does natively with the same
+pages: the loader's own fetch time plus `read_json` of the recorded bodies (one table per
+route; schema inference bounded at depth 3, deeper values kept as JSON, as the loaders bound
+their nesting). `x baseline` = loader wall time / baseline time; the target is 3x or less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+
+from pipelines.demo import store_path
+from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.sources_env import simulator_sources_env
+from pipelines.sources import SOURCES
+
+
+def _record_pages(record_dir: Path) -> dict[str, float]:
+    """Patch the loaders' session to keep each 2xx JSON body and to measure the wall time
+    during which at least one request was in flight (loaders fetch children concurrently)."""
+    from pipelines.sources import http_session
+
+    timing = {"http_seconds": 0.0, "pages": 0}
+    lock = threading.Lock()
+    in_flight = {"count": 0, "since": 0.0}
+    original = http_session.RetryingSession.send
+
+    def send(self, request, **kwargs):
+        with lock:
+            if in_flight["count"] == 0:
+                in_flight["since"] = time.perf_counter()
+            in_flight["count"] += 1
+        try:
+            response = original(self, request, **kwargs)
+        finally:
+            with lock:
+                in_flight["count"] -= 1
+                if in_flight["count"] == 0:
+                    timing["http_seconds"] += time.perf_counter() - in_flight["since"]
+        if 200 <= response.status_code < 300:
+            with lock:
+                timing["pages"] += 1
+                number = timing["pages"]
+            route = re.sub(r"/\d+|/[A-Z][A-Z0-9]+(?=/|$)", "/_", request.path_url.split("?")[0])
+            name = re.sub(r"[^A-Za-z0-9]+", "_", route).strip("_")
+            (record_dir / f"{name}.{number:07d}.json").write_bytes(response.content)
+        return response
+
+    http_session.RetryingSession.send = send
+    return timing
+
+
+def _child_load(source: str, warehouse: Path, record_dir: Path) -> None:
+    from pipelines.loads import run_load
+
+    timing = _record_pages(record_dir)
+    started = time.perf_counter()
+    counts = run_load(source, warehouse)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"counts": counts, "seconds": seconds, **timing}))
+
+
+def _native_seconds(record_dir: Path, warehouse: Path) -> float:
+    """DuckDB's read_json over the recorded pages, one table per route."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path in record_dir.glob("*.json"):
+        # Empty pages hold nothing to read (and DuckDB's union_by_name trips over many of them).
+        if path.read_bytes().strip() not in (b"[]", b"{}"):
+            groups[path.name.split(".")[0]].append(str(path))
+    started = time.perf_counter()
+    with duckdb.connect(str(warehouse), config={"memory_limit": "4GB"}) as con:
+        for i, (_route, files) in enumerate(sorted(groups.items())):
+            con.execute(
+                f"create table t{i} as select * from read_json(?, union_by_name = true, "
+                "maximum_object_size = 16777216, maximum_depth = 3)",
+                [files],
+            )
+    return time.perf_counter() - started
+
+
+def _run_source(source: str, env: dict[str, str], work: Path) -> dict[str, object]:
+    record_dir = work / f"{source}-pages"
+    record_dir.mkdir()
+    warehouse = work / f"{source}.duckdb"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.ingest", "--child", source]
+        + ["--warehouse", str(warehouse), "--record", str(record_dir)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    out = proc.stdout.read() if proc.stdout else ""
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{source}: the load failed (status {status})")
+    result = json.loads(out.strip().splitlines()[-1])
+    rows = sum(n for table, n in result["counts"].items() if table != "quarantine")
+    native = result["http_seconds"] + _native_seconds(record_dir, work / f"{source}-native.duckdb")
+    return {
+        "source": source,
+        "rows": rows,
+        "pages": result["pages"],
+        "seconds": result["seconds"],
+        "rows_per_s": rows / result["seconds"],
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "baseline_s": native,
+        "x_baseline": result["seconds"] / native,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="demo")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--sources", default=",".join(SOURCES))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--record", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child_load(args.child, args.warehouse, args.record)
+        return
+
+    store = store_path(args.size, args.seed)
+    print(f"size={args.size} seed={args.seed} store={store}")
+    print(
+        f"{'source':<10} {'rows':>9} {'pages':>7} {'seconds':>8} {'rows/s':>8} "
+        f"{'peak MiB':>9} {'baseline s':>10} {'x baseline':>10}"
+    )
+    with SimulatorServer(store) as sim, tempfile.TemporaryDirectory(prefix="aow-bench-") as tmp:
+        env = simulator_sources_env(sim)
+        for source in args.sources.split(","):
+            r = _run_source(source, env, Path(tmp))
+            print(
+                f"{r['source']:<10} {r['rows']:>9,} {r['pages']:>7,} {r['seconds']:>8.1f} "
+                f"{r['rows_per_s']:>8,.0f} {r['peak_rss_mib']:>9,.0f} {r['baseline_s']:>10.1f} "
+                f"{r['x_baseline']:>10.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

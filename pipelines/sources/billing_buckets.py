@@ -1,0 +1,173 @@
+"""What the Anthropic and OpenAI billing loaders share: report windows, buckets and row keys.
+
+Both vendors answer usage and cost reports as pages of daily buckets (`{start, end,
+results}`), linked by `next_page` while `has_more`, and group results by dimensions that are
+often null (a dimension not grouped by, a key in the default workspace, a service account
+without a user). So:
+
+- Window: a run reads from its cursor, the start of the newest bucket the API returned last
+  time, minus LOOKBACK (3 days: usage and cost are restated late), never before START_DATE.
+  A first run without START_DATE reads DEFAULT_HISTORY (90 days; the APIs need a start). The
+  end is the wall clock: the API answers buckets up to its own clock and publishes a day's
+  totals once the day is over, so the loader never has to know what day the vendor thinks
+  it is, and the newest bucket it returns is the vendor's current day.
+- Keys: dlt primary keys cannot be null, so every row carries `row_key`, the md5 of its natural
+  key (bucket start and the group-by values, as a JSON array, so null and "" differ); merging
+  on it makes a re-read bucket replace its rows exactly.
+- A bucket whose own times do not parse is quarantined whole, as one record; the rest loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+
+from pipelines.sources.contract import Conformer, to_timestamp
+from pipelines.sources.cursors import later, window_start
+
+DAY = timedelta(days=1)
+LOOKBACK = timedelta(days=3)
+DEFAULT_HISTORY = timedelta(days=90)
+CURSOR = "newest_bucket"  # resource-state key: start of the newest bucket the API returned
+
+
+def column(data_type: str, nullable: bool = True) -> dict[str, Any]:
+    """A column hint; a fresh dict each time, since dlt writes the column's name into it."""
+    return {"data_type": data_type, "nullable": nullable}
+
+
+def bucket_columns() -> TTableSchemaColumns:
+    """The columns every report table starts with."""
+    return {
+        "row_key": column("text", nullable=False),
+        "bucket_start": column("timestamp", nullable=False),
+        "bucket_end": column("timestamp", nullable=False),
+    }
+
+
+def usd_decimal(nullable: bool = True) -> dict[str, Any]:
+    """Exact money: the reports' amounts have at most 10 decimals in USD."""
+    return {"data_type": "decimal", "precision": 38, "scale": 12, "nullable": nullable}
+
+
+def exact_decimal(value: Any) -> Decimal:
+    """A finite Decimal of a number or numeric string (a float through its shortest repr);
+    anything else raises ValueError or TypeError, which quarantine the record."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f"{value!r:.40} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r:.40} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r:.40} is not a finite number")
+    return number
+
+
+def report_paginator() -> JSONResponseCursorPaginator:
+    """Both vendors' report pages: `page=<next_page>` until `has_more` is false."""
+    return JSONResponseCursorPaginator(
+        cursor_path="next_page", cursor_param="page", has_more_path="has_more"
+    )
+
+
+def list_paginator(cursor_param: str) -> JSONResponseCursorPaginator:
+    """Id-ordered lists: `<cursor_param>=<last_id>` until `has_more` is false."""
+    return JSONResponseCursorPaginator(
+        cursor_path="last_id", cursor_param=cursor_param, has_more_path="has_more"
+    )
+
+
+def row_key(*parts: Any) -> str:
+    """The md5 of a natural key whose parts may be null (JSON keeps null apart from "")."""
+    text = json.dumps(parts, default=str, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def utc_midnight(value: datetime | date) -> datetime:
+    day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
+    return datetime.combine(day, time(), UTC)
+
+
+def first_bucket(
+    cursor: str | None,
+    start_date: str | None,
+    now: datetime,
+    lookback: timedelta = LOOKBACK,
+) -> datetime:
+    """Where a run starts reading: see the module docstring."""
+    start = window_start(cursor, start_date, lookback)
+    return utc_midnight(start if start is not None else now - DEFAULT_HISTORY)
+
+
+def report_start(state: dict[str, Any], start_date: str | None) -> datetime:
+    """The first bucket a report resource reads this run, from its state's cursor."""
+    return first_bucket(state.get(CURSOR), start_date, wall_clock())
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def rfc3339(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    end: datetime
+    results: list[Any]
+
+
+def report_rows(
+    pages: Iterable[list[Any]],
+    conformer: Conformer,
+    state: dict[str, Any],
+    start_field: str,
+    end_field: str,
+) -> Generator[list[dict[str, Any]], None, datetime | None]:
+    """The conforming rows of every bucket, one list per bucket; moves the cursor in `state`.
+
+    Each result is projected with its bucket's `bucket_start` and `bucket_end`. Returns the
+    start of the newest bucket the API answered (its current day), or None.
+    """
+    newest: datetime | None = None
+    for raw in (bucket for page in pages for bucket in page):
+        bucket = _bucket(raw, conformer, start_field, end_field)
+        if bucket is None:
+            continue
+        newest = bucket.start if newest is None else max(newest, bucket.start)
+        rows = conformer.rows(
+            {**result, "bucket_start": bucket.start, "bucket_end": bucket.end}
+            if isinstance(result, dict)
+            else result
+            for result in bucket.results
+        )
+        if rows:
+            yield rows
+    if newest is not None:
+        state[CURSOR] = later(state.get(CURSOR), newest.isoformat())
+    return newest
+
+
+def _bucket(raw: Any, conformer: Conformer, start_field: str, end_field: str) -> Bucket | None:
+    """The bucket, or None after quarantining it when its own fields are unusable."""
+    try:
+        results = raw.get("results")
+        if results is None:
+            results = []
+        if not isinstance(results, list):
+            raise TypeError("results is not a list")
+        return Bucket(to_timestamp(raw[start_field]), to_timestamp(raw[end_field]), results)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        conformer.quarantine.add(conformer.resource, raw, f"unusable bucket: {exc!r:.200}")
+        return None

@@ -1,0 +1,242 @@
+"""Records against their table's contract; what breaks it goes to quarantine, the rest loads.
+
+Every resource projects a vendor object to the typed columns the models need. `Conformer`
+checks each projected row against those columns (required values present, timestamps,
+numbers and booleans that parse) and converts the values to their Python types, so dlt never
+has to guess. A record that fails is kept whole in the source's `quarantine` table with the
+resource it came from and the reason, and the load goes on.
+
+Top-level scalar fields the projection does not know (a field the vendor added since) are
+carried as extra columns, so new fields land as new columns (hypermedia links, `*_url` and
+`node_id`, are left out: they describe the API, not the data); the `data_type: freeze` contract
+makes a later type change of such a column fail the load with a clear error instead of
+silently splitting it into a variant column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import dlt
+from dlt.common.schema.typing import TSchemaContract, TTableSchemaColumns
+from dlt.common.time import ensure_pendulum_datetime
+from dlt.sources import DltResource
+
+QUARANTINE_TABLE = "quarantine"
+SCHEMA_CONTRACT: TSchemaContract = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
+
+QUARANTINE_COLUMNS: TTableSchemaColumns = {
+    "source": {"data_type": "text", "nullable": False},
+    "resource": {"data_type": "text", "nullable": False},
+    "reason": {"data_type": "text", "nullable": False},
+    # The record exactly as the API sent it, as JSON text, so it can be replayed.
+    "payload": {"data_type": "text"},
+    "quarantined_at": {"data_type": "timestamp", "nullable": False},
+}
+
+Project = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class ContractError(ValueError):
+    """A record that cannot be loaded as its table's contract says."""
+
+
+class Quarantine:
+    """The records of one source run that broke their contract.
+
+    Resources add to it while they extract; `resource()` is listed last in the source and
+    drains it (extraction runs the resources in order, see pipelines.loads).
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, resource: str, payload: Any, reason: str) -> None:
+        self.rows.append(
+            {
+                "source": self.source,
+                "resource": resource,
+                "reason": reason[:2000],
+                "payload": _dump(payload),
+                "quarantined_at": datetime.now(UTC),
+            }
+        )
+
+    def resource(self) -> DltResource:
+        @dlt.resource(
+            name=QUARANTINE_TABLE,
+            write_disposition="append",
+            columns=QUARANTINE_COLUMNS,
+            schema_contract=SCHEMA_CONTRACT,
+        )
+        def quarantine() -> Iterator[list[dict[str, Any]]]:
+            rows, self.rows = self.rows, []
+            if rows:
+                yield rows
+
+        return quarantine()
+
+
+class Conformer:
+    """Projects and checks the records of one resource; see the module docstring."""
+
+    def __init__(
+        self,
+        resource: str,
+        columns: TTableSchemaColumns,
+        project: Project,
+        quarantine: Quarantine,
+        ignored: Iterable[str] = (),
+    ) -> None:
+        self.resource = resource
+        self.project = project
+        self.quarantine = quarantine
+        self.known = set(ignored)
+        self._checks = [
+            (name, _CONVERTERS.get(col.get("data_type", "text"), _same), col.get("nullable", True))
+            for name, col in columns.items()
+        ]
+        self.known.update(columns)
+
+    def rows(self, records: Iterable[Any]) -> list[dict[str, Any]]:
+        """The conforming rows of `records`; the rest are quarantined."""
+        out = []
+        for record in records:
+            row = self.row(record)
+            if row is not None:
+                out.append(row)
+        return out
+
+    def row(self, record: Any) -> dict[str, Any] | None:
+        try:
+            if not isinstance(record, dict):
+                raise ContractError(f"expected an object, got {type(record).__name__}")
+            row = self.project(record)
+            self._check(row)
+        except (ContractError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = exc.args[0] if isinstance(exc, ContractError) else _describe(exc)
+            self.quarantine.add(self.resource, record, reason)
+            return None
+        for key, value in record.items():
+            if key not in self.known and key not in row and _is_scalar(value) and not _is_link(key):
+                row[key] = value
+        return row
+
+    def _check(self, row: dict[str, Any]) -> None:
+        for name, convert, nullable in self._checks:
+            value = row.get(name)
+            if value is None:
+                if not nullable:
+                    raise ContractError(f"{name}: required, but missing or null")
+                continue
+            try:
+                row[name] = convert(value)
+            except (ValueError, TypeError, InvalidOperation, OverflowError) as exc:
+                raise ContractError(f"{name}: {value!r:.80} is not valid ({exc})") from None
+
+
+# --- converters ------------------------------------------------------------------------------
+
+
+def to_timestamp(value: Any) -> datetime:
+    """An aware UTC datetime from an ISO 8601 string, a datetime or Unix seconds."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a timestamp")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str):
+        raise TypeError(f"{type(value).__name__} is not a timestamp")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = ensure_pendulum_datetime(value)  # the odd formats; raises if none fits
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _to_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _to_bigint(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise TypeError(f"{type(value).__name__} is not an integer")
+
+
+def _to_double(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    return float(value)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    return Decimal(str(value))
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"{type(value).__name__} is not a boolean")
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        raise TypeError("an object is not text")
+    return value if isinstance(value, str) else str(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "timestamp": to_timestamp,
+    "date": _to_date,
+    "bigint": _to_bigint,
+    "double": _to_double,
+    "decimal": _to_decimal,
+    "bool": _to_bool,
+    "text": _to_text,
+    "json": _same,
+}
+
+
+def _is_scalar(value: Any) -> bool:
+    # Nulls are left out: a column that only ever held nulls has no type to create.
+    return isinstance(value, str | int | float | bool)
+
+
+def _is_link(key: str) -> bool:
+    return key == "url" or key.endswith("_url") or key == "node_id"
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _dump(payload: Any) -> str:
+    try:
+        return json.dumps(payload, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(payload)

@@ -1,0 +1,133 @@
+"""dlt source `github`: GitHub REST API (VCS and CI) -> dataset `raw_github`.
+
+Configuration follows dlt's convention (env vars or .dlt/ toml):
+  SOURCES__GITHUB__BASE_URL       e.g. https://api.github.com (the default)
+  SOURCES__GITHUB__ACCESS_TOKEN   secret; sent only as an Authorization header
+  SOURCES__GITHUB__REPOSITORIES   JSON list of "owner/name", e.g. '["acme/api"]'
+  SOURCES__GITHUB__START_DATE     optional ISO date/time: ignore PRs and comments last updated,
+                                  and deployments and workflow runs created, before it (a
+                                  PR's reviews and commits come with it); default: the
+                                  whole history
+  SOURCES__GITHUB__CONCURRENCY    per-parent requests in flight at once (default 4): a
+                                  changed PR's single read, reviews, commits and review
+                                  comments re-read, a deployment's statuses, a run's jobs.
+                                  GitHub's secondary rate limits punish many concurrent
+                                  requests: keep it low
+
+Tables, merged on their natural keys (`quarantine` is appended):
+  repositories                  GET /repos/{o}/{r} of each configured repository
+  pull_requests                 the PR list, each changed PR read whole (sizes, merged_by)
+  pull_request_reviews          reviews of changed PRs
+  pull_request_commits          commits of changed PRs (GitHub lists 250 at most)
+  pull_request_review_comments  review (diff) comments
+  issue_comments                conversation comments of PRs and issues
+  deployments                   deployments; `payload` (JSON) carries previous_sha
+  deployment_statuses           statuses of new or changed deployments
+  workflow_runs                 Actions runs, as of their latest attempt
+  workflow_jobs                 jobs of every attempt of new or changed runs
+
+Incremental loading. Every list keeps, per repository in dlt resource state, a cursor and
+the versions of the records it read within its look-back window (`Window`). A run reads
+[cursor - look-back, now]; a record whose version the window already holds is neither
+written again nor are its children fetched again. So a run with no changes makes one request
+per list and repository and writes nothing, and a record that shows up late with an older
+timestamp still loads. The single PR, reviews, commits, statuses and jobs are fetched only
+for new or changed parents. State is saved with the data, so a failed run changes nothing.
+
+  list                    cursor      look-back  version
+  pull_requests           updated_at  1 hour     updated_at (sorted by update, newest first)
+  review/issue comments   updated_at  1 hour     updated_at (`since`, oldest first)
+  deployments             created_at  2 days     updated_at (statuses arrive after creation)
+  workflow_runs           created_at  3 days     updated_at, status, attempt (re-runs)
+
+Two API facts shape the rest:
+- A pending review's comments are published when the review is submitted, but keep their
+  drafting time, so a `since` walk can miss them. A changed PR that has review comments and
+  a review submitted within the comment window gets its comments read on their own.
+- A workflow-run query filtered by `created` reaches at most 1,000 runs. When a query stops
+  short of its `total_count`, the next one continues below the oldest run read
+  (`created=<since>..<oldest>`), so every page read is a page of new runs.
+
+Per-parent requests run `concurrency` at a time (pipelines.sources.fanout): the requests
+only; rows are conformed, state noted and pages yielded on the extracting thread, in the
+parents' order, so the output and the number of requests do not depend on it.
+
+Modules: `columns` (the typed columns of each table), `extraction` (what the resources share:
+client, configuration, windows, the fan-out of per-parent requests), and one per family of
+resources: `repositories`, `pulls` (pull requests, reviews, commits), `comments` (review and
+issue comments), `deployments` (with statuses), `actions` (workflow runs and jobs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dlt
+from dlt.common.typing import TSecretStrValue
+from dlt.sources import DltResource
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
+
+from pipelines.sources.contract import Quarantine
+from pipelines.sources.github.actions import workflow_jobs, workflow_runs
+from pipelines.sources.github.comments import issue_comments, pull_request_review_comments
+from pipelines.sources.github.deployments import deployment_statuses, deployments
+from pipelines.sources.github.extraction import Extraction
+from pipelines.sources.github.pulls import (
+    pull_request_commits,
+    pull_request_reviews,
+    pull_requests,
+)
+from pipelines.sources.github.repositories import repositories_resource
+from pipelines.sources.rest import rest_client
+
+SOURCE_NAME = "github"
+DATASET_NAME = "raw_github"
+DEFAULT_BASE_URL = "https://api.github.com"
+API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+
+__all__ = ["DATASET_NAME", "DEFAULT_BASE_URL", "SOURCE_NAME", "github"]
+
+
+@dlt.source(name=SOURCE_NAME, section=SOURCE_NAME, max_table_nesting=1)
+def github(
+    access_token: TSecretStrValue = dlt.secrets.value,
+    repositories: Sequence[str] = dlt.config.value,
+    base_url: str = DEFAULT_BASE_URL,
+    start_date: str | None = None,
+    per_page: int = 100,
+    concurrency: int = 4,
+) -> Sequence[DltResource]:
+    """GitHub repositories, pull requests with their reviews, commits and comments,
+    deployments with their statuses, and Actions runs with their jobs."""
+    concurrency = max(1, concurrency)
+    client = rest_client(
+        base_url,
+        BearerTokenAuth(access_token),
+        headers=API_HEADERS,
+        paginator=HeaderLinkPaginator(),
+        data_selector="$",
+        connections=concurrency,
+    )
+    ctx = Extraction(
+        client, list(repositories), start_date, per_page, Quarantine(SOURCE_NAME), concurrency
+    )
+    pulls = pull_requests(ctx)
+    deploys = deployments(ctx)
+    runs = workflow_runs(ctx)
+    # Extraction follows this order (pipelines.loads): a parent's transformers run as its
+    # pages are yielded, the review-comment walk after the reviews it depends on, and the
+    # quarantine last.
+    return [
+        repositories_resource(ctx),
+        pulls,
+        pull_request_reviews(ctx, pulls),
+        pull_request_commits(ctx, pulls),
+        pull_request_review_comments(ctx),
+        issue_comments(ctx),
+        deploys,
+        deployment_statuses(ctx, deploys),
+        runs,
+        workflow_jobs(ctx, runs),
+        ctx.quarantine.resource(),
+    ]

@@ -1,0 +1,168 @@
+"""GitHub Actions: workflow runs (`workflow_runs`, as of their latest attempt) and the jobs of
+every attempt of each new or changed run (`workflow_jobs`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from pipelines.sources.contract import Conformer
+from pipelines.sources.github.columns import WORKFLOW_JOB_COLUMNS, WORKFLOW_RUN_COLUMNS, user
+from pipelines.sources.github.extraction import (
+    RESOURCE_HINTS,
+    Extraction,
+    conformer,
+    iso,
+    version,
+    window,
+)
+
+RUN_LOOKBACK = timedelta(days=3)
+
+
+def workflow_runs(ctx: Extraction) -> DltResource:
+    @dlt.resource(
+        name="workflow_runs", primary_key="id", columns=WORKFLOW_RUN_COLUMNS, **RESOURCE_HINTS
+    )
+    def workflow_runs() -> Iterator[list[dict[str, Any]]]:
+        """Runs created within the window, newest first; re-runs and completions change a
+        run's updated_at, status and attempt after it was created."""
+        for repo in ctx.repos():
+            win = window(ctx, repo, RUN_LOOKBACK)
+            project = partial(_project_run, repo)
+            rows_of = conformer(ctx, "workflow_runs", WORKFLOW_RUN_COLUMNS, project)
+            for rows in _run_pages(ctx, rows_of, repo, win.since):
+                changed = [
+                    r
+                    for r in rows
+                    if win.note(
+                        r["id"],
+                        version(r["updated_at"], r["status"], r["run_attempt"]),
+                        r["created_at"],
+                        settled=r["status"] == "completed",
+                    )
+                ]
+                if changed:
+                    yield changed
+            win.commit()
+
+    return workflow_runs()
+
+
+def _run_pages(
+    ctx: Extraction, rows_of: Conformer, repo: str, since: datetime | None
+) -> Iterator[list[dict[str, Any]]]:
+    """The runs of a repository created since `since` (all when None), newest first.
+
+    A query filtered by `created` reaches at most 1,000 runs; when one ends short of its
+    total_count, the next continues from the oldest run read down (that second included,
+    so nothing falls between two queries; the overlap is dropped by id)."""
+    upper: str | None = None
+    read: set[int] = set()
+    while True:
+        params = {}
+        created = _created_filter(since, upper)
+        if created:
+            params["created"] = created
+        total, reached, oldest = 0, 0, None
+        for page in ctx.pages(f"/repos/{repo}/actions/runs", params, "workflow_runs"):
+            total = int(page.response.json().get("total_count") or 0)
+            reached += len(page)
+            rows = rows_of.rows(page)
+            if rows:
+                oldest = min([r["created_at"] for r in rows] + ([oldest] if oldest else []))
+            fresh = [r for r in rows if r["id"] not in read]
+            read.update(r["id"] for r in fresh)
+            if fresh:
+                yield fresh
+        if reached >= total or oldest is None:
+            return
+        if iso(oldest) == upper:
+            raise RuntimeError(f"{repo}: more than {reached} workflow runs created at {upper}")
+        upper = iso(oldest)
+
+
+def _created_filter(since: datetime | None, upper: str | None) -> str | None:
+    """GitHub's search syntax for `created`: >=A, A..B or <=B (bounds inclusive)."""
+    if since is None:
+        return f"<={upper}" if upper else None
+    return f"{iso(since)}..{upper}" if upper else f">={iso(since)}"
+
+
+def _project_run(repo: str, run: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": run["id"],
+        "repo_full_name": repo,
+        "workflow_id": run.get("workflow_id"),
+        "name": run.get("name"),
+        "display_title": run.get("display_title"),
+        "path": run.get("path"),
+        "event": run.get("event"),
+        "head_branch": run.get("head_branch"),
+        "head_sha": run.get("head_sha"),
+        "pull_request_numbers": [
+            pr["number"] for pr in run.get("pull_requests") or [] if pr.get("number") is not None
+        ],
+        **user(run.get("actor"), "actor"),
+        "triggering_actor_login": (run.get("triggering_actor") or {}).get("login"),
+        "run_number": run.get("run_number"),
+        "run_attempt": run.get("run_attempt"),
+        "status": run.get("status"),
+        "conclusion": run.get("conclusion"),
+        "created_at": run["created_at"],
+        "run_started_at": run.get("run_started_at"),
+        "updated_at": run.get("updated_at") or run["created_at"],
+        "html_url": run.get("html_url"),
+    }
+
+
+def workflow_jobs(ctx: Extraction, runs: DltResource) -> DltResource:
+    @dlt.transformer(
+        name="workflow_jobs",
+        data_from=runs,
+        primary_key="id",
+        columns=WORKFLOW_JOB_COLUMNS,
+        **RESOURCE_HINTS,
+    )
+    def workflow_jobs(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        """The jobs of every attempt of each new or changed run (some runs have none)."""
+        for run, pages in ctx.children(items, _jobs_path, {"filter": "all"}, "jobs"):
+            project = partial(_project_job, run["repo_full_name"])
+            rows_of = conformer(ctx, "workflow_jobs", WORKFLOW_JOB_COLUMNS, project)
+            for page in pages:
+                rows = rows_of.rows(page)
+                if rows:
+                    yield rows
+
+    return workflow_jobs
+
+
+def _jobs_path(run: dict[str, Any]) -> str:
+    return f"/repos/{run['repo_full_name']}/actions/runs/{run['id']}/jobs"
+
+
+def _project_job(repo: str, job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": job["id"],
+        "run_id": job["run_id"],
+        "repo_full_name": repo,
+        "run_attempt": job.get("run_attempt"),
+        "workflow_name": job.get("workflow_name"),
+        "name": job.get("name"),
+        "head_sha": job.get("head_sha"),
+        "head_branch": job.get("head_branch"),
+        "status": job.get("status"),
+        "conclusion": job.get("conclusion"),
+        "created_at": job.get("created_at"),
+        "started_at": job.get("started_at"),
+        "completed_at": job.get("completed_at"),
+        "runner_name": job.get("runner_name"),
+        "runner_group_name": job.get("runner_group_name"),
+        "labels": job.get("labels") or [],
+        "html_url": job.get("html_url"),
+    }

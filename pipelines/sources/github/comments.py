@@ -1,0 +1,159 @@
+"""Comments: review (diff) comments (`pull_request_review_comments`) and the conversation
+comments of PRs and issues (`issue_comments`), each from a repository-wide `since` walk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from pipelines.sources.contract import Conformer
+from pipelines.sources.github.columns import ISSUE_COMMENT_COLUMNS, REVIEW_COMMENT_COLUMNS, user
+from pipelines.sources.github.extraction import (
+    RESOURCE_HINTS,
+    Extraction,
+    Window,
+    conformer,
+    iso,
+    version,
+    window,
+)
+
+COMMENT_LOOKBACK = timedelta(hours=1)
+
+
+def pull_request_review_comments(ctx: Extraction) -> DltResource:
+    @dlt.resource(
+        name="pull_request_review_comments",
+        primary_key="id",
+        columns=REVIEW_COMMENT_COLUMNS,
+        **RESOURCE_HINTS,
+    )
+    def pull_request_review_comments() -> Iterator[list[dict[str, Any]]]:
+        """Review comments updated within the window, repository-wide, oldest update first;
+        then, on their own, the comments of changed PRs whose review was submitted within
+        the window (its comments keep their earlier drafting times)."""
+        for repo in ctx.repos():
+            win = window(ctx, repo, COMMENT_LOOKBACK)
+            # After a first load, comments a review publishes late may be older than `since`:
+            # re-read the PRs that may hold them. Without this extraction's review reads
+            # (resources selected without the pull-request ones), walk everything instead.
+            recheck = win.incremental and ctx.reviews_complete
+            since = win.since if recheck or not win.incremental else win.start
+            project = partial(_project_review_comment, repo)
+            rows_of = conformer(
+                ctx, "pull_request_review_comments", REVIEW_COMMENT_COLUMNS, project
+            )
+            read: set[int] = set()
+            path = f"/repos/{repo}/pulls/comments"
+            yield from _comment_walk(ctx, win, rows_of, path, since, read)
+            if recheck:
+                yield from _recheck_comments(ctx, rows_of, repo, since, read)
+            win.commit()
+
+    return pull_request_review_comments()
+
+
+def _recheck_comments(
+    ctx: Extraction, rows_of: Conformer, repo: str, since: datetime | None, read: set[int]
+) -> Iterator[list[dict[str, Any]]]:
+    """The review comments of changed PRs reviewed since `since`, not read by the walk."""
+    numbers = [
+        number
+        for number, latest in sorted(ctx.reviewed.get(repo.lower(), {}).items())
+        if since is None or latest >= since
+    ]
+    for _, pages in ctx.children(numbers, lambda number: f"/repos/{repo}/pulls/{number}/comments"):
+        for page in pages:
+            rows = [r for r in rows_of.rows(page) if r["id"] not in read]
+            read.update(r["id"] for r in rows)
+            if rows:
+                yield rows
+
+
+def _comment_walk(
+    ctx: Extraction,
+    win: Window,
+    rows_of: Conformer,
+    path: str,
+    since: datetime | None,
+    read: set[int],
+) -> Iterator[list[dict[str, Any]]]:
+    """A repository-wide comment list updated since `since`, oldest update first; yields
+    the comments new or changed to the window."""
+    params: dict[str, Any] = {"sort": "updated", "direction": "asc"}
+    if since is not None:
+        params["since"] = iso(since)
+    for page in ctx.pages(path, params):
+        rows = rows_of.rows(page)
+        read.update(r["id"] for r in rows)
+        fresh = [r for r in rows if win.note(r["id"], version(r["updated_at"]), r["updated_at"])]
+        if fresh:
+            yield fresh
+
+
+def _project_review_comment(repo: str, comment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": comment["id"],
+        "repo_full_name": repo,
+        "pr_number": _number_from_url(comment.get("pull_request_url"), "pulls"),
+        "pull_request_review_id": comment.get("pull_request_review_id"),
+        "in_reply_to_id": comment.get("in_reply_to_id"),
+        **user(comment.get("user"), "user"),
+        "body": comment.get("body"),
+        "path": comment.get("path"),
+        "line": comment.get("line"),
+        "original_line": comment.get("original_line"),
+        "side": comment.get("side"),
+        "commit_id": comment.get("commit_id"),
+        "original_commit_id": comment.get("original_commit_id"),
+        "author_association": comment.get("author_association"),
+        "created_at": comment.get("created_at"),
+        "updated_at": comment["updated_at"],
+        "html_url": comment.get("html_url"),
+    }
+
+
+def issue_comments(ctx: Extraction) -> DltResource:
+    @dlt.resource(
+        name="issue_comments", primary_key="id", columns=ISSUE_COMMENT_COLUMNS, **RESOURCE_HINTS
+    )
+    def issue_comments() -> Iterator[list[dict[str, Any]]]:
+        """Conversation comments of PRs and issues updated within the window."""
+        for repo in ctx.repos():
+            win = window(ctx, repo, COMMENT_LOOKBACK)
+            project = partial(_project_issue_comment, repo)
+            rows_of = conformer(ctx, "issue_comments", ISSUE_COMMENT_COLUMNS, project)
+            path = f"/repos/{repo}/issues/comments"
+            yield from _comment_walk(ctx, win, rows_of, path, win.since, set())
+            win.commit()
+
+    return issue_comments()
+
+
+def _project_issue_comment(repo: str, comment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": comment["id"],
+        "repo_full_name": repo,
+        "issue_number": _number_from_url(comment.get("issue_url"), "issues"),
+        **user(comment.get("user"), "user"),
+        "body": comment.get("body"),
+        "author_association": comment.get("author_association"),
+        "created_at": comment.get("created_at"),
+        "updated_at": comment["updated_at"],
+        "html_url": comment.get("html_url"),
+    }
+
+
+_NUMBER_IN_URL = {kind: re.compile(rf"/{kind}/(\d+)/?$") for kind in ("pulls", "issues")}
+
+
+def _number_from_url(url: str | None, kind: str) -> int | None:
+    """The PR or issue number at the end of an API URL (`.../pulls/12`, `.../issues/12`)."""
+    match = _NUMBER_IN_URL[kind].search(url or "")
+    return int(match.group(1)) if match else None

@@ -1,0 +1,173 @@
+"""What the GitHub resources of one extraction share: the client and configuration
+(`Extraction`), the incremental window of each list (`Window`), and the small helpers every
+resource uses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import dlt
+from dlt.common.jsonpath import compile_path
+from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.sources.helpers.rest_client import RESTClient
+from requests import HTTPError
+
+from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
+from pipelines.sources.cursors import window_start
+from pipelines.sources.fanout import fetch_each
+
+# The hints every GitHub table shares (`quarantine` aside).
+RESOURCE_HINTS: dict[str, Any] = {"write_disposition": "merge", "schema_contract": SCHEMA_CONTRACT}
+# Compiled once: dlt compiles a string selector on every request.
+_SELECTORS = {name: compile_path(name) for name in ("$", "workflow_runs", "jobs")}
+# Parents whose children are read (and held) at once; transformers get pages of at most 100.
+_FANOUT_BATCH = 100
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+@dataclass
+class Extraction:
+    """What the resources of one extraction share: the client, the configuration, and what
+    the pull-request resources saw (for the review-comment walk, which runs after them).
+
+    Per-parent requests run on `concurrency` threads (`each`, `children`); only the requests
+    do: everything else here is read and written on the extracting thread alone.
+    """
+
+    client: RESTClient
+    repositories: list[str]
+    start_date: str | None
+    per_page: int
+    quarantine: Quarantine
+    concurrency: int = 1
+    pulls_done: bool = False
+    # Changed PRs whose reviews have not been read (yet): (repo, number).
+    unreviewed: set[tuple[str, int]] = field(default_factory=set)
+    # repo -> PR number -> its latest review submission, for changed PRs with review comments.
+    reviewed: dict[str, dict[int, datetime]] = field(default_factory=dict)
+
+    def repos(self) -> list[str]:
+        if not self.repositories:
+            raise ValueError("SOURCES__GITHUB__REPOSITORIES is empty: nothing to load")
+        return self.repositories
+
+    def pages(
+        self, path: str, params: dict[str, Any] | None = None, selector: str | None = None
+    ) -> Iterator[Any]:
+        return self.client.paginate(
+            path,
+            params={"per_page": self.per_page, **(params or {})},
+            data_selector=_SELECTORS[selector or "$"],
+        )
+
+    def child_pages(
+        self, path: str, params: dict[str, Any] | None = None, selector: str | None = None
+    ) -> list[list[Any]]:
+        """The pages of a parent's list; none when the parent is gone since it was listed."""
+        read: list[list[Any]] = []
+        try:
+            for page in self.pages(path, params, selector):
+                read.append(list(page))  # the records only, not the response behind them
+        except HTTPError as exc:
+            if exc.response is None or exc.response.status_code != 404:
+                raise
+            log.warning("%s: not found (deleted since it was listed); skipped", path)
+        return read
+
+    def each(self, items: Sequence[P], fetch: Callable[[P], R]) -> list[R]:
+        """`fetch` (requests only) of each item, `concurrency` at a time, in the items' order."""
+        return fetch_each(items, fetch, self.concurrency)
+
+    def children(
+        self,
+        parents: Sequence[P],
+        path: Callable[[P], str],
+        params: dict[str, Any] | None = None,
+        selector: str | None = None,
+    ) -> Iterator[tuple[P, list[list[Any]]]]:
+        """Each parent with the pages of its list at `path(parent)` (see `child_pages`),
+        in the parents' order; the lists are read `concurrency` at a time."""
+        for start in range(0, len(parents), _FANOUT_BATCH):
+            batch = parents[start : start + _FANOUT_BATCH]
+            lists = self.each(
+                batch, lambda parent: self.child_pages(path(parent), params, selector)
+            )
+            yield from zip(batch, lists, strict=True)
+
+    def reviews_read(self, pr: dict[str, Any], latest: datetime | None) -> None:
+        repo = pr["repo_full_name"].lower()
+        self.unreviewed.discard((repo, pr["number"]))
+        if latest is not None and pr.get("review_comments") != 0:
+            self.reviewed.setdefault(repo, {})[pr["number"]] = latest
+
+    @property
+    def reviews_complete(self) -> bool:
+        """Whether every changed PR's reviews were read in this extraction (not so when
+        resources were selected without the pull-request ones)."""
+        return self.pulls_done and not self.unreviewed
+
+
+class Window:
+    """The incremental window of one list of one repository, kept in resource state.
+
+    `since` = cursor - look-back (never before the start date; None: read everything). The
+    records read inside the window are remembered by version, so the next run that re-reads
+    them can tell what changed. Records not `settled` (a run in progress) are not
+    remembered: they count as changed until they settle.
+    """
+
+    def __init__(self, state: dict[str, Any], start_date: str | None, lookback: timedelta):
+        self._state = state
+        self._lookback = lookback
+        self._known: dict[str, str] = state.get("seen", {})
+        self._read: dict[str, tuple[str, datetime]] = {}
+        self._cursor = to_timestamp(state["cursor"]) if state.get("cursor") else None
+        self.start = window_start(None, start_date)
+        self.since = window_start(state.get("cursor"), start_date, lookback)
+        # Whether an earlier run left a cursor (else this is the repository's first load).
+        self.incremental = self._cursor is not None
+
+    def admits(self, at: datetime) -> bool:
+        return self.since is None or at >= self.since
+
+    def note(self, key: Any, version: str, at: datetime, settled: bool = True) -> bool:
+        """Record a record read at cursor time `at`; True when it is new or changed."""
+        if self._cursor is None or at > self._cursor:
+            self._cursor = at
+        if settled:
+            self._read[str(key)] = (version, at)
+        return self._known.get(str(key)) != version
+
+    def commit(self) -> None:
+        if self._cursor is None:
+            return
+        floor = self._cursor - self._lookback
+        self._state["cursor"] = self._cursor.isoformat()
+        self._state["seen"] = {k: v for k, (v, at) in self._read.items() if at >= floor}
+
+
+def window(ctx: Extraction, repo: str, lookback: timedelta) -> Window:
+    """The window of `repo` in the current resource's state."""
+    windows = dlt.current.resource_state().setdefault("repos", {})
+    return Window(windows.setdefault(repo, {}), ctx.start_date, lookback)
+
+
+def version(*values: Any) -> str:
+    return "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in values)
+
+
+def conformer(ctx: Extraction, resource: str, columns: TTableSchemaColumns, project: Callable):
+    return Conformer(resource, columns, project, ctx.quarantine)
+
+
+def iso(at: datetime) -> str:
+    """A UTC time as GitHub's query parameters take it (whole seconds, Z)."""
+    return to_timestamp(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

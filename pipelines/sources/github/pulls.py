@@ -1,0 +1,206 @@
+"""Pull requests (`pull_requests`), read whole, and the reviews and commits of each new or
+changed one (`pull_request_reviews`, `pull_request_commits`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from pipelines.sources.contract import Conformer
+from pipelines.sources.github.columns import (
+    COMMIT_COLUMNS,
+    PULL_REQUEST_COLUMNS,
+    REVIEW_COLUMNS,
+    user,
+)
+from pipelines.sources.github.extraction import (
+    RESOURCE_HINTS,
+    Extraction,
+    conformer,
+    version,
+    window,
+)
+
+PULL_REQUEST_LOOKBACK = timedelta(hours=1)
+
+
+def pull_requests(ctx: Extraction) -> DltResource:
+    listed = conformer(ctx, "pull_requests", PULL_REQUEST_COLUMNS, _project_pull_request)
+
+    @dlt.resource(
+        name="pull_requests", primary_key="id", columns=PULL_REQUEST_COLUMNS, **RESOURCE_HINTS
+    )
+    def pull_requests() -> Iterator[list[dict[str, Any]]]:
+        """Pull requests, newest update first, each new or changed one read whole.
+
+        The list has no `since`: the walk stops at the first page reaching behind the
+        window. The list lacks sizes and merged_by, so a changed PR is read on its own.
+        """
+        for repo in ctx.repos():
+            win = window(ctx, repo, PULL_REQUEST_LOOKBACK)
+            params = {"state": "all", "sort": "updated", "direction": "desc"}
+            for page in ctx.pages(f"/repos/{repo}/pulls", params):
+                rows = listed.rows(page)
+                inside = [r for r in rows if win.admits(r["updated_at"])]
+                changed = [
+                    r
+                    for r in inside
+                    if win.note(r["id"], version(r["updated_at"]), r["updated_at"])
+                ]
+                if changed:
+                    for row in changed:
+                        ctx.unreviewed.add((row["repo_full_name"].lower(), row["number"]))
+                    singles = ctx.each(changed, partial(_read_single, ctx, repo))
+                    yield [
+                        _whole(listed, row, single)
+                        for row, single in zip(changed, singles, strict=True)
+                    ]
+                if len(inside) < len(rows):
+                    break
+            win.commit()
+        ctx.pulls_done = True
+
+    return pull_requests()
+
+
+def _read_single(ctx: Extraction, repo: str, row: dict[str, Any]) -> Any:
+    """The PR as the single-PR endpoint serves it; None when it is gone since it was listed
+    (the list's row stands in for it then, as it does for a single read quarantined)."""
+    response = ctx.client.get(f"/repos/{repo}/pulls/{row['number']}")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return response.json()
+
+
+def _whole(listed: Conformer, row: dict[str, Any], single: Any) -> dict[str, Any]:
+    whole = listed.row(single) if single is not None else None
+    return whole if whole is not None else row
+
+
+def _pr_path(child: str, pr: dict[str, Any]) -> str:
+    return f"/repos/{pr['repo_full_name']}/pulls/{pr['number']}/{child}"
+
+
+def _project_pull_request(pr: dict[str, Any]) -> dict[str, Any]:
+    head = pr.get("head") or {}
+    base = pr.get("base") or {}
+    merged_by = pr.get("merged_by") or {}
+    return {
+        "id": pr["id"],
+        "number": pr["number"],
+        "repo_full_name": (base.get("repo") or {}).get("full_name"),
+        "title": pr.get("title"),
+        "body": pr.get("body"),
+        "state": pr.get("state"),
+        "draft": pr.get("draft"),
+        **user(pr.get("user"), "user"),
+        "author_association": pr.get("author_association"),
+        "head_ref": head.get("ref"),
+        "head_sha": head.get("sha"),
+        "base_ref": base.get("ref"),
+        "labels": [label["name"] for label in pr.get("labels") or [] if label.get("name")],
+        "created_at": pr.get("created_at"),
+        "updated_at": pr["updated_at"],
+        "closed_at": pr.get("closed_at"),
+        "merged_at": pr.get("merged_at"),
+        "merge_commit_sha": pr.get("merge_commit_sha"),
+        "merged": pr.get("merged"),
+        "merged_by_login": merged_by.get("login"),
+        "merged_by_id": merged_by.get("id"),
+        "additions": pr.get("additions"),
+        "deletions": pr.get("deletions"),
+        "changed_files": pr.get("changed_files"),
+        "commits": pr.get("commits"),
+        "comments": pr.get("comments"),
+        "review_comments": pr.get("review_comments"),
+        "html_url": pr.get("html_url"),
+    }
+
+
+def pull_request_reviews(ctx: Extraction, pulls: DltResource) -> DltResource:
+    @dlt.transformer(
+        name="pull_request_reviews",
+        data_from=pulls,
+        primary_key="id",
+        columns=REVIEW_COLUMNS,
+        **RESOURCE_HINTS,
+    )
+    def pull_request_reviews(prs: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        """Every review of each new or changed PR (reviews are only listed per PR)."""
+        for pr, pages in ctx.children(prs, partial(_pr_path, "reviews")):
+            project = partial(_project_review, pr["repo_full_name"], pr["number"])
+            rows_of = conformer(ctx, "pull_request_reviews", REVIEW_COLUMNS, project)
+            latest: datetime | None = None
+            for page in pages:
+                rows = rows_of.rows(page)
+                submitted = [r["submitted_at"] for r in rows if r["submitted_at"]]
+                latest = max([*submitted, latest] if latest else submitted, default=None)
+                if rows:
+                    yield rows
+            ctx.reviews_read(pr, latest)
+
+    return pull_request_reviews
+
+
+def _project_review(repo: str, number: int, review: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": review["id"],
+        "repo_full_name": repo,
+        "pr_number": number,
+        **user(review.get("user"), "user"),
+        "state": review.get("state"),
+        "body": review.get("body"),
+        "submitted_at": review.get("submitted_at"),
+        "commit_id": review.get("commit_id"),
+        "author_association": review.get("author_association"),
+        "html_url": review.get("html_url"),
+    }
+
+
+def pull_request_commits(ctx: Extraction, pulls: DltResource) -> DltResource:
+    @dlt.transformer(
+        name="pull_request_commits",
+        data_from=pulls,
+        primary_key=("repo_full_name", "pr_number", "sha"),
+        columns=COMMIT_COLUMNS,
+        **RESOURCE_HINTS,
+    )
+    def pull_request_commits(prs: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        """The commits of each new or changed PR (GitHub lists the first 250)."""
+        for pr, pages in ctx.children(prs, partial(_pr_path, "commits")):
+            project = partial(_project_commit, pr["repo_full_name"], pr["number"])
+            rows_of = conformer(ctx, "pull_request_commits", COMMIT_COLUMNS, project)
+            for page in pages:
+                rows = rows_of.rows(page)
+                if rows:
+                    yield rows
+
+    return pull_request_commits
+
+
+def _project_commit(repo: str, number: int, item: dict[str, Any]) -> dict[str, Any]:
+    commit = item.get("commit") or {}
+    author = commit.get("author") or {}
+    committer = commit.get("committer") or {}
+    return {
+        "repo_full_name": repo,
+        "pr_number": number,
+        "sha": item["sha"],
+        "message": commit.get("message"),
+        "author_name": author.get("name"),
+        "author_email": author.get("email"),
+        "author_date": author.get("date"),
+        "committer_name": committer.get("name"),
+        "committer_email": committer.get("email"),
+        "committer_date": committer.get("date"),
+        **user(item.get("author"), "author"),
+        **user(item.get("committer"), "committer"),
+        "parents_count": len(item.get("parents") or []),
+        "html_url": item.get("html_url"),
+    }

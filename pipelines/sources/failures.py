@@ -58,9 +58,8 @@ def describe(exc: BaseException, source: str) -> str:
         if isinstance(err, DataValidationError):
             return redact(
                 f"{source}: schema contract violated in table {err.table_name!r}, "
-                f"column {err.column_name!r}: {err.contract_entity} is frozen "
-                f"({err.data_item!r:.200}); the API changed a type: update the loader's "
-                "columns and reload"
+                f"column {err.column_name!r}: its {err.schema_entity} is frozen and a record "
+                "brought another; the API changed a type: update the loader's columns and reload"
             )
     for err in _chain(exc):
         if isinstance(err, requests.RequestException):

@@ -64,7 +64,7 @@ def print_summary(warehouse: Path) -> None:
         print("raw tables")
         for schema, table in tables:
             n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            print(f"  {schema}.{table:<32} {n:>9,} rows")
+            print(f"  {schema + '.' + table:<48} {n:>9,} rows")
         rows = con.execute(
             "select pull_request_state, count(*), count(merged_at) "
             "from staging.stg_github__pull_requests group by pull_request_state order by 1"

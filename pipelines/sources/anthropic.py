@@ -48,14 +48,14 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 
 from pipelines.sources.billing_buckets import (
     DAY,
+    Report,
     bucket_columns,
     column,
     exact_decimal,
     first_bucket,
     list_paginator,
     report_paginator,
-    report_rows,
-    report_start,
+    report_resource,
     rfc3339,
     row_key,
     usd_decimal,
@@ -180,8 +180,8 @@ def anthropic(
     quarantine = Quarantine(SOURCE_NAME)
     api_day = ApiDay(client)
     return [
-        messages_usage(client, start_date, api_day, quarantine),
-        cost_report(client, start_date, api_day, quarantine),
+        report_resource(MESSAGES_USAGE, client, start_date, quarantine, api_day.note),
+        report_resource(COST_REPORT, client, start_date, quarantine, api_day.note),
         claude_code_usage(client, start_date, api_day, quarantine),
         workspaces(client, quarantine),
         api_keys(client, quarantine),
@@ -229,58 +229,6 @@ def _report_params(start: datetime, **params: Any) -> dict[str, Any]:
 
 
 # --- reports -----------------------------------------------------------------------------
-
-
-def messages_usage(
-    client: RESTClient, start_date: str | None, api_day: ApiDay, quarantine: Quarantine
-) -> DltResource:
-    conformer = Conformer("messages_usage", MESSAGES_USAGE_COLUMNS, _project_usage, quarantine)
-
-    @dlt.resource(
-        name="messages_usage",
-        primary_key="row_key",
-        write_disposition="merge",
-        columns=MESSAGES_USAGE_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _messages_usage() -> Iterator[list[dict[str, Any]]]:
-        """Daily buckets grouped by every dimension the API offers: the finest grain."""
-        state = dlt.current.resource_state()
-        start = report_start(state, start_date)
-        params = _report_params(
-            start, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(USAGE_GROUP_BY)}
-        )
-        pages = client.paginate(MESSAGES_PATH, params=params, paginator=report_paginator())
-        newest = yield from report_rows(pages, conformer, state, "starting_at", "ending_at")
-        api_day.note(newest)
-
-    return _messages_usage()
-
-
-def cost_report(
-    client: RESTClient, start_date: str | None, api_day: ApiDay, quarantine: Quarantine
-) -> DltResource:
-    conformer = Conformer("cost_report", COST_REPORT_COLUMNS, _project_cost, quarantine)
-
-    @dlt.resource(
-        name="cost_report",
-        primary_key="row_key",
-        write_disposition="merge",
-        columns=COST_REPORT_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _cost_report() -> Iterator[list[dict[str, Any]]]:
-        """Daily cost lines per workspace and description (model x token type)."""
-        state = dlt.current.resource_state()
-        start = report_start(state, start_date)
-        params = _report_params(
-            start, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(COST_GROUP_BY)}
-        )
-        pages = client.paginate(COST_PATH, params=params, paginator=report_paginator())
-        newest = yield from report_rows(pages, conformer, state, "starting_at", "ending_at")
-        api_day.note(newest)
-
-    return _cost_report()
 
 
 def claude_code_usage(
@@ -414,6 +362,32 @@ def _project_cost(result: dict[str, Any]) -> dict[str, Any]:
         "amount_usd": exact_decimal(amount) / 100,  # exact: cents to dollars
         "currency": result.get("currency"),
     }
+
+
+# Daily buckets grouped by every dimension the API offers: the finest grain.
+MESSAGES_USAGE = Report(
+    name="messages_usage",
+    columns=MESSAGES_USAGE_COLUMNS,
+    project=_project_usage,
+    path=MESSAGES_PATH,
+    params=lambda start: _report_params(
+        start, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(USAGE_GROUP_BY)}
+    ),
+    start_field="starting_at",
+    end_field="ending_at",
+)
+# Daily cost lines per workspace and description (model x token type).
+COST_REPORT = Report(
+    name="cost_report",
+    columns=COST_REPORT_COLUMNS,
+    project=_project_cost,
+    path=COST_PATH,
+    params=lambda start: _report_params(
+        start, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(COST_GROUP_BY)}
+    ),
+    start_field="starting_at",
+    end_field="ending_at",
+)
 
 
 def _project_claude_code(record: dict[str, Any]) -> dict[str, Any]:

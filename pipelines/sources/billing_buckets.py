@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.sources import DltResource
+from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
-from pipelines.sources.contract import Conformer, to_timestamp
+from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import later, window_start
 
 DAY = timedelta(days=1)
@@ -157,6 +160,51 @@ def report_rows(
     if newest is not None:
         state[CURSOR] = later(state.get(CURSOR), newest.isoformat())
     return newest
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report endpoint: its table, the request parameters of a window, the bucket's fields."""
+
+    name: str
+    columns: TTableSchemaColumns
+    project: Callable[[dict[str, Any]], dict[str, Any]]
+    path: str
+    params: Callable[[datetime], dict[str, Any]]  # window start -> query parameters
+    start_field: str
+    end_field: str
+    ignored: tuple[str, ...] = ()
+
+
+def report_resource(
+    report: Report,
+    client: RESTClient,
+    start_date: str | None,
+    quarantine: Quarantine,
+    on_newest: Callable[[datetime | None], None] | None = None,
+) -> DltResource:
+    """A report table: its window from the cursor, its pages, rows merged on `row_key`.
+    `on_newest` hears the newest bucket the API answered (the vendor's current day)."""
+    conformer = Conformer(report.name, report.columns, report.project, quarantine, report.ignored)
+
+    @dlt.resource(
+        name=report.name,
+        primary_key="row_key",
+        write_disposition="merge",
+        columns=report.columns,
+        schema_contract=SCHEMA_CONTRACT,
+    )
+    def _report() -> Iterator[list[dict[str, Any]]]:
+        state = dlt.current.resource_state()
+        params = report.params(report_start(state, start_date))
+        pages = client.paginate(report.path, params=params, paginator=report_paginator())
+        newest = yield from report_rows(
+            pages, conformer, state, report.start_field, report.end_field
+        )
+        if on_newest is not None:
+            on_newest(newest)
+
+    return _report()
 
 
 def _bucket(raw: Any, conformer: Conformer, start_field: str, end_field: str) -> Bucket | None:

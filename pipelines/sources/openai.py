@@ -38,13 +38,12 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
 from pipelines.sources.billing_buckets import (
+    Report,
     bucket_columns,
     column,
     exact_decimal,
     list_paginator,
-    report_paginator,
-    report_rows,
-    report_start,
+    report_resource,
     row_key,
     usd_decimal,
     wall_clock,
@@ -120,8 +119,8 @@ def openai(
     quarantine = Quarantine(SOURCE_NAME)
     project_list = projects(client, quarantine)
     return [
-        completions_usage(client, start_date, quarantine),
-        costs(client, start_date, quarantine),
+        report_resource(COMPLETIONS_USAGE, client, start_date, quarantine),
+        report_resource(COSTS, client, start_date, quarantine),
         project_list,
         users(client, quarantine),
         project_list | api_keys(client, quarantine),
@@ -140,55 +139,6 @@ def _report_params(start: datetime, limit: int, group_by: Sequence[str]) -> dict
         "limit": limit,
         "group_by": list(group_by),
     }
-
-
-def completions_usage(
-    client: RESTClient, start_date: str | None, quarantine: Quarantine
-) -> DltResource:
-    conformer = Conformer(
-        "completions_usage", COMPLETIONS_COLUMNS, _project_usage, quarantine, ignored=("object",)
-    )
-
-    @dlt.resource(
-        name="completions_usage",
-        primary_key="row_key",
-        write_disposition="merge",
-        columns=COMPLETIONS_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _completions_usage() -> Iterator[list[dict[str, Any]]]:
-        """Daily buckets grouped by every dimension the API offers: the finest grain."""
-        state = dlt.current.resource_state()
-        start = report_start(state, start_date)
-        params = _report_params(start, USAGE_BUCKET_LIMIT, USAGE_GROUP_BY)
-        pages = client.paginate(COMPLETIONS_PATH, params=params, paginator=report_paginator())
-        yield from report_rows(pages, conformer, state, "start_time", "end_time")
-
-    return _completions_usage()
-
-
-def costs(client: RESTClient, start_date: str | None, quarantine: Quarantine) -> DltResource:
-    conformer = Conformer("costs", COSTS_COLUMNS, _project_cost, quarantine, ignored=("object",))
-
-    @dlt.resource(
-        name="costs",
-        primary_key="row_key",
-        write_disposition="merge",
-        columns=COSTS_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _costs() -> Iterator[list[dict[str, Any]]]:
-        """Daily cost per project, line item (model x token kind) and API key."""
-        state = dlt.current.resource_state()
-        start = report_start(state, start_date)
-        params = _report_params(start, COSTS_BUCKET_LIMIT, COST_GROUP_BY)
-        pages = client.paginate(COSTS_PATH, params=params, paginator=report_paginator())
-        yield from report_rows(pages, conformer, state, "start_time", "end_time")
-
-    return _costs()
-
-
-# --- reference lists ---------------------------------------------------------------------
 
 
 def _list(
@@ -292,6 +242,30 @@ def _project_cost(result: dict[str, Any]) -> dict[str, Any]:
         "amount_usd": exact_decimal(amount["value"]),
         "currency": amount.get("currency"),
     }
+
+
+# Daily buckets grouped by every dimension the API offers: the finest grain.
+COMPLETIONS_USAGE = Report(
+    name="completions_usage",
+    columns=COMPLETIONS_COLUMNS,
+    project=_project_usage,
+    path=COMPLETIONS_PATH,
+    params=lambda start: _report_params(start, USAGE_BUCKET_LIMIT, USAGE_GROUP_BY),
+    start_field="start_time",
+    end_field="end_time",
+    ignored=("object",),
+)
+# Daily cost per project, line item (model x token kind) and API key.
+COSTS = Report(
+    name="costs",
+    columns=COSTS_COLUMNS,
+    project=_project_cost,
+    path=COSTS_PATH,
+    params=lambda start: _report_params(start, COSTS_BUCKET_LIMIT, COST_GROUP_BY),
+    start_field="start_time",
+    end_field="end_time",
+    ignored=("object",),
+)
 
 
 def _project_project(project: dict[str, Any]) -> dict[str, Any]:

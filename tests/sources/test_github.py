@@ -566,14 +566,14 @@ def test_retryable_faults_are_retried_and_the_data_is_complete(
 ):
     caplog.set_level("DEBUG")
     # a read timeout short enough for the `slow` fault to hit it
-    policy = RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_wait=30.0, timeout=(5, 1.0))
+    policy = RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_wait=30.0, timeout=(5, 4.0))
     monkeypatch.setattr("pipelines.sources.http_session.DEFAULT_POLICY", policy)
     faults = [
         Fault("rate_limit", vendor="github", path=r"/pulls$", status=403, retry_after=1),
         Fault("rate_limit", vendor="github", path=r"/reviews$", status=429, retry_after=1),
         Fault("server_error", vendor="github", path=r"/commits$", times=2),
         Fault("server_error", vendor="github", path=r"/pulls/\d+$", status=502),
-        Fault("slow", vendor="github", path=r"/issues/comments$", delay=2.5),
+        Fault("slow", vendor="github", path=r"/issues/comments$", delay=6.0),
         Fault("invalid_json", vendor="github", path=r"/deployments$"),
         Fault("truncated", vendor="github", path=r"/actions/runs$"),
         Fault("truncated", vendor="github", path=r"/jobs$", skip=3),

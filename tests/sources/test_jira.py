@@ -493,7 +493,7 @@ def test_every_retryable_fault_is_retried_and_the_data_is_complete(
     # A read timeout shorter than the slow answer, so the slow request is retried.
     monkeypatch.setattr(
         "pipelines.sources.http_session.DEFAULT_POLICY",
-        RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_wait=30.0, timeout=(5.0, 1.0)),
+        RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_wait=30.0, timeout=(5.0, 4.0)),
     )
     faults = {
         "search_jql": [
@@ -504,7 +504,7 @@ def test_every_retryable_fault_is_retried_and_the_data_is_complete(
             Fault("server_error", vendor="jira", path=r"/remotelink$", skip=3, times=2),
             Fault("truncated", vendor="jira", path=r"/remotelink$", skip=10, times=1),
         ],
-        "issue_changelog": [Fault("slow", vendor="jira", path=r"/changelog$", delay=2.0)],
+        "issue_changelog": [Fault("slow", vendor="jira", path=r"/changelog$", delay=6.0)],
     }
     for fault in (f for route in faults.values() for f in route):
         jl.sim.inject(fault)

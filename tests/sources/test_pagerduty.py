@@ -363,10 +363,10 @@ def test_transient_faults_are_retried_and_the_data_is_complete(
     # A read timeout shorter than the slow answer, so the slow request is retried too.
     monkeypatch.setattr(
         "pipelines.sources.http_session.DEFAULT_POLICY",
-        RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_wait=30.0, timeout=(5.0, 0.5)),
+        RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_wait=30.0, timeout=(5.0, 4.0)),
     )
     fault = loader.sim.inject(
-        Fault(kind, vendor="pagerduty", path=path, times=1, retry_after=0, delay=1.0)
+        Fault(kind, vendor="pagerduty", path=path, times=1, retry_after=0, delay=6.0)
     )
     loader.load("pagerduty")
     assert fault.hits == 1

@@ -50,6 +50,7 @@ from pipelines.sources.billing_buckets import (
     DAY,
     Report,
     bucket_columns,
+    bucket_fields,
     column,
     exact_decimal,
     first_bucket,
@@ -335,12 +336,8 @@ def _list(client: RESTClient, path: str, conformer: Conformer) -> Iterator[list[
 def _project_usage(result: dict[str, Any]) -> dict[str, Any]:
     cache_creation = result.get("cache_creation") or {}
     server_tools = result.get("server_tool_use") or {}
-    dims = {dim: result.get(dim) for dim in USAGE_GROUP_BY}
     return {
-        "row_key": row_key(result["bucket_start"].isoformat(), *dims.values()),
-        "bucket_start": result["bucket_start"],
-        "bucket_end": result["bucket_end"],
-        **dims,
+        **bucket_fields(result, USAGE_GROUP_BY),
         "uncached_input_tokens": result.get("uncached_input_tokens"),
         "cache_creation_5m_input_tokens": cache_creation.get("ephemeral_5m_input_tokens"),
         "cache_creation_1h_input_tokens": cache_creation.get("ephemeral_1h_input_tokens"),
@@ -352,12 +349,8 @@ def _project_usage(result: dict[str, Any]) -> dict[str, Any]:
 
 def _project_cost(result: dict[str, Any]) -> dict[str, Any]:
     amount = result["amount"]
-    dims = {dim: result.get(dim) for dim in COST_DIMS}
     return {
-        "row_key": row_key(result["bucket_start"].isoformat(), *dims.values()),
-        "bucket_start": result["bucket_start"],
-        "bucket_end": result["bucket_end"],
-        **dims,
+        **bucket_fields(result, COST_DIMS),
         "amount": str(amount),
         "amount_usd": exact_decimal(amount) / 100,  # exact: cents to dollars
         "currency": result.get("currency"),

@@ -89,6 +89,17 @@ def list_paginator(cursor_param: str) -> JSONResponseCursorPaginator:
     )
 
 
+def bucket_fields(result: dict[str, Any], group_by: Iterable[str]) -> dict[str, Any]:
+    """The columns of `bucket_columns()` plus the group-by values, for a projected result."""
+    dims = {dim: result.get(dim) for dim in group_by}
+    return {
+        "row_key": row_key(result["bucket_start"].isoformat(), *dims.values()),
+        "bucket_start": result["bucket_start"],
+        "bucket_end": result["bucket_end"],
+        **dims,
+    }
+
+
 def row_key(*parts: Any) -> str:
     """The md5 of a natural key whose parts may be null (JSON keeps null apart from "")."""
     text = json.dumps(parts, default=str, separators=(",", ":"), ensure_ascii=False)

@@ -40,11 +40,11 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from pipelines.sources.billing_buckets import (
     Report,
     bucket_columns,
+    bucket_fields,
     column,
     exact_decimal,
     list_paginator,
     report_resource,
-    row_key,
     usd_decimal,
     wall_clock,
 )
@@ -217,12 +217,8 @@ def api_keys(client: RESTClient, quarantine: Quarantine) -> DltResource:
 
 
 def _project_usage(result: dict[str, Any]) -> dict[str, Any]:
-    dims = {dim: result.get(dim) for dim in USAGE_GROUP_BY}
     return {
-        "row_key": row_key(result["bucket_start"].isoformat(), *dims.values()),
-        "bucket_start": result["bucket_start"],
-        "bucket_end": result["bucket_end"],
-        **dims,
+        **bucket_fields(result, USAGE_GROUP_BY),
         "input_tokens": result.get("input_tokens"),
         "input_cached_tokens": result.get("input_cached_tokens"),
         "output_tokens": result.get("output_tokens"),
@@ -232,12 +228,8 @@ def _project_usage(result: dict[str, Any]) -> dict[str, Any]:
 
 def _project_cost(result: dict[str, Any]) -> dict[str, Any]:
     amount = result["amount"]
-    dims = {dim: result.get(dim) for dim in COST_GROUP_BY}
     return {
-        "row_key": row_key(result["bucket_start"].isoformat(), *dims.values()),
-        "bucket_start": result["bucket_start"],
-        "bucket_end": result["bucket_end"],
-        **dims,
+        **bucket_fields(result, COST_GROUP_BY),
         # The float's shortest repr: the decimal the API meant, as far as a float can carry it.
         "amount_usd": exact_decimal(amount["value"]),
         "currency": amount.get("currency"),

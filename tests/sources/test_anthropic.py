@@ -81,11 +81,6 @@ WAREHOUSE_CLAUDE_CODE_METRICS = [
 DAY_OF = "(bucket_start at time zone 'UTC')::date"
 
 
-def _start(store: Path) -> str:
-    with duckdb.connect(str(store), read_only=True) as con:
-        return con.execute("select value from org_meta where key = 'start'").fetchone()[0]
-
-
 # --- what the store says -------------------------------------------------------------------
 
 
@@ -323,7 +318,7 @@ def test_a_rerun_without_changes_asks_little_and_adds_nothing(full: FullLoad) ->
 def test_changes_between_runs_arrive_without_duplicates(
     loader: Loader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    start = _start(loader.store)
+    start = loader.sim.history_start()
     monkeypatch.setenv(START_ENV, start)
     loader.sim.set_now(EARLIER)
     loader.load("anthropic")

@@ -36,11 +36,6 @@ TOKENS = ["input_tokens", "input_cached_tokens", "output_tokens", "num_model_req
 DAY_OF = "(bucket_start at time zone 'UTC')::date"
 
 
-def _start(store: Path) -> str:
-    with duckdb.connect(str(store), read_only=True) as con:
-        return con.execute("select value from org_meta where key = 'start'").fetchone()[0]
-
-
 # --- what the store says -------------------------------------------------------------------
 
 
@@ -257,7 +252,7 @@ def test_the_admin_key_never_reaches_the_warehouse_the_trace_or_an_error(
 def test_changes_between_runs_arrive_without_duplicates(
     loader: Loader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    start = _start(loader.store)
+    start = loader.sim.history_start()
     monkeypatch.setenv(START_ENV, start)
     loader.sim.set_now(EARLIER)
     loader.load("openai")

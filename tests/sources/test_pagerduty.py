@@ -36,16 +36,10 @@ START_DATE = "SOURCES__PAGERDUTY__START_DATE"
 TABLES = ("services", "users", "incident_log_entries", "incidents")
 
 
-def store_start(store: Path) -> str:
-    with duckdb.connect(str(store), read_only=True) as con:
-        return con.execute("select value from org_meta where key = 'start'").fetchone()[0]
-
-
 @pytest.fixture(autouse=True)
-def pinned(monkeypatch: pytest.MonkeyPatch, tiny_store: Path) -> None:
-    """Windows end at PINNED_NOW; the history starts where the store's does."""
+def pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows end at PINNED_NOW (START_DATE is the store's first day: simulator_sources_env)."""
     monkeypatch.setattr(pagerduty, "utc_now", lambda: PINNED_NOW)
-    monkeypatch.setenv(START_DATE, store_start(tiny_store))
 
 
 @dataclass
@@ -62,7 +56,6 @@ def full(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with pytest.MonkeyPatch.context() as mp, SimulatorServer(tiny_store) as sim:
         mp.setattr(pagerduty, "utc_now", lambda: PINNED_NOW)
         loader = make_loader(sim, tiny_store, tmp_path_factory.mktemp("pd") / "w.duckdb", mp)
-        mp.setenv(START_DATE, store_start(tiny_store))
         loader.load("pagerduty")
         backfill = sim.stats()["by_route"]
         before = table_counts(loader)

@@ -17,8 +17,10 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode compiled once at install: with PYTHONDONTWRITEBYTECODE set (as on some CI images)
+# every process would otherwise compile dlt, dagster and dbt from source on each import.
 .venv/.installed: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --python "$(PYTHON)"
+	$(UV) sync --frozen --compile-bytecode --python "$(PYTHON)"
 	touch $@
 
 install: .venv/.installed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.defs.dbt.assets import dbt_models, dbt_resource
-from pipelines.defs.dlt.assets import dlt_resource, source_assets
+from pipelines.defs.dlt.assets import source_assets
 from pipelines.defs.jobs import daily_warehouse_job
 from pipelines.defs.quality.checks import build_gx_checks
 from pipelines.defs.resources import WarehouseResource
@@ -15,7 +15,6 @@ defs = dg.Definitions(
     asset_checks=build_gx_checks(),
     jobs=[daily_warehouse_job],
     resources={
-        "dlt": dlt_resource,
         "dbt": dbt_resource,
         "warehouse": WarehouseResource(),
     },

@@ -91,6 +91,8 @@ def job_run(
         for key, value in simulator_sources_env(sim).items():
             mp.setenv(key, value)
         mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
+        # one checkpointed run per repository, so the step aggregates several dlt runs
+        mp.setenv("SOURCES__GITHUB__REPOSITORIES_PER_RUN", "1")
         yield Run(_run_job(), warehouse, tiny_store)
 
 
@@ -122,6 +124,15 @@ def test_job_succeeds(job_run: Run):
 def test_raw_rows_match_store(job_run: Run):
     expected = _scalar(job_run.store, "select count(*) from gh_pull_requests")
     assert expected > 0
+    (event,) = [
+        e for e in job_run.result.get_asset_materialization_events() if e.asset_key == RAW_PRS
+    ]
+    metadata = event.materialization.metadata
+    # one materialization for the whole load, its rows summed over the checkpointed runs
+    assert metadata["rows_loaded"].value == expected
+    repos = _scalar(job_run.store, "select count(*) from gh_repositories")
+    assert metadata["dlt_runs"].value == repos > 1
+    assert "merged_at" in {c.name for c in metadata["dagster/column_schema"].value.columns}
     assert _scalar(job_run.warehouse, "select count(*) from raw_github.pull_requests") == expected
     assert (
         _scalar(job_run.warehouse, "select count(distinct id) from raw_github.pull_requests")

@@ -23,6 +23,10 @@ class SourceSpec:
     # Dummy arguments that build the source without configuration: Dagster needs the
     # resources (asset specs) when it loads the definitions, before any secret is resolved.
     spec_args: dict[str, Any] = field(default_factory=dict)
+    # The factory arguments of each run a load is split into, every run committing its data
+    # and cursors before the next starts (pipelines.loads.load_checkpoints): a backfill
+    # larger than one rate-limit window then keeps its progress. Default: one run.
+    checkpoints: Callable[[], list[dict[str, Any]]] = lambda: [{}]
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -31,6 +35,7 @@ SOURCES: dict[str, SourceSpec] = {
         github.DATASET_NAME,
         github.github,
         spec_args={"access_token": "", "repositories": []},
+        checkpoints=github.checkpoints,
     ),
     jira.SOURCE_NAME: SourceSpec(
         jira.SOURCE_NAME,

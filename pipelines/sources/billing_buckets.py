@@ -20,7 +20,6 @@ without a user). So:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,11 +27,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import dlt
+import orjson
+import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
+from pipelines.sources.arrow_rows import batched_tables
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import later, window_start
 
@@ -101,9 +103,9 @@ def bucket_fields(result: dict[str, Any], group_by: Iterable[str]) -> dict[str, 
 
 
 def row_key(*parts: Any) -> str:
-    """The md5 of a natural key whose parts may be null (JSON keeps null apart from "")."""
-    text = json.dumps(parts, default=str, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.md5(text.encode()).hexdigest()
+    """The md5 of a natural key whose parts may be null (JSON keeps null apart from ""):
+    of the compact UTF-8 JSON array of the parts, other types as their `str`."""
+    return hashlib.md5(orjson.dumps(parts, default=str)).hexdigest()
 
 
 def utc_midnight(value: datetime | date) -> datetime:
@@ -204,14 +206,14 @@ def report_resource(
         write_disposition="merge",
         columns=report.columns,
         schema_contract=SCHEMA_CONTRACT,
+        file_format="parquet",  # Arrow tables, written as they come (pipelines.sources.arrow_rows)
     )
-    def _report() -> Iterator[list[dict[str, Any]]]:
+    def _report() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         params = report.params(report_start(state, start_date))
         pages = client.paginate(report.path, params=params, paginator=report_paginator())
-        newest = yield from report_rows(
-            pages, conformer, state, report.start_field, report.end_field
-        )
+        rows = report_rows(pages, conformer, state, report.start_field, report.end_field)
+        newest = yield from batched_tables(rows, report.columns)
         if on_newest is not None:
             on_newest(newest)
 

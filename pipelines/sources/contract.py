@@ -98,7 +98,11 @@ class Conformer:
         self.quarantine = quarantine
         self.known = set(ignored)
         self._checks = [
-            (name, _CONVERTERS.get(col.get("data_type", "text"), _same), col.get("nullable", True))
+            (
+                name,
+                *_CONVERTERS.get(col.get("data_type", "text"), _NO_CHECK),
+                col.get("nullable", True),
+            )
             for name, col in columns.items()
         ]
         self.known.update(columns)
@@ -122,17 +126,21 @@ class Conformer:
             reason = exc.args[0] if isinstance(exc, ContractError) else _describe(exc)
             self.quarantine.add(self.resource, record, reason)
             return None
-        for key, value in record.items():
-            if key not in self.known and key not in row and _is_scalar(value) and not _is_link(key):
-                row[key] = value
+        if record.keys() - self.known:  # rare: a field the vendor added (set ops run in C)
+            for key, value in record.items():
+                new = key not in self.known and key not in row
+                if new and _is_scalar(value) and not _is_link(key):
+                    row[key] = value
         return row
 
     def _check(self, row: dict[str, Any]) -> None:
-        for name, convert, nullable in self._checks:
+        for name, convert, native, nullable in self._checks:
             value = row.get(name)
             if value is None:
                 if not nullable:
                     raise ContractError(f"{name}: required, but missing or null")
+                continue
+            if type(value) is native:  # already what the column holds (most rows)
                 continue
             try:
                 row[name] = convert(value)
@@ -208,16 +216,19 @@ def _same(value: Any) -> Any:
     return value
 
 
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "timestamp": to_timestamp,
-    "date": _to_date,
-    "bigint": _to_bigint,
-    "double": _to_double,
-    "decimal": _to_decimal,
-    "bool": _to_bool,
-    "text": _to_text,
-    "json": _same,
+# data type -> (converter, the Python type a value needs no conversion from). Timestamps are
+# always converted: a datetime may still lack its time zone.
+_CONVERTERS: dict[str, tuple[Callable[[Any], Any], type | None]] = {
+    "timestamp": (to_timestamp, None),
+    "date": (_to_date, date),
+    "bigint": (_to_bigint, int),
+    "double": (_to_double, float),
+    "decimal": (_to_decimal, Decimal),
+    "bool": (_to_bool, bool),
+    "text": (_to_text, str),
+    "json": (_same, None),
 }
+_NO_CHECK = (_same, None)
 
 
 def _is_scalar(value: Any) -> bool:

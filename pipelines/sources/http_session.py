@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import orjson
 import requests
 from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from requests.cookies import RequestsCookieJar
@@ -203,9 +204,12 @@ def _is_json(response: requests.Response) -> bool:
 def _parse_json(response: requests.Response) -> bool:
     """Parse once and keep the result on the response, so callers do not parse again."""
     try:
-        parsed = json.loads(response.content)
-    except ValueError:
-        return False
+        parsed = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and JSON allows: integers beyond 64 bits
+            parsed = json.loads(response.content)
+        except ValueError:
+            return False
     response.json = lambda **_: parsed  # type: ignore[method-assign]
     return True
 

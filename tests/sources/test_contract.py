@@ -9,6 +9,8 @@ import dlt
 import duckdb
 import pytest
 
+from pipelines.loads import with_file_formats
+from pipelines.sources.arrow_rows import to_table
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine
 from pipelines.sources.failures import describe
 
@@ -70,7 +72,8 @@ def test_broken_records_are_quarantined_with_their_reason(record, reason):
     assert kept["payload"].startswith(("{", '"'))
 
 
-def _run(warehouse: Path, records: list[dict]) -> None:
+def _run(warehouse: Path, records: list[dict], arrow: bool) -> None:
+    """Load `records` as dict rows, or as an Arrow table (as the billing reports do)."""
     quarantine = Quarantine("test")
     conformer = Conformer("things", COLUMNS, _project, quarantine)
 
@@ -80,9 +83,11 @@ def _run(warehouse: Path, records: list[dict]) -> None:
         write_disposition="merge",
         columns=COLUMNS,
         schema_contract=SCHEMA_CONTRACT,
+        file_format="parquet" if arrow else None,
     )
     def things():
-        yield conformer.rows(records)
+        rows = conformer.rows(records)
+        yield to_table(rows, COLUMNS) if arrow else rows
 
     @dlt.source(name="test")
     def source():
@@ -94,17 +99,18 @@ def _run(warehouse: Path, records: list[dict]) -> None:
         dataset_name="raw_test",
         pipelines_dir=str(warehouse.parent / "pipelines"),
     )
-    pipeline.run(source(), loader_file_format="jsonl")
+    pipeline.run(with_file_formats(source()))
 
 
-def test_a_new_field_becomes_a_column_and_a_type_change_fails_clearly(tmp_path: Path):
+@pytest.mark.parametrize("arrow", [False, True], ids=["dict rows", "arrow tables"])
+def test_a_new_field_becomes_a_column_and_a_type_change_fails_clearly(tmp_path: Path, arrow: bool):
     warehouse = tmp_path / "w.duckdb"
-    _run(warehouse, [{"id": 1, "created_at": "2026-10-01T00:00:00Z", "score": 3}])
+    _run(warehouse, [{"id": 1, "created_at": "2026-10-01T00:00:00Z", "score": 3}], arrow)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select score from raw_test.things").fetchall() == [(3,)]
 
     with pytest.raises(Exception) as excinfo:
-        _run(warehouse, [{"id": 2, "created_at": "2026-10-02T00:00:00Z", "score": "high"}])
+        _run(warehouse, [{"id": 2, "created_at": "2026-10-02T00:00:00Z", "score": "x"}], arrow)
     message = describe(excinfo.value, "test")
     assert "schema contract violated" in message and "'things'" in message
     assert "score" in message

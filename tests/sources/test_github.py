@@ -662,6 +662,49 @@ def test_failed_run_changes_nothing_and_the_next_run_resumes(reference: Referenc
         assert total == distinct, table
 
 
+def test_a_backfill_cut_off_by_the_rate_limit_keeps_the_repositories_it_finished(
+    reference: Reference, small: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    repos = [SMALL_REPO, *HISTORY_REPOS]
+    configure(monkeypatch, small.sim, repos, SMALL_START)
+    # The same backfill in one run, for comparison.
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES_PER_RUN", "10")
+    whole = tmp_path / "whole.duckdb"
+    run_load("github", whole)
+    whole_requests = small.sim.stats()["total"]
+    small.sim.reset_stats()
+
+    # One repository per checkpointed run; the second repository's pull requests meet a
+    # limit that resets later than the longest wait allowed.
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES_PER_RUN", "1")
+    exhausted = Fault(
+        "rate_limit",
+        vendor="github",
+        path=rf"/repos/{HISTORY_REPOS[0]}/pulls$",
+        status=403,
+        retry_after=3600,
+        times=-1,
+    )
+    small.sim.inject(exhausted)
+    with pytest.raises(LoadFailed, match=r"wait 3600s.*after 1 of 3 checkpointed runs"):
+        small.load("github")
+    # the first repository is loaded whole and kept; nothing of the others
+    assert_same_as(reference, small)
+    assert table_counts(small.warehouse)["repositories"] == 1
+
+    # The next load goes on from there: of the finished repository it reads one page per
+    # list, and ends equal to the backfill made in one run.
+    small.sim.faults.clear()
+    small.sim.reset_stats()
+    small.load("github")
+    assert small.sim.stats()["total"] == whole_requests - reference.requests + len(LISTS)
+    for table in TABLES:
+        columns = reference.columns[table]
+        assert table_rows(small.warehouse, table, columns) == table_rows(whole, table, columns), (
+            table
+        )
+
+
 def test_runs_beyond_the_query_cap_are_read_in_consecutive_queries(
     reference: Reference, small: Loader, monkeypatch: pytest.MonkeyPatch
 ):

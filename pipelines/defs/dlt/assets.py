@@ -1,18 +1,23 @@
 """dlt loaders as Dagster assets: one asset per dlt resource, keyed [<raw dataset>, <table>].
 
 One multi-asset per registered source (pipelines.sources.SOURCES), so each vendor is one
-step: its resources share a client, a rate limit and a commit of their cursors.
+step: its resources share a client and a rate limit. The step runs the load the way the
+command line does (pipelines.loads.load_checkpoints): in the source's checkpointed runs, so
+a backfill that fails part-way keeps what it finished. dagster-dlt builds the asset specs;
+the materializations are reported here, once per asset for the whole load.
 """
 
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.common.schema import Schema
 
 from pipelines.defs.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
-from pipelines.loads import LOADER_FILE_FORMAT, make_pipeline, pipelines_dir_for, source_spec
+from pipelines.loads import load_checkpoints, make_pipeline, source_spec
 from pipelines.sources import SOURCES, SourceSpec
 
 
@@ -37,29 +42,65 @@ def _definition_pipeline(source: str):
 
 
 def build_source_assets(spec: SourceSpec) -> dg.AssetsDefinition:
+    # Placeholder arguments: specs need the resources, not credentials (resolved at run).
+    definition_source = spec.factory(**spec.spec_args)
+    tables = {
+        dg.AssetKey([spec.dataset, resource.table_name]): resource.name
+        for resource in definition_source.resources.values()
+    }
+
     @dlt_assets(
-        # Placeholder arguments: specs need the resources, not credentials (resolved at run).
-        dlt_source=spec.factory(**spec.spec_args),
+        dlt_source=definition_source,
         dlt_pipeline=_definition_pipeline(spec.name),
         name=spec.name,
         dagster_dlt_translator=RawTranslator(),
         pool=DUCKDB_POOL,
     )
-    def _assets(
-        context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource
-    ):
-        with pipelines_dir_for(None) as pipelines_dir:
-            pipeline = make_pipeline(spec.name, warehouse.path, pipelines_dir)
-            # The factory resolves SOURCES__<NAME>__* now, at run time.
-            yield from dlt.run(
-                context=context,
-                dlt_source=spec.factory(),
-                dlt_pipeline=pipeline,
-                loader_file_format=LOADER_FILE_FORMAT,
-            )
+    def _assets(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        selected = [tables[key] for key in tables if key in context.selected_asset_keys]
+        rows: Counter[str] = Counter()
+        runs = 0
+        schema = None
+        for pipeline, counts in load_checkpoints(
+            spec.name, warehouse.path, resources=selected if context.is_subset else None
+        ):
+            runs += 1
+            rows.update(counts)
+            schema = pipeline.default_schema  # read here: the pipeline's files go with the load
+            context.log.info("%s: checkpoint %d loaded %s", spec.name, runs, dict(counts))
+        for key, table in tables.items():
+            if key in context.selected_asset_keys:
+                yield dg.MaterializeResult(
+                    asset_key=key, metadata=_table_metadata(spec, table, rows, runs, schema)
+                )
 
     return _assets
 
 
-dlt_resource = DagsterDltResource()
+def _table_metadata(
+    spec: SourceSpec, table: str, rows: Counter[str], runs: int, schema: Schema | None
+) -> dict[str, object]:
+    """Rows this load wrote to the table (and to its child tables), the number of
+    checkpointed runs, and the table's columns as dlt declared them."""
+    children = {name: n for name, n in sorted(rows.items()) if name.startswith(f"{table}__")}
+    metadata: dict[str, object] = {
+        "rows_loaded": dg.MetadataValue.int(rows.get(table, 0)),
+        "dlt_runs": dg.MetadataValue.int(runs),
+        "dataset_name": spec.dataset,
+    }
+    if children:
+        metadata["child_rows_loaded"] = dg.MetadataValue.json(children)
+    if schema is not None and table in schema.tables:
+        columns = schema.get_table_columns(table)
+        # Dagster's standard table keys, which its UI shows as the table's name and columns.
+        metadata["dagster/table_name"] = f"{spec.dataset}.{table}"
+        metadata["dagster/column_schema"] = dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, str(column.get("data_type") or "unknown"))
+                for name, column in columns.items()
+            ]
+        )
+    return metadata
+
+
 source_assets = [build_source_assets(spec) for spec in SOURCES.values()]

@@ -13,6 +13,15 @@ Configuration follows dlt's convention (env vars or .dlt/ toml):
                                   comments re-read, a deployment's statuses, a run's jobs.
                                   GitHub's secondary rate limits punish many concurrent
                                   requests: keep it low
+  SOURCES__GITHUB__REPOSITORIES_PER_RUN
+                                  repositories loaded and committed together (default 5):
+                                  a load is one dlt run per group (`checkpoints`), so a
+                                  backfill cut off by an exhausted rate limit keeps the
+                                  groups it finished and the next load goes on from there
+  SOURCES__GITHUB__MAX_WAIT_SECONDS
+                                  the longest wait for a rate-limit reset (default 900); a
+                                  longer one fails the load. GitHub resets its limit hourly:
+                                  3600 lets a large backfill wait out every window in one load
 
 Tables, merged on their natural keys (`quarantine` is appended):
   repositories                  GET /repos/{o}/{r} of each configured repository
@@ -60,14 +69,18 @@ issue comments), `deployments` (with statuses), `actions` (workflow runs and job
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import dlt
+from dlt.common.configuration import with_config
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
+from pipelines.sources import http_session
 from pipelines.sources.contract import Quarantine
 from pipelines.sources.github.actions import workflow_jobs, workflow_runs
 from pipelines.sources.github.comments import issue_comments, pull_request_review_comments
@@ -86,7 +99,9 @@ DATASET_NAME = "raw_github"
 DEFAULT_BASE_URL = "https://api.github.com"
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
-__all__ = ["DATASET_NAME", "DEFAULT_BASE_URL", "SOURCE_NAME", "github"]
+DEFAULT_REPOSITORIES_PER_RUN = 5
+
+__all__ = ["DATASET_NAME", "DEFAULT_BASE_URL", "SOURCE_NAME", "checkpoints", "github"]
 
 
 @dlt.source(name=SOURCE_NAME, section=SOURCE_NAME, max_table_nesting=1)
@@ -97,16 +112,21 @@ def github(
     start_date: str | None = None,
     per_page: int = 100,
     concurrency: int = 4,
+    max_wait_seconds: float | None = None,
 ) -> Sequence[DltResource]:
     """GitHub repositories, pull requests with their reviews, commits and comments,
     deployments with their statuses, and Actions runs with their jobs."""
     concurrency = max(1, concurrency)
+    policy = None
+    if max_wait_seconds is not None:
+        policy = dataclasses.replace(http_session.DEFAULT_POLICY, max_wait=max_wait_seconds)
     client = rest_client(
         base_url,
         BearerTokenAuth(access_token),
         headers=API_HEADERS,
         paginator=HeaderLinkPaginator(),
         data_selector="$",
+        policy=policy,
         connections=concurrency,
     )
     ctx = Extraction(
@@ -131,3 +151,18 @@ def github(
         workflow_jobs(ctx, runs),
         ctx.quarantine.resource(),
     ]
+
+
+@with_config(sections=("sources", SOURCE_NAME))
+def checkpoints(
+    repositories: Sequence[str] | None = None,
+    repositories_per_run: int = DEFAULT_REPOSITORIES_PER_RUN,
+) -> list[dict[str, Any]]:
+    """The `github` arguments of each committed run of a load: the configured repositories
+    in groups of `repositories_per_run`, in their configured order. Every cursor is kept per
+    repository, so a group's run leaves the other repositories' state as it was."""
+    repos = list(repositories or [])
+    if not repos:
+        return [{}]  # the source itself says what is missing, with every other setting
+    size = max(1, repositories_per_run)
+    return [{"repositories": repos[i : i + size]} for i in range(0, len(repos), size)]

@@ -1,8 +1,7 @@
 """Benchmark: a full load of each source from the simulated organisation, against a baseline.
 
 .venv/bin/python -m benchmarks.ingest --size demo
-.venv/bin/python -m benchmarks.ingest --size medium --sources github --github-repositories 25 \
-    --github-rate-limit 100000
+.venv/bin/python -m benchmarks.ingest --size medium --sources github --github-rate-limit 1000000
 
 Each source loads into a fresh warehouse in its own child process, so its peak memory
 (the child's VmHWM) is its own. The loader's HTTP session records every page it

@@ -48,13 +48,14 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 
 from pipelines.sources.billing_buckets import (
     DAY,
+    ReferenceList,
     Report,
     bucket_columns,
     bucket_fields,
     column,
     exact_decimal,
     first_bucket,
-    list_paginator,
+    reference_resource,
     report_paginator,
     report_resource,
     rfc3339,
@@ -184,8 +185,8 @@ def anthropic(
         report_resource(MESSAGES_USAGE, client, start_date, quarantine, api_day.note),
         report_resource(COST_REPORT, client, start_date, quarantine, api_day.note),
         claude_code_usage(client, start_date, api_day, quarantine),
-        workspaces(client, quarantine),
-        api_keys(client, quarantine),
+        reference_resource(WORKSPACES, client, quarantine),
+        reference_resource(API_KEYS, client, quarantine),
         quarantine.resource(),
     ]
 
@@ -283,51 +284,6 @@ def claude_code_usage(
 
 
 # --- reference lists ---------------------------------------------------------------------
-
-
-def workspaces(client: RESTClient, quarantine: Quarantine) -> DltResource:
-    conformer = Conformer(
-        "workspaces", WORKSPACE_COLUMNS, _project_workspace, quarantine, ignored=("type",)
-    )
-
-    @dlt.resource(
-        name="workspaces",
-        primary_key="id",
-        write_disposition="merge",
-        columns=WORKSPACE_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _workspaces() -> Iterator[list[dict[str, Any]]]:
-        yield from _list(client, "/v1/organizations/workspaces", conformer)
-
-    return _workspaces()
-
-
-def api_keys(client: RESTClient, quarantine: Quarantine) -> DltResource:
-    conformer = Conformer(
-        "api_keys", API_KEY_COLUMNS, _project_api_key, quarantine, ignored=("type",)
-    )
-
-    @dlt.resource(
-        name="api_keys",
-        primary_key="id",
-        write_disposition="merge",
-        columns=API_KEY_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _api_keys() -> Iterator[list[dict[str, Any]]]:
-        yield from _list(client, "/v1/organizations/api_keys", conformer)
-
-    return _api_keys()
-
-
-def _list(client: RESTClient, path: str, conformer: Conformer) -> Iterator[list[dict[str, Any]]]:
-    for page in client.paginate(
-        path, params={"limit": LIST_LIMIT}, paginator=list_paginator("after_id")
-    ):
-        rows = conformer.rows(page)
-        if rows:
-            yield rows
 
 
 # --- projections -------------------------------------------------------------------------
@@ -464,3 +420,24 @@ def _project_api_key(key: dict[str, Any]) -> dict[str, Any]:
         "created_by_type": created_by.get("type"),
         "partial_key_hint": key.get("partial_key_hint"),
     }
+
+
+# Reference lists, re-read whole every run.
+WORKSPACES = ReferenceList(
+    name="workspaces",
+    columns=WORKSPACE_COLUMNS,
+    project=_project_workspace,
+    path="/v1/organizations/workspaces",
+    cursor_param="after_id",
+    params={"limit": LIST_LIMIT},
+    ignored=("type",),
+)
+API_KEYS = ReferenceList(
+    name="api_keys",
+    columns=API_KEY_COLUMNS,
+    project=_project_api_key,
+    path="/v1/organizations/api_keys",
+    cursor_param="after_id",
+    params={"limit": LIST_LIMIT},
+    ignored=("type",),
+)

@@ -220,6 +220,46 @@ def report_resource(
     return _report()
 
 
+@dataclass(frozen=True)
+class ReferenceList:
+    """An id-ordered reference list (workspaces, API keys, projects, users): small, re-read
+    whole every run and merged on `id`."""
+
+    name: str
+    columns: TTableSchemaColumns
+    project: Callable[[dict[str, Any]], dict[str, Any]]
+    path: str
+    cursor_param: str  # the vendor's `<cursor_param>=<last_id>`
+    params: dict[str, Any]  # page size and filters
+    ignored: tuple[str, ...] = ()
+
+
+def reference_resource(
+    listing: ReferenceList, client: RESTClient, quarantine: Quarantine
+) -> DltResource:
+    conformer = Conformer(
+        listing.name, listing.columns, listing.project, quarantine, listing.ignored
+    )
+
+    @dlt.resource(
+        name=listing.name,
+        primary_key="id",
+        write_disposition="merge",
+        columns=listing.columns,
+        schema_contract=SCHEMA_CONTRACT,
+    )
+    def _reference() -> Iterator[list[dict[str, Any]]]:
+        # A copy: the paginator writes its cursor into the parameters it is given.
+        params = dict(listing.params)
+        paginator = list_paginator(listing.cursor_param)
+        for page in client.paginate(listing.path, params=params, paginator=paginator):
+            rows = conformer.rows(page)
+            if rows:
+                yield rows
+
+    return _reference()
+
+
 def _bucket(raw: Any, conformer: Conformer, start_field: str, end_field: str) -> Bucket | None:
     """The bucket, or None after quarantining it when its own fields are unusable."""
     try:

@@ -38,12 +38,14 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
 from pipelines.sources.billing_buckets import (
+    ReferenceList,
     Report,
     bucket_columns,
     bucket_fields,
     column,
     exact_decimal,
     list_paginator,
+    reference_resource,
     report_resource,
     usd_decimal,
     wall_clock,
@@ -117,12 +119,12 @@ def openai(
     """Completions usage, costs, projects, users and project API keys."""
     client = rest_client(base_url, BearerTokenAuth(admin_api_key), data_selector="data")
     quarantine = Quarantine(SOURCE_NAME)
-    project_list = projects(client, quarantine)
+    project_list = reference_resource(PROJECTS, client, quarantine)
     return [
         report_resource(COMPLETIONS_USAGE, client, start_date, quarantine),
         report_resource(COSTS, client, start_date, quarantine),
         project_list,
-        users(client, quarantine),
+        reference_resource(USERS, client, quarantine),
         project_list | api_keys(client, quarantine),
         quarantine.resource(),
     ]
@@ -139,52 +141,6 @@ def _report_params(start: datetime, limit: int, group_by: Sequence[str]) -> dict
         "limit": limit,
         "group_by": list(group_by),
     }
-
-
-def _list(
-    client: RESTClient, path: str, conformer: Conformer, **params: Any
-) -> Iterator[list[dict[str, Any]]]:
-    for page in client.paginate(
-        path, params={"limit": LIST_LIMIT, **params}, paginator=list_paginator("after")
-    ):
-        rows = conformer.rows(page)
-        if rows:
-            yield rows
-
-
-def projects(client: RESTClient, quarantine: Quarantine) -> DltResource:
-    conformer = Conformer(
-        "projects", PROJECT_COLUMNS, _project_project, quarantine, ignored=("object",)
-    )
-
-    @dlt.resource(
-        name="projects",
-        primary_key="id",
-        write_disposition="merge",
-        columns=PROJECT_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _projects() -> Iterator[list[dict[str, Any]]]:
-        # Archived projects too: their keys still name past usage.
-        yield from _list(client, "/v1/organization/projects", conformer, include_archived="true")
-
-    return _projects()
-
-
-def users(client: RESTClient, quarantine: Quarantine) -> DltResource:
-    conformer = Conformer("users", USER_COLUMNS, _project_user, quarantine, ignored=("object",))
-
-    @dlt.resource(
-        name="users",
-        primary_key="id",
-        write_disposition="merge",
-        columns=USER_COLUMNS,
-        schema_contract=SCHEMA_CONTRACT,
-    )
-    def _users() -> Iterator[list[dict[str, Any]]]:
-        yield from _list(client, "/v1/organization/users", conformer)
-
-    return _users()
 
 
 def api_keys(client: RESTClient, quarantine: Quarantine) -> DltResource:
@@ -298,3 +254,25 @@ def _project_api_key(key: dict[str, Any]) -> dict[str, Any]:
         "owner_email": who.get("email"),
         "owner_role": who.get("role"),
     }
+
+
+# Reference lists, re-read whole every run.
+# Archived projects too: their keys still name past usage.
+PROJECTS = ReferenceList(
+    name="projects",
+    columns=PROJECT_COLUMNS,
+    project=_project_project,
+    path="/v1/organization/projects",
+    cursor_param="after",
+    params={"limit": LIST_LIMIT, "include_archived": "true"},
+    ignored=("object",),
+)
+USERS = ReferenceList(
+    name="users",
+    columns=USER_COLUMNS,
+    project=_project_user,
+    path="/v1/organization/users",
+    cursor_param="after",
+    params={"limit": LIST_LIMIT},
+    ignored=("object",),
+)

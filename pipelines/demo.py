@@ -9,8 +9,10 @@ import duckdb
 
 from pipelines.envvars import temporary_env
 from pipelines.simulator.generate import STORE_VERSION, generate_org
+from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
+from pipelines.summary import format_summary, outcome_summary
 
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data"
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
@@ -37,7 +39,12 @@ def run_demo(size: str, seed: int, warehouse: Path) -> int:
         stale.unlink(missing_ok=True)
     with SimulatorServer(store) as sim:
         print(f"simulated vendor APIs on {sim.url}")
-        env = {**simulator_sources_env(sim), DUCKDB_PATH_ENV: str(warehouse.resolve())}
+        env = {
+            **simulator_sources_env(sim),
+            # dbt reads this organisation's seeds and clock, not the committed demo seeds.
+            **simulated_org_env(store),
+            DUCKDB_PATH_ENV: str(warehouse.resolve()),
+        }
         with temporary_env(env):
             from pipelines.definitions import defs  # reads the environment above
 
@@ -65,12 +72,10 @@ def print_summary(warehouse: Path) -> None:
         for schema, table in tables:
             n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
             print(f"  {schema + '.' + table:<48} {n:>9,} rows")
-        rows = con.execute(
-            "select pull_request_state, count(*), count(merged_at) "
-            "from staging.stg_github__pull_requests group by pull_request_state order by 1"
-        ).fetchall()
-        print("\npull requests (staging.stg_github__pull_requests)")
-        for state, n, merged in rows:
-            print(f"  {state:<8} {n:>7,}  merged {merged:>7,}")
+        print()
+        try:
+            print(format_summary(outcome_summary(con)))
+        except duckdb.CatalogException as exc:  # the job failed before the marts were built
+            print(f"no outcome summary: the marts are not built ({exc})")
     finally:
         con.close()

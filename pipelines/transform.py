@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipelines.envvars import temporary_env
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
+# The organisation's own seeds directory (relative to the dbt project) and a fixed as-of
+# instant (ISO, UTC).
+SEEDS_DIR_ENV = "AOW_SEEDS_DIR"
+# Where seeds of organisations other than the committed demo one are written (git ignores it).
+ORG_SEEDS_DIR = DBT_PROJECT_DIR / "org_seeds"
+AS_OF_ENV = "AOW_AS_OF"
 # The dbt CLI of this interpreter's environment, found even when the venv is not on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
@@ -38,8 +46,19 @@ class BuildResult:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
 
-def build_models(duckdb_path: Path | str, select: str | Sequence[str] | None = None) -> BuildResult:
-    """`dbt build` (models, then their tests) against `duckdb_path`; `select` is dbt syntax."""
+def build_models(
+    duckdb_path: Path | str,
+    select: str | Sequence[str] | None = None,
+    *,
+    full_refresh: bool = False,
+    dbt_vars: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> BuildResult:
+    """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
+
+    `select` is dbt selection syntax; `dbt_vars` override the METRICS.md parameters; `env`
+    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env).
+    """
     from dbt.cli.main import dbtRunner
 
     args = [
@@ -51,7 +70,12 @@ def build_models(duckdb_path: Path | str, select: str | Sequence[str] | None = N
     ]
     if select:
         args += ["--select", *([select] if isinstance(select, str) else select)]
-    with temporary_env({DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}):
+    if full_refresh:
+        args.append("--full-refresh")
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    run_env = {**(env or {}), DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}
+    with temporary_env(run_env):
         try:
             res = dbtRunner().invoke(args)
         finally:
@@ -67,6 +91,41 @@ def build_models(duckdb_path: Path | str, select: str | Sequence[str] | None = N
     ]
     error = None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
     return BuildResult(success=bool(res.success), nodes=nodes, error=error)
+
+
+def docs_generate(duckdb_path: Path | str, env: dict[str, str] | None = None) -> Path:
+    """`dbt docs generate` against a built warehouse; returns the target directory."""
+    from dbt.cli.main import dbtRunner
+
+    args = ["docs", "generate", "--project-dir", str(DBT_PROJECT_DIR)]
+    args += ["--profiles-dir", str(DBT_PROJECT_DIR)]
+    run_env = {**(env or {}), DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}
+    with temporary_env(run_env):
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            _close_duckdb()
+    if not res.success:
+        raise RuntimeError(f"dbt docs generate failed: {res.exception}")
+    return DBT_PROJECT_DIR / "target"
+
+
+def org_env(seeds_dir: Path | None = None, as_of: str | None = None) -> dict[str, str]:
+    """The variables that point a dbt run at an organisation's seeds and clock.
+
+    The seeds directory must lie inside the dbt project and is passed relative to it: dbt
+    writes each seed's run file at target/run/<project>/<seed path>, which for an absolute
+    seed path is the CSV itself.
+    """
+    env = {}
+    if seeds_dir is not None:
+        resolved = Path(seeds_dir).resolve()
+        if not resolved.is_relative_to(DBT_PROJECT_DIR):
+            raise ValueError(f"the seeds directory must be inside {DBT_PROJECT_DIR}: {seeds_dir}")
+        env[SEEDS_DIR_ENV] = str(resolved.relative_to(DBT_PROJECT_DIR))
+    if as_of:
+        env[AS_OF_ENV] = as_of
+    return env
 
 
 def parse_project() -> Path:

@@ -19,6 +19,7 @@ import pytest
 from pipelines.definitions import defs
 from pipelines.loads import run_load
 from pipelines.simulator.credentials import SIM_CREDENTIALS
+from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
 
@@ -88,7 +89,10 @@ def job_run(
     """One run of the whole job against a fresh warehouse, shared by the module's tests."""
     warehouse = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
-        for key, value in simulator_sources_env(sim).items():
+        for key, value in {
+            **simulator_sources_env(sim),
+            **simulated_org_env(tiny_store),  # dbt: this organisation's seeds and clock
+        }.items():
             mp.setenv(key, value)
         mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
         # one checkpointed run per repository, so the step aggregates several dlt runs

@@ -1,0 +1,22 @@
+{#- The DORA performance tier of `value` for `metric`, from the seed dora_thresholds: the best
+    tier (lowest tier_order) whose threshold the value meets (higher_is_better: value >=
+    threshold; lower_is_better: value <= threshold); a null threshold is the catch-all lowest
+    tier. Null when the value is null or the seed has no rows for the metric. -#}
+{% macro defects_dora_tier(metric, value) -%}
+    case
+        when {{ value }} is not null then (
+            select dora_thresholds.tier
+            from {{ ref('dora_thresholds') }} as dora_thresholds
+            where dora_thresholds.metric = '{{ metric }}'
+                and (
+                    dora_thresholds.threshold is null
+                    or (dora_thresholds.direction = 'higher_is_better'
+                        and {{ value }} >= dora_thresholds.threshold)
+                    or (dora_thresholds.direction = 'lower_is_better'
+                        and {{ value }} <= dora_thresholds.threshold)
+                )
+            order by dora_thresholds.tier_order
+            limit 1
+        )
+    end
+{%- endmacro %}

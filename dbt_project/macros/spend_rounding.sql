@@ -1,0 +1,32 @@
+{#- `value` (an exact decimal) rounded to `scale` decimals, ties to even: Python's
+    Decimal.quantize default, which the simulator's ground truth uses. A plain round() sends
+    ties away from zero, a micro-dollar apart on one tie in 10,000. -#}
+{% macro spend_round_half_even(value, scale=6) -%}
+    {%- set step = "cast(0." ~ ("0" * (scale - 1)) ~ "1 as decimal(38, " ~ scale ~ "))" -%}
+    {%- set half = "cast(0." ~ ("0" * scale) ~ "5 as decimal(38, " ~ (scale + 1) ~ "))" -%}
+    (
+        round({{ value }}, {{ scale }})
+        - case
+            when abs(round({{ value }}, {{ scale }}) - {{ value }}) = {{ half }}
+                and mod(cast(abs(round({{ value }}, {{ scale }})) * {{ 10 ** scale }} as {{ dbt.type_bigint() }}), 2) = 1
+                then sign({{ value }}) * {{ step }}
+            else 0
+        end
+    )
+{%- endmacro %}
+
+{#- Whole micro-dollars (an integer) as an exact decimal USD amount with 6 decimals. -#}
+{% macro spend_micros_to_usd(micros) -%}
+    cast(cast({{ micros }} as decimal(38, 0)) * cast(0.000001 as decimal(38, 6)) as decimal(18, 6))
+{%- endmacro %}
+
+{#- Integer division of two non-negative integers, rounded down (Python's //). -#}
+{% macro spend_floor_divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('spend_floor_divide', 'ai_outcomes')(numerator, denominator)) }}
+{%- endmacro %}
+{% macro default__spend_floor_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_bigint() }}) / cast({{ denominator }} as {{ dbt.type_bigint() }}))
+{%- endmacro %}
+{% macro duckdb__spend_floor_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_bigint() }}) // cast({{ denominator }} as {{ dbt.type_bigint() }}))
+{%- endmacro %}

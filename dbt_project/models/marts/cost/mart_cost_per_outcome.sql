@@ -1,0 +1,91 @@
+{#- Cost per shipped and per surviving PR, per team x month (METRICS.md section 6). The
+    team's attributed spend in the month (spend attributed to a person of the team) over the
+    team's PRs shipped in the month, and over those that survived H. Spend on the team's
+    team-only API keys is not attributed to a person, so it stays out of the ratio (as the
+    reconciliation counts it unattributed) and is reported beside it. -#}
+with
+
+spend as (
+
+    select
+        team_id,
+        cast({{ dbt.date_trunc('month', 'day') }} as date) as month,
+        sum(case when person_id is not null then cost_usd else 0 end) as attributed_spend_usd,
+        sum(case when person_id is null then cost_usd else 0 end) as team_key_spend_usd
+    from {{ ref('int_ai_spend__daily') }}
+    where team_id is not null
+    group by team_id, cast({{ dbt.date_trunc('month', 'day') }} as date)
+
+),
+
+shipped as (
+
+    select
+        lifecycle.team_id,
+        cast({{ dbt.date_trunc('month', 'lifecycle.shipped_at') }} as date) as month,
+        count(*) as shipped_prs,
+        sum(case when survival.is_censored then 0 else 1 end) as survival_evaluated_prs,
+        sum(case when survival.survived then 1 else 0 end) as surviving_prs
+    from {{ ref('int_pull_requests__lifecycle') }} as lifecycle
+    left join {{ ref('int_pull_requests__survival') }} as survival
+        on lifecycle.pull_request_id = survival.pull_request_id
+    where lifecycle.shipped_at is not null
+        and lifecycle.team_id is not null
+    group by
+        lifecycle.team_id,
+        cast({{ dbt.date_trunc('month', 'lifecycle.shipped_at') }} as date)
+
+),
+
+team_months as (
+
+    select team_id, month from spend
+    union
+    select team_id, month from shipped
+
+),
+
+final as (
+
+    select
+
+        ----------  keys
+        team_months.team_id,
+        team_months.month,
+
+        ---------- spend (USD)
+        cast(coalesce(spend.attributed_spend_usd, 0) as decimal(38, 6)) as attributed_spend_usd,
+        cast(coalesce(spend.team_key_spend_usd, 0) as decimal(38, 6)) as team_key_spend_usd,
+
+        ---------- outcomes
+        coalesce(shipped.shipped_prs, 0) as shipped_prs,
+        coalesce(shipped.survival_evaluated_prs, 0) as survival_evaluated_prs,
+        coalesce(shipped.surviving_prs, 0) as surviving_prs,
+
+        ---------- ratios (USD per PR)
+        case
+            when coalesce(shipped.shipped_prs, 0) > 0
+                then round(
+                    cast(coalesce(spend.attributed_spend_usd, 0) as double precision)
+                    / shipped.shipped_prs, 6
+                )
+        end as cost_per_shipped_pr,
+        case
+            when coalesce(shipped.surviving_prs, 0) > 0
+                then round(
+                    cast(coalesce(spend.attributed_spend_usd, 0) as double precision)
+                    / shipped.surviving_prs, 6
+                )
+        end as cost_per_surviving_pr
+
+    from team_months
+    left join spend
+        on team_months.team_id = spend.team_id
+        and team_months.month = spend.month
+    left join shipped
+        on team_months.team_id = shipped.team_id
+        and team_months.month = shipped.month
+
+)
+
+select * from final

@@ -1,0 +1,116 @@
+{#- The spend-vs-output curve per person x quarter (METRICS.md section 6): each person's
+    attributed spend, its quintile among everyone's in the quarter, and the PRs they shipped
+    and that survived H. Only people of teams with at least var min_group_size (non-bot)
+    people get a row, so no one is shown alone; people with no spend are in (quintile 1).
+    Quintiles are buckets for the curve (mart_spend_vs_output_quintiles), not a ranking: there
+    is no rank column. Quarters: every quarter with spend in the organisation. -#}
+with
+
+people as (
+
+    select
+        person_id,
+        team_id
+    from {{ ref('int_people') }}
+    where not is_bot
+        and team_id is not null
+
+),
+
+eligible_teams as (
+
+    select team_id
+    from people
+    group by team_id
+    having count(*) >= {{ var('min_group_size') }}
+
+),
+
+eligible_people as (
+
+    select people.*
+    from people
+    inner join eligible_teams
+        on people.team_id = eligible_teams.team_id
+
+),
+
+spend as (
+
+    select
+        person_id,
+        cast({{ dbt.date_trunc('quarter', 'day') }} as date) as quarter,
+        sum(cost_usd) as spend_usd
+    from {{ ref('int_ai_spend__daily') }}
+    where person_id is not null
+    group by person_id, cast({{ dbt.date_trunc('quarter', 'day') }} as date)
+
+),
+
+quarters as (
+
+    select distinct cast({{ dbt.date_trunc('quarter', 'day') }} as date) as quarter
+    from {{ ref('int_ai_spend__daily') }}
+
+),
+
+outcomes as (
+
+    select
+        lifecycle.author_person_id as person_id,
+        cast({{ dbt.date_trunc('quarter', 'lifecycle.shipped_at') }} as date) as quarter,
+        count(*) as shipped_prs,
+        sum(case when survival.survived then 1 else 0 end) as surviving_prs
+    from {{ ref('int_pull_requests__lifecycle') }} as lifecycle
+    left join {{ ref('int_pull_requests__survival') }} as survival
+        on lifecycle.pull_request_id = survival.pull_request_id
+    where lifecycle.shipped_at is not null
+        and lifecycle.author_person_id is not null
+    group by
+        lifecycle.author_person_id,
+        cast({{ dbt.date_trunc('quarter', 'lifecycle.shipped_at') }} as date)
+
+),
+
+person_quarters as (
+
+    select
+        eligible_people.person_id,
+        eligible_people.team_id,
+        quarters.quarter,
+        coalesce(spend.spend_usd, 0) as spend_usd,
+        coalesce(outcomes.shipped_prs, 0) as shipped_prs,
+        coalesce(outcomes.surviving_prs, 0) as surviving_prs
+    from eligible_people
+    cross join quarters
+    left join spend
+        on eligible_people.person_id = spend.person_id
+        and quarters.quarter = spend.quarter
+    left join outcomes
+        on eligible_people.person_id = outcomes.person_id
+        and quarters.quarter = outcomes.quarter
+
+),
+
+final as (
+
+    select
+
+        ----------  keys
+        person_id,
+        team_id,
+        quarter,
+
+        ---------- spend
+        cast(spend_usd as decimal(38, 6)) as spend_usd,
+        ntile(5) over (partition by quarter order by spend_usd, person_id) as spend_quintile,
+
+        ---------- outcomes
+        shipped_prs,
+        surviving_prs
+
+    from person_quarters
+
+)
+
+select * from final

@@ -1,0 +1,90 @@
+{#- The spend-vs-output curve per quarter x spend quintile (METRICS.md section 6): people,
+    spend, shipped and surviving PRs per person, and the marginal cost of one more surviving
+    PR from the quintile below: (spend per person - the lower quintile's) / (surviving PRs per
+    person - the lower quintile's); null for quintile 1 and where surviving PRs per person do
+    not grow (delta <= 0: more spend bought no more surviving output). -#}
+with
+
+people as (
+
+    select * from {{ ref('mart_spend_vs_output') }}
+
+),
+
+quintiles as (
+
+    select
+        quarter,
+        spend_quintile,
+        count(*) as people,
+        sum(spend_usd) as spend_usd,
+        sum(shipped_prs) as shipped_prs,
+        sum(surviving_prs) as surviving_prs
+    from people
+    group by quarter, spend_quintile
+
+),
+
+per_person as (
+
+    select
+        quarter,
+        spend_quintile,
+        people,
+        spend_usd,
+        shipped_prs,
+        surviving_prs,
+        cast(spend_usd as double precision) / people as spend_per_person,
+        cast(shipped_prs as double precision) / people as shipped_per_person,
+        cast(surviving_prs as double precision) / people as surviving_per_person
+    from quintiles
+
+),
+
+with_previous as (
+
+    select
+        per_person.*,
+        lag(spend_per_person) over (
+            partition by quarter order by spend_quintile
+        ) as previous_spend_per_person,
+        lag(surviving_per_person) over (
+            partition by quarter order by spend_quintile
+        ) as previous_surviving_per_person
+    from per_person
+
+),
+
+final as (
+
+    select
+
+        ----------  keys
+        quarter,
+        spend_quintile,
+
+        ---------- totals
+        people,
+        cast(spend_usd as decimal(38, 6)) as spend_usd,
+        shipped_prs,
+        surviving_prs,
+
+        ---------- per person
+        round(spend_per_person, 6) as spend_per_person,
+        round(shipped_per_person, 6) as shipped_per_person,
+        round(surviving_per_person, 6) as surviving_per_person,
+
+        ---------- marginal cost (USD per additional surviving PR per person)
+        case
+            when surviving_per_person - previous_surviving_per_person > 0
+                then round(
+                    (spend_per_person - previous_spend_per_person)
+                    / (surviving_per_person - previous_surviving_per_person), 6
+                )
+        end as marginal_cost_per_surviving_pr
+
+    from with_previous
+
+)
+
+select * from final

@@ -1,0 +1,149 @@
+{#- Waste share per team x month and for the organisation x month (METRICS.md section 6):
+    spend allocated to PRs that were abandoned, merged but never shipped, or shipped and
+    reverted, plus unallocated spend, over total spend. Spend is attributed spend (to a
+    person), the spend the allocation splits; total = allocated + unallocated. Each PR falls in
+    one class, as of the as-of date, in this order: abandoned (closed unmerged), never shipped
+    (merged, no production deployment yet), reverted (shipped, then reverted), in progress
+    (still open: not waste yet), productive (shipped and not reverted). Spend with no person
+    (team-only keys, unattributed) cannot be allocated; it is reported beside the share, not in
+    it. -#}
+with
+
+pull_requests as (
+
+    select
+        pull_request_id,
+        case
+            when outcome = 'abandoned' then 'abandoned'
+            when outcome = 'open' then 'in_progress'
+            when shipped_at is null then 'never_shipped'
+            when reverted_at is not null then 'reverted'
+            else 'productive'
+        end as pull_request_class
+    from {{ ref('int_pull_requests__lifecycle') }}
+
+),
+
+allocation as (
+
+    select
+        allocation.team_id,
+        cast({{ dbt.date_trunc('month', 'allocation.day') }} as date) as month,
+        coalesce(pull_requests.pull_request_class, 'unallocated') as spend_class,
+        allocation.cost_usd
+    from {{ ref('int_spend_allocation') }} as allocation
+    left join pull_requests
+        on allocation.pull_request_id = pull_requests.pull_request_id
+
+),
+
+not_attributed as (
+
+    select
+        team_id,
+        cast({{ dbt.date_trunc('month', 'day') }} as date) as month,
+        cost_usd
+    from {{ ref('int_ai_spend__daily') }}
+    where person_id is null
+
+),
+
+by_scope as (
+
+    select
+        'team' as scope,
+        team_id,
+        month,
+        spend_class,
+        cost_usd
+    from allocation
+    where team_id is not null
+
+    union all
+
+    select
+        'organisation' as scope,
+        cast(null as {{ dbt.type_string() }}) as team_id,
+        month,
+        spend_class,
+        cost_usd
+    from allocation
+
+    union all
+
+    select
+        'team' as scope,
+        team_id,
+        month,
+        'not_attributed' as spend_class,
+        cost_usd
+    from not_attributed
+    where team_id is not null
+
+    union all
+
+    select
+        'organisation' as scope,
+        cast(null as {{ dbt.type_string() }}) as team_id,
+        month,
+        'not_attributed' as spend_class,
+        cost_usd
+    from not_attributed
+
+),
+
+components as (
+
+    select
+        scope,
+        team_id,
+        month,
+        {% for spend_class in ['abandoned', 'never_shipped', 'reverted', 'unallocated',
+                               'in_progress', 'productive', 'not_attributed'] %}
+        sum(case when spend_class = '{{ spend_class }}' then cost_usd else 0 end)
+            as {{ spend_class }}_usd,
+        {% endfor %}
+        sum(case when spend_class <> 'not_attributed' then cost_usd else 0 end) as total_usd
+    from by_scope
+    group by scope, team_id, month
+
+),
+
+final as (
+
+    select
+
+        ----------  keys
+        scope,
+        team_id,
+        month,
+
+        ---------- components (USD)
+        cast(abandoned_usd as decimal(38, 6)) as abandoned_spend_usd,
+        cast(never_shipped_usd as decimal(38, 6)) as never_shipped_spend_usd,
+        cast(reverted_usd as decimal(38, 6)) as reverted_spend_usd,
+        cast(unallocated_usd as decimal(38, 6)) as unallocated_spend_usd,
+        cast(in_progress_usd as decimal(38, 6)) as in_progress_spend_usd,
+        cast(productive_usd as decimal(38, 6)) as productive_spend_usd,
+        cast(
+            abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
+            as decimal(38, 6)
+        ) as waste_spend_usd,
+        cast(total_usd as decimal(38, 6)) as total_spend_usd,
+        cast(not_attributed_usd as decimal(38, 6)) as not_attributed_spend_usd,
+
+        ---------- share
+        case
+            when total_usd > 0
+                then round(
+                    cast(abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
+                        as double precision)
+                    / cast(total_usd as double precision), 6
+                )
+        end as waste_share
+
+    from components
+
+)
+
+select * from final

@@ -1,0 +1,123 @@
+{%- set weight_scale = 1000000000000 -%}
+{%- set horizon_days = var('survival_horizon_days') -%}
+{%- set rules = ['explicit', 'work_item', 'deployment', 'time'] -%}
+with
+
+survival as (
+
+    select * from {{ ref('int_pull_requests__survival') }}
+
+),
+
+attribution as (
+
+    select * from {{ ref('int_defect_attribution') }}
+
+),
+
+shipped as (
+
+    select * from survival
+    where shipped_at is not null
+
+),
+
+defects_within_horizon as (
+
+    -- Defect weight attributed to an eligible (not censored) shipped PR and created no later
+    -- than H days after it shipped.
+    select
+        shipped.pull_request_id,
+        attribution.defect_id,
+        attribution.defect_kind,
+        attribution.rule,
+        attribution.weight
+    from shipped
+    inner join attribution
+        on shipped.pull_request_id = attribution.pull_request_id
+    where not shipped.is_censored
+        and attribution.created_at <= shipped.horizon_ends_at
+
+),
+
+pull_request_weights as (
+
+    select
+        pull_request_id,
+        count(distinct defect_id) as defects,
+        {{ exact_sum('weight', weight_scale) }} as defect_weight,
+        {{ exact_sum("case when defect_kind = 'work_item' then weight else 0 end", weight_scale) }}
+            as work_item_defect_weight,
+        {{ exact_sum("case when defect_kind = 'incident' then weight else 0 end", weight_scale) }}
+            as incident_defect_weight,
+        {%- for rule in rules %}
+        {{ exact_sum("case when rule = '" ~ rule ~ "' then weight else 0 end", weight_scale) }}
+            as {{ rule }}_rule_weight
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from defects_within_horizon
+    group by pull_request_id
+
+),
+
+cohorts as (
+
+    select
+        shipped.shipped_month,
+        shipped.team_id,
+        shipped.is_ai_assisted,
+        count(*) as shipped_prs_incl_censored,
+        sum(case when shipped.is_censored then 1 else 0 end) as censored_prs,
+        sum(case when shipped.is_censored then 0 else 1 end) as shipped_prs,
+        sum(case when pull_request_weights.defects > 0 then 1 else 0 end) as defective_prs,
+        coalesce({{ exact_sum('pull_request_weights.defect_weight', weight_scale) }}, 0) as defect_weight,
+        coalesce({{ exact_sum('pull_request_weights.work_item_defect_weight', weight_scale) }}, 0)
+            as work_item_defect_weight,
+        coalesce({{ exact_sum('pull_request_weights.incident_defect_weight', weight_scale) }}, 0)
+            as incident_defect_weight,
+        {%- for rule in rules %}
+        coalesce({{ exact_sum('pull_request_weights.' ~ rule ~ '_rule_weight', weight_scale) }}, 0)
+            as {{ rule }}_rule_weight
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from shipped
+    left join pull_request_weights
+        on shipped.pull_request_id = pull_request_weights.pull_request_id
+    group by shipped.shipped_month, shipped.team_id, shipped.is_ai_assisted
+
+),
+
+final as (
+
+    select
+
+        ---------- the cohort
+        shipped_month,
+        team_id,
+        is_ai_assisted,
+
+        ---------- PRs
+        shipped_prs_incl_censored,
+        censored_prs,
+        shipped_prs,
+        defective_prs,
+
+        ---------- defect weight (sum of attribution weights)
+        defect_weight,
+        work_item_defect_weight,
+        incident_defect_weight,
+        explicit_rule_weight,
+        work_item_rule_weight,
+        deployment_rule_weight,
+        time_rule_weight,
+
+        ---------- rates
+        defect_weight / nullif(shipped_prs, 0) as bugs_per_shipped_pr,
+        work_item_defect_weight / nullif(shipped_prs, 0) as work_item_bugs_per_shipped_pr,
+        incident_defect_weight / nullif(shipped_prs, 0) as incidents_per_shipped_pr
+
+    from cohorts
+
+)
+
+select * from final

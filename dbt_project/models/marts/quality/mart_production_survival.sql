@@ -1,0 +1,38 @@
+with
+
+survival as (
+
+    select * from {{ ref('int_pull_requests__survival') }}
+
+),
+
+final as (
+
+    select
+
+        ---------- the cohort
+        shipped_month,
+        team_id,
+        is_ai_assisted,
+
+        ---------- PRs
+        count(*) as shipped,
+        sum(case when is_censored then 1 else 0 end) as censored,
+        sum(case when is_censored then 0 else 1 end) as eligible,
+        sum(case when survived then 1 else 0 end) as survived,
+        sum(case when not is_censored and is_reverted_within_horizon then 1 else 0 end)
+            as reverted_within_h,
+        sum(case when not is_censored and is_rolled_back_within_horizon then 1 else 0 end)
+            as rolled_back_within_h,
+
+        ---------- rate
+        1.0 * sum(case when survived then 1 else 0 end)
+        / nullif(sum(case when is_censored then 0 else 1 end), 0) as survival_rate
+
+    from survival
+    where shipped_at is not null
+    group by shipped_month, team_id, is_ai_assisted
+
+)
+
+select * from final

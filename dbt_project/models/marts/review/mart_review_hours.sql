@@ -1,0 +1,52 @@
+{#- Human review effort on each cohort's PRs (week opened x author's team x AI flag). -#}
+with
+
+prs as (
+
+    select * from {{ ref('fct_pull_requests') }}
+
+),
+
+per_pr as (
+
+    select
+        opened_week,
+        team_id,
+        is_ai_assisted,
+        review_hours,
+        human_reviewers,
+        changes_requested,
+        case
+            when first_human_event_at >= ready_for_review_at
+                then {{ minutes_between('ready_for_review_at', 'first_human_event_at') }} / 60.0
+        end as hours_to_first_human_review,
+        case
+            when first_approval_at >= ready_for_review_at
+                then {{ minutes_between('ready_for_review_at', 'first_approval_at') }} / 60.0
+        end as hours_ready_to_approval
+    from prs
+
+),
+
+cohorts as (
+
+    select
+        opened_week,
+        team_id,
+        is_ai_assisted,
+        count(*) as pull_requests,
+        sum(case when human_reviewers > 0 then 1 else 0 end) as reviewed_pull_requests,
+        {{ exact_sum('review_hours', 3600000) }} as review_hours,
+        {{ exact_sum('review_hours', 3600000) }} / count(*) as review_hours_per_pr,
+        avg(cast(human_reviewers as double precision)) as reviewers_per_pr,
+        avg(cast(changes_requested as double precision)) as review_rounds_per_pr,
+        percentile_cont(0.5) within group (order by hours_to_first_human_review)
+            as median_hours_to_first_human_review,
+        percentile_cont(0.5) within group (order by hours_ready_to_approval)
+            as median_hours_ready_to_approval
+    from per_pr
+    group by opened_week, team_id, is_ai_assisted
+
+)
+
+select * from cohorts

@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    select * from {{ source('anthropic', 'workspaces') }}
+
+),
+
+latest as (
+
+    select
+        *,
+        row_number() over (
+            partition by id
+            order by _dlt_load_id desc
+        ) as version_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        cast(id as {{ dbt.type_string() }}) as workspace_id,
+
+        ---------- text
+        cast(name as {{ dbt.type_string() }}) as workspace_name,
+        cast(display_color as {{ dbt.type_string() }}) as display_color,
+
+        ---------- timestamps (UTC)
+        {{ utc_timestamp('created_at') }} as created_at,
+        {{ utc_timestamp('archived_at') }} as archived_at,
+
+        ---------- lineage
+        _dlt_load_id as dlt_load_id
+
+    from latest
+    where version_rank = 1
+
+)
+
+select * from renamed

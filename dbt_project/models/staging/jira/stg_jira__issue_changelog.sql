@@ -1,0 +1,91 @@
+{#- dlt creates the child table only once it has rows: a young warehouse may lack it. -#}
+{%- set changelog_columns = [
+    ('history_id', dbt.type_bigint()),
+    ('issue_id', dbt.type_bigint()),
+    ('issue_key', dbt.type_string()),
+    ('author_account_id', dbt.type_string()),
+    ('created', dbt.type_timestamp()),
+    ('field', dbt.type_string()),
+    ('fieldtype', dbt.type_string()),
+    ('field_id', dbt.type_string()),
+    ('from_value', dbt.type_string()),
+    ('from_string', dbt.type_string()),
+    ('to_value', dbt.type_string()),
+    ('to_string', dbt.type_string()),
+    ('_dlt_root_id', dbt.type_string()),
+    ('_dlt_list_idx', dbt.type_bigint()),
+] -%}
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('jira', 'issues', changelog_columns, child='changelog') }}
+
+),
+
+issues as (
+
+    select * from {{ source('jira', 'issues') }}
+
+),
+
+latest_issue as (
+
+    -- A re-loaded issue replaces its child rows; keeping only the children of each issue's
+    -- latest version guards against a replayed or appended load all the same.
+    select
+        _dlt_id,
+        row_number() over (
+            partition by id
+            order by updated desc, _dlt_load_id desc
+        ) as version_rank
+    from issues
+
+),
+
+latest as (
+
+    select source.*
+    from source
+    inner join latest_issue
+        on source._dlt_root_id = latest_issue._dlt_id
+    where latest_issue.version_rank = 1
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        {{ dbt.concat([
+            dbt.safe_cast('history_id', dbt.type_string()), "'-'",
+            dbt.safe_cast('_dlt_list_idx', dbt.type_string())
+        ]) }} as changelog_item_id,
+        cast(history_id as {{ dbt.type_bigint() }}) as history_id,
+        cast(issue_id as {{ dbt.type_bigint() }}) as issue_id,
+        cast(issue_key as {{ dbt.type_string() }}) as issue_key,
+        cast(author_account_id as {{ dbt.type_string() }}) as author_account_id,
+
+        ---------- the changed field
+        cast(field as {{ dbt.type_string() }}) as field_name,
+        cast(field_id as {{ dbt.type_string() }}) as field_id,
+        cast(fieldtype as {{ dbt.type_string() }}) as field_type,
+        -- For a status change, the values are status ids and the strings their names.
+        cast(from_value as {{ dbt.type_string() }}) as from_value,
+        cast(from_string as {{ dbt.type_string() }}) as from_string,
+        cast(to_value as {{ dbt.type_string() }}) as to_value,
+        cast(to_string as {{ dbt.type_string() }}) as to_string,
+
+        ---------- numerics
+        cast(_dlt_list_idx as {{ dbt.type_int() }}) as item_position,
+
+        ---------- timestamps (UTC)
+        {{ utc_timestamp('created') }} as created_at
+
+    from latest
+
+)
+
+select * from renamed

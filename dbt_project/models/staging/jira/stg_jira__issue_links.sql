@@ -1,0 +1,81 @@
+{#- dlt creates the child table only once it has rows: a young warehouse may lack it. -#}
+{%- set link_columns = [
+    ('link_id', dbt.type_bigint()),
+    ('issue_id', dbt.type_bigint()),
+    ('issue_key', dbt.type_string()),
+    ('type_id', dbt.type_string()),
+    ('type_name', dbt.type_string()),
+    ('inward_description', dbt.type_string()),
+    ('outward_description', dbt.type_string()),
+    ('direction', dbt.type_string()),
+    ('other_issue_id', dbt.type_bigint()),
+    ('other_issue_key', dbt.type_string()),
+    ('outward_issue_key', dbt.type_string()),
+    ('inward_issue_key', dbt.type_string()),
+    ('_dlt_root_id', dbt.type_string()),
+] -%}
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('jira', 'issues', link_columns, child='links') }}
+
+),
+
+issues as (
+
+    select * from {{ source('jira', 'issues') }}
+
+),
+
+latest_issue as (
+
+    select
+        _dlt_id,
+        row_number() over (
+            partition by id
+            order by updated desc, _dlt_load_id desc
+        ) as version_rank
+    from issues
+
+),
+
+latest as (
+
+    -- Children of each issue's latest version only; then one row per link: Jira renders a
+    -- link on both of its issues, in the same canonical direction.
+    select
+        source.*,
+        row_number() over (
+            partition by source.link_id
+            order by source.issue_key
+        ) as side_rank
+    from source
+    inner join latest_issue
+        on source._dlt_root_id = latest_issue._dlt_id
+    where latest_issue.version_rank = 1
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        cast(link_id as {{ dbt.type_bigint() }}) as link_id,
+        cast(type_id as {{ dbt.type_string() }}) as link_type_id,
+
+        ---------- the link, read `outward_issue_key` <outward_description> `inward_issue_key`
+        cast(type_name as {{ dbt.type_string() }}) as link_type_name,
+        cast(outward_issue_key as {{ dbt.type_string() }}) as outward_issue_key,
+        cast(outward_description as {{ dbt.type_string() }}) as outward_description,
+        cast(inward_issue_key as {{ dbt.type_string() }}) as inward_issue_key,
+        cast(inward_description as {{ dbt.type_string() }}) as inward_description
+
+    from latest
+    where side_rank = 1
+
+)
+
+select * from renamed

@@ -1,0 +1,50 @@
+with
+
+source as (
+
+    select * from {{ source('openai', 'api_keys') }}
+
+),
+
+latest as (
+
+    select
+        *,
+        row_number() over (
+            partition by id
+            order by last_used_at desc nulls last, _dlt_load_id desc
+        ) as version_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        cast(id as {{ dbt.type_string() }}) as api_key_id,
+        cast(project_id as {{ dbt.type_string() }}) as project_id,
+        cast(owner_id as {{ dbt.type_string() }}) as owner_id,
+
+        ---------- text
+        cast(name as {{ dbt.type_string() }}) as api_key_name,
+        cast(redacted_value as {{ dbt.type_string() }}) as redacted_value,
+        cast(owner_type as {{ dbt.type_string() }}) as owner_type,
+        cast(owner_name as {{ dbt.type_string() }}) as owner_name,
+        cast(owner_email as {{ dbt.type_string() }}) as owner_email,
+        cast(owner_role as {{ dbt.type_string() }}) as owner_role,
+
+        ---------- timestamps (UTC)
+        {{ utc_timestamp('created_at') }} as created_at,
+        {{ utc_timestamp('last_used_at') }} as last_used_at,
+
+        ---------- lineage
+        _dlt_load_id as dlt_load_id
+
+    from latest
+    where version_rank = 1
+
+)
+
+select * from renamed

@@ -1,0 +1,286 @@
+"""The cross-cutting marts (fct_pull_requests, funnel, review hours, identity coverage, outcome
+board) and the demo summary, against expectations computed in Python from the ground truth.
+
+The truth keeps full-precision times; the APIs speak whole seconds, so review durations are
+recomputed from the truth's sessions at second precision (the same rule on the same instants).
+Counts are compared exactly, money to the micro-dollar, float ratios within 1e-9.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from pipelines.summary import format_summary, outcome_summary
+
+NO_TEAM = "(no team)"
+H = timedelta(days=30)
+GAP, FLOOR, CAP = 30.0, 15.0, 240.0
+TOLERANCE = 1e-9
+
+
+def _week(t: datetime) -> date:
+    return (t - timedelta(days=t.weekday())).date()
+
+
+def _month(t: datetime | date) -> date:
+    return date(t.year, t.month, 1)
+
+
+def _second(t: datetime | None) -> datetime | None:
+    return t.replace(microsecond=0) if t else None
+
+
+@pytest.fixture(scope="module")
+def truth_prs(built_org) -> list[dict]:
+    return built_org.dicts("select * from sim.truth_pull_requests")
+
+
+@pytest.fixture(scope="module")
+def defect_weight(built_org, truth_prs) -> dict[tuple[str, int], float]:
+    """Defect weight that came back within H days of shipping, per PR (METRICS.md 4)."""
+    shipped = {(p["repo_full_name"], p["number"]): p["shipped_at"] for p in truth_prs}
+    weight = defaultdict(float)
+    for a in built_org.dicts(
+        "select * from sim.truth_defect_attribution where repo_full_name is not null"
+    ):
+        at = shipped[(a["repo_full_name"], a["number"])]
+        if at is not None and a["created_at"] <= _second(at) + H:
+            weight[(a["repo_full_name"], a["number"])] += a["weight"]
+    return weight
+
+
+@pytest.fixture(scope="module")
+def session_hours(built_org) -> list[dict]:
+    """Truth review sessions with minutes recomputed at the API's precision."""
+    sessions = built_org.dicts("select * from sim.truth_review_sessions")
+    for s in sessions:
+        span = (_second(s["ended_at"]) - _second(s["started_at"])).total_seconds() / 60
+        s["minutes"] = min(CAP, span + FLOOR)
+    return sessions
+
+
+def test_fct_pull_requests_has_every_pr_with_its_outcome(built_org, truth_prs, defect_weight):
+    ours = {
+        (r["repo_full_name"], r["pull_request_number"]): r
+        for r in built_org.dicts("select * from marts.fct_pull_requests")
+    }
+    assert len(ours) == len(truth_prs) > 0
+    allocated = defaultdict(Decimal)
+    for repo, number, usd in built_org.rows(
+        "select repo_full_name, number, cost_usd from sim.truth_spend_allocation "
+        "where number is not null"
+    ):
+        allocated[(repo, number)] += usd
+    wrong = []
+    for t in truth_prs:
+        key = (t["repo_full_name"], t["number"])
+        o = ours[key]
+        expected = {
+            "team_id": t["team_id"] or NO_TEAM,
+            "is_ai_assisted": t["is_ai_assisted"],
+            "outcome": t["outcome"],
+            "is_censored": t["censored"],
+            "survived": t["survived"],
+            "allocated_spend_usd": allocated[key],
+        }
+        got = {k: o[k] for k in expected}
+        if got != expected or abs(o["defect_weight_within_h"] - defect_weight[key]) > TOLERANCE:
+            wrong.append((key, got, expected, o["defect_weight_within_h"], defect_weight[key]))
+    assert wrong == []
+    assert sum(1 for t in truth_prs if t["survived"]) > 0
+    assert sum(defect_weight.values()) > 0
+
+
+def test_delivery_funnel_equals_the_truth(built_org, truth_prs):
+    expected = defaultdict(lambda: defaultdict(int))
+    for t in truth_prs:
+        c = expected[(_week(t["opened_at"]), t["team_id"] or NO_TEAM, t["is_ai_assisted"])]
+        c["opened"] += 1
+        c["merged"] += t["outcome"] == "merged"
+        c["abandoned"] += t["outcome"] == "abandoned"
+        c["still_open"] += t["outcome"] == "open"
+        c["shipped"] += t["shipped_at"] is not None
+        c["shipped_censored"] += bool(t["censored"])
+        c["shipped_observed"] += t["survived"] is not None
+        c["survived"] += bool(t["survived"])
+    rows = built_org.dicts("select * from marts.mart_delivery_funnel")
+    columns = ("opened", "merged", "abandoned", "still_open", "shipped")
+    columns += ("shipped_censored", "shipped_observed", "survived")
+    got = {
+        (r["opened_week"], r["team_id"], r["is_ai_assisted"]): {c: r[c] for c in columns}
+        for r in rows
+    }
+    assert got == {k: dict(v) for k, v in expected.items()}
+    for r in rows:  # the funnel is monotone and its shares are shares of opened
+        assert r["opened"] >= r["merged"] >= r["shipped"] >= r["survived"]
+        assert abs(r["survived_share"] - r["survived"] / r["opened"]) < TOLERANCE
+
+
+def test_review_hours_equal_the_truth(built_org, truth_prs, session_hours):
+    hours = defaultdict(float)
+    for s in session_hours:
+        hours[(s["repo_full_name"], s["number"])] += s["minutes"] / 60
+    expected = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
+    for t in truth_prs:
+        c = expected[(_week(t["opened_at"]), t["team_id"] or NO_TEAM, t["is_ai_assisted"])]
+        c[0] += 1
+        c[1] += hours[(t["repo_full_name"], t["number"])]
+        c[2] += t["human_reviewers"]
+        c[3] += t["changes_requested"]
+    rows = built_org.rows(
+        "select opened_week, team_id, is_ai_assisted, pull_requests, review_hours, "
+        "reviewers_per_pr, review_rounds_per_pr from marts.mart_review_hours"
+    )
+    assert len(rows) == len(expected)
+    for week, team, ai, prs, total, reviewers, rounds in rows:
+        n, h, r, cr = expected[(week, team, ai)]
+        assert prs == n
+        assert abs(total - h) < TOLERANCE * max(1, h)
+        assert abs(reviewers - r / n) < TOLERANCE and abs(rounds - cr / n) < TOLERANCE
+
+
+def test_identity_coverage_equals_the_truth(built_org):
+    got = {
+        (r[0], r[1]): r[2:]
+        for r in built_org.rows(
+            "select domain, subject, items, resolved_items, usd, resolved_usd "
+            "from marts.mart_identity_coverage"
+        )
+    }
+    expected = {}
+    # Spend: compared in USD (the truth rounds each of its rows to the micro-dollar).
+    for provider, usd, resolved_usd in built_org.rows(
+        "select provider, sum(cost_usd), "
+        "coalesce(sum(cost_usd) filter (where person_id is not null), 0) "
+        "from sim.truth_spend group by provider"
+    ):
+        ours = got.pop(("spend", provider))
+        assert abs(ours[2] - usd) < Decimal("0.001")
+        assert abs(ours[3] - resolved_usd) < Decimal("0.001")
+        assert 0 < ours[3] < ours[2]
+    n, resolved = built_org.rows(
+        "select count(*), count(author_person_id) from sim.truth_pull_requests"
+    )[0]
+    expected[("pull_requests", "github")] = (n, resolved, None, None)
+    for system, n, resolved in built_org.rows(
+        "select system, count(*), count(resolved_person_id) from sim.truth_identities "
+        "group by system"
+    ):
+        expected[("identities", system)] = (n, resolved, None, None)
+    spend_and_ids = {k: v for k, v in got.items() if k[0] != "reviews"}
+    assert spend_and_ids == expected
+    # Review events: every human event by someone other than the author, resolved by login.
+    for event_type, table in (
+        ("review", "gh_reviews"),
+        ("review_comment", "gh_review_comments"),
+        ("issue_comment", "gh_issue_comments"),
+    ):
+        n, resolved = built_org.rows(
+            f"select count(*), count(people.person_id) from sim.{table} as e "
+            "join sim.gh_pull_requests as pr "
+            "  on pr.repo_full_name = e.repo_full_name and pr.number = e.pr_number "
+            "left join sim.seed_people as people "
+            "  on lower(people.github_login) = lower(e.user_login) "
+            "where e.user_login <> pr.author_login and e.user_login not like '%[bot]' "
+            "and not coalesce(people.is_bot, false)"
+        )[0]
+        assert got[("reviews", event_type)][:2] == (n, resolved)
+
+
+def test_outcome_board_team_rows_equal_the_truth(
+    built_org, truth_prs, defect_weight, session_hours
+):
+    teams = dict(built_org.rows("select person_id, team from sim.seed_people"))
+    logins = dict(built_org.rows("select lower(github_login), person_id from sim.seed_people"))
+    expected = defaultdict(lambda: defaultdict(float))
+    for t in truth_prs:
+        if t["shipped_at"] is None:
+            continue
+        c = expected[(_month(t["shipped_at"]), t["team_id"] or NO_TEAM)]
+        c["shipped_prs"] += 1
+        c["surviving_prs"] += bool(t["survived"])
+        c["observed_prs"] += t["survived"] is not None
+        if t["survived"] is not None:
+            c["defect_weight"] += defect_weight[(t["repo_full_name"], t["number"])]
+    for s in session_hours:
+        person = logins.get(s["reviewer_login"].lower())
+        key = (_month(s["started_at"]), teams.get(person) or NO_TEAM)
+        expected[key]["review_hours_on_others_prs"] += s["minutes"] / 60
+    for day, team, _person, usd in built_org.rows(
+        "select day, team_id, person_id, cost_usd from sim.truth_spend "
+        "where person_id is not null"
+    ):
+        expected[(_month(day), team or NO_TEAM)]["attributed_spend_usd"] += float(usd)
+    rows = built_org.dicts("select * from marts.mart_outcome_board where board_level = 'team'")
+    got = {(r["month_start"], r["team_id"]): r for r in rows}
+    mismatched = []
+    for key, e in expected.items():
+        r = got.get(key)
+        if r is None:
+            mismatched.append((key, "missing"))
+            continue
+        for column in ("shipped_prs", "surviving_prs", "observed_prs"):
+            if r[column] != e[column]:
+                mismatched.append((key, column, r[column], e[column]))
+        for column in ("review_hours_on_others_prs", "attributed_spend_usd"):
+            if abs(float(r[column]) - e[column]) > 1e-6 * max(1.0, e[column]):
+                mismatched.append((key, column, r[column], e[column]))
+        bugs = e["defect_weight"] / e["observed_prs"] if e["observed_prs"] else None
+        if (bugs is None) != (r["bugs_per_shipped_pr"] is None) or (
+            bugs is not None and abs(r["bugs_per_shipped_pr"] - bugs) > TOLERANCE
+        ):
+            mismatched.append((key, "bugs_per_shipped_pr", r["bugs_per_shipped_pr"], bugs))
+    assert mismatched == []
+    # AWUs on the board are the AWU mart's, summed over the weeks of each month's units.
+    board_awus = built_org.scalar(
+        "select sum(awus) from marts.mart_outcome_board where board_level = 'team'"
+    )
+    assert board_awus == built_org.scalar("select sum(awus) from marts.mart_agentic_work_units")
+    assert board_awus > 0
+
+
+def test_outcome_board_has_person_rows_only_for_big_enough_teams(built_org):
+    sizes = dict(
+        built_org.rows(
+            "select team, count(*) from sim.seed_people where not is_bot and team is not null "
+            "group by team"
+        )
+    )
+    minimum = 5
+    persons = built_org.rows(
+        "select distinct team_id, person_id from marts.mart_outcome_board "
+        "where board_level = 'person'"
+    )
+    big = {team for team, n in sizes.items() if n >= minimum}
+    # tiny's teams are all smaller than five (no person rows at all); demo's are not
+    assert bool(big) == (built_org.size == "demo")
+    assert {team for team, _ in persons} == big
+    columns = {
+        c
+        for (c,) in built_org.rows(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'mart_outcome_board'"
+        )
+    }
+    assert not {c for c in columns if "rank" in c or "token" in c}
+
+
+def test_demo_summary_reads_the_marts(built_org, truth_prs):
+    with duckdb.connect(str(built_org.warehouse), read_only=True) as con:
+        summary = outcome_summary(con)
+    by_ai = {c.is_ai_assisted: c for c in summary.cohorts}
+    for ai, cohort in by_ai.items():
+        mine = [t for t in truth_prs if t["is_ai_assisted"] == ai]
+        assert cohort.opened == len(mine)
+        assert cohort.shipped == sum(t["shipped_at"] is not None for t in mine)
+        assert cohort.survived == sum(bool(t["survived"]) for t in mine)
+    total = built_org.scalar("select sum(cost_usd) from sim.truth_spend_allocation")
+    assert abs(Decimal(str(summary.total_spend_usd)) - total) < Decimal("0.01")
+    text = format_summary(summary)
+    assert "AI-assisted" in text and "cost/surviving PR" in text
+    assert "top routing opportunity" in text

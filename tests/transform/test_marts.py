@@ -212,8 +212,7 @@ def test_outcome_board_team_rows_equal_the_truth(
         key = (_month(s["started_at"]), teams.get(person) or NO_TEAM)
         expected[key]["review_hours_on_others_prs"] += s["minutes"] / 60
     for day, team, _person, usd in built_org.rows(
-        "select day, team_id, person_id, cost_usd from sim.truth_spend "
-        "where person_id is not null"
+        "select day, team_id, person_id, cost_usd from sim.truth_spend where person_id is not null"
     ):
         expected[(_month(day), team or NO_TEAM)]["attributed_spend_usd"] += float(usd)
     rows = built_org.dicts("select * from marts.mart_outcome_board where board_level = 'team'")

@@ -1,9 +1,10 @@
 """Fixtures for the dbt models: an organisation loaded by the real loaders, then built by dbt.
 
-`built_org` is parametrized over the `tiny` and `demo` organisations. Each is loaded once per
-test session through the simulated vendor APIs (dlt, HTTP, pagination), then `dbt build` runs
-with the organisation's own seeds and clock. Tests read the warehouse with the simulator's
-store attached as `sim`, so a mart can be compared with the ground truth in one query.
+`built_org` is parametrized over the `tiny` and `demo` organisations (demo is marked slow:
+`.venv/bin/pytest -m slow tests/transform`). Each is loaded once per test session through the
+simulated vendor APIs (dlt, HTTP, pagination), then `dbt build` runs with the organisation's
+own seeds and clock. Tests read the warehouse with the simulator's store attached as `sim`, so
+a mart can be compared with the ground truth in one query.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pipelines.sources import SOURCES
 from pipelines.transform import BuildResult, build_models
 
 ORGS = {"tiny": 7, "demo": 42}  # size -> seed
+# The demo organisation (about 14,000 API requests to load) is a scale run: `pytest -m slow`.
+ORG_PARAMS = [pytest.param("tiny"), pytest.param("demo", marks=pytest.mark.slow)]
 
 
 @dataclass
@@ -61,7 +64,7 @@ def load_org(store: Path, warehouse: Path) -> None:
             run_load(source, warehouse)
 
 
-@pytest.fixture(scope="session", params=sorted(ORGS, reverse=True))
+@pytest.fixture(scope="session", params=ORG_PARAMS)
 def built_org(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[BuiltOrg]:
     """The organisation (tiny, then demo) loaded and built; the build's result is kept, not
     asserted, so each test reports on its own models."""

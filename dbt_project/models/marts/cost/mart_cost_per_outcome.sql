@@ -63,20 +63,8 @@ final as (
         coalesce(shipped.surviving_prs, 0) as surviving_prs,
 
         ---------- ratios (USD per PR)
-        case
-            when coalesce(shipped.shipped_prs, 0) > 0
-                then round(
-                    cast(coalesce(spend.attributed_spend_usd, 0) as double precision)
-                    / shipped.shipped_prs, 6
-                )
-        end as cost_per_shipped_pr,
-        case
-            when coalesce(shipped.surviving_prs, 0) > 0
-                then round(
-                    cast(coalesce(spend.attributed_spend_usd, 0) as double precision)
-                    / shipped.surviving_prs, 6
-                )
-        end as cost_per_surviving_pr
+        {{ usd_per('spend.attributed_spend_usd', 'shipped.shipped_prs') }} as cost_per_shipped_pr,
+        {{ usd_per('spend.attributed_spend_usd', 'shipped.surviving_prs') }} as cost_per_surviving_pr
 
     from team_months
     left join spend

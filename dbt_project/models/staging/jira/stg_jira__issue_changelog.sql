@@ -24,23 +24,10 @@ source as (
 
 ),
 
-issues as (
-
-    select * from {{ source('jira', 'issues') }}
-
-),
-
 latest_issue as (
 
-    -- A re-loaded issue replaces its child rows; keeping only the children of each issue's
-    -- latest version guards against a replayed or appended load all the same.
-    select
-        _dlt_id,
-        row_number() over (
-            partition by id
-            order by updated desc, _dlt_load_id desc
-        ) as version_rank
-    from issues
+    -- Each issue's latest version (staging deduplicates): only its children are current.
+    select dlt_id from {{ ref('stg_jira__issues') }}
 
 ),
 
@@ -49,8 +36,7 @@ latest as (
     select source.*
     from source
     inner join latest_issue
-        on source._dlt_root_id = latest_issue._dlt_id
-    where latest_issue.version_rank = 1
+        on source._dlt_root_id = latest_issue.dlt_id
 
 ),
 

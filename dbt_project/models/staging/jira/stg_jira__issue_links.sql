@@ -23,21 +23,10 @@ source as (
 
 ),
 
-issues as (
-
-    select * from {{ source('jira', 'issues') }}
-
-),
-
 latest_issue as (
 
-    select
-        _dlt_id,
-        row_number() over (
-            partition by id
-            order by updated desc, _dlt_load_id desc
-        ) as version_rank
-    from issues
+    -- Each issue's latest version (staging deduplicates): only its children are current.
+    select dlt_id from {{ ref('stg_jira__issues') }}
 
 ),
 
@@ -53,8 +42,7 @@ latest as (
         ) as side_rank
     from source
     inner join latest_issue
-        on source._dlt_root_id = latest_issue._dlt_id
-    where latest_issue.version_rank = 1
+        on source._dlt_root_id = latest_issue.dlt_id
 
 ),
 

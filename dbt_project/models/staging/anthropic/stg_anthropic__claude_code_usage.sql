@@ -9,13 +9,7 @@ source as (
 latest as (
 
     -- Report rows merge on row_key; the report lags, so a day is re-read once.
-    select
-        *,
-        row_number() over (
-            partition by row_key
-            order by _dlt_load_id desc
-        ) as version_rank
-    from source
+    {{ latest_versions('source', 'row_key', '_dlt_load_id desc') }}
 
 ),
 
@@ -61,7 +55,6 @@ renamed as (
         _dlt_load_id as dlt_load_id
 
     from latest
-    where version_rank = 1
 
 )
 

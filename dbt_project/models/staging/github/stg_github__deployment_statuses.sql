@@ -8,13 +8,7 @@ source as (
 
 latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by updated_at desc, _dlt_load_id desc
-        ) as version_rank
-    from source
+    {{ latest_versions('source', 'id', 'updated_at desc, _dlt_load_id desc') }}
 
 ),
 
@@ -43,7 +37,6 @@ renamed as (
         _dlt_load_id as dlt_load_id
 
     from latest
-    where version_rank = 1
 
 )
 

@@ -9,13 +9,7 @@ source as (
 latest as (
 
     -- A commit row has no updated-at: the newest load wins.
-    select
-        *,
-        row_number() over (
-            partition by repo_full_name, pr_number, sha
-            order by _dlt_load_id desc
-        ) as version_rank
-    from source
+    {{ latest_versions('source', 'repo_full_name, pr_number, sha', '_dlt_load_id desc') }}
 
 ),
 
@@ -55,7 +49,6 @@ renamed as (
         _dlt_load_id as dlt_load_id
 
     from latest
-    where version_rank = 1
 
 )
 

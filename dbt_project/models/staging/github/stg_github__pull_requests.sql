@@ -10,13 +10,7 @@ latest as (
 
     -- The loader merges on id, so this is a guard: a replayed or appended load must
     -- never fan a PR out into several rows downstream.
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by updated_at desc, _dlt_load_id desc
-        ) as version_rank
-    from source
+    {{ latest_versions('source', 'id', 'updated_at desc, _dlt_load_id desc') }}
 
 ),
 
@@ -62,7 +56,6 @@ renamed as (
         _dlt_load_id as dlt_load_id
 
     from latest
-    where version_rank = 1
 
 )
 

@@ -9,13 +9,7 @@ source as (
 latest as (
 
     -- A job has no updated-at: the newest load, then the latest completion, wins.
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _dlt_load_id desc, completed_at desc nulls last
-        ) as version_rank
-    from source
+    {{ latest_versions('source', 'id', '_dlt_load_id desc, completed_at desc nulls last') }}
 
 ),
 
@@ -52,7 +46,6 @@ renamed as (
         _dlt_load_id as dlt_load_id
 
     from latest
-    where version_rank = 1
 
 )
 

@@ -9,13 +9,7 @@ source as (
 latest as (
 
     -- A log entry never changes once written: the newest load wins a replay.
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _dlt_load_id desc
-        ) as version_rank
-    from source
+    {{ latest_versions('source', 'id', '_dlt_load_id desc') }}
 
 ),
 
@@ -45,7 +39,6 @@ renamed as (
         _dlt_load_id as dlt_load_id
 
     from latest
-    where version_rank = 1
 
 )
 

@@ -9,13 +9,7 @@ source as (
 latest as (
 
     -- Re-read in full every run: the newest load wins.
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _dlt_load_id desc
-        ) as version_rank
-    from source
+    {{ latest_versions('source', 'id', '_dlt_load_id desc') }}
 
 ),
 
@@ -39,7 +33,6 @@ renamed as (
         _dlt_load_id as dlt_load_id
 
     from latest
-    where version_rank = 1
 
 )
 

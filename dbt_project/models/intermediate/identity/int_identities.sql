@@ -20,17 +20,7 @@ people as (
 
 people_emails as (
 
-    select
-        person_id,
-        lower(trim(email)) as email
-    from (
-        select
-            person_id,
-            {{ split_unnested('emails', "';'") }} as email
-        from people
-        where emails is not null
-    ) as split_emails
-    where trim(email) <> ''
+    select * from {{ ref('int_people__emails') }}
 
 ),
 
@@ -117,10 +107,7 @@ noreply_matches as (
         min(people.person_id) as person_id
     from emails
     inner join people
-        on {{ regexp_like('lower(emails.external_id)', "'^[0-9]+[+][^@]+@users[.]noreply[.]github[.]com$'") }}
-        and lower(people.github_login) = {{ dbt.split_part(
-            dbt.split_part('lower(emails.external_id)', "'@'", 1), "'+'", 2
-        ) }}
+        on lower(people.github_login) = {{ noreply_github_login('emails.external_id') }}
     group by
         emails.system,
         emails.external_id

@@ -123,35 +123,13 @@ priced as (
 
 people as (
 
-    select
-        person_id,
-        nullif(trim(team), '') as team_id,
-        lower(github_login) as github_login,
-        emails
-    from {{ ref('people') }}
+    select * from {{ ref('int_people') }}
 
 ),
 
 person_emails as (
 
-    -- An email listed for two people resolves to one of them, deterministically.
-    select
-        email,
-        max(person_id) as person_id
-    from (
-        select
-            person_id,
-            lower(trim(email)) as email
-        from (
-            select
-                person_id,
-                {{ split_unnested('emails', "';'") }} as email
-            from people
-            where emails is not null
-        ) as listed
-    ) as normalised
-    where email <> ''
-    group by email
+    select * from {{ ref('int_people__emails') }}
 
 ),
 
@@ -188,9 +166,7 @@ user_people as (
     left join person_emails
         on openai_users.email = person_emails.email
     left join people as noreply_people
-        on {{ regexp_like('openai_users.email', "'^[0-9]+[+][^@]+@users[.]noreply[.]github[.]com$'") }}
-        and noreply_people.github_login
-            = {{ dbt.split_part(dbt.split_part('openai_users.email', "'@'", 1), "'+'", 2) }}
+        on lower(noreply_people.github_login) = {{ noreply_github_login('openai_users.email') }}
 
 ),
 

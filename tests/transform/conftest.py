@@ -38,18 +38,21 @@ class BuiltOrg:
     env: dict[str, str]  # AOW_SEEDS_DIR and AOW_AS_OF of this organisation
     build: BuildResult
 
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """The warehouse (read-only), with the store attached as `sim`."""
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        con.execute(f"attach '{self.store}' as sim (read_only)")
+        return con
+
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        """Run `sql` on the warehouse (read-only), with the store attached as `sim`."""
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            con.execute(f"attach '{self.store}' as sim (read_only)")
+        with self._connect() as con:
             return con.execute(sql).fetchall()
 
     def scalar(self, sql: str) -> Any:
         return self.rows(sql)[0][0]
 
     def dicts(self, sql: str) -> list[dict[str, Any]]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            con.execute(f"attach '{self.store}' as sim (read_only)")
+        with self._connect() as con:
             cur = con.execute(sql)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

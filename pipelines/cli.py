@@ -68,22 +68,20 @@ def _transform(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import duckdb
+    from uuid import uuid4
 
-    from pipelines.quality.gx_suites import load_suite, run_suite, suite_paths
+    from pipelines.quality import run_checks
+    from pipelines.quality.history import record_results
 
-    con = duckdb.connect(str(args.duckdb), read_only=True)
-    failed = 0
-    try:
-        for path in suite_paths():
-            result = run_suite(con, load_suite(path))
-            print(f"{'pass' if result.success else 'FAIL'}  {path.stem}")
-            for f in result.failed:
-                failed += 1
-                print(f"      {json.dumps(f.__dict__, default=str)[:400]}")
-    finally:
-        con.close()
-    return 1 if failed else 0
+    results = run_checks(args.duckdb)
+    for name, result in results.items():
+        print(f"{'pass' if result.success else 'FAIL'}  {name}")
+        for f in result.failed:
+            print(f"      {json.dumps(f.__dict__, default=str)[:400]}")
+    run_id = f"cli-{uuid4()}"
+    record_results(args.duckdb, run_id, results.values(), holder="python -m pipelines check")
+    print(f"results kept in quality.gx_results (run_id {run_id})")
+    return 0 if all(r.success for r in results.values()) else 1
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -138,9 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pipelines.warehouse_lock import WarehouseBusy
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dlt
 from dlt.sources import DltSource
@@ -21,6 +22,7 @@ from dlt.sources import DltSource
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed, describe
+from pipelines.warehouse_lock import writer_lock
 
 # How normalized dict rows reach DuckDB. dlt's default for DuckDB is SQL INSERT statements;
 # JSON lines that DuckDB reads natively loaded the billing sources about 1.5x faster with a
@@ -93,6 +95,8 @@ def load_checkpoints(
     duckdb_path: Path | str,
     pipelines_dir: Path | str | None = None,
     resources: Sequence[str] | None = None,
+    arguments: Mapping[str, Any] | None = None,
+    holder: str | None = None,
 ) -> Iterator[tuple[dlt.Pipeline, dict[str, int]]]:
     """Load `source` as the runs its spec splits it into (`SourceSpec.checkpoints`), each
     committed (data and cursors) before the next starts; yields the pipeline and the rows
@@ -100,12 +104,15 @@ def load_checkpoints(
     load goes on from the last checkpoint instead of starting over.
 
     `resources`: load only these (the `quarantine` resource always comes along, so a
-    rejected record is kept whatever was selected). Raises LoadFailed, with a one-line reason
-    safe to print, on a bad configuration, an API error that retries did not cure, or a
-    failed load job.
+    rejected record is kept whatever was selected). `arguments`: factory arguments added to
+    every run, such as a window of days (start_date, end_date). The warehouse's writer lock
+    is held throughout (`holder` says who holds it); another writer raises WarehouseBusy.
+    Raises LoadFailed, with a one-line reason safe to print, on a bad configuration, an API
+    error that retries did not cure, or a failed load job.
     """
     spec = source_spec(source)
-    with pipelines_dir_for(pipelines_dir) as pdir:
+    holder = holder or f"load of {source} (pid {os.getpid()})"
+    with writer_lock(duckdb_path, holder), pipelines_dir_for(pipelines_dir) as pdir:
         pipeline = make_pipeline(source, duckdb_path, pdir)
         # Start from the warehouse's state, not from whatever a previous run left locally.
         pipeline.drop()
@@ -113,9 +120,9 @@ def load_checkpoints(
             runs = spec.checkpoints()
         except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
             raise LoadFailed(describe(exc, source)) from None
-        for done, arguments in enumerate(runs):
+        for done, run_arguments in enumerate(runs):
             try:
-                dlt_source = spec.factory(**arguments)
+                dlt_source = spec.factory(**{**run_arguments, **(arguments or {})})
                 if resources is not None:
                     dlt_source = dlt_source.with_resources(*resources, QUARANTINE_TABLE)
                 info = pipeline.run(with_file_formats(dlt_source))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.envvars import temporary_env
+from pipelines.warehouse_lock import writer_lock
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
@@ -57,7 +59,8 @@ def build_models(
     """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
 
     `select` is dbt selection syntax; `dbt_vars` override the METRICS.md parameters; `env`
-    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env).
+    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env). Holds the
+    warehouse's writer lock: raises WarehouseBusy while another process writes it.
     """
     from dbt.cli.main import dbtRunner
 
@@ -75,7 +78,8 @@ def build_models(
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     run_env = {**(env or {}), DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}
-    with temporary_env(run_env):
+    holder = f"dbt build (pid {os.getpid()})"
+    with writer_lock(duckdb_path, holder), temporary_env(run_env):
         try:
             res = dbtRunner().invoke(args)
         finally:

@@ -27,6 +27,9 @@ class SourceSpec:
     # and cursors before the next starts (pipelines.loads.load_checkpoints): a backfill
     # larger than one rate-limit window then keeps its progress. Default: one run.
     checkpoints: Callable[[], list[dict[str, Any]]] = lambda: [{}]
+    # The factory reads exactly the UTC days [start_date, end_date) when given both (daily
+    # report buckets): such a source is daily-partitioned in Dagster.
+    windowed: bool = False
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -54,11 +57,13 @@ SOURCES: dict[str, SourceSpec] = {
         anthropic.DATASET_NAME,
         anthropic.anthropic,
         spec_args={"admin_api_key": ""},
+        windowed=True,
     ),
     openai.SOURCE_NAME: SourceSpec(
         openai.SOURCE_NAME,
         openai.DATASET_NAME,
         openai.openai,
         spec_args={"admin_api_key": ""},
+        windowed=True,
     ),
 }

@@ -50,11 +50,11 @@ from pipelines.sources.billing_buckets import (
     DAY,
     ReferenceList,
     Report,
+    ReportWindow,
     bucket_columns,
     bucket_fields,
     column,
     exact_decimal,
-    first_bucket,
     reference_resource,
     report_paginator,
     report_resource,
@@ -171,8 +171,11 @@ def anthropic(
     admin_api_key: TSecretStrValue = dlt.secrets.value,
     base_url: str = DEFAULT_BASE_URL,
     start_date: str | None = None,
+    end_date: str | None = None,
 ) -> Sequence[DltResource]:
-    """Messages usage, cost, Claude Code usage, workspaces and API keys."""
+    """Messages usage, cost, Claude Code usage, workspaces and API keys. The reports read
+    from their cursor, or exactly the days [start_date, end_date) when end_date is given."""
+    window = ReportWindow(start_date, end_date)
     client = rest_client(
         base_url,
         APIKeyAuth(name="x-api-key", api_key=admin_api_key, location="header"),
@@ -182,9 +185,9 @@ def anthropic(
     quarantine = Quarantine(SOURCE_NAME)
     api_day = ApiDay(client)
     return [
-        report_resource(MESSAGES_USAGE, client, start_date, quarantine, api_day.note),
-        report_resource(COST_REPORT, client, start_date, quarantine, api_day.note),
-        claude_code_usage(client, start_date, api_day, quarantine),
+        report_resource(MESSAGES_USAGE, client, window, quarantine, api_day.note),
+        report_resource(COST_REPORT, client, window, quarantine, api_day.note),
+        claude_code_usage(client, window, api_day, quarantine),
         reference_resource(WORKSPACES, client, quarantine),
         reference_resource(API_KEYS, client, quarantine),
         quarantine.resource(),
@@ -210,7 +213,7 @@ class ApiDay:
         if self.day is None:
             for page in self.client.paginate(
                 MESSAGES_PATH,
-                params=_report_params(start, limit=MAX_DAILY_BUCKETS),
+                params=_report_params(start, wall_clock(), limit=MAX_DAILY_BUCKETS),
                 paginator=report_paginator(),
             ):
                 for bucket in page:
@@ -221,10 +224,10 @@ class ApiDay:
         return self.day
 
 
-def _report_params(start: datetime, **params: Any) -> dict[str, Any]:
+def _report_params(start: datetime, end: datetime, **params: Any) -> dict[str, Any]:
     return {
         "starting_at": rfc3339(start),
-        "ending_at": rfc3339(wall_clock()),
+        "ending_at": rfc3339(end),
         "bucket_width": "1d",
         **params,
     }
@@ -234,7 +237,7 @@ def _report_params(start: datetime, **params: Any) -> dict[str, Any]:
 
 
 def claude_code_usage(
-    client: RESTClient, start_date: str | None, api_day: ApiDay, quarantine: Quarantine
+    client: RESTClient, window: ReportWindow, api_day: ApiDay, quarantine: Quarantine
 ) -> DltResource:
     conformer = Conformer(
         "claude_code_usage",
@@ -260,11 +263,12 @@ def claude_code_usage(
         schema_contract=SCHEMA_CONTRACT,
     )
     def _claude_code_usage() -> Iterator[list[dict[str, Any]]]:
-        """One request (or more, past 1,000 actors) per day, from the cursor to the API's day."""
+        """One request (or more, past 1,000 actors) per day, from the cursor to the API's day
+        (or over the window's days)."""
         state = dlt.current.resource_state()
         cursor = state.get("newest_day")
-        start = first_bucket(cursor, start_date, wall_clock(), CLAUDE_CODE_LOOKBACK)
-        last = api_day.since(start)
+        start = window.start(cursor, CLAUDE_CODE_LOOKBACK)
+        last = (window.end() - DAY).date() if window.fixed else api_day.since(start)
         if last is None:
             return
         day = start.date()
@@ -319,8 +323,8 @@ MESSAGES_USAGE = Report(
     columns=MESSAGES_USAGE_COLUMNS,
     project=_project_usage,
     path=MESSAGES_PATH,
-    params=lambda start: _report_params(
-        start, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(USAGE_GROUP_BY)}
+    params=lambda start, end: _report_params(
+        start, end, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(USAGE_GROUP_BY)}
     ),
     start_field="starting_at",
     end_field="ending_at",
@@ -331,8 +335,8 @@ COST_REPORT = Report(
     columns=COST_REPORT_COLUMNS,
     project=_project_cost,
     path=COST_PATH,
-    params=lambda start: _report_params(
-        start, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(COST_GROUP_BY)}
+    params=lambda start, end: _report_params(
+        start, end, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(COST_GROUP_BY)}
     ),
     start_field="starting_at",
     end_field="ending_at",

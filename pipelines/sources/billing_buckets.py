@@ -11,6 +11,9 @@ without a user). So:
   end is the wall clock: the API answers buckets up to its own clock and publishes a day's
   totals once the day is over, so the loader never has to know what day the vendor thinks
   it is, and the newest bucket it returns is the vendor's current day.
+- A run given END_DATE as well reads exactly the days [START_DATE, END_DATE), whatever the
+  cursor: a backfill, or one daily partition of the Dagster job. The cursor only moves
+  forward, so re-reading an old day never makes the next incremental run start over.
 - Keys: dlt primary keys cannot be null, so every row carries `row_key`, the md5 of its natural
   key (bucket start and the group-by values, as a JSON array, so null and "" differ); merging
   on it makes a re-read bucket replace its rows exactly.
@@ -124,9 +127,32 @@ def first_bucket(
     return utc_midnight(start if start is not None else now - DEFAULT_HISTORY)
 
 
-def report_start(state: dict[str, Any], start_date: str | None) -> datetime:
-    """The first bucket a report resource reads this run, from its state's cursor."""
-    return first_bucket(state.get(CURSOR), start_date, wall_clock())
+@dataclass(frozen=True)
+class ReportWindow:
+    """The days a run reads (see the module docstring): incremental from the cursor up to
+    the wall clock, or, with `end_date`, exactly [start_date, end_date)."""
+
+    start_date: str | None = None
+    end_date: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.end_date is not None:
+            if self.start_date is None:
+                raise ValueError("end_date needs a start_date: the window is [start, end)")
+            if self.end() <= self.start(None):
+                raise ValueError(f"empty window [{self.start_date}, {self.end_date})")
+
+    @property
+    def fixed(self) -> bool:
+        return self.end_date is not None
+
+    def start(self, cursor: str | None, lookback: timedelta = LOOKBACK) -> datetime:
+        if self.fixed:
+            return utc_midnight(to_timestamp(self.start_date))
+        return first_bucket(cursor, self.start_date, wall_clock(), lookback)
+
+    def end(self) -> datetime:
+        return utc_midnight(to_timestamp(self.end_date)) if self.fixed else wall_clock()
 
 
 def wall_clock() -> datetime:
@@ -183,7 +209,7 @@ class Report:
     columns: TTableSchemaColumns
     project: Callable[[dict[str, Any]], dict[str, Any]]
     path: str
-    params: Callable[[datetime], dict[str, Any]]  # window start -> query parameters
+    params: Callable[[datetime, datetime], dict[str, Any]]  # window -> query parameters
     start_field: str
     end_field: str
     ignored: tuple[str, ...] = ()
@@ -192,11 +218,11 @@ class Report:
 def report_resource(
     report: Report,
     client: RESTClient,
-    start_date: str | None,
+    window: ReportWindow,
     quarantine: Quarantine,
     on_newest: Callable[[datetime | None], None] | None = None,
 ) -> DltResource:
-    """A report table: its window from the cursor, its pages, rows merged on `row_key`.
+    """A report table: its window, its pages, rows merged on `row_key`.
     `on_newest` hears the newest bucket the API answered (the vendor's current day)."""
     conformer = Conformer(report.name, report.columns, report.project, quarantine, report.ignored)
 
@@ -210,7 +236,7 @@ def report_resource(
     )
     def _report() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
-        params = report.params(report_start(state, start_date))
+        params = report.params(window.start(state.get(CURSOR)), window.end())
         pages = client.paginate(report.path, params=params, paginator=report_paginator())
         rows = report_rows(pages, conformer, state, report.start_field, report.end_field)
         newest = yield from batched_tables(rows, report.columns)

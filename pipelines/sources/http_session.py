@@ -30,6 +30,8 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -57,6 +59,40 @@ class RetryPolicy:
 
 # The policy of sessions made without one; tests swap in a faster one.
 DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass
+class RequestMeter:
+    """What the sessions sent while a `metered()` block was open: every attempt counts as a
+    request (retries included), so the number matches the vendor's own request count."""
+
+    requests: int = 0
+    retries: int = 0
+
+
+_meters: list[RequestMeter] = []
+_meters_lock = threading.Lock()
+
+
+@contextmanager
+def metered() -> Iterator[RequestMeter]:
+    """Count the requests of every session in this process for the block (a load's run
+    metadata). Process-wide rather than per session: a source makes its own sessions."""
+    meter = RequestMeter()
+    with _meters_lock:
+        _meters.append(meter)
+    try:
+        yield meter
+    finally:
+        with _meters_lock:
+            _meters.remove(meter)
+
+
+def _count(attempt: int) -> None:
+    with _meters_lock:
+        for meter in _meters:
+            meter.requests += 1
+            meter.retries += attempt > 1
 
 
 class RateLimitExceeded(requests.HTTPError):
@@ -102,6 +138,7 @@ class RetryingSession(requests.Session):
         while True:
             attempt += 1
             self._wait_for_reset(request)
+            _count(attempt)
             failure: str
             try:
                 response = super().send(request, **kwargs)

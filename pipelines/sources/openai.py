@@ -40,6 +40,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from pipelines.sources.billing_buckets import (
     ReferenceList,
     Report,
+    ReportWindow,
     bucket_columns,
     bucket_fields,
     column,
@@ -48,7 +49,6 @@ from pipelines.sources.billing_buckets import (
     reference_resource,
     report_resource,
     usd_decimal,
-    wall_clock,
 )
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine
 from pipelines.sources.rest import rest_client
@@ -115,14 +115,17 @@ def openai(
     admin_api_key: TSecretStrValue = dlt.secrets.value,
     base_url: str = DEFAULT_BASE_URL,
     start_date: str | None = None,
+    end_date: str | None = None,
 ) -> Sequence[DltResource]:
-    """Completions usage, costs, projects, users and project API keys."""
+    """Completions usage, costs, projects, users and project API keys. The reports read
+    from their cursor, or exactly the days [start_date, end_date) when end_date is given."""
+    window = ReportWindow(start_date, end_date)
     client = rest_client(base_url, BearerTokenAuth(admin_api_key), data_selector="data")
     quarantine = Quarantine(SOURCE_NAME)
     project_list = reference_resource(PROJECTS, client, quarantine)
     return [
-        report_resource(COMPLETIONS_USAGE, client, start_date, quarantine),
-        report_resource(COSTS, client, start_date, quarantine),
+        report_resource(COMPLETIONS_USAGE, client, window, quarantine),
+        report_resource(COSTS, client, window, quarantine),
         project_list,
         reference_resource(USERS, client, quarantine),
         project_list | api_keys(client, quarantine),
@@ -133,10 +136,12 @@ def openai(
 # --- reports -----------------------------------------------------------------------------
 
 
-def _report_params(start: datetime, limit: int, group_by: Sequence[str]) -> dict[str, Any]:
+def _report_params(
+    start: datetime, end: datetime, limit: int, group_by: Sequence[str]
+) -> dict[str, Any]:
     return {
         "start_time": int(start.timestamp()),
-        "end_time": int(wall_clock().timestamp()),
+        "end_time": int(end.timestamp()),
         "bucket_width": "1d",
         "limit": limit,
         "group_by": list(group_by),
@@ -198,7 +203,7 @@ COMPLETIONS_USAGE = Report(
     columns=COMPLETIONS_COLUMNS,
     project=_project_usage,
     path=COMPLETIONS_PATH,
-    params=lambda start: _report_params(start, USAGE_BUCKET_LIMIT, USAGE_GROUP_BY),
+    params=lambda start, end: _report_params(start, end, USAGE_BUCKET_LIMIT, USAGE_GROUP_BY),
     start_field="start_time",
     end_field="end_time",
     ignored=("object",),
@@ -209,7 +214,7 @@ COSTS = Report(
     columns=COSTS_COLUMNS,
     project=_project_cost,
     path=COSTS_PATH,
-    params=lambda start: _report_params(start, COSTS_BUCKET_LIMIT, COST_GROUP_BY),
+    params=lambda start, end: _report_params(start, end, COSTS_BUCKET_LIMIT, COST_GROUP_BY),
     start_field="start_time",
     end_field="end_time",
     ignored=("object",),

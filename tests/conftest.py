@@ -1,16 +1,42 @@
-"""Shared fixtures: a generated `tiny` organisation and the simulator serving it."""
+"""Shared fixtures: a generated `tiny` organisation and the simulator serving it, and
+`built_org`, an organisation loaded by the real loaders and built by dbt.
+
+`built_org` is parametrized over the `tiny` and `demo` organisations (demo is marked slow:
+`.venv/bin/pytest -m slow tests/transform`). Each is loaded once per test session through the
+simulated vendor APIs (dlt, HTTP, pagination), then `dbt build` runs with the organisation's
+own seeds and clock; the model tests (tests/transform) and the quality suites
+(tests/quality) share that build. Tests read the warehouse with the simulator's store
+attached as `sim`, so a mart can be compared with the ground truth in one query.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
+from pipelines.demo import store_path
+from pipelines.loads import run_load
 from pipelines.simulator.generate import generate_org
+from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.sources_env import simulator_sources_env
+from pipelines.sources import SOURCES
+from pipelines.transform import BuildResult, build_models
+
+# A failed source step is retried after a second, not a minute: a test that fails, fails fast.
+# Set before any test module imports the Dagster definitions, which read it.
+os.environ.setdefault("AOW_SOURCE_RETRY_DELAY", "1")
 
 TINY_SEED = 7
+ORGS = {"tiny": TINY_SEED, "demo": 42}  # size -> seed
+# The demo organisation (about 14,000 API requests to load) is a scale run: `pytest -m slow`.
+ORG_PARAMS = [pytest.param("tiny"), pytest.param("demo", marks=pytest.mark.slow)]
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +51,54 @@ def simulator(tiny_store: Path) -> Iterator[SimulatorServer]:
     """A fresh server (clean faults, clock and statistics) over the tiny store."""
     with SimulatorServer(tiny_store) as sim:
         yield sim
+
+
+@dataclass
+class BuiltOrg:
+    size: str
+    store: Path
+    warehouse: Path
+    env: dict[str, str]  # AOW_SEEDS_DIR and AOW_AS_OF of this organisation
+    build: BuildResult
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """The warehouse (read-only), with the store attached as `sim`."""
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        con.execute(f"attach '{self.store}' as sim (read_only)")
+        return con
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with self._connect() as con:
+            return con.execute(sql).fetchall()
+
+    def scalar(self, sql: str) -> Any:
+        return self.rows(sql)[0][0]
+
+    def dicts(self, sql: str) -> list[dict[str, Any]]:
+        with self._connect() as con:
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def load_org(store: Path, warehouse: Path) -> None:
+    """Every source, through the real loaders, from a simulator serving `store`."""
+    with SimulatorServer(store) as sim, pytest.MonkeyPatch.context() as mp:
+        for key, value in simulator_sources_env(sim).items():
+            mp.setenv(key, value)
+        for source in SOURCES:
+            run_load(source, warehouse)
+
+
+@pytest.fixture(scope="session", params=ORG_PARAMS)
+def built_org(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[BuiltOrg]:
+    """The organisation (tiny, then demo) loaded and built; the build's result is kept, not
+    asserted, so each test reports on its own models."""
+    size = request.param
+    store = store_path(size, ORGS[size])
+    work = tmp_path_factory.mktemp(f"org-{size}")
+    warehouse = work / "warehouse.duckdb"
+    load_org(store, warehouse)
+    env = simulated_org_env(store)
+    build = build_models(warehouse, env=env)
+    yield BuiltOrg(size, store, warehouse, env, build)

@@ -1,4 +1,5 @@
-"""Data quality: Great Expectations suites from expectations/*.json run against the warehouse."""
+"""Data quality: Great Expectations suites from expectations/*.json run against the warehouse,
+and their results history (quality.gx_results)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pipelines.quality.gx_suites import (
     Suite,
     SuiteResult,
     load_suite,
+    load_suites,
     run_suite,
     suite_paths,
 )
+from pipelines.quality.history import record_results, write_results
 
 __all__ = [
     "EXPECTATIONS_DIR",
@@ -22,9 +25,12 @@ __all__ = [
     "Suite",
     "SuiteResult",
     "load_suite",
+    "load_suites",
+    "record_results",
     "run_checks",
     "run_suite",
     "suite_paths",
+    "write_results",
 ]
 
 
@@ -34,7 +40,7 @@ def run_checks(
     expectations_dir: Path | str = EXPECTATIONS_DIR,
 ) -> dict[str, SuiteResult]:
     """Run the named suites (default: every suite file) against the warehouse, read-only."""
-    loaded = [load_suite(p) for p in suite_paths(expectations_dir)]
+    loaded = load_suites(expectations_dir)
     if suites is not None:
         unknown = set(suites) - {s.name for s in loaded}
         if unknown:

@@ -7,11 +7,18 @@ with GX's pandas datasource in an ephemeral context (no GX project on disk).
 A suite file is GX's suite JSON (`name`, `expectations: [{type, kwargs}]`, `meta`) with
 what to validate under `meta.aow`:
     relation    schema.table or schema.view in the warehouse
-    asset_key   the Dagster asset the suite guards, e.g. ["staging", "stg_github__pull_requests"]
-    row_id      column naming a failing row in reports (default: first column used)
+    asset_key   the Dagster asset the suite guards, e.g. ["raw_github", "pull_requests"]
+    row_id      column (or list of columns) naming a failing row in reports (default: the
+                first column used)
     max_rows    bound on the rows read (default 1,000,000)
+    order_by    SQL order of the rows read, e.g. "_dlt_load_id desc": with max_rows, which
+                rows the bound keeps (default: the relation's own order, i.e. any rows)
+    computed    {column: SQL expression} read as extra columns, for invariants across
+                columns that GX cannot state itself (e.g. parts that must add up to a total)
 
-Table-level expectations see only those columns (a column-set expectation would not work).
+A row_condition must be GX's structured condition ({"type": "comparison", "column":
+{"name": ...}, "operator": "==", "parameter": ...}), so the columns it names are read too.
+Table-level expectations see only the columns read (a column-set expectation would not work).
 GX is imported lazily: it takes seconds, and Dagster loads this module with every code
 location load.
 """
@@ -20,9 +27,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,20 +51,21 @@ class Suite:
     name: str
     relation: str
     asset_key: tuple[str, ...]
-    row_id: str
+    row_id: tuple[str, ...]  # the columns that name a row in failure samples
     max_rows: int
     expectations: tuple[Mapping[str, Any], ...]
     path: Path
+    order_by: str | None = None
+    computed: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
         """The columns the suite needs, row id first, in first-use order."""
-        names = [self.row_id]
+        names = list(self.row_id)
         for exp in self.expectations:
             kwargs = exp.get("kwargs", {})
-            names += [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs]
-            for k in _COLUMN_LIST_KWARGS:
-                names += list(kwargs.get(k, []))
+            names += _kwarg_columns(kwargs)
+            names += list(_condition_columns(kwargs.get("row_condition")))
         return list(dict.fromkeys(names))
 
 
@@ -83,6 +91,8 @@ class FailedExpectation:
 class SuiteResult:
     suite: str
     relation: str
+    asset_key: list[str]
+    checked_at: datetime  # UTC, when the validation ran
     success: bool
     rows_validated: int
     truncated: bool  # the relation had more rows than max_rows
@@ -108,16 +118,22 @@ def load_suite(path: Path | str) -> Suite:
     for exp in expectations:
         if "type" not in exp:
             raise ValueError(f"{path}: every expectation needs a `type`")
-    name = raw.get("name") or path.stem
+        if isinstance(exp.get("kwargs", {}).get("row_condition"), str):
+            raise ValueError(
+                f"{path}: {exp['type']}: write row_condition as GX's structured condition "
+                '({"type": "comparison", "column": {"name": ...}, ...}), not a string'
+            )
     row_id = meta.get("row_id") or _first_column(expectations, path)
     return Suite(
-        name=name,
+        name=raw.get("name") or path.stem,
         relation=meta["relation"],
         asset_key=tuple(meta["asset_key"]),
-        row_id=row_id,
+        row_id=(row_id,) if isinstance(row_id, str) else tuple(row_id),
         max_rows=int(meta.get("max_rows", DEFAULT_MAX_ROWS)),
         expectations=expectations,
         path=path,
+        order_by=meta.get("order_by"),
+        computed=dict(meta.get("computed") or {}),
     )
 
 
@@ -125,11 +141,20 @@ def suite_paths(expectations_dir: Path | str = EXPECTATIONS_DIR) -> list[Path]:
     return sorted(Path(expectations_dir).glob("*.json"))
 
 
+def load_suites(expectations_dir: Path | str = EXPECTATIONS_DIR) -> list[Suite]:
+    return [load_suite(path) for path in suite_paths(expectations_dir)]
+
+
 def read_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[pd.DataFrame, bool]:
-    """The suite's columns of its relation, bounded by max_rows; and whether it was cut."""
-    columns = ", ".join(_quote(c) for c in suite.columns)
+    """The suite's columns of its relation, at most max_rows of them (the first in
+    `order_by` when set); and whether rows were left out."""
+    columns = ", ".join(
+        f"({suite.computed[c]}) as {_quote(c)}" if c in suite.computed else _quote(c)
+        for c in suite.columns
+    )
     relation = ".".join(_quote(part) for part in suite.relation.split("."))
-    df = con.execute(f"select {columns} from {relation} limit {suite.max_rows + 1}").df()
+    order = f" order by {suite.order_by}" if suite.order_by else ""
+    df = con.execute(f"select {columns} from {relation}{order} limit {suite.max_rows + 1}").df()
     truncated = len(df) > suite.max_rows
     return (df.iloc[: suite.max_rows] if truncated else df), truncated
 
@@ -143,6 +168,9 @@ def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteRe
         ProgressBarsConfig,
     )
 
+    checked_at = datetime.now(UTC)
+    # A fresh context per validation costs milliseconds (GX's import is what takes
+    # seconds) and keeps validations independent of each other.
     context = gx.get_context(
         mode="ephemeral",
         project_config=DataContextConfig(
@@ -171,7 +199,7 @@ def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteRe
         batch_parameters={"dataframe": df},
         result_format={
             "result_format": "SUMMARY",
-            "unexpected_index_column_names": [suite.row_id],
+            "unexpected_index_column_names": list(suite.row_id),
             "partial_unexpected_count": 20,
             "return_unexpected_index_query": False,
         },
@@ -180,6 +208,8 @@ def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteRe
     return SuiteResult(
         suite=suite.name,
         relation=suite.relation,
+        asset_key=list(suite.asset_key),
+        checked_at=checked_at,
         success=bool(result.success),
         rows_validated=len(df),
         truncated=truncated,
@@ -196,9 +226,6 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite) -> SuiteResult:
 def _failure(r: Any) -> FailedExpectation:
     config = r.expectation_config
     kwargs = {k: v for k, v in dict(config.kwargs).items() if k != "batch_id"}
-    columns = [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs]
-    for k in _COLUMN_LIST_KWARGS:
-        columns += list(kwargs.get(k, []))
     res = dict(r.result or {})
     error = None
     info = r.exception_info or {}
@@ -216,7 +243,7 @@ def _failure(r: Any) -> FailedExpectation:
             break
     return FailedExpectation(
         expectation=config.type,
-        columns=columns,
+        columns=_kwarg_columns(kwargs),
         kwargs=_jsonable(kwargs),
         unexpected_count=res.get("unexpected_count"),
         unexpected_percent=res.get("unexpected_percent"),
@@ -224,6 +251,27 @@ def _failure(r: Any) -> FailedExpectation:
         error=error,
         sample_rows=samples,
     )
+
+
+def _kwarg_columns(kwargs: Mapping[str, Any]) -> list[str]:
+    names = [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs]
+    for k in _COLUMN_LIST_KWARGS:
+        names += list(kwargs.get(k, []))
+    return names
+
+
+def _condition_columns(condition: Any) -> Iterator[str]:
+    """The columns a structured row_condition names ({"column": {"name": ...}}, nested
+    under "conditions" for and/or)."""
+    if isinstance(condition, Mapping):
+        column = condition.get("column")
+        if isinstance(column, Mapping) and "name" in column:
+            yield column["name"]
+        for value in condition.values():
+            yield from _condition_columns(value)
+    elif isinstance(condition, list):
+        for value in condition:
+            yield from _condition_columns(value)
 
 
 def _first_column(expectations: tuple[Mapping[str, Any], ...], path: Path) -> str:

@@ -6,14 +6,18 @@ import dagster as dg
 
 from pipelines.defs.dbt.assets import dbt_models, dbt_resource
 from pipelines.defs.dlt.assets import source_assets
+from pipelines.defs.freshness import freshness_checks_sensor, source_freshness_checks
 from pipelines.defs.jobs import daily_warehouse_job
 from pipelines.defs.quality.checks import build_gx_checks
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.schedules import daily_warehouse_schedule
 
 defs = dg.Definitions(
-    assets=[*source_assets, dbt_models],
-    asset_checks=build_gx_checks(),
+    assets=[*source_assets, *dbt_models],
+    asset_checks=[*build_gx_checks(), *source_freshness_checks],
     jobs=[daily_warehouse_job],
+    schedules=[daily_warehouse_schedule],
+    sensors=[freshness_checks_sensor],
     resources={
         "dbt": dbt_resource,
         "warehouse": WarehouseResource(),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-# Everything: loads, then dbt build, with the asset checks. In-process, one step at a time:
-# DuckDB takes a single writer, so the dlt and dbt steps must never overlap.
+# Everything: loads, then the dbt stages, with the asset checks, for one UTC day's partition
+# (or a range of them: a backfill is one run). In-process, one step at a time: DuckDB takes a
+# single writer, so no two steps may overlap.
 daily_warehouse_job = dg.define_asset_job(
     name="daily_warehouse_job",
     selection=dg.AssetSelection.all(),

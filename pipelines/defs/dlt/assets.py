@@ -1,24 +1,49 @@
 """dlt loaders as Dagster assets: one asset per dlt resource, keyed [<raw dataset>, <table>].
 
 One multi-asset per registered source (pipelines.sources.SOURCES), so each vendor is one
-step: its resources share a client and a rate limit. The step runs the load the way the
-command line does (pipelines.loads.load_checkpoints): in the source's checkpointed runs, so
-a backfill that fails part-way keeps what it finished. dagster-dlt builds the asset specs;
-the materializations are reported here, once per asset for the whole load.
+step: its resources share a client and a rate limit. dagster-dlt builds the asset specs from
+the source; the step runs the load the way the command line does
+(pipelines.loads.load_checkpoints): in the source's checkpointed runs, so a backfill that
+fails part-way keeps what it finished, under the warehouse's writer lock.
+
+Sources that read fixed windows of days (the billing reports) are daily-partitioned: a run
+loads exactly its partition's days, and a backfill of a range is one run. The others load
+whatever changed since their cursors, every run.
+
+A step that fails (an outage longer than the HTTP session's own retries) is retried by
+Dagster with exponential backoff: the loads are idempotent, and what a failed attempt
+committed is kept.
 """
 
+import os
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
-from dagster_dlt import DagsterDltTranslator, dlt_assets
+import duckdb
+from dagster_dlt import DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.schema import Schema
 
+from pipelines.defs.partitions import daily_partitions, single_run_backfill, window_dates
 from pipelines.defs.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
 from pipelines.loads import load_checkpoints, make_pipeline, source_spec
 from pipelines.sources import SOURCES, SourceSpec
+from pipelines.sources.contract import QUARANTINE_TABLE
+from pipelines.sources.http_session import RequestMeter, metered
+
+# Seconds before the first step retry (then doubled, with jitter). Tests set it to 0.
+RETRY_DELAY_ENV = "AOW_SOURCE_RETRY_DELAY"
+
+
+def source_retry_policy() -> dg.RetryPolicy:
+    return dg.RetryPolicy(
+        max_retries=3,
+        delay=float(os.environ.get(RETRY_DELAY_ENV) or 60),
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
 
 
 class RawTranslator(DagsterDltTranslator):
@@ -41,37 +66,59 @@ def _definition_pipeline(source: str):
     return make_pipeline(source, DEFAULT_DUCKDB_PATH, specs_dir)
 
 
-def build_source_assets(spec: SourceSpec) -> dg.AssetsDefinition:
+def build_source_assets(
+    spec: SourceSpec, retry_policy: dg.RetryPolicy | None = None
+) -> dg.AssetsDefinition:
     # Placeholder arguments: specs need the resources, not credentials (resolved at run).
     definition_source = spec.factory(**spec.spec_args)
+    specs = build_dlt_asset_specs(
+        definition_source, _definition_pipeline(spec.name), RawTranslator()
+    )
     tables = {
         dg.AssetKey([spec.dataset, resource.table_name]): resource.name
         for resource in definition_source.resources.values()
     }
 
-    @dlt_assets(
-        dlt_source=definition_source,
-        dlt_pipeline=_definition_pipeline(spec.name),
+    @dg.multi_asset(
+        specs=specs,
         name=spec.name,
-        dagster_dlt_translator=RawTranslator(),
+        can_subset=True,
         pool=DUCKDB_POOL,
+        retry_policy=retry_policy or source_retry_policy(),
+        partitions_def=daily_partitions if spec.windowed else None,
+        backfill_policy=single_run_backfill if spec.windowed else None,
     )
     def _assets(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         selected = [tables[key] for key in tables if key in context.selected_asset_keys]
+        window = window_dates(context) if spec.windowed else {}
+        if window:
+            context.log.info("%s: loading the UTC days [%s, %s)", spec.name, *window.values())
         rows: Counter[str] = Counter()
-        runs = 0
+        load_ids: list[str] = []
         schema = None
-        for pipeline, counts in load_checkpoints(
-            spec.name, warehouse.path, resources=selected if context.is_subset else None
-        ):
-            runs += 1
-            rows.update(counts)
-            schema = pipeline.default_schema  # read here: the pipeline's files go with the load
-            context.log.info("%s: checkpoint %d loaded %s", spec.name, runs, dict(counts))
+        with metered() as meter:
+            for pipeline, counts in load_checkpoints(
+                spec.name,
+                warehouse.path,
+                resources=selected if context.is_subset else None,
+                arguments=window,
+                holder=f"dagster run {context.run.run_id} ({spec.name})",
+            ):
+                rows.update(counts)
+                load_ids += pipeline.last_trace.last_load_info.loads_ids
+                schema = pipeline.default_schema  # read here: the pipeline's files go with it
+                context.log.info(
+                    "%s: checkpoint %d loaded %s", spec.name, len(load_ids), dict(counts)
+                )
+        quarantined = _quarantined(warehouse.path, spec.dataset, load_ids)
         for key, table in tables.items():
             if key in context.selected_asset_keys:
                 yield dg.MaterializeResult(
-                    asset_key=key, metadata=_table_metadata(spec, table, rows, runs, schema)
+                    asset_key=key,
+                    metadata={
+                        **_table_metadata(spec, table, rows, len(load_ids), schema),
+                        **_load_metadata(meter, quarantined, table, window),
+                    },
                 )
 
     return _assets
@@ -101,6 +148,43 @@ def _table_metadata(
             ]
         )
     return metadata
+
+
+def _load_metadata(
+    meter: RequestMeter, quarantined: Counter[str], table: str, window: dict[str, str]
+) -> dict[str, object]:
+    """What the whole source load did (requests are shared by its tables), and the records
+    of this table it quarantined."""
+    metadata: dict[str, object] = {
+        "api_requests": dg.MetadataValue.int(meter.requests),
+        "api_retries": dg.MetadataValue.int(meter.retries),
+        "quarantined_records": dg.MetadataValue.int(
+            sum(quarantined.values()) if table == QUARANTINE_TABLE else quarantined[table]
+        ),
+    }
+    if window:
+        metadata["window"] = f"[{window['start_date']}, {window['end_date']})"
+    return metadata
+
+
+def _quarantined(warehouse: Path, dataset: str, load_ids: list[str]) -> Counter[str]:
+    """Records this load quarantined, per resource they were meant for."""
+    if not load_ids:
+        return Counter()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [dataset, QUARANTINE_TABLE],
+        ).fetchone()[0]
+        if not exists:
+            return Counter()
+        found = con.execute(
+            f'select resource, count(*) from "{dataset}".{QUARANTINE_TABLE} '
+            "where _dlt_load_id in (select unnest(?)) group by resource",
+            [load_ids],
+        ).fetchall()
+    return Counter(dict(found))
 
 
 source_assets = [build_source_assets(spec) for spec in SOURCES.values()]

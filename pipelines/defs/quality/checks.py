@@ -2,15 +2,20 @@
 
 One check per suite file, on the asset named in its meta.aow.asset_key. Blocking: a failed
 suite fails its step (and so the run), and assets downstream of the checked one are not
-materialized in that run. Dagster can only hold back other ops: models built by the same
-`dbt build` op as the checked model are not held back, so marts that must wait on a
-staging suite belong in a separate @dbt_assets op (select/exclude by layer).
+materialized in that run. Dagster can only hold back other ops, which is why the dbt project
+runs as three ops (pipelines.defs.dbt.assets): a failed suite on a raw table or a staging
+model stops the ops that build the marts.
+
+Each check validates on a read-only connection, then appends its result to the warehouse's
+history table (pipelines.quality.history) under the writer lock, on a writable connection
+closed before the lock is released.
 """
 
 import dagster as dg
 
 from pipelines.defs.resources import DUCKDB_POOL, WarehouseResource
-from pipelines.quality.gx_suites import Suite, load_suite, run_suite, suite_paths
+from pipelines.quality.gx_suites import Suite, load_suites, run_suite
+from pipelines.quality.history import write_results
 
 
 def gx_check_name(suite: Suite) -> str:
@@ -26,9 +31,16 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
         pool=DUCKDB_POOL,
         metadata={"suite_file": str(suite.path.name)},
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             result = run_suite(con, suite)
+        with (
+            warehouse.writer(f"dagster run {context.run.run_id}"),
+            warehouse.connect(read_only=False) as con,
+        ):
+            write_results(con, context.run.run_id, [result])
         return dg.AssetCheckResult(
             passed=result.success,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -46,4 +58,4 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
 
 
 def build_gx_checks() -> list[dg.AssetChecksDefinition]:
-    return [build_gx_check(load_suite(path)) for path in suite_paths()]
+    return [build_gx_check(suite) for suite in load_suites()]

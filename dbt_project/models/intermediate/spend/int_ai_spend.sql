@@ -1,8 +1,11 @@
 {#- Every usage row of every provider, one row per token kind, priced and attributed
     (METRICS.md section 2). Incremental: each run rebuilds the days from
     `incremental_lookback_days` before the newest day already built (the loaders re-read that
-    many days, so restated usage lands there); rows are replaced on spend_id. A change to the
-    api_keys, people or model_prices seeds needs a --full-refresh to reach older days. -#}
+    many days, so restated usage lands there); rows are replaced on spend_id. A run given the
+    vars partition_start and partition_end (UTC dates, end exclusive: a Dagster daily partition
+    or a backfill's range; Dagster passes them as AOW_PARTITION_START and AOW_PARTITION_END,
+    which unlike --vars keep dbt's partial parsing) rebuilds exactly those days instead. A change to the api_keys, people
+    or model_prices seeds needs a --full-refresh to reach older days. -#}
 {{
     config(
         materialized='incremental',
@@ -32,13 +35,22 @@ with
 {% if is_incremental() %}
 window_start as (
 
+    {%- set partition_start = var('partition_start', none) or env_var('AOW_PARTITION_START', '') %}
+    {%- set partition_end = var('partition_end', none) or env_var('AOW_PARTITION_END', '') %}
+    {% if partition_start %}
+    select
+        cast('{{ partition_start }}' as date) as first_day,
+        cast('{{ partition_end }}' as date) as end_day
+    {% else %}
     -- An empty table (a first build before any usage) rebuilds everything.
     select
         coalesce(
             cast({{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(day)') }} as date),
             cast('1900-01-01' as date)
-        ) as first_day
+        ) as first_day,
+        cast('9999-12-31' as date) as end_day
     from {{ this }}
+    {% endif %}
 
 ),
 {% endif %}
@@ -48,6 +60,7 @@ anthropic_usage as (
     select * from {{ ref('stg_anthropic__messages_usage') }}
     {% if is_incremental() %}
     where usage_date >= (select first_day from window_start)
+        and usage_date < (select end_day from window_start)
     {% endif %}
 
 ),
@@ -57,6 +70,7 @@ openai_usage as (
     select * from {{ ref('stg_openai__completions_usage') }}
     {% if is_incremental() %}
     where usage_date >= (select first_day from window_start)
+        and usage_date < (select end_day from window_start)
     {% endif %}
 
 ),

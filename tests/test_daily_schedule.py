@@ -1,0 +1,346 @@
+"""The daily schedule and the quality gates, run through Dagster on the tiny organisation.
+
+One warehouse, one Dagster instance, the schedule's run requests for two consecutive days
+(these are the module's whole-graph runs, so the job's other properties are checked here too:
+run metadata, dbt tests as asset checks, no secret in the warehouse or the events):
+1. The first tick (06:00 in Berlin on 31 October) asks for 30 October. Its run loads only that
+   UTC day's billing buckets (and everything else the simulated vendors say changed up to
+   the tick), and the whole graph materializes with every check passing.
+2. A raw pull request is corrupted and the run is retried: the blocking GX check on the raw
+   table fails with the row as a sample, and no dbt op runs: the marts keep their build.
+3. The row is fixed and the next day's tick runs: the checks pass, the marts are rebuilt,
+   and the billing tables and int_ai_spend gain exactly 31 October.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.defs.dlt.assets import source_assets
+from pipelines.defs.partitions import range_tags
+from pipelines.defs.resources import WarehouseResource
+from pipelines.simulator.credentials import SIM_CREDENTIALS
+from pipelines.simulator.seeds import simulated_org_env
+from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.sources_env import simulator_sources_env
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FIRST_TICK = datetime(2026, 10, 31, 6, 0, tzinfo=BERLIN)
+SECOND_TICK = datetime(2026, 11, 1, 6, 0, tzinfo=BERLIN)
+FIRST_DAY, SECOND_DAY = date(2026, 10, 30), date(2026, 10, 31)
+
+RAW_PRS = dg.AssetKey(["raw_github", "pull_requests"])
+RAW_PRS_CHECK = dg.AssetCheckKey(RAW_PRS, "gx_raw_github__pull_requests")
+BOARD = dg.AssetKey(["marts", "mart_outcome_board"])
+DBT_OPS = {"dbt_foundation", "dbt_daily_spend", "dbt_outcomes"}
+# (raw table, its day column, the store's table and day column): one raw row per store row.
+BILLING = [
+    ("raw_anthropic.messages_usage", "bucket_start", "anthropic_messages_usage", "bucket_date"),
+    ("raw_openai.completions_usage", "bucket_start", "openai_completions_usage", "bucket_date"),
+    ("raw_anthropic.claude_code_usage", "usage_date", "anthropic_claude_code_usage", "date"),
+]
+
+
+@dataclass
+class Tick:
+    request: dg.RunRequest
+    result: dg.ExecuteInProcessResult
+    billing_days: dict[str, dict[date, int]]  # raw table -> rows per day after the run
+    spend: dict[tuple[date, str], Decimal]  # (day, provider) -> int_ai_spend cost after the run
+    board: list[tuple]  # mart_outcome_board after the run
+    pull_requests: tuple[int, int]  # raw pull requests after the run: rows, distinct ids
+
+
+@dataclass
+class Scenario:
+    store: Path
+    warehouse: Path
+    instance: dg.DagsterInstance
+    first: Tick
+    corrupted: Tick
+    second: Tick
+    corrupt_id: int
+
+
+def _query(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _tick(
+    sim: SimulatorServer, when: datetime, instance: dg.DagsterInstance, warehouse: Path
+) -> Tick:
+    """Evaluate the schedule at `when`, run what it requests with the vendors' clock there."""
+    schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+    )
+    (request,) = schedule.evaluate_tick(context).run_requests
+    sim.set_now(when.astimezone(UTC).replace(tzinfo=None))  # the simulator keeps naive UTC
+    result = defs.resolve_job_def("daily_warehouse_job").execute_in_process(
+        instance=instance,
+        partition_key=request.partition_key,
+        tags=request.tags,
+        raise_on_error=False,
+    )
+    billing = {
+        table: dict(_query(warehouse, f"select {col}::date, count(*) from {table} group by 1"))
+        for table, col, _store, _store_col in BILLING
+    }
+    spend = dict(
+        ((day, provider), usd)
+        for day, provider, usd in _query(
+            warehouse,
+            "select day, provider, sum(cost_usd)::decimal(38, 6) "
+            "from intermediate.int_ai_spend group by 1, 2",
+        )
+    )
+    board = _query(warehouse, "select * from marts.mart_outcome_board order by all")
+    (prs,) = _query(warehouse, "select count(*), count(distinct id) from raw_github.pull_requests")
+    return Tick(request, result, billing, spend, board, prs)
+
+
+@pytest.fixture(scope="module")
+def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    warehouse = tmp_path_factory.mktemp("scheduled") / "warehouse.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
+        for key, value in {**simulator_sources_env(sim), **simulated_org_env(tiny_store)}.items():
+            mp.setenv(key, value)
+        mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
+        # one checkpointed run per repository, so the GitHub step aggregates several dlt runs
+        mp.setenv("SOURCES__GITHUB__REPOSITORIES_PER_RUN", "1")
+        first = _tick(sim, FIRST_TICK, instance, warehouse)
+
+        # The oldest pull request: outside every look-back, so no load re-reads it.
+        with duckdb.connect(str(warehouse)) as con:
+            corrupt_id, state = con.execute(
+                "select id, state from raw_github.pull_requests order by updated_at, id limit 1"
+            ).fetchone()
+            con.execute(
+                "update raw_github.pull_requests set state = 'exploded' where id = ?", [corrupt_id]
+            )
+        corrupted = _tick(sim, FIRST_TICK, instance, warehouse)
+
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(
+                "update raw_github.pull_requests set state = ? where id = ?", [state, corrupt_id]
+            )
+        second = _tick(sim, SECOND_TICK, instance, warehouse)
+    yield Scenario(tiny_store, warehouse, instance, first, corrupted, second, corrupt_id)
+
+
+def _store_rows_per_day(store: Path, table: str, column: str) -> dict[date, int]:
+    return dict(_query(store, f"select {column}::date, count(*) from {table} group by 1"))
+
+
+def _truth_spend(store: Path, day: date) -> dict[str, Decimal]:
+    return dict(
+        _query(
+            store,
+            "select provider, sum(cost_usd) from truth_spend "
+            f"where day = '{day.isoformat()}' group by 1",
+        )
+    )
+
+
+def _materialized(tick: Tick) -> set[dg.AssetKey]:
+    return {e.asset_key for e in tick.result.get_asset_materialization_events()}
+
+
+def _executed_steps(tick: Tick) -> set[str]:
+    return {e.step_key for e in tick.result.all_events if e.event_type_value == "STEP_START"}
+
+
+# --- 1. the first tick ---------------------------------------------------------------------
+
+
+def test_first_tick_requests_the_last_complete_utc_day(scenario: Scenario):
+    # 06:00 in Berlin on 31 October is 05:00 UTC: the last complete UTC day is the 30th.
+    assert scenario.first.request.partition_key == FIRST_DAY.isoformat()
+    assert scenario.first.request.run_key == FIRST_DAY.isoformat()
+
+
+def test_first_tick_materializes_the_whole_graph(scenario: Scenario):
+    result = scenario.first.result
+    assert result.success
+    graph = defs.resolve_asset_graph()
+    assert _materialized(scenario.first) == set(graph.get_all_asset_keys())
+    evaluations = result.get_asset_check_evaluations()
+    assert [e.asset_check_key for e in evaluations if not e.passed] == []
+    names = {e.asset_check_key.name for e in evaluations}
+    # GX suites, dbt's data tests and the freshness checks, all as asset checks
+    assert {
+        "gx_raw_github__pull_requests",
+        "gx_mart_outcome_board",
+        "unique_stg_github__pull_requests_pull_request_id",
+        "freshness_check",
+    } <= names
+    assert len(evaluations) > 300
+
+
+def test_raw_table_metadata(scenario: Scenario):
+    (event,) = [
+        e
+        for e in scenario.first.result.get_asset_materialization_events()
+        if e.asset_key == RAW_PRS
+    ]
+    metadata = event.materialization.metadata
+    rows, ids = scenario.first.pull_requests
+    assert metadata["rows_loaded"].value == rows == ids > 0
+    repos = _query(scenario.store, "select count(*) from gh_repositories")[0][0]
+    assert metadata["dlt_runs"].value == repos > 1  # one materialization for all checkpoints
+    assert "merged_at" in {c.name for c in metadata["dagster/column_schema"].value.columns}
+    assert metadata["api_requests"].value >= repos
+
+
+def test_secrets_never_reach_warehouse_or_events(scenario: Scenario):
+    secrets = [v for k, v in SIM_CREDENTIALS.items() if k != "jira_email"]
+    for path in scenario.warehouse.parent.iterdir():
+        content = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in content, (path, secret)
+    for tick in (scenario.first, scenario.corrupted, scenario.second):
+        events = "\n".join(repr(e) for e in tick.result.all_events)
+        for secret in secrets:
+            assert secret not in events
+
+
+def test_first_tick_loads_only_its_days_billing(scenario: Scenario):
+    for table, _col, store_table, store_col in BILLING:
+        truth = _store_rows_per_day(scenario.store, store_table, store_col)
+        assert scenario.first.billing_days[table] == {FIRST_DAY: truth[FIRST_DAY]}, table
+    (usage,) = [
+        e
+        for e in scenario.first.result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["raw_anthropic", "messages_usage"])
+    ]
+    metadata = usage.materialization.metadata
+    assert usage.partition == FIRST_DAY.isoformat()
+    assert metadata["window"].value == "[2026-10-30, 2026-10-31)"
+    assert (
+        metadata["rows_loaded"].value
+        == scenario.first.billing_days["raw_anthropic.messages_usage"][FIRST_DAY]
+    )
+    assert metadata["api_requests"].value > 0
+    assert metadata["quarantined_records"].value == 0
+
+
+def test_first_tick_spend_equals_truth_for_its_day(scenario: Scenario):
+    truth = _truth_spend(scenario.store, FIRST_DAY)
+    assert {day for day, _provider in scenario.first.spend} == {FIRST_DAY}
+    for provider, usd in truth.items():
+        assert abs(scenario.first.spend[(FIRST_DAY, provider)] - usd) <= Decimal("0.00001")
+
+
+def test_run_metadata_for_dbt_and_checks(scenario: Scenario):
+    events = scenario.first.result.get_asset_materialization_events()
+    (board,) = [e for e in events if e.asset_key == BOARD]
+    assert board.materialization.metadata["Execution Duration"].value > 0
+    (check,) = [
+        e
+        for e in scenario.first.result.get_asset_check_evaluations()
+        if e.asset_check_key == RAW_PRS_CHECK
+    ]
+    assert check.metadata["rows_validated"].value > 0
+
+
+# --- 2. a corrupt raw row --------------------------------------------------------------------
+
+
+def test_corrupt_row_fails_the_blocking_check_with_the_row(scenario: Scenario):
+    result = scenario.corrupted.result
+    assert not result.success
+    evaluations = {e.asset_check_key: e for e in result.get_asset_check_evaluations()}
+    failed = evaluations[RAW_PRS_CHECK]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    (failure,) = [
+        f
+        for f in failed.metadata["failures"].value
+        if f["expectation"] == "expect_column_values_to_be_in_set"
+    ]
+    assert failure["unexpected_count"] == 1
+    assert any(row.get("id") == scenario.corrupt_id for row in failure["sample_rows"])
+    # the other raw suites still ran and passed
+    assert all(e.passed for key, e in evaluations.items() if key != RAW_PRS_CHECK)
+
+
+def test_corrupt_row_holds_back_every_dbt_op_and_mart(scenario: Scenario):
+    assert RAW_PRS in _materialized(scenario.corrupted)  # the load itself ran
+    assert _executed_steps(scenario.corrupted).isdisjoint(DBT_OPS)
+    assert not any(key.path[0] == "marts" for key in _materialized(scenario.corrupted))
+    assert scenario.corrupted.board == scenario.first.board
+    latest = scenario.instance.get_latest_materialization_event(BOARD)
+    assert latest is not None and latest.run_id != scenario.corrupted.result.run_id
+
+
+# --- 3. fixed, and the next day's tick ------------------------------------------------------------
+
+
+def test_fixed_row_rebuilds_the_marts(scenario: Scenario):
+    result = scenario.second.result
+    assert result.success
+    assert _executed_steps(scenario.second) >= DBT_OPS
+    assert BOARD in _materialized(scenario.second)
+    latest = scenario.instance.get_latest_materialization_event(BOARD)
+    assert latest.run_id == result.run_id
+    check = {e.asset_check_key: e for e in result.get_asset_check_evaluations()}[RAW_PRS_CHECK]
+    assert check.passed
+
+
+def test_next_tick_adds_exactly_its_day(scenario: Scenario):
+    assert scenario.second.request.partition_key == SECOND_DAY.isoformat()
+    for table, _col, store_table, store_col in BILLING:
+        truth = _store_rows_per_day(scenario.store, store_table, store_col)
+        expected = {day: truth[day] for day in (FIRST_DAY, SECOND_DAY) if day in truth}
+        assert scenario.second.billing_days[table] == expected, table
+    # int_ai_spend is incremental: the new day is added, the first day is left as it was.
+    for (day, provider), usd in scenario.first.spend.items():
+        assert scenario.second.spend[(day, provider)] == usd
+    truth = _truth_spend(scenario.store, SECOND_DAY)
+    assert {day for day, _provider in scenario.second.spend} == {FIRST_DAY, SECOND_DAY}
+    for provider, usd in truth.items():
+        assert abs(scenario.second.spend[(SECOND_DAY, provider)] - usd) <= Decimal("0.00001")
+
+
+# --- a backfill ---------------------------------------------------------------------------------
+
+
+def test_backfill_of_a_range_is_one_run_of_exactly_those_days(
+    tiny_store: Path, tmp_path: Path, monkeypatch
+):
+    """Three days of the billing sources as one run (their single-run backfill policy)."""
+    warehouse = tmp_path / "backfill.duckdb"
+    billing = [a for a in source_assets if a.partitions_def is not None]
+    assert {a.op.name for a in billing} == {"anthropic", "openai"}
+    with SimulatorServer(tiny_store) as sim:
+        for key, value in simulator_sources_env(sim).items():
+            monkeypatch.setenv(key, value)
+        result = dg.materialize(
+            billing,
+            resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
+            instance=dg.DagsterInstance.ephemeral(),
+            tags=range_tags("2026-10-20", "2026-10-22"),
+        )
+    assert result.success
+    days = [date(2026, 10, d) for d in (20, 21, 22)]
+    for table, col, store_table, store_col in BILLING:
+        truth = _store_rows_per_day(tiny_store, store_table, store_col)
+        loaded = dict(_query(warehouse, f"select {col}::date, count(*) from {table} group by 1"))
+        assert loaded == {day: truth[day] for day in days if day in truth}, table
+    partitions = {
+        e.partition
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["raw_openai", "costs"])
+    }
+    assert partitions == {day.isoformat() for day in days}

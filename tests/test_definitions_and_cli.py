@@ -1,0 +1,154 @@
+"""The Dagster definitions as `dagster` loads them, and the library functions behind the
+command line. (The job itself runs in test_daily_schedule.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.loads import run_load
+from pipelines.simulator.credentials import SIM_CREDENTIALS
+from pipelines.simulator.server import SimulatorServer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TOKEN = SIM_CREDENTIALS["github"]
+RAW_PRS = dg.AssetKey(["raw_github", "pull_requests"])
+STG_PRS = dg.AssetKey(["staging", "stg_github__pull_requests"])
+GX_CHECK = dg.AssetCheckKey(STG_PRS, "gx_stg_github__pull_requests")
+
+
+def _github_env(mp: pytest.MonkeyPatch, sim: SimulatorServer, token: str = TOKEN) -> None:
+    mp.setenv("SOURCES__GITHUB__BASE_URL", sim.base_url("github"))
+    mp.setenv("SOURCES__GITHUB__ACCESS_TOKEN", token)
+    mp.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps(sim.repositories()))
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _scalar(path: Path, sql: str):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def _copy_db(src: Path, dst: Path) -> Path:
+    shutil.copy(src, dst)
+    wal = src.with_name(src.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, dst.with_name(dst.name + ".wal"))
+    return dst
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workspace_validation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen]:
+    """`dagster definitions validate -w workspace.yaml`, started first to overlap the tests."""
+    # Without DAGSTER_HOME the CLI makes a temporary instance inside the repository.
+    dagster_home = tmp_path_factory.mktemp("dagster_home")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
+        + ["-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield proc
+    proc.kill()
+    proc.communicate()
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+def test_definitions_asset_keys_and_lineage():
+    graph = defs.resolve_asset_graph()
+    assert {RAW_PRS, STG_PRS} <= set(graph.get_all_asset_keys())
+    # the dbt source's meta.dagster.asset_key joins dbt to the dlt asset
+    assert graph.get(STG_PRS).parent_keys == {RAW_PRS}
+    assert GX_CHECK in graph.asset_check_keys
+    assert graph.get_check_spec(GX_CHECK).blocking
+    job = defs.resolve_job_def("daily_warehouse_job")
+    assert {RAW_PRS, STG_PRS} <= set(job.asset_layer.executable_asset_keys)
+
+
+# --- the CLI-facing functions -----------------------------------------------------------------
+
+
+def test_run_load_is_incremental_and_fails_without_leaking(
+    tiny_store: Path, tmp_path: Path, monkeypatch
+):
+    warehouse = tmp_path / "cli.duckdb"
+    expected = _scalar(tiny_store, "select count(*) from gh_pull_requests")
+    with SimulatorServer(tiny_store) as sim:
+        _github_env(monkeypatch, sim)
+        assert run_load("github", warehouse)["pull_requests"] == expected
+
+        # Second run: cursors restored from the warehouse; one page per list per repo, and
+        # nothing unchanged is written again.
+        sim.reset_stats()
+        assert run_load("github", warehouse) == {}
+        routes = ("repo", "pulls", "review_comments", "issue_comments", "deployments", "runs")
+        repos = len(sim.repositories())
+        assert sim.stats()["by_route"] == {f"github.{r}": repos for r in routes}
+        assert _scalar(warehouse, "select count(*) from raw_github.pull_requests") == expected
+
+        wrong = "not-the-token-0123456789"
+        _github_env(monkeypatch, sim, token=wrong)
+        with pytest.raises(Exception) as excinfo:
+            run_load("github", tmp_path / "denied.duckdb")
+    assert "401" in str(excinfo.value)
+    assert wrong not in str(excinfo.value) and wrong not in repr(excinfo.value)
+
+
+def test_build_models_and_run_checks(built_org, tmp_path: Path):
+    from pipelines.quality import run_checks
+    from pipelines.transform import build_models
+
+    warehouse = _copy_db(built_org.warehouse, tmp_path / "copy.duckdb")
+    built = build_models(warehouse, select="staging")
+    assert built.success, built
+    assert {n.unique_id for n in built.nodes} >= {"model.ai_outcomes.stg_github__pull_requests"}
+    results = run_checks(warehouse, suites=["stg_github__pull_requests"])
+    assert results["stg_github__pull_requests"].success
+    assert results["stg_github__pull_requests"].rows_validated == _scalar(
+        built_org.store, "select count(*) from gh_pull_requests"
+    )
+
+
+def test_check_command_keeps_its_results(built_org, tmp_path: Path, capsys):
+    from pipelines.cli import main
+
+    warehouse = _copy_db(built_org.warehouse, tmp_path / "checked.duckdb")
+    assert main(["check", "--duckdb", str(warehouse)]) == 0
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update raw_github.pull_requests set state = 'exploded' where number = 1")
+    assert main(["check", "--duckdb", str(warehouse)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  raw_github__pull_requests" in out and "exploded" in out
+    history = _rows(
+        warehouse,
+        "select run_id, bool_and(success), count(*) from quality.gx_results "
+        "group by run_id order by min(checked_at)",
+    )
+    suites = len(list((REPO_ROOT / "expectations").glob("*.json")))
+    assert [(ok, n) for _run, ok, n in history] == [(True, suites), (False, suites)]
+    assert all(run.startswith("cli-") for run, _ok, _n in history)
+
+
+# Last: by now the validation, started with the module, has had time to finish.
+def test_workspace_validates(workspace_validation: subprocess.Popen):
+    output, _ = workspace_validation.communicate(timeout=240)
+    assert workspace_validation.returncode == 0, output[-3000:]

@@ -1,0 +1,225 @@
+"""Operating the graph: the writer lock, step retries, freshness of sources, the schedule's day."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.test_utils import freeze_time
+
+from pipelines.defs.dlt.assets import build_source_assets, source_retry_policy
+from pipelines.defs.freshness import freshness_checks_sensor, source_freshness_checks
+from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.schedules import last_complete_day
+from pipelines.loads import run_load
+from pipelines.simulator.faults import Fault
+from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.sources_env import simulator_sources_env
+from pipelines.sources import SOURCES
+from pipelines.sources.http_session import RetryPolicy
+from pipelines.warehouse_lock import WarehouseBusy, writer_lock
+
+INCIDENTS = dg.AssetKey(["raw_pagerduty", "incidents"])
+# One attempt per request, so a single 503 fails the load and only Dagster's retry helps.
+NO_HTTP_RETRY = RetryPolicy(max_attempts=1, backoff_base=0.01, backoff_cap=0.05)
+
+
+def _count(path: Path, sql: str) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def _vendor_env(mp: pytest.MonkeyPatch, sim: SimulatorServer) -> None:
+    for key, value in simulator_sources_env(sim).items():
+        mp.setenv(key, value)
+
+
+# --- one writer per warehouse ------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_writer(tmp_path: Path):
+    """Another process holding the warehouse's writer lock, as a second run would."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+                import sys, time
+                from pipelines.warehouse_lock import writer_lock
+                with writer_lock({str(warehouse)!r}, "nightly cron"):
+                    print("held", flush=True)
+                    time.sleep(600)
+            """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    yield warehouse, holder
+    holder.kill()
+    holder.wait()
+
+
+def test_second_writer_gets_a_clear_error(other_writer, simulator, monkeypatch):
+    warehouse, holder = other_writer
+    _vendor_env(monkeypatch, simulator)
+    with pytest.raises(WarehouseBusy) as excinfo:
+        run_load("pagerduty", warehouse)
+    message = str(excinfo.value)
+    assert "nightly cron" in message and f"pid {holder.pid}" in message
+    assert "one writer" in message and "AOW_DUCKDB_PATH" in message
+    assert simulator.stats()["total"] == 0  # it stopped before calling the vendor
+    assert not warehouse.exists()
+
+    holder.kill()  # the kernel releases the lock with the process: no stale lock
+    holder.wait()
+    assert run_load("pagerduty", warehouse)["incidents"] > 0
+
+
+def test_dagster_step_reports_the_busy_warehouse(other_writer, simulator, monkeypatch):
+    warehouse, _holder = other_writer
+    _vendor_env(monkeypatch, simulator)
+    # (The daily job's policy retries a busy warehouse after a minute: the other run may end.)
+    no_retry = dg.RetryPolicy(max_retries=0)
+    result = dg.materialize(
+        [build_source_assets(SOURCES["pagerduty"], retry_policy=no_retry)],
+        resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error = failure.event_specific_data.error
+    messages = []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    assert any("WarehouseBusy" in m and "nightly cron" in m for m in messages), messages
+
+
+def test_lock_is_not_reentrant_and_is_released_on_exit(tmp_path: Path):
+    warehouse = tmp_path / "w.duckdb"
+    with (
+        writer_lock(warehouse, "first"),
+        pytest.raises(WarehouseBusy, match="first"),
+        writer_lock(warehouse, "second"),
+    ):
+        pass
+    with writer_lock(warehouse, "third"):
+        pass
+
+
+# --- retries with backoff on source assets ----------------------------------------------------
+
+
+def test_source_assets_retry_with_exponential_backoff():
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("daily_warehouse_job")
+    for spec in SOURCES.values():
+        policy = job.graph.node_named(spec.name).definition.retry_policy
+        assert policy.max_retries >= 3 and policy.delay > 0, spec.name
+        assert policy.backoff == dg.Backoff.EXPONENTIAL and policy.jitter is not None
+
+
+def test_failed_load_step_is_retried_and_succeeds(
+    simulator, tmp_path: Path, monkeypatch, tiny_store: Path
+):
+    warehouse = tmp_path / "warehouse.duckdb"
+    _vendor_env(monkeypatch, simulator)
+    monkeypatch.setattr("pipelines.sources.http_session.DEFAULT_POLICY", NO_HTTP_RETRY)
+    simulator.inject(Fault("server_error", vendor="pagerduty", times=1))
+    assets = build_source_assets(
+        SOURCES["pagerduty"], retry_policy=dg.RetryPolicy(max_retries=2, delay=0)
+    )
+    result = dg.materialize(
+        [assets],
+        resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    kinds = [e.event_type_value for e in result.all_events]
+    assert "STEP_UP_FOR_RETRY" in kinds and "STEP_RESTARTED" in kinds
+    assert result.success
+    expected = _count(tiny_store, "select count(*) from pd_incidents")
+    assert _count(warehouse, "select count(*) from raw_pagerduty.incidents") == expected > 0
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == INCIDENTS]
+    assert event.materialization.metadata["rows_loaded"].value == expected
+
+
+def test_retry_delay_is_configurable(monkeypatch):
+    monkeypatch.setenv("AOW_SOURCE_RETRY_DELAY", "5")
+    assert source_retry_policy().delay == 5
+
+
+# --- freshness of sources -----------------------------------------------------------------------
+
+
+def _freshness(instance: dg.DagsterInstance) -> dict[dg.AssetCheckKey, bool]:
+    result = dg.materialize(
+        [*source_freshness_checks],
+        selection=dg.AssetSelection.checks_for_assets(INCIDENTS),
+        instance=instance,
+        raise_on_error=False,
+    )
+    return {e.asset_check_key: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def test_source_not_loaded_for_a_day_is_flagged():
+    instance = dg.DagsterInstance.ephemeral()
+    loaded = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+    with freeze_time(loaded):
+        instance.report_runless_asset_event(dg.AssetMaterialization(INCIDENTS))
+    with freeze_time(loaded + timedelta(hours=23)):
+        assert list(_freshness(instance).values()) == [True]
+    with freeze_time(loaded + timedelta(hours=25)):
+        assert list(_freshness(instance).values()) == [False]
+
+
+def test_never_loaded_source_is_flagged():
+    assert list(_freshness(dg.DagsterInstance.ephemeral()).values()) == [False]
+
+
+def test_every_raw_table_has_a_freshness_check_and_the_sensor_watches_them():
+    from pipelines.definitions import defs
+    from pipelines.defs.dlt.assets import source_assets
+
+    raw = {key for assets in source_assets for key in assets.keys}
+    checked = {key.asset_key for checks in source_freshness_checks for key in checks.check_keys}
+    assert checked == raw
+    assert defs.resolve_sensor_def("freshness_checks_sensor").name == freshness_checks_sensor.name
+    assert freshness_checks_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+# --- the schedule's day --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tick", "zone", "day"),
+    [
+        (datetime(2026, 11, 2, 6, 0), "Europe/Berlin", "2026-11-01"),  # 05:00 UTC
+        (datetime(2026, 11, 2, 6, 0), "Asia/Tokyo", "2026-10-31"),  # 21:00 UTC the day before
+        (datetime(2026, 11, 2, 6, 0), "America/Los_Angeles", "2026-11-01"),  # 14:00 UTC
+        (datetime(2026, 11, 2, 0, 0), "UTC", "2026-11-01"),
+    ],
+)
+def test_last_complete_day_is_the_utc_day_before_the_tick(tick, zone, day):
+    assert last_complete_day(tick.replace(tzinfo=ZoneInfo(zone))) == day
+
+
+def test_schedule_fires_daily_in_the_organisation_time_zone():
+    from pipelines.definitions import defs
+
+    schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.execution_timezone == "UTC"  # AOW_TIMEZONE unset in the test session
+    assert schedule.job_name == "daily_warehouse_job"

@@ -87,6 +87,8 @@ def test_definitions_asset_keys_and_lineage():
 # --- the CLI-facing functions -----------------------------------------------------------------
 
 
+# A full GitHub load twice (about 30 s): tests/sources covers the same per vendor.
+@pytest.mark.slow
 def test_run_load_is_incremental_and_fails_without_leaking(
     tiny_store: Path, tmp_path: Path, monkeypatch
 ):

@@ -37,8 +37,12 @@ lint: install
 	.venv/bin/ruff check pipelines tests benchmarks
 	.venv/bin/ruff format --check pipelines tests benchmarks
 
+# Two workers: the CI machine's cores. Each long shared build (the scheduled runs, the
+# incremental comparison, the built organisation) stays on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 unit: install
-	.venv/bin/pytest -q
+	.venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 ## make dev: the Dagster UI on http://127.0.0.1:3000 (sources from SOURCES__* variables), on the
 ## instance in dagster_home/: runs queue for the duckdb_warehouse pool (docs/operations_ui.md).

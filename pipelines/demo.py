@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -22,7 +23,9 @@ def store_path(size: str, seed: int, data_dir: Path = DATA_DIR) -> Path:
     """The simulator store of this size and seed, generated once and reused."""
     path = data_dir / "sim" / f"{size}-seed{seed}-v{STORE_VERSION}.duckdb"
     if not path.exists():
-        tmp = path.with_suffix(".partial")
+        # Private to this process: two processes may generate the same store at once (the
+        # test workers do); either's rename gives the same store.
+        tmp = path.with_suffix(f".{os.getpid()}.partial")
         generate_org(size=size, seed=seed, path=tmp)
         tmp.rename(path)  # a store is complete or absent, never half-written
     return path

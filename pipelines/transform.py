@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,10 @@ from pipelines.envvars import temporary_env
 from pipelines.warehouse_lock import writer_lock
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# What `dbt parse` and every build publish: manifest.json (which the Dagster definitions
+# read), run_results.json, partial_parse.msgpack (the next invocation's head start).
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+PARTIAL_PARSE = "partial_parse.msgpack"
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
 # The organisation's own seeds directory (relative to the dbt project) and a fixed as-of
 # instant (ISO, UTC).
@@ -55,12 +62,15 @@ def build_models(
     full_refresh: bool = False,
     dbt_vars: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    tests: bool = True,
 ) -> BuildResult:
     """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
 
     `select` is dbt selection syntax; `dbt_vars` override the METRICS.md parameters; `env`
-    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env). Holds the
-    warehouse's writer lock: raises WarehouseBusy while another process writes it.
+    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env); `tests`
+    False builds seeds and models only (no data or unit tests: they take most of a build's
+    time). Holds the warehouse's writer lock: raises WarehouseBusy while another process
+    writes it.
     """
     from dbt.cli.main import dbtRunner
 
@@ -75,13 +85,15 @@ def build_models(
         args += ["--select", *([select] if isinstance(select, str) else select)]
     if full_refresh:
         args.append("--full-refresh")
+    if not tests:
+        args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     run_env = {**(env or {}), DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}
     holder = f"dbt build (pid {os.getpid()})"
-    with writer_lock(duckdb_path, holder), temporary_env(run_env):
+    with writer_lock(duckdb_path, holder), temporary_env(run_env), invocation_target() as target:
         try:
-            res = dbtRunner().invoke(args)
+            res = dbtRunner().invoke([*args, "--target-path", str(target)])
         finally:
             _close_duckdb()
     nodes = [
@@ -98,20 +110,21 @@ def build_models(
 
 
 def docs_generate(duckdb_path: Path | str, env: dict[str, str] | None = None) -> Path:
-    """`dbt docs generate` against a built warehouse; returns the target directory."""
+    """`dbt docs generate` against a built warehouse; returns the target directory (where
+    `dbt docs serve` finds index.html, manifest.json and catalog.json)."""
     from dbt.cli.main import dbtRunner
 
     args = ["docs", "generate", "--project-dir", str(DBT_PROJECT_DIR)]
     args += ["--profiles-dir", str(DBT_PROJECT_DIR)]
     run_env = {**(env or {}), DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}
-    with temporary_env(run_env):
+    with temporary_env(run_env), invocation_target() as target:
         try:
-            res = dbtRunner().invoke(args)
+            res = dbtRunner().invoke([*args, "--target-path", str(target)])
         finally:
             _close_duckdb()
     if not res.success:
         raise RuntimeError(f"dbt docs generate failed: {res.exception}")
-    return DBT_PROJECT_DIR / "target"
+    return DBT_TARGET_DIR
 
 
 def org_env(seeds_dir: Path | None = None, as_of: str | None = None) -> dict[str, str]:
@@ -137,10 +150,44 @@ def parse_project() -> Path:
     from dbt.cli.main import dbtRunner
 
     args = ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    res = dbtRunner().invoke(args)
+    with invocation_target() as target:
+        res = dbtRunner().invoke([*args, "--target-path", str(target)])
     if not res.success:
         raise RuntimeError(f"dbt parse failed: {res.exception}")
-    return DBT_PROJECT_DIR / "target" / "manifest.json"
+    return DBT_TARGET_DIR / "manifest.json"
+
+
+@contextmanager
+def invocation_target() -> Iterator[Path]:
+    """A target directory of one dbt invocation's own, under target/.
+
+    Processes that run dbt at the same time (a build while the Dagster code location loads
+    target/manifest.json, or two builds of two warehouses) would otherwise write the same
+    files while others read them. The invocation starts from the project's partial parse;
+    when it ends, the files it wrote at the top level (manifest.json, run_results.json, the
+    partial parse, the docs) replace the project's one by one, each whole, and the rest
+    (compiled SQL) goes with the directory.
+    """
+    DBT_TARGET_DIR.mkdir(exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="invocation-", dir=DBT_TARGET_DIR))
+    try:
+        parsed = DBT_TARGET_DIR / PARTIAL_PARSE
+        if parsed.exists():
+            shutil.copyfile(parsed, target / PARTIAL_PARSE)
+        yield target
+        publish_target_files(target)
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def publish_target_files(invocation_dir: Path, names: Sequence[str] | None = None) -> None:
+    """Move an invocation's top-level files (or only `names`) into target/, each by an
+    atomic rename: a reader sees the old file or the new one, never half of one."""
+    for path in sorted(invocation_dir.iterdir()):
+        if path.is_file() and (names is None or path.name in names):
+            staged = DBT_TARGET_DIR / f".{path.name}.{os.getpid()}.partial"
+            shutil.copyfile(path, staged)
+            staged.replace(DBT_TARGET_DIR / path.name)
 
 
 def manifest_is_stale(manifest_path: Path) -> bool:

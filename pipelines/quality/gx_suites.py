@@ -16,6 +16,10 @@ what to validate under `meta.aow`:
     computed    {column: SQL expression} read as extra columns, for invariants across
                 columns that GX cannot state itself (e.g. parts that must add up to a total)
 
+An expectation's kwarg may name a METRICS.md parameter instead of repeating its value:
+{"$PARAMETER": "min_group_size"} takes the dbt project's var of that name (dbt_project.yml),
+so a check and the model it guards change together.
+
 A row_condition must be GX's structured condition ({"type": "comparison", "column":
 {"name": ...}, "operator": "==", "parameter": ...}), so the columns it names are read too.
 Table-level expectations see only the columns read (a column-set expectation would not work).
@@ -38,6 +42,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+# Its `vars` are the METRICS.md parameters a suite may refer to with {"$PARAMETER": name}.
+DBT_PROJECT_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
 DEFAULT_MAX_ROWS = 1_000_000
 SAMPLE_ROWS = 5
 
@@ -57,6 +63,11 @@ class Suite:
     path: Path
     order_by: str | None = None
     computed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> set[str]:
+        """The names of the parameters ({"$PARAMETER": name}) its expectations use."""
+        return set(_parameter_names([e.get("kwargs", {}) for e in self.expectations]))
 
     @property
     def columns(self) -> list[str]:
@@ -137,6 +148,13 @@ def load_suite(path: Path | str) -> Suite:
     )
 
 
+def metric_parameters(project_file: Path | str = DBT_PROJECT_FILE) -> dict[str, Any]:
+    """The dbt project's vars: the METRICS.md parameters, as suites' $PARAMETER values."""
+    import yaml
+
+    return dict(yaml.safe_load(Path(project_file).read_text()).get("vars") or {})
+
+
 def suite_paths(expectations_dir: Path | str = EXPECTATIONS_DIR) -> list[Path]:
     return sorted(Path(expectations_dir).glob("*.json"))
 
@@ -159,8 +177,15 @@ def read_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[pd.DataFra
     return (df.iloc[: suite.max_rows] if truncated else df), truncated
 
 
-def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteResult:
-    """Validate `df` against `suite` with GX's pandas datasource in an ephemeral context."""
+def validate(
+    suite: Suite,
+    df: pd.DataFrame,
+    truncated: bool = False,
+    parameters: Mapping[str, Any] | None = None,
+) -> SuiteResult:
+    """Validate `df` against `suite` with GX's pandas datasource in an ephemeral context.
+
+    `parameters` give the suite's $PARAMETER values (default: metric_parameters())."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -168,6 +193,10 @@ def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteRe
         ProgressBarsConfig,
     )
 
+    parameters = metric_parameters() if parameters is None else parameters
+    missing = suite.parameters - set(parameters)
+    if missing:
+        raise ValueError(f"{suite.path}: unknown parameters {sorted(missing)}")
     checked_at = datetime.now(UTC)
     # A fresh context per validation costs milliseconds (GX's import is what takes
     # seconds) and keeps validations independent of each other.
@@ -197,6 +226,7 @@ def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteRe
     )
     result = definition.run(
         batch_parameters={"dataframe": df},
+        expectation_parameters={name: parameters[name] for name in suite.parameters},
         result_format={
             "result_format": "SUMMARY",
             "unexpected_index_column_names": list(suite.row_id),
@@ -218,9 +248,11 @@ def validate(suite: Suite, df: pd.DataFrame, truncated: bool = False) -> SuiteRe
     )
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite) -> SuiteResult:
+def run_suite(
+    con: duckdb.DuckDBPyConnection, suite: Suite, parameters: Mapping[str, Any] | None = None
+) -> SuiteResult:
     df, truncated = read_frame(con, suite)
-    return validate(suite, df, truncated)
+    return validate(suite, df, truncated, parameters)
 
 
 def _failure(r: Any) -> FailedExpectation:
@@ -272,6 +304,17 @@ def _condition_columns(condition: Any) -> Iterator[str]:
     elif isinstance(condition, list):
         for value in condition:
             yield from _condition_columns(value)
+
+
+def _parameter_names(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        if "$PARAMETER" in value:
+            yield value["$PARAMETER"]
+        for item in value.values():
+            yield from _parameter_names(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _parameter_names(item)
 
 
 def _first_column(expectations: tuple[Mapping[str, Any], ...], path: Path) -> str:

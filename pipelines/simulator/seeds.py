@@ -7,6 +7,7 @@ organisation exports that organisation's into a directory and points dbt at it (
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -27,20 +28,28 @@ STATIC_SEEDS = ("dora_thresholds",)
 
 
 def export_seeds(store: Path, out_dir: Path) -> Path:
-    """Write the organisation's seed CSVs (and the static ones) into `out_dir`."""
+    """Write the organisation's seed CSVs (and the static ones) into `out_dir`.
+
+    Each file is written aside and renamed into place, so a dbt build reading the directory
+    while another process exports the same organisation sees whole files."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    partial = f".{os.getpid()}.partial"
     con = duckdb.connect(str(store), read_only=True)
     try:
         for name, (table, order) in STORE_SEEDS.items():
-            target = str(out_dir / f"{name}.csv").replace("'", "''")
+            tmp = out_dir / f"{name}.csv{partial}"
             query = f"select * from {table} order by {order}"
-            con.execute(f"copy ({query}) to '{target}' (header, delimiter ',')")
+            path = str(tmp).replace("'", "''")
+            con.execute(f"copy ({query}) to '{path}' (header, delimiter ',', format csv)")
+            tmp.replace(out_dir / f"{name}.csv")
     finally:
         con.close()
     for name in STATIC_SEEDS:
         src = DEFAULT_SEEDS_DIR / f"{name}.csv"
         if src.resolve() != (out_dir / src.name).resolve():
-            shutil.copyfile(src, out_dir / src.name)
+            tmp = out_dir / f"{src.name}{partial}"
+            shutil.copyfile(src, tmp)
+            tmp.replace(out_dir / src.name)
     return out_dir
 
 

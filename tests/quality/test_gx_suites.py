@@ -8,9 +8,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
-from pipelines.quality.gx_suites import load_suite, load_suites, read_frame, run_suite
+from pipelines.quality.gx_suites import (
+    load_suite,
+    load_suites,
+    metric_parameters,
+    read_frame,
+    run_suite,
+    validate,
+)
 
 SUITES = {suite.name: suite for suite in load_suites()}
 
@@ -68,6 +76,29 @@ def test_string_row_conditions_are_refused(tmp_path: Path):
     )
     with pytest.raises(ValueError, match="structured condition"):
         load_suite(path)
+
+
+def test_parameters_come_from_the_dbt_vars(tmp_path: Path):
+    path = _suite_file(
+        tmp_path,
+        [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "team_size", "min_value": {"$PARAMETER": "min_group_size"}},
+            }
+        ],
+    )
+    suite = load_suite(path)
+    df = pd.DataFrame({"team_size": [5, 6, 7]})
+    assert suite.parameters == {"min_group_size"}
+    assert metric_parameters()["min_group_size"] == 5
+    assert validate(suite, df).success
+    # a larger minimum (dbt build --vars '{min_group_size: 6}') fails the team of 5
+    strict = validate(suite, df, parameters={"min_group_size": 6})
+    assert not strict.success
+    assert strict.failed[0].unexpected_count == 1
+    with pytest.raises(ValueError, match=r"unknown parameters \['min_group_size'\]"):
+        validate(suite, df, parameters={})
 
 
 def test_frame_holds_only_the_suites_columns(built_org):

@@ -11,7 +11,6 @@ skips the ops that depend on a failed check, but cannot stop the rest of an op's
 
 import shutil
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -19,7 +18,14 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pipelines.defs.partitions import daily_partitions, single_run_backfill, window_env
 from pipelines.defs.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.envvars import temporary_env
-from pipelines.transform import DBT_EXECUTABLE, DBT_PROJECT_DIR, manifest_is_stale, parse_project
+from pipelines.transform import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    PARTIAL_PARSE,
+    manifest_is_stale,
+    parse_project,
+    publish_target_files,
+)
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 # Parse when the manifest is missing or older than any project file, so every load (and
@@ -29,7 +35,6 @@ if manifest_is_stale(dbt_project.manifest_path):
 
 dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
-PARTIAL_PARSE = "partial_parse.msgpack"
 DAILY_MODELS = "int_ai_spend"
 # What the daily models read: closed under ancestors, so no later op feeds an earlier one.
 FOUNDATION = f"resource_type:seed path:models/staging +{DAILY_MODELS}"
@@ -56,17 +61,14 @@ def build(
     ):
         invocation = dbt.cli(["build"], context=context)
         yield from invocation.stream()
-    _keep_partial_parse(invocation.target_path)
-
-
-def _keep_partial_parse(invocation_target: Path) -> None:
-    """Hand this invocation's parse to the next one. dagster-dbt starts each invocation from
-    the project's partial_parse.msgpack; a parse made for another profile (warehouse path)
-    or other environment is discarded by dbt, so without this every op of every run parses
-    the whole project again (seconds each)."""
-    parsed = invocation_target / PARTIAL_PARSE
-    if parsed.exists():
-        shutil.copy(parsed, Path(dbt_project.project_dir) / "target" / PARTIAL_PARSE)
+    # Hand this invocation's parse to the next one. dagster-dbt starts each invocation from
+    # the project's partial_parse.msgpack; a parse made for another profile (warehouse path)
+    # or other environment is discarded by dbt, so without this every op of every run parses
+    # the whole project again (seconds each).
+    publish_target_files(invocation.target_path, [PARTIAL_PARSE])
+    # dagster-dbt leaves each invocation's target (compiled SQL, logs: tens of MB) behind.
+    # Reached only when dbt succeeded: a failed invocation's directory stays, to debug.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 @dbt_assets(

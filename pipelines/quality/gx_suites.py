@@ -295,26 +295,27 @@ def _kwarg_columns(kwargs: Mapping[str, Any]) -> list[str]:
 def _condition_columns(condition: Any) -> Iterator[str]:
     """The columns a structured row_condition names ({"column": {"name": ...}}, nested
     under "conditions" for and/or)."""
-    if isinstance(condition, Mapping):
-        column = condition.get("column")
+    for mapping in _mappings(condition):
+        column = mapping.get("column")
         if isinstance(column, Mapping) and "name" in column:
             yield column["name"]
-        for value in condition.values():
-            yield from _condition_columns(value)
-    elif isinstance(condition, list):
-        for value in condition:
-            yield from _condition_columns(value)
 
 
 def _parameter_names(value: Any) -> Iterator[str]:
+    for mapping in _mappings(value):
+        if "$PARAMETER" in mapping:
+            yield mapping["$PARAMETER"]
+
+
+def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:
+    """Every mapping in a JSON value, itself included, depth first."""
     if isinstance(value, Mapping):
-        if "$PARAMETER" in value:
-            yield value["$PARAMETER"]
+        yield value
         for item in value.values():
-            yield from _parameter_names(item)
+            yield from _mappings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _parameter_names(item)
+            yield from _mappings(item)
 
 
 def _first_column(expectations: tuple[Mapping[str, Any], ...], path: Path) -> str:

@@ -39,23 +39,9 @@ ORGS = {"tiny": TINY_SEED, "demo": 42}  # size -> seed
 ORG_PARAMS = [pytest.param("tiny"), pytest.param("demo", marks=pytest.mark.slow)]
 
 
-# The fixtures that take minutes to build. With pytest-xdist (`make test` runs two workers,
-# --dist loadgroup) every test of a module that uses one runs on one worker, so each is built
-# once, and a module's own fixtures are set up once.
-SHARED_BUILDS = ("scenario", "incremental_and_full", "built_org")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's hook turns the marks into work groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    groups: dict[str, str] = {}
-    for item in items:
-        for name in SHARED_BUILDS:
-            if name in getattr(item, "fixturenames", ()):
-                groups.setdefault(item.module.__name__, name)
-    for item in items:
-        group = groups.get(item.module.__name__)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+# Slow shared builds run on one xdist worker (tests/xdist_groups.py); pytester runs xdist
+# itself in tests/test_xdist_groups.py.
+pytest_plugins = ("pytester", "tests.xdist_groups")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,26 @@
+"""Keeps the tests that share a slow build on one pytest-xdist worker.
+
+`make test` runs two workers with `--dist loadgroup`. Every test of a module that uses one of
+SHARED_BUILDS gets an `xdist_group` named for it, so the build (minutes each) is made once and
+the module's own fixtures are set up once. Loaded by tests/conftest.py; tests/test_xdist_groups.py
+runs xdist on a small suite to show the grouping holds with the locked pytest and xdist.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+SHARED_BUILDS = ("scenario", "incremental_and_full", "built_org")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's hook turns the marks into work groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    groups: dict[str, str] = {}
+    for item in items:
+        for name in SHARED_BUILDS:
+            if name in getattr(item, "fixturenames", ()):
+                groups.setdefault(item.module.__name__, name)
+    for item in items:
+        group = groups.get(item.module.__name__)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -1,16 +1,18 @@
-"""Keeps the tests that share a slow build on one pytest-xdist worker.
+"""Keeps the tests that share a slow fixture on one pytest-xdist worker.
 
 `make test` runs two workers with `--dist loadgroup`. Every test of a module that uses one of
-SHARED_BUILDS gets an `xdist_group` named for it, so the build (minutes each) is made once and
-the module's own fixtures are set up once. Loaded by tests/conftest.py; tests/test_xdist_groups.py
-runs xdist on a small suite to show the grouping holds with the locked pytest and xdist.
+SHARED_BUILDS gets an `xdist_group` named for it, so the fixture is made once (a loaded and
+built organisation or the daily-schedule scenario take minutes; the `dagster dev` server half
+a minute to start and stop) and the module's own fixtures are set up once. Loaded by
+tests/conftest.py; tests/test_xdist_groups.py runs xdist on a small suite to show the grouping
+holds with the locked pytest and xdist.
 """
 
 from __future__ import annotations
 
 import pytest
 
-SHARED_BUILDS = ("scenario", "incremental_and_full", "built_org")
+SHARED_BUILDS = ("scenario", "incremental_and_full", "built_org", "dagster_dev")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's hook turns the marks into work groups

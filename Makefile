@@ -37,8 +37,9 @@ lint: install
 	.venv/bin/ruff check pipelines tests benchmarks
 	.venv/bin/ruff format --check pipelines tests benchmarks
 
-# Two workers: the CI machine's cores. Each long shared build (the scheduled runs, the
-# incremental comparison, the built organisation) stays on one worker (tests/conftest.py).
+# Two workers: the CI machine's cores. Each slow shared fixture (the scheduled runs, the
+# incremental comparison, the built organisation, dagster dev) stays on one worker
+# (tests/xdist_groups.py).
 TEST_WORKERS ?= 2
 
 unit: install

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import duckdb
 
+from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
 from pipelines.simulator.generate import STORE_VERSION, generate_org
 from pipelines.simulator.seeds import simulated_org_env
@@ -23,11 +23,10 @@ def store_path(size: str, seed: int, data_dir: Path = DATA_DIR) -> Path:
     """The simulator store of this size and seed, generated once and reused."""
     path = data_dir / "sim" / f"{size}-seed{seed}-v{STORE_VERSION}.duckdb"
     if not path.exists():
-        # Private to this process: two processes may generate the same store at once (the
-        # test workers do); either's rename gives the same store.
-        tmp = path.with_suffix(f".{os.getpid()}.partial")
-        generate_org(size=size, seed=seed, path=tmp)
-        tmp.rename(path)  # a store is complete or absent, never half-written
+        # Complete or absent, never half-written; two processes (the test workers) may
+        # generate it at once, and either's store is the same.
+        with written_atomically(path) as tmp:
+            generate_org(size=size, seed=seed, path=tmp)
     return path
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
 from pipelines.warehouse_lock import writer_lock
 
@@ -185,9 +186,8 @@ def publish_target_files(invocation_dir: Path, names: Sequence[str] | None = Non
     atomic rename: a reader sees the old file or the new one, never half of one."""
     for path in sorted(invocation_dir.iterdir()):
         if path.is_file() and (names is None or path.name in names):
-            staged = DBT_TARGET_DIR / f".{path.name}.{os.getpid()}.partial"
-            shutil.copyfile(path, staged)
-            staged.replace(DBT_TARGET_DIR / path.name)
+            with written_atomically(DBT_TARGET_DIR / path.name) as staged:
+                shutil.copyfile(path, staged)
 
 
 def manifest_is_stale(manifest_path: Path) -> bool:

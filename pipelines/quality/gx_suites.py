@@ -185,7 +185,8 @@ def validate(
 ) -> SuiteResult:
     """Validate `df` against `suite` with GX's pandas datasource in an ephemeral context.
 
-    `parameters` give the suite's $PARAMETER values (default: metric_parameters())."""
+    `parameters` give the suite's $PARAMETER values (default: metric_parameters(), read
+    only for a suite that uses one)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -193,8 +194,10 @@ def validate(
         ProgressBarsConfig,
     )
 
-    parameters = metric_parameters() if parameters is None else parameters
-    missing = suite.parameters - set(parameters)
+    names = suite.parameters
+    if parameters is None:
+        parameters = metric_parameters() if names else {}
+    missing = names - set(parameters)
     if missing:
         raise ValueError(f"{suite.path}: unknown parameters {sorted(missing)}")
     checked_at = datetime.now(UTC)
@@ -226,7 +229,7 @@ def validate(
     )
     result = definition.run(
         batch_parameters={"dataframe": df},
-        expectation_parameters={name: parameters[name] for name in suite.parameters},
+        expectation_parameters={name: parameters[name] for name in names},
         result_format={
             "result_format": "SUMMARY",
             "unexpected_index_column_names": list(suite.row_id),

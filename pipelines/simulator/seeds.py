@@ -7,11 +7,12 @@ organisation exports that organisation's into a directory and points dbt at it (
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import duckdb
+
+from pipelines.atomic_files import written_atomically
 
 DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 # dbt seed name -> (store table, ordering that keeps the CSV stable)
@@ -33,23 +34,20 @@ def export_seeds(store: Path, out_dir: Path) -> Path:
     Each file is written aside and renamed into place, so a dbt build reading the directory
     while another process exports the same organisation sees whole files."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    partial = f".{os.getpid()}.partial"
     con = duckdb.connect(str(store), read_only=True)
     try:
         for name, (table, order) in STORE_SEEDS.items():
-            tmp = out_dir / f"{name}.csv{partial}"
             query = f"select * from {table} order by {order}"
-            path = str(tmp).replace("'", "''")
-            con.execute(f"copy ({query}) to '{path}' (header, delimiter ',', format csv)")
-            tmp.replace(out_dir / f"{name}.csv")
+            with written_atomically(out_dir / f"{name}.csv") as tmp:
+                path = str(tmp).replace("'", "''")
+                con.execute(f"copy ({query}) to '{path}' (header, delimiter ',', format csv)")
     finally:
         con.close()
     for name in STATIC_SEEDS:
         src = DEFAULT_SEEDS_DIR / f"{name}.csv"
         if src.resolve() != (out_dir / src.name).resolve():
-            tmp = out_dir / f"{src.name}{partial}"
-            shutil.copyfile(src, tmp)
-            tmp.replace(out_dir / src.name)
+            with written_atomically(out_dir / src.name) as tmp:
+                shutil.copyfile(src, tmp)
     return out_dir
 
 

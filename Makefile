@@ -59,5 +59,5 @@ benchmark: install
 	.venv/bin/python -m benchmarks.ingest --size $(SIZE)
 
 clean:
-	rm -rf .data dbt_project/target dbt_project/logs
+	rm -rf .data dbt_project/target dbt_project/logs dbt_project/org_seeds
 	git clean -fdXq dagster_home

@@ -13,13 +13,16 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
 from dlt.sources import DltSource
 
+from pipelines.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
 from pipelines.sources import SOURCES, SourceSpec
+from pipelines.sources.configuration import source_configuration
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed, describe
 from pipelines.warehouse_lock import writer_lock
@@ -28,6 +31,12 @@ from pipelines.warehouse_lock import writer_lock
 # JSON lines that DuckDB reads natively loaded the billing sources about 1.5x faster with a
 # third of the memory. Resources that yield Arrow tables declare parquet themselves.
 LOADER_FILE_FORMAT = "jsonl"
+
+
+class SourceNotConfigured(RuntimeError):
+    """The organisation does not use this source (none of its settings is set): nothing is
+    loaded. Not an error for a job that loads every source; the message says which settings
+    would turn it on."""
 
 
 def source_spec(source: str) -> SourceSpec:
@@ -72,6 +81,13 @@ def pipelines_dir_for(pipelines_dir: Path | str | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def load_ids(pipeline: dlt.Pipeline) -> list[str]:
+    """The load packages the pipeline's last run committed (none when it had nothing)."""
+    trace = pipeline.last_trace
+    info = trace.last_load_info if trace is not None else None
+    return list(info.loads_ids) if info is not None else []
+
+
 def data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     """Rows normalized per data table in the pipeline's last run (dlt's own tables left out)."""
     trace = pipeline.last_trace
@@ -107,12 +123,46 @@ def load_checkpoints(
     rejected record is kept whatever was selected). `arguments`: factory arguments added to
     every run, such as a window of days (start_date, end_date). The warehouse's writer lock
     is held throughout (`holder` says who holds it); another writer raises WarehouseBusy.
-    Raises LoadFailed, with a one-line reason safe to print, on a bad configuration, an API
-    error that retries did not cure, or a failed load job.
+    Raises SourceNotConfigured when none of the source's settings is set (the organisation
+    does not use it), and LoadFailed, with a one-line reason safe to print, on an incomplete
+    configuration, an API error that retries did not cure, or a failed load job. Every
+    attempt is recorded in the warehouse's ops.source_loads (pipelines.load_log).
     """
     spec = source_spec(source)
+    configuration = source_configuration(spec)
     holder = holder or f"load of {source} (pid {os.getpid()})"
-    with writer_lock(duckdb_path, holder), pipelines_dir_for(pipelines_dir) as pdir:
+    with writer_lock(duckdb_path, holder):
+        log = SourceLoad(source, LOADED, started_at=datetime.now(UTC))
+        if not configuration.configured:
+            log.status, log.detail = NOT_CONFIGURED, configuration.reason
+            record_load(duckdb_path, log)
+            raise SourceNotConfigured(configuration.reason)
+        rows: Counter[str] = Counter()
+        try:
+            for pipeline, counts in _checkpointed_runs(
+                spec, duckdb_path, pipelines_dir, resources, arguments
+            ):
+                rows.update(counts)
+                log.load_ids = [*log.load_ids, *load_ids(pipeline)]
+                yield pipeline, counts
+        except LoadFailed as exc:
+            log.status, log.detail, log.rows_loaded = FAILED, str(exc), dict(rows)
+            record_load(duckdb_path, log)
+            raise
+        log.rows_loaded = dict(rows)
+        record_load(duckdb_path, log)
+
+
+def _checkpointed_runs(
+    spec: SourceSpec,
+    duckdb_path: Path | str,
+    pipelines_dir: Path | str | None,
+    resources: Sequence[str] | None,
+    arguments: Mapping[str, Any] | None,
+) -> Iterator[tuple[dlt.Pipeline, dict[str, int]]]:
+    """The source's checkpointed dlt runs, one after another (the caller holds the lock)."""
+    source = spec.name
+    with pipelines_dir_for(pipelines_dir) as pdir:
         pipeline = make_pipeline(source, duckdb_path, pdir)
         # Start from the warehouse's state, not from whatever a previous run left locally.
         pipeline.drop()
@@ -139,7 +189,8 @@ def run_load(
     """Load `source` (configured the dlt way, e.g. SOURCES__GITHUB__*) into `duckdb_path`.
 
     Returns rows loaded per table (the `quarantine` table included), summed over the
-    source's checkpoints. Raises LoadFailed as `load_checkpoints` does.
+    source's checkpoints. Raises SourceNotConfigured and LoadFailed as `load_checkpoints`
+    does.
     """
     totals: Counter[str] = Counter()
     for _pipeline, counts in load_checkpoints(source, duckdb_path, pipelines_dir):

@@ -15,6 +15,7 @@ from typing import Any
 
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
+from pipelines.org_seeds import SEEDS_DIR_ENV, dbt_seed_env
 from pipelines.warehouse_lock import writer_lock
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -23,11 +24,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 PARTIAL_PARSE = "partial_parse.msgpack"
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
-# The organisation's own seeds directory (relative to the dbt project) and a fixed as-of
-# instant (ISO, UTC).
-SEEDS_DIR_ENV = "AOW_SEEDS_DIR"
-# Where seeds of organisations other than the committed demo one are written (git ignores it).
-ORG_SEEDS_DIR = DBT_PROJECT_DIR / "org_seeds"
+# A fixed as-of instant (ISO, UTC) for the metrics' "now" (else the build's time).
 AS_OF_ENV = "AOW_AS_OF"
 # The dbt CLI of this interpreter's environment, found even when the venv is not on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -68,7 +65,8 @@ def build_models(
     """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
 
     `select` is dbt selection syntax; `dbt_vars` override the METRICS.md parameters; `env`
-    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env); `tests`
+    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env; the
+    seeds are read from a staged copy, pipelines.org_seeds); `tests`
     False builds seeds and models only (no data or unit tests: they take most of a build's
     time). Holds the warehouse's writer lock: raises WarehouseBusy while another process
     writes it.
@@ -90,7 +88,7 @@ def build_models(
         args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
-    run_env = {**(env or {}), DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}
+    run_env = _run_env(duckdb_path, env)
     holder = f"dbt build (pid {os.getpid()})"
     with writer_lock(duckdb_path, holder), temporary_env(run_env), invocation_target() as target:
         try:
@@ -117,7 +115,7 @@ def docs_generate(duckdb_path: Path | str, env: dict[str, str] | None = None) ->
 
     args = ["docs", "generate", "--project-dir", str(DBT_PROJECT_DIR)]
     args += ["--profiles-dir", str(DBT_PROJECT_DIR)]
-    run_env = {**(env or {}), DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve())}
+    run_env = _run_env(duckdb_path, env)
     with temporary_env(run_env), invocation_target() as target:
         try:
             res = dbtRunner().invoke([*args, "--target-path", str(target)])
@@ -128,22 +126,24 @@ def docs_generate(duckdb_path: Path | str, env: dict[str, str] | None = None) ->
     return DBT_TARGET_DIR
 
 
-def org_env(seeds_dir: Path | None = None, as_of: str | None = None) -> dict[str, str]:
-    """The variables that point a dbt run at an organisation's seeds and clock.
-
-    The seeds directory must lie inside the dbt project and is passed relative to it: dbt
-    writes each seed's run file at target/run/<project>/<seed path>, which for an absolute
-    seed path is the CSV itself.
-    """
+def org_env(seeds_dir: Path | str | None = None, as_of: str | None = None) -> dict[str, str]:
+    """The variables that point a dbt run at an organisation's seeds (any directory; it is
+    read, never written: see pipelines.org_seeds) and clock."""
     env = {}
     if seeds_dir is not None:
-        resolved = Path(seeds_dir).resolve()
-        if not resolved.is_relative_to(DBT_PROJECT_DIR):
-            raise ValueError(f"the seeds directory must be inside {DBT_PROJECT_DIR}: {seeds_dir}")
-        env[SEEDS_DIR_ENV] = str(resolved.relative_to(DBT_PROJECT_DIR))
+        env[SEEDS_DIR_ENV] = str(Path(seeds_dir).expanduser().resolve())
     if as_of:
         env[AS_OF_ENV] = as_of
     return env
+
+
+def _run_env(duckdb_path: Path | str, env: dict[str, str] | None) -> dict[str, str]:
+    """A dbt invocation's variables: `env`, the warehouse path, and the staged seeds."""
+    return {
+        **(env or {}),
+        **dbt_seed_env(env),
+        DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve()),
+    }
 
 
 def parse_project() -> Path:

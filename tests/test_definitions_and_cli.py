@@ -19,6 +19,7 @@ from pipelines.definitions import defs
 from pipelines.loads import run_load
 from pipelines.simulator.credentials import SIM_CREDENTIALS
 from pipelines.simulator.server import SimulatorServer
+from pipelines.sources import SOURCES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = SIM_CREDENTIALS["github"]
@@ -148,6 +149,69 @@ def test_check_command_keeps_its_results(built_org, tmp_path: Path, capsys):
     suites = len(list((REPO_ROOT / "expectations").glob("*.json")))
     assert [(ok, n) for _run, ok, n in history] == [(True, suites), (False, suites)]
     assert all(run.startswith("cli-") for run, _ok, _n in history)
+
+
+def test_every_load_is_recorded_in_the_warehouse(built_org):
+    """ops.source_loads: one `loaded` row per source of the organisation's load, with the
+    rows it wrote; the coverage models read it."""
+    rows = _rows(
+        built_org.warehouse,
+        "select source, status, detail, rows_loaded from ops.source_loads order by source",
+    )
+    assert [(source, status, detail) for source, status, detail, _ in rows] == [
+        (source, "loaded", None) for source in sorted(SOURCES)
+    ]
+    github = json.loads(dict((r[0], r[3]) for r in rows)["github"])
+    assert github["pull_requests"] == _scalar(
+        built_org.store, "select count(*) from gh_pull_requests"
+    )
+
+
+def test_a_source_that_is_not_configured_is_not_loaded(tmp_path: Path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no .dlt/ config here
+    for key in [k for k in os.environ if k.startswith("SOURCES__")]:
+        monkeypatch.delenv(key)
+    warehouse = tmp_path / "w.duckdb"
+    assert main(["ingest", "openai", "--duckdb", str(warehouse)]) == 0
+    assert "nothing loaded: openai is not configured" in capsys.readouterr().out
+    assert _rows(warehouse, "select source, status from ops.source_loads") == [
+        ("openai", "not_configured")
+    ]
+
+    # Some settings but not all is a configuration error, not an absent vendor.
+    monkeypatch.setenv("SOURCES__JIRA__EMAIL", "svc@example.com")
+    assert main(["ingest", "jira", "--duckdb", str(warehouse)]) == 1
+    err = capsys.readouterr().err
+    assert "missing configuration SOURCES__JIRA__BASE_URL" in err
+    assert "SOURCES__JIRA__EMAIL" not in err.split("missing configuration", 1)[1]
+    assert _rows(warehouse, "select status from ops.source_loads where source = 'jira'") == [
+        ("failed",)
+    ]
+
+
+def test_transform_takes_vars_full_refresh_and_a_seeds_directory(built_org, tmp_path: Path, capsys):
+    from pipelines.cli import main
+
+    warehouse = _copy_db(built_org.warehouse, tmp_path / "t.duckdb")
+    org = ["--seeds-dir", built_org.env["AOW_SEEDS_DIR"], "--as-of", built_org.env["AOW_AS_OF"]]
+    person_rows = "select count(*) from marts.mart_outcome_board where person_id is not null"
+    before = _scalar(warehouse, person_rows)
+    board = ["transform", "--duckdb", str(warehouse), "--select", "mart_outcome_board", *org]
+    assert main([*board, "--vars", "{min_group_size: 1}"]) == 0
+    assert _scalar(warehouse, person_rows) > before
+
+    # An incremental model keeps what it holds outside its look-back; --full-refresh rebuilds.
+    oldest = "select min(day) from intermediate.int_ai_spend"
+    with duckdb.connect(str(warehouse)) as con:
+        first_day = con.execute(oldest).fetchone()[0]
+        con.execute("delete from intermediate.int_ai_spend where day = ?", [first_day])
+    spend = ["transform", "--duckdb", str(warehouse), "--select", "int_ai_spend", *org]
+    assert main(spend) == 1  # the reconciliation test sees the day missing
+    assert _scalar(warehouse, oldest) > first_day
+    assert main([*spend, "--full-refresh"]) == 0
+    assert _scalar(warehouse, oldest) == first_day
 
 
 # Last: by now the validation, started with the module, has had time to finish.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -154,6 +155,37 @@ def test_failed_load_step_is_retried_and_succeeds(
     assert _count(warehouse, "select count(*) from raw_pagerduty.incidents") == expected > 0
     (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == INCIDENTS]
     assert event.materialization.metadata["rows_loaded"].value == expected
+
+
+def test_a_source_that_is_not_configured_succeeds_without_loading(tmp_path: Path, monkeypatch):
+    """An organisation without PagerDuty: the step loads nothing, fails nothing, is not
+    retried, and every table says why; the warehouse records it for the coverage models."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.chdir(tmp_path)  # no .dlt/ configuration here
+    for key in [k for k in os.environ if k.startswith("SOURCES__")]:
+        monkeypatch.delenv(key)
+    assets = build_source_assets(SOURCES["pagerduty"])
+    result = dg.materialize(
+        [assets],
+        resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    assert "STEP_UP_FOR_RETRY" not in [e.event_type_value for e in result.all_events]
+    events = {e.asset_key: e for e in result.get_asset_materialization_events()}
+    assert set(events) == set(assets.keys)
+    metadata = events[INCIDENTS].materialization.metadata
+    assert metadata["source_status"].value == "not configured"
+    assert "SOURCES__PAGERDUTY__API_KEY" in metadata["reason"].value
+    assert metadata["rows_loaded"].value == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select source, status from ops.source_loads").fetchall() == [
+            ("pagerduty", "not_configured")
+        ]
+        raw = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw_pagerduty'"
+        ).fetchone()[0]
+    assert raw == 0
 
 
 def test_retry_delay_is_configurable(monkeypatch):

@@ -109,6 +109,8 @@ class SuiteResult:
     truncated: bool  # the relation had more rows than max_rows
     evaluated: int
     failed: list[FailedExpectation]
+    # Why nothing was validated, when nothing was (a raw table its source never created).
+    note: str | None = None
 
     @property
     def failed_labels(self) -> list[str]:
@@ -254,8 +256,51 @@ def validate(
 def run_suite(
     con: duckdb.DuckDBPyConnection, suite: Suite, parameters: Mapping[str, Any] | None = None
 ) -> SuiteResult:
+    if not relation_exists(con, suite.relation):
+        return absent_relation(suite)
     df, truncated = read_frame(con, suite)
     return validate(suite, df, truncated, parameters)
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    schema, _, name = relation.rpartition(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema or "main", name],
+        ).fetchone()[0]
+    )
+
+
+def absent_relation(suite: Suite) -> SuiteResult:
+    """The result for a relation that does not exist. A raw table may legitimately be
+    absent: dlt creates it only once its source returns a row (a vendor the organisation
+    does not use, a report with no data yet), so there is nothing to check. Any other
+    relation is built by dbt, and its absence is a failure."""
+    raw = suite.relation.split(".", 1)[0].startswith("raw_")
+    failed = []
+    if not raw:
+        failed.append(
+            FailedExpectation(
+                expectation="relation_exists",
+                columns=[],
+                kwargs={"relation": suite.relation},
+                error=f"{suite.relation} does not exist: the models were not built",
+            )
+        )
+    return SuiteResult(
+        suite=suite.name,
+        relation=suite.relation,
+        asset_key=list(suite.asset_key),
+        checked_at=datetime.now(UTC),
+        success=raw,
+        rows_validated=0,
+        truncated=False,
+        evaluated=0,
+        failed=failed,
+        note=f"{suite.relation} does not exist: its source has loaded no rows into it",
+    )
 
 
 def _failure(r: Any) -> FailedExpectation:

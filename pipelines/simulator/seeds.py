@@ -62,9 +62,10 @@ def store_as_of(store: Path) -> str:
 
 def simulated_org_env(store: Path) -> dict[str, str]:
     """dbt's environment for a simulated organisation: its seeds and its fixed clock, so a
-    build is reproducible and comparable with the ground truth. The seeds are exported under
-    the dbt project (see org_env: a seeds directory must be inside it)."""
-    from pipelines.transform import ORG_SEEDS_DIR, org_env
+    build is reproducible and comparable with the ground truth. The seeds are exported beside
+    the store, outside the dbt project, as an organisation keeps its own."""
+    from pipelines.transform import org_env
 
-    seeds_dir = export_seeds(store, ORG_SEEDS_DIR / Path(store).stem)
+    store = Path(store)
+    seeds_dir = export_seeds(store, store.parent / f"{store.stem}-seeds")
     return org_env(seeds_dir, store_as_of(store))

@@ -143,3 +143,17 @@ def test_bound_keeps_the_newest_loads(warehouse_copy: Path):
     assert samples(in_window) == [{"id": newest, "state": "exploded"}]
     assert (everything.rows_validated, everything.truncated) == (total, False)
     assert sorted(r["id"] for r in samples(everything)) == sorted([newest, oldest])
+
+
+def test_an_absent_raw_table_passes_and_an_absent_mart_fails():
+    """dlt creates a raw table only once its source returns a row: a vendor the organisation
+    does not use leaves none, and its suite has nothing to check. A mart is built by dbt:
+    its absence is a failure."""
+    with duckdb.connect() as con:
+        raw = run_suite(con, SUITES["raw_openai__costs"])
+        assert raw.success and raw.rows_validated == 0 and raw.evaluated == 0
+        assert "does not exist" in raw.note
+        mart = run_suite(con, SUITES["mart_cost_per_outcome"])
+    assert not mart.success
+    assert mart.failed_labels == ["relation_exists"]
+    assert "marts.mart_cost_per_outcome does not exist" in mart.failed[0].error

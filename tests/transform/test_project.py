@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -107,14 +108,18 @@ def test_committed_seeds_are_the_demo_organisations(tmp_path):
         assert committed == (exported / f"{name}.csv").read_text(), name
 
 
-def test_a_seeds_directory_outside_the_project_is_refused(tmp_path):
-    """dbt writes a seed's run file at target/run/<project>/<seed path>: for a path outside
-    the project that is the CSV itself, which it would overwrite."""
-    from pipelines.transform import ORG_SEEDS_DIR, org_env
+def test_the_organisation_seeds_come_from_outside_the_project_and_stay_as_they_were(
+    built_org, tmp_path
+):
+    """The organisation's seeds live beside its store, outside the dbt project (an absolute
+    path), and the build leaves them byte for byte as a fresh export writes them."""
+    from pipelines.simulator.seeds import export_seeds
+    from pipelines.transform import DBT_PROJECT_DIR
 
-    with pytest.raises(ValueError, match="must be inside"):
-        org_env(tmp_path / "seeds")
-    assert org_env(ORG_SEEDS_DIR / "x", "2026-11-01T00:00:00") == {
-        "AOW_SEEDS_DIR": "org_seeds/x",
-        "AOW_AS_OF": "2026-11-01T00:00:00",
-    }
+    seeds_dir = Path(built_org.env["AOW_SEEDS_DIR"])
+    assert seeds_dir.is_absolute() and not seeds_dir.is_relative_to(DBT_PROJECT_DIR)
+    assert built_org.build.success
+    fresh = export_seeds(built_org.store, tmp_path / "seeds")
+    assert sorted(p.name for p in seeds_dir.iterdir()) == sorted(p.name for p in fresh.iterdir())
+    for path in fresh.iterdir():
+        assert (seeds_dir / path.name).read_bytes() == path.read_bytes(), path.name

@@ -18,6 +18,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pipelines.defs.partitions import daily_partitions, single_run_backfill, window_env
 from pipelines.defs.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.envvars import temporary_env
+from pipelines.org_seeds import dbt_seed_env
 from pipelines.transform import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
@@ -57,7 +58,7 @@ def build(
     with (
         warehouse.writer(holder),
         warehouse.exported_path(),
-        temporary_env({"DBT_INDIRECT_SELECTION": "buildable", **(env or {})}),
+        temporary_env({"DBT_INDIRECT_SELECTION": "buildable", **dbt_seed_env(), **(env or {})}),
     ):
         invocation = dbt.cli(["build"], context=context)
         yield from invocation.stream()

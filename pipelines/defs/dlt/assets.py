@@ -10,6 +10,10 @@ Sources that read fixed windows of days (the billing reports) are daily-partitio
 loads exactly its partition's days, and a backfill of a range is one run. The others load
 whatever changed since their cursors, every run.
 
+A source the organisation does not use (none of its settings set) is not loaded: its step
+succeeds, reports each table with `source_status: not configured` and the reason, and the
+models downstream build without it (their figures that need it are null, with a reason).
+
 A step that fails (an outage longer than the HTTP session's own retries) is retried by
 Dagster with exponential backoff: the loads are idempotent, and what a failed attempt
 committed is kept.
@@ -18,6 +22,7 @@ committed is kept.
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -28,7 +33,13 @@ from dlt.common.schema import Schema
 
 from pipelines.defs.partitions import daily_partitions, single_run_backfill, window_dates
 from pipelines.defs.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
-from pipelines.loads import load_checkpoints, make_pipeline, source_spec
+from pipelines.loads import (
+    SourceNotConfigured,
+    load_checkpoints,
+    load_ids,
+    make_pipeline,
+    source_spec,
+)
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.http_session import RequestMeter, metered
@@ -94,34 +105,59 @@ def build_source_assets(
         if window:
             context.log.info("%s: loading the UTC days [%s, %s)", spec.name, *window.values())
         rows: Counter[str] = Counter()
-        load_ids: list[str] = []
+        loaded: list[str] = []
+        runs = 0
         schema = None
         with metered() as meter:
-            for pipeline, counts in load_checkpoints(
-                spec.name,
-                warehouse.path,
-                resources=selected if context.is_subset else None,
-                arguments=window,
-                holder=f"dagster run {context.run.run_id} ({spec.name})",
-            ):
-                rows.update(counts)
-                load_ids += pipeline.last_trace.last_load_info.loads_ids
-                schema = pipeline.default_schema  # read here: the pipeline's files go with it
-                context.log.info(
-                    "%s: checkpoint %d loaded %s", spec.name, len(load_ids), dict(counts)
-                )
-        quarantined = _quarantined(warehouse.path, spec.dataset, load_ids)
+            try:
+                for pipeline, counts in load_checkpoints(
+                    spec.name,
+                    warehouse.path,
+                    resources=selected if context.is_subset else None,
+                    arguments=window,
+                    holder=f"dagster run {context.run.run_id} ({spec.name})",
+                ):
+                    rows.update(counts)
+                    loaded += load_ids(pipeline)
+                    runs += 1
+                    schema = pipeline.default_schema  # read here: the files go with it
+                    context.log.info("%s: checkpoint %d loaded %s", spec.name, runs, dict(counts))
+            except SourceNotConfigured as exc:
+                # Every vendor is optional: the step succeeds without loading, so the models
+                # downstream still build (on empty tables), and each table says why.
+                context.log.warning(str(exc))
+                yield from _not_configured(context, tables, str(exc))
+                return
+        quarantined = _quarantined(warehouse.path, spec.dataset, loaded)
         for key, table in tables.items():
             if key in context.selected_asset_keys:
                 yield dg.MaterializeResult(
                     asset_key=key,
                     metadata={
-                        **_table_metadata(spec, table, rows, len(load_ids), schema),
+                        **_table_metadata(spec, table, rows, runs, schema),
                         **_load_metadata(meter, quarantined, table, window),
                     },
                 )
 
     return _assets
+
+
+def _not_configured(
+    context: dg.AssetExecutionContext, tables: dict[dg.AssetKey, str], reason: str
+) -> Iterator[dg.MaterializeResult]:
+    """One result per selected table of a source that is not configured: nothing was
+    loaded, and the metadata says so (Dagster would skip every model downstream of a table
+    the step does not report)."""
+    for key in tables:
+        if key in context.selected_asset_keys:
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "source_status": "not configured",
+                    "reason": reason,
+                    "rows_loaded": dg.MetadataValue.int(0),
+                },
+            )
 
 
 def _table_metadata(

@@ -51,6 +51,7 @@ def build_gx_check(suite: Suite) -> dg.AssetChecksDefinition:
                 "evaluated_expectations": result.evaluated,
                 "rows_validated": result.rows_validated,
                 "rows_truncated": result.truncated,
+                **({"note": result.note} if result.note else {}),
             },
         )
 

@@ -1,0 +1,70 @@
+"""Whether a source is configured: every vendor is optional.
+
+An organisation without PagerDuty (or without an OpenAI account) simply sets none of that
+source's settings. Such a source is *not configured*: it is not loaded, and the rest of the
+warehouse is built without it. A source with only some of its required settings is
+*misconfigured*, which is an error: its load fails with the names of the missing settings.
+
+A setting is required when the source's function takes it as `dlt.secrets.value` or
+`dlt.config.value`; dlt resolves it from the environment (`SOURCES__<SOURCE>__<SETTING>`) or
+`.dlt/*.toml`, so this module asks dlt instead of reading either itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.typing import ConfigValueSentinel
+
+from pipelines.sources import SourceSpec
+
+
+@dataclass(frozen=True)
+class SourceConfiguration:
+    source: str
+    required: tuple[str, ...]  # the settings the source cannot run without
+    missing: tuple[str, ...]  # those of them that are not set
+
+    @property
+    def configured(self) -> bool:
+        """False when none of the required settings is set: the source is not used."""
+        return set(self.missing) != set(self.required)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def setting_names(self, names: tuple[str, ...]) -> str:
+        return ", ".join(f"SOURCES__{self.source.upper()}__{n.upper()}" for n in names)
+
+    @property
+    def reason(self) -> str:
+        """One line for an operator: why the source is not loaded."""
+        return (
+            f"{self.source} is not configured (none of {self.setting_names(self.required)} "
+            "is set); it is not loaded and the marts that need it say so"
+        )
+
+
+def required_settings(spec: SourceSpec) -> tuple[str, ...]:
+    """The source function's arguments that dlt must resolve from configuration."""
+    function = inspect.unwrap(spec.factory)
+    return tuple(
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if isinstance(parameter.default, ConfigValueSentinel)
+    )
+
+
+def source_configuration(spec: SourceSpec) -> SourceConfiguration:
+    """Resolve the source's configuration the way a load does (building the source makes
+    no request) and report which required settings are missing."""
+    required = required_settings(spec)
+    try:
+        spec.factory()
+    except ConfigFieldMissingException as exc:
+        missing = tuple(name for name in required if name in exc.fields)
+        return SourceConfiguration(spec.name, required, missing)
+    return SourceConfiguration(spec.name, required, ())

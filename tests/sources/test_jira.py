@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from pipelines.loads import run_load
+from pipelines.loads import SourceNotConfigured, run_load
 from pipelines.simulator.credentials import SIM_CREDENTIALS
 from pipelines.simulator.faults import Fault
 from pipelines.simulator.server import SimulatorServer
@@ -564,7 +564,14 @@ def test_wrong_token_fails_clearly_without_the_token(jl: Loader, monkeypatch):
 def test_missing_base_url_names_the_setting(tmp_path, monkeypatch):
     for name in ("BASE_URL", "EMAIL", "API_TOKEN", "PROJECTS"):
         monkeypatch.delenv(f"SOURCES__JIRA__{name}", raising=False)
-    with pytest.raises(LoadFailed, match="SOURCES__JIRA__BASE_URL"):
+    # No setting at all: the organisation does not use Jira.
+    with pytest.raises(SourceNotConfigured, match="SOURCES__JIRA__BASE_URL"):
+        run_load("jira", tmp_path / "w.duckdb")
+    # Some settings: an incomplete configuration, which is an error naming what is missing.
+    monkeypatch.setenv("SOURCES__JIRA__EMAIL", "svc@example.com")
+    monkeypatch.setenv("SOURCES__JIRA__API_TOKEN", "token-1234")
+    monkeypatch.setenv("SOURCES__JIRA__PROJECTS", '["PAY"]')
+    with pytest.raises(LoadFailed, match="missing configuration SOURCES__JIRA__BASE_URL \\("):
         run_load("jira", tmp_path / "w.duckdb")
 
 

@@ -11,8 +11,10 @@ attached as `sim`, so a mart can be compared with the ground truth in one query.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,3 +109,31 @@ def built_org(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Buil
     env = simulated_org_env(store)
     build = build_models(warehouse, env=env)
     yield BuiltOrg(size, store, warehouse, env, build)
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Block until this process holds the lock file (an flock, dropped if the process dies)."""
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def tiny_raw_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny organisation loaded by the real loaders into a warehouse of raw tables only,
+    once per test run: the xdist workers share it (the first to ask loads, the others wait).
+    Read-only: copy it to build on it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = shared / "tiny-raw.duckdb"
+    with _exclusive(shared / "tiny-raw.lock"):
+        if not path.exists():
+            loading = shared / "tiny-raw.loading.duckdb"
+            loading.unlink(missing_ok=True)
+            load_org(store_path("tiny", TINY_SEED), loading)
+            loading.rename(path)
+    return path

@@ -269,17 +269,99 @@ def test_outcome_board_has_person_rows_only_for_big_enough_teams(built_org):
     assert not {c for c in columns if "rank" in c or "token" in c}
 
 
+def test_ai_assisted_outcomes_equal_the_truth(built_org, truth_prs, defect_weight, session_hours):
+    """The whole history's AI-assisted against other PRs, which `make demo` prints."""
+    allocated = defaultdict(Decimal)
+    for repo, number, usd in built_org.rows(
+        "select repo_full_name, number, cost_usd from sim.truth_spend_allocation "
+        "where number is not null"
+    ):
+        allocated[(repo, number)] += usd
+    hours = defaultdict(float)
+    for s in session_hours:
+        hours[(s["repo_full_name"], s["number"])] += s["minutes"] / 60
+    rows = {
+        r["is_ai_assisted"]: r
+        for r in built_org.dicts("select * from marts.mart_ai_assisted_outcomes")
+    }
+    assert set(rows) == {True, False}
+    for ai, row in rows.items():
+        mine = [t for t in truth_prs if t["is_ai_assisted"] == ai]
+        keys = [(t["repo_full_name"], t["number"]) for t in mine]
+        observed = [t for t in mine if t["survived"] is not None]
+        survived = sum(bool(t["survived"]) for t in mine)
+        spend = sum((allocated[k] for k in keys), Decimal(0))
+        weight = sum(defect_weight[(t["repo_full_name"], t["number"])] for t in observed)
+        assert (row["opened"], row["shipped"], row["shipped_observed"], row["survived"]) == (
+            len(mine),
+            sum(t["shipped_at"] is not None for t in mine),
+            len(observed),
+            survived,
+        )
+        assert row["allocated_spend_usd"] == spend
+        assert abs(row["allocated_cost_per_surviving_pr"] - float(spend) / survived) <= 1e-6
+        assert abs(row["bugs_per_shipped_pr"] - weight / len(observed)) < TOLERANCE
+        review = sum(hours[k] for k in keys) / len(mine)
+        assert abs(row["review_hours_per_pr"] - review) < TOLERANCE * max(1, review)
+        assert row["unavailable_reason"] is None
+
+
+def test_the_board_reads_the_teams_cost_per_surviving_pr(built_org):
+    """One formula, one model: a team row's figure is mart_cost_per_outcome's."""
+    differing = built_org.rows(
+        "select b.month_start, b.team_id, b.cost_per_surviving_pr, c.cost_per_surviving_pr "
+        "from marts.mart_outcome_board as b "
+        "left join marts.mart_cost_per_outcome as c "
+        "  on b.team_id = c.team_id and b.month_start = c.month "
+        "where b.board_level = 'team' "
+        "  and b.cost_per_surviving_pr is distinct from c.cost_per_surviving_pr"
+    )
+    assert differing == []
+    assert built_org.scalar(
+        "select count(*) from marts.mart_outcome_board "
+        "where board_level = 'team' and cost_per_surviving_pr > 0"
+    )
+
+
 def test_demo_summary_reads_the_marts(built_org, truth_prs):
     with duckdb.connect(str(built_org.warehouse), read_only=True) as con:
         summary = outcome_summary(con)
+        marts = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select is_ai_assisted, allocated_cost_per_surviving_pr, bugs_per_shipped_pr, "
+                "review_hours_per_pr from marts.mart_ai_assisted_outcomes"
+            ).fetchall()
+        }
     by_ai = {c.is_ai_assisted: c for c in summary.cohorts}
+    assert set(by_ai) == {True, False}
     for ai, cohort in by_ai.items():
         mine = [t for t in truth_prs if t["is_ai_assisted"] == ai]
         assert cohort.opened == len(mine)
         assert cohort.shipped == sum(t["shipped_at"] is not None for t in mine)
         assert cohort.survived == sum(bool(t["survived"]) for t in mine)
+        # Read from the mart as it is, not recomputed.
+        figures = (
+            cohort.allocated_cost_per_surviving_pr,
+            cohort.bugs_per_shipped_pr,
+            cohort.review_hours_per_pr,
+        )
+        assert figures == tuple(float(v) for v in marts[ai])
     total = built_org.scalar("select sum(cost_usd) from sim.truth_spend_allocation")
     assert abs(Decimal(str(summary.total_spend_usd)) - total) < Decimal("0.01")
+    unallocated = built_org.scalar(
+        "select sum(cost_usd) from sim.truth_spend_allocation where number is null"
+    )
+    assert abs(Decimal(str(summary.unallocated_spend_usd)) - unallocated) < Decimal("0.01")
+    assert {s["source"] for s in summary.sources if s["is_available"]} == {
+        "github",
+        "jira",
+        "pagerduty",
+        "anthropic",
+        "openai",
+    }
     text = format_summary(summary)
-    assert "AI-assisted" in text and "cost/surviving PR" in text
+    assert "AI-assisted" in text and "allocated $/surviving PR" in text
+    assert f"${by_ai[True].allocated_cost_per_surviving_pr:,.2f}" in text
     assert "top routing opportunity" in text
+    assert "not available" not in text

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,29 +110,32 @@ def built_org(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Buil
     yield BuiltOrg(size, store, warehouse, env, build)
 
 
-@contextmanager
-def _exclusive(lock: Path) -> Iterator[None]:
-    """Block until this process holds the lock file (an flock, dropped if the process dies)."""
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def shared_file(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]
+) -> Path:
+    """A file made once per test run and shared by the xdist workers: the first to ask makes
+    it (`make(path)` writes it), the others wait for it. Read-only for its users."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if not path.exists():
+            # Made under its own name (a DuckDB file's views name their database, its stem),
+            # in a directory of its own, then moved into place whole.
+            making = shared / f"making-{os.getpid()}" / name
+            making.parent.mkdir(exist_ok=True)
+            make(making)
+            making.rename(path)
+    return path
 
 
 @pytest.fixture(scope="session")
 def tiny_raw_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny organisation loaded by the real loaders into a warehouse of raw tables only,
-    once per test run: the xdist workers share it (the first to ask loads, the others wait).
-    Read-only: copy it to build on it."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    path = shared / "tiny-raw.duckdb"
-    with _exclusive(shared / "tiny-raw.lock"):
-        if not path.exists():
-            loading = shared / "tiny-raw.loading.duckdb"
-            loading.unlink(missing_ok=True)
-            load_org(store_path("tiny", TINY_SEED), loading)
-            loading.rename(path)
-    return path
+    once per test run (shared by the xdist workers). Read-only: copy it to build on it."""
+    return shared_file(
+        tmp_path_factory,
+        "tiny-raw.duckdb",
+        lambda path: load_org(store_path("tiny", TINY_SEED), path),
+    )

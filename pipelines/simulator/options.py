@@ -20,9 +20,12 @@ Presets name the usual combinations; the command line takes a preset and the thr
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from pipelines.simulator.http import dumps
 
 VENDORS = ("github", "jira", "pagerduty", "anthropic", "openai")
 BILLING_PROVIDERS = ("anthropic", "openai")
@@ -66,8 +69,12 @@ PRESETS: dict[str, OrgOptions] = {
 
 
 def without_fields(value: Any, names: Iterable[str]) -> Any:
-    """`value` (rendered JSON) with the keys `names` left out of every object, at any depth."""
+    """`value` (rendered JSON, or its encoded bytes) with the keys `names` left out of every
+    object, at any depth. (GitHub's answers arrive encoded, their ETag computed on the whole
+    body: a conditional request is then answered in full, never 304.)"""
     names = frozenset(names)
+    if isinstance(value, bytes):
+        return dumps(without_fields(json.loads(value), names)) if value else value
     if isinstance(value, dict):
         return {k: without_fields(v, names) for k, v in value.items() if k not in names}
     if isinstance(value, list):

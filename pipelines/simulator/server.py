@@ -197,7 +197,7 @@ class SimulatorServer:
             response = self._answer(vendor, request, found, fault)
         finally:
             request.db.close()
-        if self.absent_fields.get(prefix) and not isinstance(response.body, bytes):
+        if self.absent_fields.get(prefix) and response.status == 200:
             response.body = without_fields(response.body, self.absent_fields[prefix])
         if vendor.decorate:
             vendor.decorate(request, response)

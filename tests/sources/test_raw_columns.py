@@ -117,3 +117,40 @@ def _empty_relation_types(con: duckdb.DuckDBPyConnection, columns: list) -> dict
             "where table_name = 'empty_relation'"
         ).fetchall()
     )
+
+
+def test_optional_fields_a_vendor_leaves_out_still_get_their_declared_columns(
+    tiny_store: Path, tmp_path: Path, monkeypatch
+):
+    """A PagerDuty or GitHub that omits assigned_via, is_mergeable and check_suite_id (the
+    simulator told to leave them out): the loaders still create the columns staging reads,
+    typed as declared, all null."""
+    from pipelines.loads import load_checkpoints, run_load
+    from pipelines.simulator.options import OPTIONAL_FIELDS
+    from pipelines.simulator.server import SimulatorServer
+    from pipelines.simulator.sources_env import simulator_sources_env
+
+    warehouse = tmp_path / "sparse.duckdb"
+    with SimulatorServer(tiny_store, absent_fields=OPTIONAL_FIELDS) as sim:
+        for key, value in simulator_sources_env(sim, vendors=("github", "pagerduty")).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", f'["{sim.repositories()[0]}"]')
+        run_load("pagerduty", warehouse)
+        for _ in load_checkpoints("github", warehouse, resources=["workflow_runs"]):
+            pass
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table, column, data_type in (
+            ("raw_pagerduty.incidents", "assigned_via", "VARCHAR"),
+            ("raw_pagerduty.incidents", "is_mergeable", "BOOLEAN"),
+            ("raw_github.workflow_runs", "check_suite_id", "BIGINT"),
+        ):
+            schema, name = table.split(".")
+            assert con.execute(
+                "select data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? and column_name = ?",
+                [schema, name, column],
+            ).fetchall() == [(data_type,)], (table, column)
+            rows, non_null = con.execute(
+                f"select count(*), count({column}) from {table}"
+            ).fetchone()
+            assert rows > 0 and non_null == 0, (table, column)

@@ -365,3 +365,125 @@ def test_demo_summary_reads_the_marts(built_org, truth_prs):
     assert f"${by_ai[True].allocated_cost_per_surviving_pr:,.2f}" in text
     assert "top routing opportunity" in text
     assert "not available" not in text
+
+
+# Each team-grained mart against the whole: (mart, its total, the organisation's total).
+SHIPPED = "select count(shipped_at) from marts.fct_pull_requests"
+NO_TEAM_TOTALS = [
+    ("mart_delivery_funnel", "sum(opened)", "select count(*) from marts.fct_pull_requests"),
+    ("mart_review_hours", "sum(pull_requests)", "select count(*) from marts.fct_pull_requests"),
+    (
+        "mart_bugs_per_shipped_pr",
+        "sum(shipped_prs_incl_censored)",
+        SHIPPED,
+    ),
+    ("mart_production_survival", "sum(shipped)", SHIPPED),
+    ("mart_cost_per_outcome", "sum(shipped_prs)", SHIPPED),
+    (
+        "mart_cost_per_outcome",
+        "sum(attributed_spend_usd + team_key_spend_usd)",
+        "select sum(cost_usd) from intermediate.int_ai_spend__daily",
+    ),
+    (
+        "mart_cost_per_outcome_by_ai",
+        "sum(allocated_spend_usd)",
+        "select sum(allocated_spend_usd) from marts.fct_pull_requests",
+    ),
+    (
+        "mart_waste_share",
+        "sum(total_spend_usd + not_attributed_spend_usd) filter (where scope = 'team')",
+        "select sum(cost_usd) from intermediate.int_ai_spend__daily",
+    ),
+    (
+        "mart_routing_opportunity",
+        "sum(allocated_spend_usd)",
+        "select sum(cost_usd) from intermediate.int_spend_allocation__by_model "
+        "where pull_request_id is not null",
+    ),
+    (
+        "mart_agentic_work_units",
+        "sum(awus)",
+        "select count(*) from intermediate.int_agentic_work_units where awu_status = 'awu'",
+    ),
+    (
+        "mart_agentic_work_units",
+        "sum(attributed_spend_usd)",
+        "select sum(cost_usd) from intermediate.int_ai_spend__daily where person_id is not null",
+    ),
+    (
+        "mart_outcome_board",
+        "sum(shipped_prs) filter (where board_level = 'team')",
+        SHIPPED,
+    ),
+    (
+        "mart_outcome_board",
+        "sum(review_hours_on_others_prs) filter (where board_level = 'team')",
+        "select sum(minutes) / 60 from intermediate.int_review_sessions",
+    ),
+]
+
+
+def test_work_and_spend_of_no_team_are_one_group_in_every_mart(built_org):
+    """One rule (macros/no_team.sql): every team column holds a team or var no_team_label,
+    never null (organisation-wide rows apart), and no mart drops anything, so each one's
+    total is the organisation's."""
+    team_marts = [
+        table
+        for (table,) in built_org.rows(
+            "select table_name from information_schema.columns "
+            "where table_schema = 'marts' and column_name = 'team_id' order by 1"
+        )
+    ]
+    assert len(team_marts) >= 12
+    for mart in team_marts:
+        if mart.startswith("mart_dora") or mart == "mart_budget_runway":
+            continue  # DORA's teams are its repositories' owners; budgets are the seed's
+        organisation = "scope = 'organisation'" if mart == "mart_waste_share" else "false"
+        nulls = built_org.scalar(
+            f"select count(*) from marts.{mart} where team_id is null and not ({organisation})"
+        )
+        assert nulls == 0, mart
+    for mart, total, expected in NO_TEAM_TOTALS:
+        got = built_org.scalar(f"select {total} from marts.{mart}")
+        want = built_org.scalar(expected)
+        assert abs(float(got) - float(want)) <= 1e-6 * max(1.0, abs(float(want))), mart
+    groups = built_org.scalar(
+        f"select count(*) from marts.fct_pull_requests where team_id = '{NO_TEAM}'"
+    )
+    assert groups > 0  # unresolved authors and bots: the rule is exercised
+    for mart in ("mart_cost_per_outcome", "mart_bugs_per_shipped_pr", "mart_outcome_board"):
+        assert built_org.scalar(f"select count(*) from marts.{mart} where team_id = '{NO_TEAM}'"), (
+            mart
+        )
+
+
+def test_source_coverage_states_what_each_source_holds_and_feeds(built_org):
+    coverage = {r["source"]: r for r in built_org.dicts("select * from marts.mart_source_coverage")}
+    assert set(coverage) == {"github", "jira", "pagerduty", "anthropic", "openai"}
+    start = built_org.scalar("select cast(value as date) from sim.org_meta where key = 'start'")
+    as_of = built_org.scalar("select cast(value as date) from sim.org_meta where key = 'as_of'")
+    for source, row in coverage.items():
+        tables = built_org.rows(
+            "select table_name from information_schema.tables "
+            f"where table_schema = 'raw_{source}' and not starts_with(table_name, '_dlt') "
+            "and table_name <> 'quarantine'"
+        )
+        raw_rows = sum(
+            built_org.scalar(f"select count(*) from raw_{source}.{table}") for (table,) in tables
+        )
+        assert row["raw_rows"] == raw_rows > 0, source
+        assert row["raw_tables_present"] == len(tables), source
+        assert (row["is_configured"], row["is_available"]) == (True, True), source
+        assert row["availability_basis"] == "raw_tables"  # no load log in this warehouse
+        assert start - timedelta(days=31) <= row["first_record_date"] <= row["last_record_date"]
+        assert row["last_record_date"] < as_of
+        assert row["status"].startswith("Loaded: "), row["status"]
+    fed = {s: set(r["feeds_marts"].split(", ")) for s, r in coverage.items()}
+    # From the dbt graph: review hours rest on GitHub alone, budgets on the billing sources.
+    assert {s for s, marts in fed.items() if "mart_review_hours" in marts} == {"github"}
+    assert {s for s, marts in fed.items() if "mart_budget_runway" in marts} == {
+        "anthropic",
+        "openai",
+    }
+    assert all("mart_source_coverage" not in marts for marts in fed.values())
+    assert all(r["marts_fed"] == len(fed[s]) for s, r in coverage.items())

@@ -180,3 +180,23 @@ def test_presets_and_flags_make_the_options():
     assert from_arguments(generation.parse_args(["--empty-billing", "openai"])) == OrgOptions(
         empty_billing=("openai",)
     )
+
+
+def test_the_command_line_passes_the_options_on():
+    from pipelines.cli import build_parser
+    from pipelines.simulator.options import from_arguments as org_options
+
+    serve = build_parser().parse_args(
+        ["serve", "--preset", "no-openai", "--absent-field", "jira:x"]
+    )
+    assert org_options(serve) == OrgOptions(
+        vendors=("github", "jira", "pagerduty", "anthropic"), absent_fields={"jira": ("x",)}
+    )
+    simulate = build_parser().parse_args(
+        ["simulate", "--out", "x.duckdb", "--empty-billing", "anthropic"]
+    )
+    assert org_options(simulate) == OrgOptions(empty_billing=("anthropic",))
+    with pytest.raises(SystemExit):  # the vendors are a serving option, not a generation one
+        build_parser().parse_args(["simulate", "--out", "x.duckdb", "--vendors", "github"])
+    demo = build_parser().parse_args(["demo", "--size", "tiny", "--preset", "empty-billing"])
+    assert org_options(demo).empty_billing == BILLING_PROVIDERS

@@ -57,26 +57,16 @@ raw_rows as (
 
 record_days as (
 
+    {%- set dated = [] %}
     {%- for source_name in sources %}
-    {%- set dated = record_dates.get(source_name, []) %}
-    {%- if dated %}
-    {%- for model, column in dated %}
-    select
-        '{{ source_name }}' as source,
-        count(*) as records,
-        min(cast({{ column }} as date)) as first_record_date,
-        max(cast({{ column }} as date)) as last_record_date
-    from {{ ref(model) }}
-    {{ "union all" }}
+    {%- for model, column in record_dates.get(source_name, []) %}
+    {%- do dated.append(
+        "select '" ~ source_name ~ "' as source, count(*) as records, "
+        ~ "min(cast(" ~ column ~ " as date)) as first_record_date, "
+        ~ "max(cast(" ~ column ~ " as date)) as last_record_date from " ~ ref(model)) %}
     {%- endfor %}
-    {%- endif %}
     {%- endfor %}
-    select
-        cast(null as {{ dbt.type_string() }}) as source,
-        0 as records,
-        cast(null as date) as first_record_date,
-        cast(null as date) as last_record_date
-    where 1 = 0
+    {{ dated | join("\n    union all\n    ") }}
 
 ),
 

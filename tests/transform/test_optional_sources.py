@@ -252,8 +252,10 @@ def test_the_coverage_mart_says_which_sources_the_build_rests_on(variant):
             assert (row["is_configured"], row["is_available"]) == (False, False), source
             assert row["raw_rows"] == 0 and row["last_successful_load_at"] is None
             assert row["status"].startswith("Not "), row["status"]
-            basis = "load_log" if name in WITH_LOAD_LOG else "none"
-            assert row["availability_basis"] == basis
+            logged = name in WITH_LOAD_LOG
+            assert (row["availability_basis"], row["last_load_status"]) == (
+                ("load_log", "not_configured") if logged else ("none", None)
+            )
         else:
             assert (row["is_configured"], row["is_available"]) == (True, True), source
             assert row["raw_rows"] > 0 and row["last_successful_load_at"] is not None

@@ -67,7 +67,13 @@ decided as (
         warehouse.raw_tables_present,
         coalesce(attempts.load_attempts, 0) as load_attempts,
         coalesce(attempts.successful_loads, 0) as successful_loads,
-        latest_attempt.status as last_load_status,
+        -- Without a log row, a source the warehouse holds counts as loaded (DESIGN D5).
+        coalesce(
+            latest_attempt.status,
+            case
+                when warehouse.raw_tables_present > 0 or warehouse.dlt_loads > 0 then 'loaded'
+            end
+        ) as last_load_status,
         latest_attempt.detail as last_load_detail,
         latest_attempt.started_at as last_attempt_at,
         case
@@ -94,10 +100,7 @@ final as (
         raw_schema,
 
         ---------- decision
-        case
-            when last_load_status is not null then last_load_status <> 'not_configured'
-            else has_warehouse_data
-        end as is_configured,
+        coalesce(last_load_status <> 'not_configured', false) as is_configured,
         successful_loads > 0 or has_warehouse_data as is_available,
         case
             when load_attempts > 0 then 'load_log'

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from pipelines.simulator.options import add_arguments as add_org_options
+from pipelines.simulator.options import from_arguments as org_options
 from pipelines.simulator.sizes import SIZES
 
 DEFAULT_WAREHOUSE = Path(".data/warehouse.duckdb")
@@ -15,7 +17,8 @@ DEFAULT_WAREHOUSE = Path(".data/warehouse.duckdb")
 def _simulate(args: argparse.Namespace) -> int:
     from pipelines.simulator.generate import generate_org
 
-    path = generate_org(size=args.size, seed=args.seed, path=args.out)
+    options = org_options(args)
+    path = generate_org(args.size, args.seed, args.out, empty_billing=options.empty_billing)
     print(f"wrote the {args.size} organisation (seed {args.seed}) to {path}")
     return 0
 
@@ -25,10 +28,11 @@ def _serve(args: argparse.Namespace) -> int:
     from pipelines.simulator.server import SimulatorServer
     from pipelines.simulator.sources_env import simulator_sources_env
 
-    store = args.store or store_path(args.size, args.seed)
-    sim = SimulatorServer(store, port=args.port)
+    options = org_options(args)
+    store = args.store or store_path(args.size, args.seed, empty_billing=options.empty_billing)
+    sim = SimulatorServer(store, port=args.port, absent_fields=options.absent_fields)
     print(f"serving {store} on {sim.url} (Ctrl-C stops). Point the loaders at it with:")
-    for key, value in simulator_sources_env(sim).items():
+    for key, value in simulator_sources_env(sim, vendors=options.vendors).items():
         print(f"  export {key}='{value}'")
     try:
         sim.serve_forever()
@@ -97,7 +101,7 @@ def _check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from pipelines.demo import run_demo
 
-    return run_demo(args.size, args.seed, args.duckdb)
+    return run_demo(args.size, args.seed, args.duckdb, org_options(args))
 
 
 def _dbt_vars(text: str) -> dict:
@@ -117,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def org_args(p: argparse.ArgumentParser, default_size: str = "demo") -> None:
+    def org_args(p: argparse.ArgumentParser, default_size: str = "demo", serving=True) -> None:
         p.add_argument("--size", choices=sorted(SIZES), default=default_size)
         p.add_argument("--seed", type=int, default=42)
+        add_org_options(p, serving=serving)  # vendors, empty billing, absent fields
 
     p = sub.add_parser("demo", help="simulate, serve, run the whole Dagster job, summarise")
     org_args(p)
@@ -132,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("simulate", help="generate a simulated organisation into a store file")
-    org_args(p)
+    org_args(p, serving=False)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_simulate)
 

@@ -10,6 +10,7 @@ import duckdb
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
 from pipelines.simulator.generate import STORE_VERSION, generate_org
+from pipelines.simulator.options import OrgOptions
 from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
@@ -19,14 +20,18 @@ DATA_DIR = Path(__file__).resolve().parent.parent / ".data"
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
 
 
-def store_path(size: str, seed: int, data_dir: Path = DATA_DIR) -> Path:
-    """The simulator store of this size and seed, generated once and reused."""
-    path = data_dir / "sim" / f"{size}-seed{seed}-v{STORE_VERSION}.duckdb"
+def store_path(
+    size: str, seed: int, data_dir: Path = DATA_DIR, empty_billing: tuple[str, ...] = ()
+) -> Path:
+    """The simulator store of this size and seed (and billing providers whose reports are
+    empty, pipelines.simulator.options), generated once and reused."""
+    variant = "".join(f"-empty-{provider}" for provider in sorted(empty_billing))
+    path = data_dir / "sim" / f"{size}-seed{seed}{variant}-v{STORE_VERSION}.duckdb"
     if not path.exists():
         # Complete or absent, never half-written; two processes (the test workers) may
         # generate it at once, and either's store is the same.
         with written_atomically(path) as tmp:
-            generate_org(size=size, seed=seed, path=tmp)
+            generate_org(size=size, seed=seed, path=tmp, empty_billing=empty_billing)
     return path
 
 
@@ -39,19 +44,20 @@ def history_range_tags(sim: SimulatorServer) -> dict[str, str]:
     return range_tags(sim.history_start()[:10], last_complete_day(sim.now))
 
 
-def run_demo(size: str, seed: int, warehouse: Path) -> int:
+def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None = None) -> int:
     """Run the whole Dagster job against the simulated vendors; print a summary. Exit code."""
     started = time.monotonic()
-    store = store_path(size, seed)
+    options = options or OrgOptions()
+    store = store_path(size, seed, empty_billing=options.empty_billing)
     print(f"simulated organisation: {size} (seed {seed}) -> {store}")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     # A demo is one organisation in one fresh warehouse: never merge two simulations.
     for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
         stale.unlink(missing_ok=True)
-    with SimulatorServer(store) as sim:
+    with SimulatorServer(store, absent_fields=options.absent_fields) as sim:
         print(f"simulated vendor APIs on {sim.url}")
         env = {
-            **simulator_sources_env(sim),
+            **simulator_sources_env(sim, vendors=options.vendors),
             # dbt reads this organisation's seeds and clock, not the committed demo seeds.
             **simulated_org_env(store),
             DUCKDB_PATH_ENV: str(warehouse.resolve()),

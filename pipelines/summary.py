@@ -1,8 +1,11 @@
-"""The outcome summary `make demo` prints: a few numbers read from the marts.
+"""The outcome summary `make demo` prints: a few figures read from the marts.
 
-Each figure is one query over the `marts` schema, so what the demo prints is what a BI tool
-would show. `outcome_summary` returns the numbers (tests compare them with the ground truth);
-`format_summary` lays them out.
+Every figure is read as a mart holds it, never recomputed here, so what the demo prints is
+what a BI tool shows: the AI-assisted against other PRs from `mart_ai_assisted_outcomes`, the
+organisation's spend from `mart_waste_share`, the largest routing opportunity from
+`mart_routing_opportunity`, and the sources it all rests on from `mart_source_coverage`.
+`outcome_summary` returns the figures (tests compare them with the ground truth);
+`format_summary` lays them out. A figure a missing source makes unknown is None, printed n/a.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import duckdb
 
 @dataclass(frozen=True)
 class CohortOutcome:
-    """One side (AI-assisted or not) of the organisation's PRs over the whole history."""
+    """One side (AI-assisted or not) of the organisation's PRs over the whole history: a row
+    of marts.mart_ai_assisted_outcomes."""
 
     is_ai_assisted: bool
     opened: int
@@ -23,72 +27,68 @@ class CohortOutcome:
     shipped: int
     shipped_observed: int  # shipped at least H days before the as-of date
     survived: int
-    allocated_spend_usd: float
-    defect_weight: float
-    review_hours: float
-
-    @property
-    def cost_per_surviving_pr(self) -> float | None:
-        return self.allocated_spend_usd / self.survived if self.survived else None
-
-    @property
-    def bugs_per_shipped_pr(self) -> float | None:
-        return self.defect_weight / self.shipped_observed if self.shipped_observed else None
-
-    @property
-    def review_hours_per_pr(self) -> float | None:
-        return self.review_hours / self.opened if self.opened else None
+    survived_share: float | None
+    allocated_spend_usd: float | None
+    allocated_cost_per_surviving_pr: float | None
+    bugs_per_shipped_pr: float | None
+    review_hours_per_pr: float | None
+    unavailable_reason: str | None
 
 
 @dataclass(frozen=True)
 class OutcomeSummary:
     cohorts: list[CohortOutcome]
-    total_spend_usd: float
-    unallocated_spend_usd: float
+    total_spend_usd: float | None  # attributed spend (allocated + unallocated)
+    unallocated_spend_usd: float | None
     top_routing: dict[str, Any] | None  # the largest routing opportunity (team x month)
+    sources: list[dict[str, Any]]  # mart_source_coverage: source, is_available, status
+
+
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def outcome_summary(con: duckdb.DuckDBPyConnection) -> OutcomeSummary:
-    funnel = {
-        row[0]: row[1:]
-        for row in con.execute(
-            "select is_ai_assisted, sum(opened), sum(merged), sum(shipped), "
-            "sum(shipped_observed), sum(survived) "
-            "from marts.mart_delivery_funnel group by is_ai_assisted"
-        ).fetchall()
-    }
-    quality = {
-        row[0]: row[1:]
-        for row in con.execute(
-            "select is_ai_assisted, sum(allocated_spend_usd), "
-            "sum(case when survived is not null then defect_weight_within_h else 0 end), "
-            "sum(review_hours) "
-            "from marts.fct_pull_requests group by is_ai_assisted"
-        ).fetchall()
-    }
     cohorts = [
         CohortOutcome(
-            ai,
-            *(int(v or 0) for v in funnel[ai]),
-            *(float(v or 0) for v in quality[ai]),
+            is_ai_assisted=row["is_ai_assisted"],
+            opened=row["opened"],
+            merged=row["merged"],
+            shipped=row["shipped"],
+            shipped_observed=row["shipped_observed"],
+            survived=row["survived"],
+            survived_share=_number(row["survived_share"]),
+            allocated_spend_usd=_number(row["allocated_spend_usd"]),
+            allocated_cost_per_surviving_pr=_number(row["allocated_cost_per_surviving_pr"]),
+            bugs_per_shipped_pr=_number(row["bugs_per_shipped_pr"]),
+            review_hours_per_pr=_number(row["review_hours_per_pr"]),
+            unavailable_reason=row["unavailable_reason"],
         )
-        for ai in sorted(funnel, reverse=True)
+        for row in _dicts(
+            con, "select * from marts.mart_ai_assisted_outcomes order by is_ai_assisted desc"
+        )
     ]
+    # The organisation's rows of the waste mart: attributed spend and what reached no PR.
     total, unallocated = con.execute(
-        "select sum(cost_usd), sum(case when pull_request_id is null then cost_usd else 0 end) "
-        "from intermediate.int_spend_allocation"
+        "select sum(total_spend_usd), sum(unallocated_spend_usd) from marts.mart_waste_share "
+        "where scope = 'organisation'"
     ).fetchone()
-    cur = con.execute(
+    top = _dicts(
+        con,
         "select * from marts.mart_routing_opportunity "
-        "order by routable_spend_usd desc, team_id, month limit 1"
+        "order by routable_spend_usd desc, team_id, month limit 1",
     )
-    top = cur.fetchone()
-    names = [d[0] for d in cur.description]
+    sources = _dicts(
+        con, "select source, is_available, status from marts.mart_source_coverage order by source"
+    )
     return OutcomeSummary(
-        cohorts,
-        float(total or 0),
-        float(unallocated or 0),
-        dict(zip(names, top, strict=True)) if top else None,
+        cohorts, _number(total), _number(unallocated), top[0] if top else None, sources
     )
 
 
@@ -100,6 +100,10 @@ def _ratio(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
 def format_summary(summary: OutcomeSummary) -> str:
     lines = ["what the tokens turned into (marts)", ""]
     lines.append(
@@ -108,24 +112,28 @@ def format_summary(summary: OutcomeSummary) -> str:
     )
     for c in summary.cohorts:
         label = "AI-assisted" if c.is_ai_assisted else "not AI"
-        share = c.survived / c.opened if c.opened else 0
         lines.append(
             f"  {label:<14}{c.opened:>8,}{c.merged:>8,}{c.shipped:>9,}{c.survived:>10,}"
-            f"{share:>18.1%}"
+            f"{_share(c.survived_share):>18}"
         )
-    lines += ["", f"  {'':<14}{'cost/surviving PR':>20}{'bugs/shipped PR':>17}{'review h/PR':>13}"]
+    lines += [
+        "",
+        f"  {'':<14}{'allocated $/surviving PR':>26}{'bugs/shipped PR':>17}{'review h/PR':>13}",
+    ]
     for c in summary.cohorts:
         label = "AI-assisted" if c.is_ai_assisted else "not AI"
         lines.append(
-            f"  {label:<14}{_money(c.cost_per_surviving_pr):>20}"
+            f"  {label:<14}{_money(c.allocated_cost_per_surviving_pr):>26}"
             f"{_ratio(c.bugs_per_shipped_pr):>17}{_ratio(c.review_hours_per_pr, 2):>13}"
         )
-    total = summary.total_spend_usd
-    share = summary.unallocated_spend_usd / total if total else 0
+    reasons = sorted({c.unavailable_reason for c in summary.cohorts if c.unavailable_reason})
+    lines += [f"  n/a: {reason}" for reason in reasons]
+    total, unallocated = summary.total_spend_usd, summary.unallocated_spend_usd
+    share = unallocated / total if total and unallocated is not None else None
     lines += [
         "",
-        f"  attributed LLM spend {_money(summary.total_spend_usd)}, of which "
-        f"{_money(summary.unallocated_spend_usd)} ({share:.1%}) on days with no PR in flight",
+        f"  attributed LLM spend {_money(total)}, of which {_money(unallocated)} "
+        f"({_share(share)}) on days with no PR in flight",
     ]
     top = summary.top_routing
     if top:
@@ -134,4 +142,8 @@ def format_summary(summary: OutcomeSummary) -> str:
             f"{_money(float(top['routable_spend_usd']))} of most-expensive-tier spend on small, "
             f"lightly reviewed PRs ({top['small_prs']} PRs)"
         )
+    missing = [s for s in summary.sources if not s["is_available"]]
+    if missing:
+        lines += ["", "  sources not available:"]
+        lines += [f"    {s['source']}: {s['status']}" for s in missing]
     return "\n".join(lines)

@@ -11,8 +11,9 @@ attached as `sim`, so a mart can be compared with the ground truth in one query.
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,34 @@ def built_org(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Buil
     env = simulated_org_env(store)
     build = build_models(warehouse, env=env)
     yield BuiltOrg(size, store, warehouse, env, build)
+
+
+def shared_file(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]
+) -> Path:
+    """A file made once per test run and shared by the xdist workers: the first to ask makes
+    it (`make(path)` writes it), the others wait for it. Read-only for its users."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if not path.exists():
+            # Made under its own name (a DuckDB file's views name their database, its stem),
+            # in a directory of its own, then moved into place whole.
+            making = shared / f"making-{os.getpid()}" / name
+            making.parent.mkdir(exist_ok=True)
+            make(making)
+            making.rename(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_raw_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny organisation loaded by the real loaders into a warehouse of raw tables only,
+    once per test run (shared by the xdist workers). Read-only: copy it to build on it."""
+    return shared_file(
+        tmp_path_factory,
+        "tiny-raw.duckdb",
+        lambda path: load_org(store_path("tiny", TINY_SEED), path),
+    )

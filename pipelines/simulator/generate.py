@@ -17,6 +17,7 @@ import pandas as pd
 from pipelines.simulator.billing import TeamBilling, claude_code_breakdown
 from pipelines.simulator.catalog import AI_SIGNATURES, MODELS, PRICES_VALID_FROM, TEAM_NAMES
 from pipelines.simulator.emit import emit_team
+from pipelines.simulator.options import OrgOptions
 from pipelines.simulator.people import Person, make_bots, make_team_people
 from pipelines.simulator.schema import create_all
 from pipelines.simulator.sizes import AS_OF, get_size
@@ -67,8 +68,18 @@ def jira_key(index: int) -> str:
     return base if index < len(TEAM_NAMES) else f"{base}{index // len(TEAM_NAMES) + 1}"
 
 
-def generate_org(size: str = "demo", seed: int = 42, path: Path | str = "sim.duckdb") -> Path:
-    """Write the organisation of this size and seed to a fresh store at `path`."""
+def generate_org(
+    size: str = "demo",
+    seed: int = 42,
+    path: Path | str = "sim.duckdb",
+    empty_billing: tuple[str, ...] = (),
+) -> Path:
+    """Write the organisation of this size and seed to a fresh store at `path`.
+
+    `empty_billing`: providers whose usage and cost reports are empty (pipelines.simulator.
+    options); everything else is the same organisation, and the truth has no spend from them.
+    """
+    OrgOptions(empty_billing=empty_billing)  # refuses an unknown provider
     spec = get_size(size)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,10 +91,10 @@ def generate_org(size: str = "demo", seed: int = 42, path: Path | str = "sim.duc
         create_all(con)
         out = StoreWriter(con)
         bots = make_bots()
-        _write_org_level(out, spec, seed, start, bots)
+        _write_org_level(out, spec, seed, start, bots, empty_billing)
         per_team = _split(spec.engineers, spec.teams)
         for index in range(spec.teams):
-            _write_team(out, seed, index, per_team[index], bots, start)
+            _write_team(out, seed, index, per_team[index], bots, start, empty_billing)
         # PagerDuty numbers incidents across the account in creation order.
         con.execute("""
             update pd_incidents set incident_number = n.rn
@@ -112,7 +123,9 @@ def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-def _write_org_level(out: StoreWriter, spec, seed: int, start: date, bots: list[Person]) -> None:
+def _write_org_level(
+    out: StoreWriter, spec, seed: int, start: date, bots: list[Person], empty_billing=()
+) -> None:
     meta = {
         "seed": seed,
         "size": spec.name,
@@ -120,6 +133,7 @@ def _write_org_level(out: StoreWriter, spec, seed: int, start: date, bots: list[
         "start": start.isoformat(),
         "org": "acme",
         "store_version": STORE_VERSION,
+        "empty_billing": ",".join(empty_billing),
     }
     out.write("org_meta", [{"key": k, "value": str(v)} for k, v in meta.items()])
     out.write("truth_parameters", [{"name": k, "value": v} for k, v in PARAMETERS.items()])
@@ -184,7 +198,13 @@ def _seed_person(p: Person) -> dict:
 
 
 def _write_team(
-    out: StoreWriter, seed: int, index: int, headcount: int, bots: list[Person], start: date
+    out: StoreWriter,
+    seed: int,
+    index: int,
+    headcount: int,
+    bots: list[Person],
+    start: date,
+    empty_billing=(),
 ) -> None:
     name, key = team_name(index), jira_key(index)
     people = make_team_people(rng_for(seed, "people", index), name, index, headcount)
@@ -193,7 +213,7 @@ def _write_team(
     rows = emit_team(sim)
     workspace, project = f"wrkspc_{index:04d}{name[:4]}", f"proj_{index:04d}{name[:4]}"
     billing = TeamBilling(seed, index, name, people, workspace, project, start, AS_OF)
-    _add_usage(rows, billing)
+    _add_usage(rows, billing, empty_billing)
     _add_directory(rows, sim, people, billing, workspace, project)
 
     seed_people = [_seed_person(p) for p in people if p.in_people_seed]
@@ -225,9 +245,11 @@ def _write_team(
         out.write(table, table_rows)
 
 
-def _add_usage(rows, billing: TeamBilling) -> None:
+def _add_usage(rows, billing: TeamBilling, empty_billing=()) -> None:
     by_key_day = defaultdict(list)
     for table, row in billing.usage():
+        if table.split("_", 1)[0] in empty_billing:
+            continue  # the provider's reports are empty (the usage is drawn all the same)
         rows[table].append(row)
         if table == "anthropic_messages_usage":
             by_key_day[(row["api_key_id"], row["bucket_date"])].append(row)

@@ -23,6 +23,7 @@ import duckdb
 
 from pipelines.simulator.faults import Fault, FaultPlan, break_first_record
 from pipelines.simulator.http import ApiError, Request, Response, Vendor, dumps, parse_time
+from pipelines.simulator.options import OrgOptions, without_fields
 
 VENDOR_NAMES = ("github", "anthropic", "openai", "jira", "pagerduty")
 
@@ -34,8 +35,17 @@ def load_vendor(name: str) -> Vendor:
 class SimulatorServer:
     """Serve a simulator store on loopback. Use as a context manager, or start()/stop()."""
 
-    def __init__(self, store_path: Path | str, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        store_path: Path | str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        absent_fields: dict[str, tuple[str, ...]] | None = None,
+    ):
+        """`absent_fields`: vendor -> fields left out of every object it answers with
+        (pipelines.simulator.options)."""
         self.store_path = Path(store_path)
+        self.absent_fields = OrgOptions(absent_fields=absent_fields or {}).absent_fields
         # One thread per query: requests are tiny point lookups, where DuckDB's parallelism
         # costs more than it gains and would take the core the loader runs on.
         # (A setting, not a connect config: other connections to the store in this process
@@ -187,6 +197,8 @@ class SimulatorServer:
             response = self._answer(vendor, request, found, fault)
         finally:
             request.db.close()
+        if self.absent_fields.get(prefix) and response.status == 200:
+            response.body = without_fields(response.body, self.absent_fields[prefix])
         if vendor.decorate:
             vendor.decorate(request, response)
         self._count(prefix, name, response.status)

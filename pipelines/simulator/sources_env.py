@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from pipelines.simulator.credentials import SIM_CREDENTIALS
+from pipelines.simulator.options import VENDORS, OrgOptions
 from pipelines.simulator.server import SimulatorServer
 
 
-def simulator_sources_env(sim: SimulatorServer, start_date: str | None = None) -> dict[str, str]:
+def simulator_sources_env(
+    sim: SimulatorServer,
+    start_date: str | None = None,
+    vendors: Iterable[str] = VENDORS,
+) -> dict[str, str]:
     """SOURCES__* variables, in dlt's convention, for the simulated organisation.
 
     START_DATE defaults to the first day of the simulated history, so every source loads all
-    of it (a real deployment chooses how far back its first load reaches).
+    of it (a real deployment chooses how far back its first load reaches). Only `vendors`
+    (default all) are configured: the others get no setting at all, as for an organisation
+    that does not use them (pipelines.simulator.options).
     """
+    vendors = OrgOptions(vendors=tuple(vendors)).vendors
     start_date = start_date or sim.history_start()
     repos = sim.repositories()
     env = {
@@ -33,4 +42,5 @@ def simulator_sources_env(sim: SimulatorServer, start_date: str | None = None) -
     }
     for source in ("GITHUB", "JIRA", "PAGERDUTY", "ANTHROPIC", "OPENAI"):
         env[f"SOURCES__{source}__START_DATE"] = start_date
-    return env
+    prefixes = tuple(f"SOURCES__{vendor.upper()}__" for vendor in vendors)
+    return {key: value for key, value in env.items() if key.startswith(prefixes)}

@@ -93,6 +93,9 @@ INCIDENT_COLUMNS: TTableSchemaColumns = {
     "last_status_change_at": {"data_type": "timestamp"},
     "resolved_at": {"data_type": "timestamp"},
     "html_url": {"data_type": "text"},
+    # Optional in PagerDuty's answers (older accounts, other API versions leave them out).
+    "assigned_via": {"data_type": "text"},  # how it was assigned: escalation_policy, direct...
+    "is_mergeable": {"data_type": "bool"},
 }
 
 LOG_ENTRY_COLUMNS: TTableSchemaColumns = {
@@ -393,6 +396,8 @@ def _project_incident(incident: dict[str, Any]) -> dict[str, Any]:
         "last_status_change_at": incident.get("last_status_change_at"),
         "resolved_at": incident.get("resolved_at"),
         "html_url": incident.get("html_url"),
+        "assigned_via": incident.get("assigned_via"),
+        "is_mergeable": incident.get("is_mergeable"),
     }
 
 

@@ -269,17 +269,222 @@ def test_outcome_board_has_person_rows_only_for_big_enough_teams(built_org):
     assert not {c for c in columns if "rank" in c or "token" in c}
 
 
+def test_ai_assisted_outcomes_equal_the_truth(built_org, truth_prs, defect_weight, session_hours):
+    """The whole history's AI-assisted against other PRs, which `make demo` prints."""
+    allocated = defaultdict(Decimal)
+    for repo, number, usd in built_org.rows(
+        "select repo_full_name, number, cost_usd from sim.truth_spend_allocation "
+        "where number is not null"
+    ):
+        allocated[(repo, number)] += usd
+    hours = defaultdict(float)
+    for s in session_hours:
+        hours[(s["repo_full_name"], s["number"])] += s["minutes"] / 60
+    rows = {
+        r["is_ai_assisted"]: r
+        for r in built_org.dicts("select * from marts.mart_ai_assisted_outcomes")
+    }
+    assert set(rows) == {True, False}
+    for ai, row in rows.items():
+        mine = [t for t in truth_prs if t["is_ai_assisted"] == ai]
+        keys = [(t["repo_full_name"], t["number"]) for t in mine]
+        observed = [t for t in mine if t["survived"] is not None]
+        survived = sum(bool(t["survived"]) for t in mine)
+        spend = sum((allocated[k] for k in keys), Decimal(0))
+        weight = sum(defect_weight[(t["repo_full_name"], t["number"])] for t in observed)
+        assert (row["opened"], row["shipped"], row["shipped_observed"], row["survived"]) == (
+            len(mine),
+            sum(t["shipped_at"] is not None for t in mine),
+            len(observed),
+            survived,
+        )
+        assert row["allocated_spend_usd"] == spend
+        assert abs(row["allocated_cost_per_surviving_pr"] - float(spend) / survived) <= 1e-6
+        assert abs(row["bugs_per_shipped_pr"] - weight / len(observed)) < TOLERANCE
+        review = sum(hours[k] for k in keys) / len(mine)
+        assert abs(row["review_hours_per_pr"] - review) < TOLERANCE * max(1, review)
+        assert row["unavailable_reason"] is None
+
+
+def test_the_board_reads_the_teams_cost_per_surviving_pr(built_org):
+    """One formula, one model: a team row's figure is mart_cost_per_outcome's."""
+    differing = built_org.rows(
+        "select b.month_start, b.team_id, b.cost_per_surviving_pr, c.cost_per_surviving_pr "
+        "from marts.mart_outcome_board as b "
+        "left join marts.mart_cost_per_outcome as c "
+        "  on b.team_id = c.team_id and b.month_start = c.month "
+        "where b.board_level = 'team' "
+        "  and b.cost_per_surviving_pr is distinct from c.cost_per_surviving_pr"
+    )
+    assert differing == []
+    assert built_org.scalar(
+        "select count(*) from marts.mart_outcome_board "
+        "where board_level = 'team' and cost_per_surviving_pr > 0"
+    )
+
+
 def test_demo_summary_reads_the_marts(built_org, truth_prs):
     with duckdb.connect(str(built_org.warehouse), read_only=True) as con:
         summary = outcome_summary(con)
+        marts = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select is_ai_assisted, allocated_cost_per_surviving_pr, bugs_per_shipped_pr, "
+                "review_hours_per_pr from marts.mart_ai_assisted_outcomes"
+            ).fetchall()
+        }
     by_ai = {c.is_ai_assisted: c for c in summary.cohorts}
+    assert set(by_ai) == {True, False}
     for ai, cohort in by_ai.items():
         mine = [t for t in truth_prs if t["is_ai_assisted"] == ai]
         assert cohort.opened == len(mine)
         assert cohort.shipped == sum(t["shipped_at"] is not None for t in mine)
         assert cohort.survived == sum(bool(t["survived"]) for t in mine)
+        # Read from the mart as it is, not recomputed.
+        figures = (
+            cohort.allocated_cost_per_surviving_pr,
+            cohort.bugs_per_shipped_pr,
+            cohort.review_hours_per_pr,
+        )
+        assert figures == tuple(float(v) for v in marts[ai])
     total = built_org.scalar("select sum(cost_usd) from sim.truth_spend_allocation")
     assert abs(Decimal(str(summary.total_spend_usd)) - total) < Decimal("0.01")
+    unallocated = built_org.scalar(
+        "select sum(cost_usd) from sim.truth_spend_allocation where number is null"
+    )
+    assert abs(Decimal(str(summary.unallocated_spend_usd)) - unallocated) < Decimal("0.01")
+    assert {s["source"] for s in summary.sources if s["is_available"]} == {
+        "github",
+        "jira",
+        "pagerduty",
+        "anthropic",
+        "openai",
+    }
     text = format_summary(summary)
-    assert "AI-assisted" in text and "cost/surviving PR" in text
+    assert "AI-assisted" in text and "allocated $/surviving PR" in text
+    assert f"${by_ai[True].allocated_cost_per_surviving_pr:,.2f}" in text
     assert "top routing opportunity" in text
+    assert "not available" not in text
+
+
+# Each team-grained mart against the whole: (mart, its total, the organisation's total).
+SHIPPED = "select count(shipped_at) from marts.fct_pull_requests"
+NO_TEAM_TOTALS = [
+    ("mart_delivery_funnel", "sum(opened)", "select count(*) from marts.fct_pull_requests"),
+    ("mart_review_hours", "sum(pull_requests)", "select count(*) from marts.fct_pull_requests"),
+    (
+        "mart_bugs_per_shipped_pr",
+        "sum(shipped_prs_incl_censored)",
+        SHIPPED,
+    ),
+    ("mart_production_survival", "sum(shipped)", SHIPPED),
+    ("mart_cost_per_outcome", "sum(shipped_prs)", SHIPPED),
+    (
+        "mart_cost_per_outcome",
+        "sum(attributed_spend_usd + team_key_spend_usd)",
+        "select sum(cost_usd) from intermediate.int_ai_spend__daily",
+    ),
+    (
+        "mart_cost_per_outcome_by_ai",
+        "sum(allocated_spend_usd)",
+        "select sum(allocated_spend_usd) from marts.fct_pull_requests",
+    ),
+    (
+        "mart_waste_share",
+        "sum(total_spend_usd + not_attributed_spend_usd) filter (where scope = 'team')",
+        "select sum(cost_usd) from intermediate.int_ai_spend__daily",
+    ),
+    (
+        "mart_routing_opportunity",
+        "sum(allocated_spend_usd)",
+        "select sum(cost_usd) from intermediate.int_spend_allocation__by_model "
+        "where pull_request_id is not null",
+    ),
+    (
+        "mart_agentic_work_units",
+        "sum(awus)",
+        "select count(*) from intermediate.int_agentic_work_units where awu_status = 'awu'",
+    ),
+    (
+        "mart_agentic_work_units",
+        "sum(attributed_spend_usd)",
+        "select sum(cost_usd) from intermediate.int_ai_spend__daily where person_id is not null",
+    ),
+    (
+        "mart_outcome_board",
+        "sum(shipped_prs) filter (where board_level = 'team')",
+        SHIPPED,
+    ),
+    (
+        "mart_outcome_board",
+        "sum(review_hours_on_others_prs) filter (where board_level = 'team')",
+        "select sum(minutes) / 60 from intermediate.int_review_sessions",
+    ),
+]
+
+
+def test_work_and_spend_of_no_team_are_one_group_in_every_mart(built_org):
+    """One rule (macros/no_team.sql): every team column holds a team or var no_team_label,
+    never null (organisation-wide rows apart), and no mart drops anything, so each one's
+    total is the organisation's."""
+    team_marts = [
+        table
+        for (table,) in built_org.rows(
+            "select table_name from information_schema.columns "
+            "where table_schema = 'marts' and column_name = 'team_id' order by 1"
+        )
+    ]
+    assert len(team_marts) >= 12
+    for mart in team_marts:
+        if mart.startswith("mart_dora") or mart == "mart_budget_runway":
+            continue  # DORA's teams are its repositories' owners; budgets are the seed's
+        organisation = "scope = 'organisation'" if mart == "mart_waste_share" else "false"
+        nulls = built_org.scalar(
+            f"select count(*) from marts.{mart} where team_id is null and not ({organisation})"
+        )
+        assert nulls == 0, mart
+    for mart, total, expected in NO_TEAM_TOTALS:
+        got = built_org.scalar(f"select {total} from marts.{mart}")
+        want = built_org.scalar(expected)
+        assert abs(float(got) - float(want)) <= 1e-6 * max(1.0, abs(float(want))), mart
+    groups = built_org.scalar(
+        f"select count(*) from marts.fct_pull_requests where team_id = '{NO_TEAM}'"
+    )
+    assert groups > 0  # unresolved authors and bots: the rule is exercised
+    for mart in ("mart_cost_per_outcome", "mart_bugs_per_shipped_pr", "mart_outcome_board"):
+        assert built_org.scalar(f"select count(*) from marts.{mart} where team_id = '{NO_TEAM}'"), (
+            mart
+        )
+
+
+def test_source_coverage_states_what_each_source_holds_and_feeds(built_org):
+    coverage = {r["source"]: r for r in built_org.dicts("select * from marts.mart_source_coverage")}
+    assert set(coverage) == {"github", "jira", "pagerduty", "anthropic", "openai"}
+    start = built_org.scalar("select cast(value as date) from sim.org_meta where key = 'start'")
+    as_of = built_org.scalar("select cast(value as date) from sim.org_meta where key = 'as_of'")
+    for source, row in coverage.items():
+        tables = built_org.rows(
+            "select table_name from information_schema.tables "
+            f"where table_schema = 'raw_{source}' and not starts_with(table_name, '_dlt') "
+            "and table_name <> 'quarantine'"
+        )
+        raw_rows = sum(
+            built_org.scalar(f"select count(*) from raw_{source}.{table}") for (table,) in tables
+        )
+        assert row["raw_rows"] == raw_rows > 0, source
+        assert row["raw_tables_present"] == len(tables), source
+        assert (row["is_configured"], row["is_available"]) == (True, True), source
+        # No load log in this warehouse: its raw tables stand for a successful load.
+        assert (row["availability_basis"], row["last_load_status"]) == ("raw_tables", "loaded")
+        assert start - timedelta(days=31) <= row["first_record_date"] <= row["last_record_date"]
+        assert row["last_record_date"] < as_of
+        assert row["status"].startswith("Loaded: "), row["status"]
+    fed = {s: set(r["feeds_marts"].split(", ")) for s, r in coverage.items()}
+    # From the dbt graph: review hours rest on GitHub alone, budgets on the billing sources.
+    assert {s for s, marts in fed.items() if "mart_review_hours" in marts} == {"github"}
+    assert {s for s, marts in fed.items() if "mart_budget_runway" in marts} == {
+        "anthropic",
+        "openai",
+    }
+    assert all("mart_source_coverage" not in marts for marts in fed.values())
+    assert all(r["marts_fed"] == len(fed[s]) for s, r in coverage.items())

@@ -99,6 +99,7 @@ def _project_run(repo: str, run: dict[str, Any]) -> dict[str, Any]:
         "id": run["id"],
         "repo_full_name": repo,
         "workflow_id": run.get("workflow_id"),
+        "check_suite_id": run.get("check_suite_id"),
         "name": run.get("name"),
         "display_title": run.get("display_title"),
         "path": run.get("path"),

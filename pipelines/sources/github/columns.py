@@ -170,6 +170,8 @@ WORKFLOW_RUN_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "bigint", "nullable": False},
     "repo_full_name": {"data_type": "text", "nullable": False},
     "workflow_id": {"data_type": "bigint"},
+    # The check suite the run reports through; GitHub may leave it out.
+    "check_suite_id": {"data_type": "bigint"},
     "name": {"data_type": "text"},
     "display_title": {"data_type": "text"},
     "path": {"data_type": "text"},

@@ -1,7 +1,17 @@
 {#- The outcome board (METRICS.md section 10): what each team, and each person in a team big
     enough not to single anyone out, turned into outcomes per month. Output only: there is no
-    token or spend ranking here, and no rank column at all. -#}
-{%- set no_team = var('no_team_label') -%}
+    token or spend ranking here, and no rank column at all. A team row's cost per surviving PR
+    is mart_cost_per_outcome's (read, not recomputed); a person row's is the same formula over
+    the person's attributed spend and surviving PRs, shown nowhere else. Teams follow the
+    no-team rule (macros/no_team.sql). Each figure is null when a source it needs is not
+    available, with the reason. -#}
+{%- set needs = {
+    'github': ['shipped_prs', 'surviving_prs', 'observed_prs', 'bugs_per_shipped_pr',
+               'review_hours_on_others_prs', 'cost_per_surviving_pr'],
+    'defects': ['bugs_per_shipped_pr'],
+    'work_units': ['awus'],
+    'billing': ['attributed_spend_usd', 'cost_per_surviving_pr'],
+} -%}
 with
 
 prs as (
@@ -50,7 +60,7 @@ review_given as (
 
     -- Review sessions are always on someone else's PR (the author never reviews their own).
     select
-        coalesce(people.team_id, '{{ no_team }}') as team_id,
+        {{ team_or_no_team('people.team_id') }} as team_id,
         sessions.reviewer_person_id as person_id,
         cast({{ dbt.date_trunc('month', 'sessions.started_at') }} as date) as month_start,
         {{ exact_sum('sessions.minutes / 60.0', 3600000) }} as review_hours_on_others_prs
@@ -58,7 +68,7 @@ review_given as (
     left join people
         on sessions.reviewer_person_id = people.person_id
     group by
-        coalesce(people.team_id, '{{ no_team }}'),
+        {{ team_or_no_team('people.team_id') }},
         sessions.reviewer_person_id,
         {{ dbt.date_trunc('month', 'sessions.started_at') }}
 
@@ -67,14 +77,14 @@ review_given as (
 units as (
 
     select
-        coalesce(team_id, '{{ no_team }}') as team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         person_id,
         cast({{ dbt.date_trunc('month', 'completed_at') }} as date) as month_start,
         count(*) as awus
     from {{ ref('int_agentic_work_units') }}
     where awu_status = 'awu'
     group by
-        coalesce(team_id, '{{ no_team }}'),
+        {{ team_or_no_team('team_id') }},
         person_id,
         {{ dbt.date_trunc('month', 'completed_at') }}
 
@@ -85,14 +95,14 @@ spend as (
     -- Attributed spend: spend of a person (METRICS.md section 2). A team's shared keys'
     -- spend is unattributed for its team, as in mart_cost_per_outcome.
     select
-        coalesce(team_id, '{{ no_team }}') as team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         person_id,
         cast({{ dbt.date_trunc('month', 'day') }} as date) as month_start,
         sum(cost_usd) as attributed_spend_usd
     from {{ ref('int_ai_spend__daily') }}
     where person_id is not null
     group by
-        coalesce(team_id, '{{ no_team }}'),
+        {{ team_or_no_team('team_id') }},
         person_id,
         {{ dbt.date_trunc('month', 'day') }}
 
@@ -169,6 +179,16 @@ board as (
 
 ),
 
+costs as (
+
+    select
+        team_id,
+        month,
+        cost_per_surviving_pr
+    from {{ ref('mart_cost_per_outcome') }}
+
+),
+
 final as (
 
     select
@@ -178,20 +198,31 @@ final as (
         board.person_id,
         people.display_name,
         team_sizes.team_size,
-        board.shipped_prs,
-        board.surviving_prs,
-        board.observed_prs,
-        cast(board.defect_weight as double precision)
-        / nullif(board.observed_prs, 0) as bugs_per_shipped_pr,
-        board.awus,
-        board.review_hours_on_others_prs,
-        board.attributed_spend_usd,
-        board.attributed_spend_usd / nullif(board.surviving_prs, 0) as cost_per_surviving_pr
+        {%- for figure in ['shipped_prs', 'surviving_prs', 'observed_prs'] %}
+        {{ when_available(needs, figure, 'board.' ~ figure) }} as {{ figure }},
+        {%- endfor %}
+        {{ when_available(needs, 'bugs_per_shipped_pr',
+            'cast(board.defect_weight as double precision) / nullif(board.observed_prs, 0)') }}
+            as bugs_per_shipped_pr,
+        {{ when_available(needs, 'awus', 'board.awus') }} as awus,
+        {{ when_available(needs, 'review_hours_on_others_prs', 'board.review_hours_on_others_prs') }}
+            as review_hours_on_others_prs,
+        {{ when_available(needs, 'attributed_spend_usd', 'board.attributed_spend_usd') }}
+            as attributed_spend_usd,
+        {{ when_available(needs, 'cost_per_surviving_pr', "case
+            when board.board_level = 'team' then costs.cost_per_surviving_pr
+            else " ~ usd_per('board.attributed_spend_usd', 'board.surviving_prs') ~ "
+        end") }} as cost_per_surviving_pr,
+        {{ unavailable_reason(needs) }} as unavailable_reason
     from board
     left join people
         on board.person_id = people.person_id
     left join team_sizes
         on board.team_id = team_sizes.team_id
+    left join costs
+        on board.board_level = 'team'
+        and board.team_id = costs.team_id
+        and board.month_start = costs.month
 
 )
 

@@ -9,7 +9,10 @@
       the period first reached it; otherwise, spending the run rate every day from the as-of
       day (or period_start, if later), the day cumulative spend reaches the remaining budget
       (start + ceil(remaining / rate) - 1); null when the rate is 0, the period is over, or that
-      day falls after period_end (the budget lasts the period). -#}
+      day falls after period_end (the budget lasts the period).
+    Spend needs a billing source: without one every spend figure is null, with the reason. -#}
+{%- set needs = {'billing': ['spend_to_date_usd', 'trailing_28d_daily_run_rate', 'remaining_usd',
+                             'projected_exhaustion_date', 'will_exhaust_before_period_end']} -%}
 with
 
 budgets as (
@@ -195,17 +198,24 @@ final as (
 
         ---------- money (USD)
         cast(budget_usd as decimal(38, 6)) as budget_usd,
-        cast(spend_to_date_usd as decimal(38, 6)) as spend_to_date_usd,
-        round(run_rate, 6) as trailing_28d_daily_run_rate,
-        cast(remaining_usd as decimal(38, 6)) as remaining_usd,
+        {{ when_available(needs, 'spend_to_date_usd',
+            'cast(spend_to_date_usd as decimal(38, 6))') }} as spend_to_date_usd,
+        {{ when_available(needs, 'trailing_28d_daily_run_rate', 'round(run_rate, 6)') }}
+            as trailing_28d_daily_run_rate,
+        {{ when_available(needs, 'remaining_usd', 'cast(remaining_usd as decimal(38, 6))') }}
+            as remaining_usd,
 
         ---------- runway
         days_left_in_period,
-        case
-            when exhaustion_day <= period_end then exhaustion_day
-        end as projected_exhaustion_date,
-        coalesce(exhaustion_day <= period_end, false) as will_exhaust_before_period_end,
-        {{ as_of_date() }} as as_of_date
+        {{ when_available(needs, 'projected_exhaustion_date',
+            'case when exhaustion_day <= period_end then exhaustion_day end') }}
+            as projected_exhaustion_date,
+        {{ when_available(needs, 'will_exhaust_before_period_end',
+            'coalesce(exhaustion_day <= period_end, false)') }} as will_exhaust_before_period_end,
+        {{ as_of_date() }} as as_of_date,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from projected
 

@@ -1,16 +1,21 @@
-{#- Cost per shipped and surviving PR for AI-assisted PRs against the others, per team x month
-    x is_ai_assisted (METRICS.md section 6, through the allocation). allocated_spend_usd is the
-    spend allocated in the month to the team's PRs with that flag (whatever became of them:
-    the cost of attempts that failed is part of the cost of the ones that shipped); the
+{#- Allocated cost per shipped and surviving PR, AI-assisted PRs against the others, per team x
+    month x is_ai_assisted (METRICS.md section 6, through the allocation). allocated_spend_usd
+    is the spend allocated in the month to the team's PRs with that flag (whatever became of
+    them: the cost of attempts that failed is part of the cost of the ones that shipped); the
     outcomes are the team's PRs with that flag shipped in the month and surviving H. Unallocated
-    spend belongs to neither flag (see mart_waste_share). -#}
+    spend belongs to neither flag (see mart_waste_share), so these ratios are not the team's
+    cost per surviving PR (mart_cost_per_outcome, all the team's attributed spend): they carry
+    their own names. Spend needs a billing source. -#}
+{%- set needs = {'billing': ['allocated_spend_usd', 'prs_with_spend',
+                             'allocated_cost_per_shipped_pr',
+                             'allocated_cost_per_surviving_pr']} -%}
 with
 
 pull_requests as (
 
     select
         lifecycle.pull_request_id,
-        lifecycle.team_id,
+        {{ team_or_no_team('lifecycle.team_id') }} as team_id,
         coalesce(lifecycle.is_ai_assisted, false) as is_ai_assisted,
         lifecycle.shipped_at,
         survival.is_censored,
@@ -18,7 +23,6 @@ pull_requests as (
     from {{ ref('int_pull_requests__lifecycle') }} as lifecycle
     left join {{ ref('int_pull_requests__survival') }} as survival
         on lifecycle.pull_request_id = survival.pull_request_id
-    where lifecycle.team_id is not null
 
 ),
 
@@ -76,17 +80,27 @@ final as (
         cohorts.is_ai_assisted,
 
         ---------- spend (USD)
-        cast(coalesce(allocated.allocated_spend_usd, 0) as decimal(38, 6)) as allocated_spend_usd,
-        coalesce(allocated.prs_with_spend, 0) as prs_with_spend,
+        {{ when_available(needs, 'allocated_spend_usd',
+            'cast(coalesce(allocated.allocated_spend_usd, 0) as decimal(38, 6))') }}
+            as allocated_spend_usd,
+        {{ when_available(needs, 'prs_with_spend', 'coalesce(allocated.prs_with_spend, 0)') }}
+            as prs_with_spend,
 
         ---------- outcomes
         coalesce(shipped.shipped_prs, 0) as shipped_prs,
         coalesce(shipped.survival_evaluated_prs, 0) as survival_evaluated_prs,
         coalesce(shipped.surviving_prs, 0) as surviving_prs,
 
-        ---------- ratios (USD per PR)
-        {{ usd_per('allocated.allocated_spend_usd', 'shipped.shipped_prs') }} as cost_per_shipped_pr,
-        {{ usd_per('allocated.allocated_spend_usd', 'shipped.surviving_prs') }} as cost_per_surviving_pr
+        ---------- ratios (allocated USD per PR)
+        {{ when_available(needs, 'allocated_cost_per_shipped_pr',
+            usd_per('allocated.allocated_spend_usd', 'shipped.shipped_prs')) }}
+            as allocated_cost_per_shipped_pr,
+        {{ when_available(needs, 'allocated_cost_per_surviving_pr',
+            usd_per('allocated.allocated_spend_usd', 'shipped.surviving_prs')) }}
+            as allocated_cost_per_surviving_pr,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from cohorts
     left join allocated

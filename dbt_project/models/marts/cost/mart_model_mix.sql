@@ -3,7 +3,8 @@
     providers) and of its provider's, its price tier (int_ai_models: 1 = the provider's
     highest output price), and, through the allocation split by model, the spend that reached
     PRs and how many PRs it touched (a PR is touched when its author used the model on a day
-    the PR was in flight). -#}
+    the PR was in flight). What reached PRs needs GitHub: null without it, with the reason. -#}
+{%- set needs = {'github': ['allocated_to_prs_usd', 'prs_touched']} -%}
 with
 
 spend as (
@@ -83,8 +84,13 @@ final as (
         end as share_of_provider_month_spend,
 
         ---------- outcomes through the allocation
-        round(coalesce(allocated.allocated_to_prs_usd, 0), 6) as allocated_to_prs_usd,
-        coalesce(allocated.prs_touched, 0) as prs_touched
+        {{ when_available(needs, 'allocated_to_prs_usd',
+            'round(coalesce(allocated.allocated_to_prs_usd, 0), 6)') }} as allocated_to_prs_usd,
+        {{ when_available(needs, 'prs_touched', 'coalesce(allocated.prs_touched, 0)') }}
+            as prs_touched,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from with_totals
     left join models

@@ -4,7 +4,9 @@
     effort (review_hours, none = 0) are at or below the median (percentile_cont 0.5) of the PRs
     that received any allocated spend. Those PRs might have been served by a cheaper model.
     Shares: of the spend allocated to small and light PRs, and of all the team's allocated
-    spend. PRs of unknown size are never small. Team: the spender's team. -#}
+    spend. PRs of unknown size are never small. Team: the spender's team, people with none in
+    the no-team group (macros/no_team.sql). Rows exist only where spend reached PRs, so only
+    with a billing source and GitHub. -#}
 with
 
 allocation as (
@@ -53,7 +55,7 @@ small_and_light as (
 classified as (
 
     select
-        allocation.team_id,
+        {{ team_or_no_team('allocation.team_id') }} as team_id,
         cast({{ dbt.date_trunc('month', 'allocation.day') }} as date) as month,
         allocation.pull_request_id,
         allocation.cost_usd,
@@ -65,7 +67,6 @@ classified as (
         and allocation.model = models.model
     left join small_and_light
         on allocation.pull_request_id = small_and_light.pull_request_id
-    where allocation.team_id is not null
 
 ),
 

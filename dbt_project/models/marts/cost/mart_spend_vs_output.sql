@@ -3,7 +3,10 @@
     and that survived H. Only people of teams with at least var min_group_size (non-bot)
     people get a row, so no one is shown alone; people with no spend are in (quintile 1).
     Quintiles are buckets for the curve (mart_spend_vs_output_quintiles), not a ranking: there
-    is no rank column. Quarters: every quarter with spend in the organisation. -#}
+    is no rank column. Quarters: every quarter with spend in the organisation (so rows need a
+    billing source). People with no team are no team's members: no rows. The PRs need GitHub:
+    null without it, with the reason. -#}
+{%- set needs = {'github': ['shipped_prs', 'surviving_prs']} -%}
 with
 
 people as (
@@ -106,8 +109,11 @@ final as (
         ntile(5) over (partition by quarter order by spend_usd, person_id) as spend_quintile,
 
         ---------- outcomes
-        shipped_prs,
-        surviving_prs
+        {{ when_available(needs, 'shipped_prs', 'shipped_prs') }} as shipped_prs,
+        {{ when_available(needs, 'surviving_prs', 'surviving_prs') }} as surviving_prs,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from person_quarters
 

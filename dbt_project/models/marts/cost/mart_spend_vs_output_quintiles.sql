@@ -2,7 +2,10 @@
     spend, shipped and surviving PRs per person, and the marginal cost of one more surviving
     PR from the quintile below: (spend per person - the lower quintile's) / (surviving PRs per
     person - the lower quintile's); null for quintile 1 and where surviving PRs per person do
-    not grow (delta <= 0: more spend bought no more surviving output). -#}
+    not grow (delta <= 0: more spend bought no more surviving output). The PRs need GitHub:
+    null without it (mart_spend_vs_output says so too), with the reason. -#}
+{%- set needs = {'github': ['shipped_prs', 'surviving_prs', 'shipped_per_person',
+                            'surviving_per_person', 'marginal_cost_per_surviving_pr']} -%}
 with
 
 people as (
@@ -75,13 +78,16 @@ final as (
         round(surviving_per_person, 6) as surviving_per_person,
 
         ---------- marginal cost (USD per additional surviving PR per person)
-        case
+        {{ when_available(needs, 'marginal_cost_per_surviving_pr', 'case
             when surviving_per_person - previous_surviving_per_person > 0
                 then round(
                     (spend_per_person - previous_spend_per_person)
                     / (surviving_per_person - previous_surviving_per_person), 6
                 )
-        end as marginal_cost_per_surviving_pr
+        end') }} as marginal_cost_per_surviving_pr,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from with_previous
 

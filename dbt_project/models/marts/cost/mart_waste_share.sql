@@ -6,7 +6,13 @@
     (merged, no production deployment yet), reverted (shipped, then reverted), in progress
     (still open: not waste yet), productive (shipped and not reverted). Spend with no person
     (team-only keys, unattributed) cannot be allocated; it is reported beside the share, not in
-    it. -#}
+    it. Team rows follow the no-team rule (macros/no_team.sql); organisation rows have no team.
+    The classes need GitHub (without it every dollar would look unallocated): null then, with
+    the reason; the totals need only the billing sources the rows come from. -#}
+{%- set needs = {'github': [
+    'abandoned_spend_usd', 'never_shipped_spend_usd', 'reverted_spend_usd',
+    'unallocated_spend_usd', 'in_progress_spend_usd', 'productive_spend_usd', 'waste_spend_usd',
+    'waste_share']} -%}
 with
 
 pull_requests as (
@@ -52,12 +58,11 @@ by_scope as (
 
     select
         'team' as scope,
-        team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         month,
         spend_class,
         cost_usd
     from allocation
-    where team_id is not null
 
     union all
 
@@ -73,12 +78,11 @@ by_scope as (
 
     select
         'team' as scope,
-        team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         month,
         'not_attributed' as spend_class,
         cost_usd
     from not_attributed
-    where team_id is not null
 
     union all
 
@@ -119,28 +123,29 @@ final as (
         month,
 
         ---------- components (USD)
-        cast(abandoned_usd as decimal(38, 6)) as abandoned_spend_usd,
-        cast(never_shipped_usd as decimal(38, 6)) as never_shipped_spend_usd,
-        cast(reverted_usd as decimal(38, 6)) as reverted_spend_usd,
-        cast(unallocated_usd as decimal(38, 6)) as unallocated_spend_usd,
-        cast(in_progress_usd as decimal(38, 6)) as in_progress_spend_usd,
-        cast(productive_usd as decimal(38, 6)) as productive_spend_usd,
-        cast(
-            abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
-            as decimal(38, 6)
-        ) as waste_spend_usd,
+        {%- for spend_class in ['abandoned', 'never_shipped', 'reverted', 'unallocated',
+                                'in_progress', 'productive'] %}
+        {{ when_available(needs, spend_class ~ '_spend_usd',
+            'cast(' ~ spend_class ~ '_usd as decimal(38, 6))') }} as {{ spend_class }}_spend_usd,
+        {%- endfor %}
+        {{ when_available(needs, 'waste_spend_usd',
+            'cast(abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
+                as decimal(38, 6))') }} as waste_spend_usd,
         cast(total_usd as decimal(38, 6)) as total_spend_usd,
         cast(not_attributed_usd as decimal(38, 6)) as not_attributed_spend_usd,
 
         ---------- share
-        case
+        {{ when_available(needs, 'waste_share', 'case
             when total_usd > 0
                 then round(
                     cast(abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
                         as double precision)
                     / cast(total_usd as double precision), 6
                 )
-        end as waste_share
+        end') }} as waste_share,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from components
 

@@ -1,4 +1,9 @@
 {#- One row per pull request with its whole outcome: the contract analysts join to. -#}
+{%- set needs = {
+    'billing': ['allocated_spend_usd'],
+    'defects': ['defect_weight_within_h', 'defects_within_h'],
+    'pagerduty': ['rolled_back_at'],
+} -%}
 with
 
 lifecycle as (
@@ -55,7 +60,7 @@ joined as (
         ---------- who
         lifecycle.author_login,
         lifecycle.author_person_id,
-        coalesce(lifecycle.team_id, '{{ var("no_team_label") }}') as team_id,
+        {{ team_or_no_team('lifecycle.team_id') }} as team_id,
         lifecycle.is_bot_author,
         lifecycle.is_agent_author,
 
@@ -84,7 +89,7 @@ joined as (
         lifecycle.shipping_deployment_id,
         survival.reverted_at,
         lifecycle.reverted_by_pull_request_id,
-        survival.rolled_back_at,
+        {{ when_available(needs, 'rolled_back_at', 'survival.rolled_back_at') }} as rolled_back_at,
         survival.is_censored,
         survival.survived,
         lifecycle.opened_week,
@@ -104,9 +109,15 @@ joined as (
         lifecycle.changes_requested,
 
         ---------- cost and quality
-        coalesce(allocation.allocated_spend_usd, 0) as allocated_spend_usd,
-        coalesce(defects.defect_weight_within_h, 0) as defect_weight_within_h,
-        coalesce(defects.defects_within_h, 0) as defects_within_h
+        {{ when_available(needs, 'allocated_spend_usd', 'coalesce(allocation.allocated_spend_usd, 0)') }}
+            as allocated_spend_usd,
+        {{ when_available(needs, 'defect_weight_within_h', 'coalesce(defects.defect_weight_within_h, 0)') }}
+            as defect_weight_within_h,
+        {{ when_available(needs, 'defects_within_h', 'coalesce(defects.defects_within_h, 0)') }}
+            as defects_within_h,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from lifecycle
     left join survival

@@ -1,3 +1,17 @@
+{#- AWUs per team x week and cost per AWU (METRICS.md section 7). Work-item units need Jira and
+    GitHub (a work item is a unit once its PRs shipped and survived), incident units need
+    PagerDuty, spend a billing source. awus counts the units of the sources that are available;
+    it is null only when neither kind can be counted. Teams follow the no-team rule
+    (macros/no_team.sql). -#}
+{%- set work_item_figures = ['work_item_awus', 'pending_work_items', 'reopened_work_items',
+                             'failed_work_items', 'done_without_pull_request'] -%}
+{%- set needs = {
+    'work_units': ['awus', 'cost_per_awu'],
+    'jira': work_item_figures,
+    'github': work_item_figures,
+    'pagerduty': ['incident_awus'],
+    'billing': ['attributed_spend_usd', 'cost_per_awu'],
+} -%}
 with
 
 units as (
@@ -15,7 +29,7 @@ spend as (
 unit_weeks as (
 
     select
-        team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         cast({{ dbt.date_trunc('week', 'completed_at') }} as date) as week_start,
         sum(case when unit_kind = 'work_item' and awu_status = 'awu' then 1 else 0 end)
             as work_item_awus,
@@ -28,7 +42,7 @@ unit_weeks as (
         sum(case when awu_status = 'no_pull_request' then 1 else 0 end)
             as done_without_pull_request
     from units
-    group by team_id, {{ dbt.date_trunc('week', 'completed_at') }}
+    group by {{ team_or_no_team('team_id') }}, {{ dbt.date_trunc('week', 'completed_at') }}
 
 ),
 
@@ -37,13 +51,12 @@ spend_weeks as (
     -- Attributed spend: spend of the team's people. A team's shared keys' spend is
     -- unattributed for the team (METRICS.md section 2), as in mart_cost_per_outcome.
     select
-        team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         cast({{ dbt.date_trunc('week', 'day') }} as date) as week_start,
         sum(cost_usd) as attributed_spend_usd
     from spend
-    where team_id is not null
-        and person_id is not null
-    group by team_id, {{ dbt.date_trunc('week', 'day') }}
+    where person_id is not null
+    group by {{ team_or_no_team('team_id') }}, {{ dbt.date_trunc('week', 'day') }}
 
 ),
 
@@ -55,38 +68,57 @@ team_weeks as (
 
 ),
 
+counted as (
+
+    select
+        team_weeks.team_id,
+        team_weeks.week_start,
+        {%- for figure in work_item_figures + ['incident_awus'] %}
+        {{ when_available(needs, figure, 'coalesce(unit_weeks.' ~ figure ~ ', 0)') }}
+            as {{ figure }},
+        {%- endfor %}
+        {{ when_available(needs, 'attributed_spend_usd',
+            'coalesce(spend_weeks.attributed_spend_usd, 0)') }} as attributed_spend_usd
+    from team_weeks
+    left join unit_weeks
+        on team_weeks.team_id = unit_weeks.team_id
+        and team_weeks.week_start = unit_weeks.week_start
+    left join spend_weeks
+        on team_weeks.team_id = spend_weeks.team_id
+        and team_weeks.week_start = spend_weeks.week_start
+
+),
+
 final as (
 
     select
 
         ---------- the grain
-        team_weeks.team_id,
-        team_weeks.week_start,
+        team_id,
+        week_start,
 
-        ---------- agentic work units
-        coalesce(unit_weeks.work_item_awus, 0) as work_item_awus,
-        coalesce(unit_weeks.incident_awus, 0) as incident_awus,
-        coalesce(unit_weeks.work_item_awus, 0) + coalesce(unit_weeks.incident_awus, 0) as awus,
+        ---------- agentic work units (of the sources that are available)
+        work_item_awus,
+        incident_awus,
+        {{ when_available(needs, 'awus',
+            'coalesce(work_item_awus, 0) + coalesce(incident_awus, 0)') }} as awus,
 
         ---------- done work items that are not (yet) units
-        coalesce(unit_weeks.pending_work_items, 0) as pending_work_items,
-        coalesce(unit_weeks.reopened_work_items, 0) as reopened_work_items,
-        coalesce(unit_weeks.failed_work_items, 0) as failed_work_items,
-        coalesce(unit_weeks.done_without_pull_request, 0) as done_without_pull_request,
+        pending_work_items,
+        reopened_work_items,
+        failed_work_items,
+        done_without_pull_request,
 
         ---------- cost
-        coalesce(spend_weeks.attributed_spend_usd, 0) as attributed_spend_usd,
-        coalesce(spend_weeks.attributed_spend_usd, 0)
-        / nullif(coalesce(unit_weeks.work_item_awus, 0) + coalesce(unit_weeks.incident_awus, 0), 0)
-            as cost_per_awu
+        attributed_spend_usd,
+        {{ when_available(needs, 'cost_per_awu',
+            'attributed_spend_usd / nullif(coalesce(work_item_awus, 0) + coalesce(incident_awus, 0), 0)') }}
+            as cost_per_awu,
 
-    from team_weeks
-    left join unit_weeks
-        on coalesce(team_weeks.team_id, '') = coalesce(unit_weeks.team_id, '')
-        and team_weeks.week_start = unit_weeks.week_start
-    left join spend_weeks
-        on coalesce(team_weeks.team_id, '') = coalesce(spend_weeks.team_id, '')
-        and team_weeks.week_start = spend_weeks.week_start
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
+
+    from counted
 
 )
 

@@ -1,9 +1,21 @@
-{#- Opened -> merged -> shipped -> survived H, per cohort (week opened x team x AI flag). -#}
+{#- Opened -> merged -> shipped -> survived H, per cohort (week opened x team x AI flag). It
+    reads the PR models fct_pull_requests is made of, not fct_pull_requests itself, so the
+    funnel rests on what it needs (GitHub, and the defect sources for rollbacks), not on spend. -#}
 with
 
 prs as (
 
-    select * from {{ ref('fct_pull_requests') }}
+    select
+        lifecycle.opened_week,
+        {{ team_or_no_team('lifecycle.team_id') }} as team_id,
+        lifecycle.is_ai_assisted,
+        lifecycle.outcome,
+        lifecycle.shipped_at,
+        survival.is_censored,
+        survival.survived
+    from {{ ref('int_pull_requests__lifecycle') }} as lifecycle
+    left join {{ ref('int_pull_requests__survival') }} as survival
+        on lifecycle.pull_request_id = survival.pull_request_id
 
 ),
 

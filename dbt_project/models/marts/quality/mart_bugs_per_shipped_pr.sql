@@ -1,6 +1,14 @@
 {%- set weight_scale = 1000000000000 -%}
 {%- set horizon_days = var('survival_horizon_days') -%}
 {%- set rules = ['explicit', 'work_item', 'deployment', 'time'] -%}
+{#- Defects are Jira bugs and PagerDuty incidents: the totals need one of them, the parts of a
+    kind (and the rules only that kind uses) need their own source. -#}
+{%- set needs = {
+    'defects': ['defective_prs', 'defect_weight', 'explicit_rule_weight', 'bugs_per_shipped_pr'],
+    'jira': ['work_item_defect_weight', 'work_item_rule_weight', 'work_item_bugs_per_shipped_pr'],
+    'pagerduty': ['incident_defect_weight', 'deployment_rule_weight', 'time_rule_weight',
+                  'incidents_per_shipped_pr'],
+} -%}
 with
 
 survival as (
@@ -64,7 +72,7 @@ cohorts as (
 
     select
         shipped.shipped_month,
-        shipped.team_id,
+        {{ team_or_no_team('shipped.team_id') }} as team_id,
         shipped.is_ai_assisted,
         count(*) as shipped_prs_incl_censored,
         sum(case when shipped.is_censored then 1 else 0 end) as censored_prs,
@@ -83,7 +91,7 @@ cohorts as (
     from shipped
     left join pull_request_weights
         on shipped.pull_request_id = pull_request_weights.pull_request_id
-    group by shipped.shipped_month, shipped.team_id, shipped.is_ai_assisted
+    group by shipped.shipped_month, {{ team_or_no_team('shipped.team_id') }}, shipped.is_ai_assisted
 
 ),
 
@@ -100,21 +108,25 @@ final as (
         shipped_prs_incl_censored,
         censored_prs,
         shipped_prs,
-        defective_prs,
+        {{ when_available(needs, 'defective_prs', 'defective_prs') }} as defective_prs,
 
         ---------- defect weight (sum of attribution weights)
-        defect_weight,
-        work_item_defect_weight,
-        incident_defect_weight,
-        explicit_rule_weight,
-        work_item_rule_weight,
-        deployment_rule_weight,
-        time_rule_weight,
+        {%- for weight in ['defect_weight', 'work_item_defect_weight', 'incident_defect_weight',
+                           'explicit_rule_weight', 'work_item_rule_weight',
+                           'deployment_rule_weight', 'time_rule_weight'] %}
+        {{ when_available(needs, weight, weight) }} as {{ weight }},
+        {%- endfor %}
 
         ---------- rates
-        defect_weight / nullif(shipped_prs, 0) as bugs_per_shipped_pr,
-        work_item_defect_weight / nullif(shipped_prs, 0) as work_item_bugs_per_shipped_pr,
-        incident_defect_weight / nullif(shipped_prs, 0) as incidents_per_shipped_pr
+        {{ when_available(needs, 'bugs_per_shipped_pr',
+            'defect_weight / nullif(shipped_prs, 0)') }} as bugs_per_shipped_pr,
+        {{ when_available(needs, 'work_item_bugs_per_shipped_pr',
+            'work_item_defect_weight / nullif(shipped_prs, 0)') }} as work_item_bugs_per_shipped_pr,
+        {{ when_available(needs, 'incidents_per_shipped_pr',
+            'incident_defect_weight / nullif(shipped_prs, 0)') }} as incidents_per_shipped_pr,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from cohorts
 

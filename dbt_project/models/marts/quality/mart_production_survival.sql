@@ -1,3 +1,6 @@
+{#- Rollbacks are PagerDuty incidents: without PagerDuty their count is unknown, and survival
+    rests on reverts alone. -#}
+{%- set needs = {'pagerduty': ['rolled_back_within_h']} -%}
 with
 
 survival as (
@@ -12,7 +15,7 @@ final as (
 
         ---------- the cohort
         shipped_month,
-        team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         is_ai_assisted,
 
         ---------- PRs
@@ -22,16 +25,20 @@ final as (
         sum(case when survived then 1 else 0 end) as survived,
         sum(case when not is_censored and is_reverted_within_horizon then 1 else 0 end)
             as reverted_within_h,
-        sum(case when not is_censored and is_rolled_back_within_horizon then 1 else 0 end)
+        {{ when_available(needs, 'rolled_back_within_h',
+            'sum(case when not is_censored and is_rolled_back_within_horizon then 1 else 0 end)') }}
             as rolled_back_within_h,
 
         ---------- rate
         1.0 * sum(case when survived then 1 else 0 end)
-        / nullif(sum(case when is_censored then 0 else 1 end), 0) as survival_rate
+        / nullif(sum(case when is_censored then 0 else 1 end), 0) as survival_rate,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from survival
     where shipped_at is not null
-    group by shipped_month, team_id, is_ai_assisted
+    group by shipped_month, {{ team_or_no_team('team_id') }}, is_ai_assisted
 
 )
 

@@ -1,3 +1,8 @@
+{#- Attribution finds the PRs behind a defect: without GitHub every defect would look
+    unattributed, so the split is unknown (the defects themselves are still counted). -#}
+{%- set needs = {'github': ['attributed_defects', 'unattributed_defects', 'explicit_defects',
+                            'work_item_rule_defects', 'deployment_rule_defects',
+                            'time_rule_defects', 'unattributed_share']} -%}
 with
 
 attribution as (
@@ -28,16 +33,25 @@ final as (
 
         ---------- defects
         count(*) as defects,
-        sum(case when rule = 'unattributed' then 0 else 1 end) as attributed_defects,
-        sum(case when rule = 'unattributed' then 1 else 0 end) as unattributed_defects,
-        sum(case when rule = 'explicit' then 1 else 0 end) as explicit_defects,
-        sum(case when rule = 'work_item' then 1 else 0 end) as work_item_rule_defects,
-        sum(case when rule = 'deployment' then 1 else 0 end) as deployment_rule_defects,
-        sum(case when rule = 'time' then 1 else 0 end) as time_rule_defects,
+        {%- for column, condition in [
+            ('attributed_defects', "rule <> 'unattributed'"),
+            ('unattributed_defects', "rule = 'unattributed'"),
+            ('explicit_defects', "rule = 'explicit'"),
+            ('work_item_rule_defects', "rule = 'work_item'"),
+            ('deployment_rule_defects', "rule = 'deployment'"),
+            ('time_rule_defects', "rule = 'time'"),
+        ] %}
+        {{ when_available(needs, column,
+            'sum(case when ' ~ condition ~ ' then 1 else 0 end)') }} as {{ column }},
+        {%- endfor %}
 
         ---------- share
-        1.0 * sum(case when rule = 'unattributed' then 1 else 0 end) / count(*)
-            as unattributed_share
+        {{ when_available(needs, 'unattributed_share',
+            "1.0 * sum(case when rule = 'unattributed' then 1 else 0 end) / count(*)") }}
+            as unattributed_share,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from defects
     group by {{ dbt.date_trunc('month', 'created_at') }}, defect_kind

@@ -1,9 +1,11 @@
-{#- Human review effort on each cohort's PRs (week opened x author's team x AI flag). -#}
+{#- Human review effort on each cohort's PRs (week opened x author's team x AI flag). It reads
+    the PR lifecycle (GitHub only), not fct_pull_requests, whose spend and defects it does not
+    need. -#}
 with
 
 prs as (
 
-    select * from {{ ref('fct_pull_requests') }}
+    select * from {{ ref('int_pull_requests__lifecycle') }}
 
 ),
 
@@ -11,7 +13,7 @@ per_pr as (
 
     select
         opened_week,
-        team_id,
+        {{ team_or_no_team('team_id') }} as team_id,
         is_ai_assisted,
         review_hours,
         human_reviewers,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('anthropic', 'api_keys') }}
+    select * from {{ source_or_empty('anthropic', 'api_keys') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('anthropic', 'claude_code_usage') }}
+    select * from {{ source_or_empty('anthropic', 'claude_code_usage') }}
 
 ),
 

@@ -2,19 +2,7 @@ with
 
 source as (
 
-    {#- dlt creates the child table only once a breakdown has rows. -#}
-    select * from {{ source_or_empty('anthropic', 'claude_code_usage', child='model_breakdown', columns=[
-        ('usage_row_key', dbt.type_string()),
-        ('model', dbt.type_string()),
-        ('input_tokens', dbt.type_bigint()),
-        ('output_tokens', dbt.type_bigint()),
-        ('cache_read_tokens', dbt.type_bigint()),
-        ('cache_creation_tokens', dbt.type_bigint()),
-        ('estimated_cost_cents', 'decimal(38, 12)'),
-        ('estimated_cost_currency', dbt.type_string()),
-        ('_dlt_root_id', dbt.type_string()),
-        ('_dlt_list_idx', dbt.type_bigint()),
-    ]) }}
+    select * from {{ source_or_empty('anthropic', 'claude_code_usage', child='model_breakdown') }}
 
 ),
 

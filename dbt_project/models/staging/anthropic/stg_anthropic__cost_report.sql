@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('anthropic', 'cost_report') }}
+    select * from {{ source_or_empty('anthropic', 'cost_report') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('anthropic', 'messages_usage') }}
+    select * from {{ source_or_empty('anthropic', 'messages_usage') }}
 
 ),
 

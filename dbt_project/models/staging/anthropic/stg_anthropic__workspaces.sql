@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('anthropic', 'workspaces') }}
+    select * from {{ source_or_empty('anthropic', 'workspaces') }}
 
 ),
 

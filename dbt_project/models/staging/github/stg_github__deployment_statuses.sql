@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('github', 'deployment_statuses') }}
+    select * from {{ source_or_empty('github', 'deployment_statuses') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('github', 'deployments') }}
+    select * from {{ source_or_empty('github', 'deployments') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('github', 'issue_comments') }}
+    select * from {{ source_or_empty('github', 'issue_comments') }}
 
 ),
 

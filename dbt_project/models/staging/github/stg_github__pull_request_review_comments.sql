@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('github', 'pull_request_review_comments') }}
+    select * from {{ source_or_empty('github', 'pull_request_review_comments') }}
 
 ),
 

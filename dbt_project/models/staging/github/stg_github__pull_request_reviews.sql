@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('github', 'pull_request_reviews') }}
+    select * from {{ source_or_empty('github', 'pull_request_reviews') }}
 
 ),
 

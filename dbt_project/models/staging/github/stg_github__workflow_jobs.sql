@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('github', 'workflow_jobs') }}
+    select * from {{ source_or_empty('github', 'workflow_jobs') }}
 
 ),
 

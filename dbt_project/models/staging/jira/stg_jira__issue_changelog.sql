@@ -1,26 +1,8 @@
-{#- dlt creates the child table only once it has rows: a young warehouse may lack it. -#}
-{%- set changelog_columns = [
-    ('history_id', dbt.type_bigint()),
-    ('issue_id', dbt.type_bigint()),
-    ('issue_key', dbt.type_string()),
-    ('author_account_id', dbt.type_string()),
-    ('created', dbt.type_timestamp()),
-    ('field', dbt.type_string()),
-    ('fieldtype', dbt.type_string()),
-    ('field_id', dbt.type_string()),
-    ('from_value', dbt.type_string()),
-    ('from_string', dbt.type_string()),
-    ('to_value', dbt.type_string()),
-    ('to_string', dbt.type_string()),
-    ('_dlt_root_id', dbt.type_string()),
-    ('_dlt_list_idx', dbt.type_bigint()),
-] -%}
-
 with
 
 source as (
 
-    select * from {{ source_or_empty('jira', 'issues', changelog_columns, child='changelog') }}
+    select * from {{ source_or_empty('jira', 'issues', child='changelog') }}
 
 ),
 

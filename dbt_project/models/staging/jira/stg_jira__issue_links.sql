@@ -1,25 +1,8 @@
-{#- dlt creates the child table only once it has rows: a young warehouse may lack it. -#}
-{%- set link_columns = [
-    ('link_id', dbt.type_bigint()),
-    ('issue_id', dbt.type_bigint()),
-    ('issue_key', dbt.type_string()),
-    ('type_id', dbt.type_string()),
-    ('type_name', dbt.type_string()),
-    ('inward_description', dbt.type_string()),
-    ('outward_description', dbt.type_string()),
-    ('direction', dbt.type_string()),
-    ('other_issue_id', dbt.type_bigint()),
-    ('other_issue_key', dbt.type_string()),
-    ('outward_issue_key', dbt.type_string()),
-    ('inward_issue_key', dbt.type_string()),
-    ('_dlt_root_id', dbt.type_string()),
-] -%}
-
 with
 
 source as (
 
-    select * from {{ source_or_empty('jira', 'issues', link_columns, child='links') }}
+    select * from {{ source_or_empty('jira', 'issues', child='links') }}
 
 ),
 

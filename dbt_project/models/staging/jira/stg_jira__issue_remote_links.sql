@@ -1,21 +1,8 @@
-{#- dlt creates the child table only once it has rows: a young warehouse may lack it. -#}
-{%- set remote_link_columns = [
-    ('id', dbt.type_bigint()),
-    ('issue_id', dbt.type_bigint()),
-    ('issue_key', dbt.type_string()),
-    ('global_id', dbt.type_string()),
-    ('url', dbt.type_string()),
-    ('title', dbt.type_string()),
-    ('relationship', dbt.type_string()),
-    ('application_name', dbt.type_string()),
-    ('_dlt_root_id', dbt.type_string()),
-] -%}
-
 with
 
 source as (
 
-    select * from {{ source_or_empty('jira', 'issues', remote_link_columns, child='remote_links') }}
+    select * from {{ source_or_empty('jira', 'issues', child='remote_links') }}
 
 ),
 

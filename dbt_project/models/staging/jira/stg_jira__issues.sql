@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('jira', 'issues') }}
+    select * from {{ source_or_empty('jira', 'issues') }}
 
 ),
 

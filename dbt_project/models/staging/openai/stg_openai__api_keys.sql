@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('openai', 'api_keys') }}
+    select * from {{ source_or_empty('openai', 'api_keys') }}
 
 ),
 

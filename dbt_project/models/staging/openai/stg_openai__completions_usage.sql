@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('openai', 'completions_usage') }}
+    select * from {{ source_or_empty('openai', 'completions_usage') }}
 
 ),
 

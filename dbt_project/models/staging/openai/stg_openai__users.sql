@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('openai', 'users') }}
+    select * from {{ source_or_empty('openai', 'users') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('pagerduty', 'incident_log_entries') }}
+    select * from {{ source_or_empty('pagerduty', 'incident_log_entries') }}
 
 ),
 

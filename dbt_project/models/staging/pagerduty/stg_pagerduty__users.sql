@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('pagerduty', 'users') }}
+    select * from {{ source_or_empty('pagerduty', 'users') }}
 
 ),
 

@@ -1,0 +1,131 @@
+"""Organisations other than the full one, from the same simulation.
+
+A real organisation may use any subset of the vendors, have billing reports that are empty
+every day, and get vendor objects without the fields a vendor may leave out. Three options make
+the simulated organisation so, each where it acts:
+
+- `vendors` (serving): the vendors the organisation uses. Only they get loader settings
+  (`simulator_sources_env(sim, vendors=...)`); the others are simply not configured.
+- `empty_billing` (generation): the billing providers whose usage and cost reports (Claude
+  Code's included) are empty: the account exists (workspaces, projects, users, keys) but
+  nothing was used. The ground truth follows: no spend from them. A different store, so
+  `generate_org(..., empty_billing=...)`.
+- `absent_fields` (serving): vendor -> fields the server leaves out of every object it
+  renders (`SimulatorServer(..., absent_fields=...)`), as a vendor may omit optional fields.
+
+Presets name the usual combinations; the command line takes a preset and the three flags
+(`simulate`, `serve` and `demo`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.simulator.http import dumps
+
+VENDORS = ("github", "jira", "pagerduty", "anthropic", "openai")
+BILLING_PROVIDERS = ("anthropic", "openai")
+# Fields the vendors document as optional that the warehouse reads (declared nullable by the
+# loaders): the `sparse-fields` preset leaves them all out.
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "github": ("check_suite_id",),
+    "pagerduty": ("assigned_via", "is_mergeable"),
+}
+
+
+@dataclass(frozen=True)
+class OrgOptions:
+    vendors: tuple[str, ...] = VENDORS
+    empty_billing: tuple[str, ...] = ()
+    absent_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _known("vendor", self.vendors, VENDORS)
+        _known("billing provider", self.empty_billing, BILLING_PROVIDERS)
+        _known("vendor", self.absent_fields, VENDORS)
+
+
+def _known(kind: str, values: Iterable[str], known: tuple[str, ...]) -> None:
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {kind} {', '.join(unknown)}; known: {', '.join(known)}")
+
+
+def _without(*vendors: str) -> tuple[str, ...]:
+    return tuple(v for v in VENDORS if v not in vendors)
+
+
+PRESETS: dict[str, OrgOptions] = {
+    "full": OrgOptions(),
+    **{f"no-{vendor}": OrgOptions(vendors=_without(vendor)) for vendor in VENDORS},
+    "no-billing": OrgOptions(vendors=_without(*BILLING_PROVIDERS)),
+    "empty-billing": OrgOptions(empty_billing=BILLING_PROVIDERS),
+    "sparse-fields": OrgOptions(absent_fields=OPTIONAL_FIELDS),
+}
+
+
+def without_fields(value: Any, names: Iterable[str]) -> Any:
+    """`value` (rendered JSON, or its encoded bytes) with the keys `names` left out of every
+    object, at any depth. (GitHub's answers arrive encoded, their ETag computed on the whole
+    body: a conditional request is then answered in full, never 304.)"""
+    names = frozenset(names)
+    if isinstance(value, bytes):
+        return dumps(without_fields(json.loads(value), names)) if value else value
+    if isinstance(value, dict):
+        return {k: without_fields(v, names) for k, v in value.items() if k not in names}
+    if isinstance(value, list):
+        return [without_fields(v, names) for v in value]
+    return value
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, serving: bool = True) -> None:
+    """The organisation options of `simulate` (generation only) or `serve` / `demo`."""
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default="full", help="a named set of the options"
+    )
+    parser.add_argument(
+        "--empty-billing",
+        metavar="PROVIDERS",
+        help="comma-separated billing providers whose reports are empty (anthropic,openai)",
+    )
+    if serving:
+        parser.add_argument(
+            "--vendors",
+            metavar="VENDORS",
+            help="comma-separated vendors the organisation uses (default: all five)",
+        )
+        parser.add_argument(
+            "--absent-field",
+            action="append",
+            default=[],
+            metavar="VENDOR:FIELD",
+            help="leave FIELD out of VENDOR's objects (repeatable), e.g. pagerduty:assigned_via",
+        )
+
+
+def from_arguments(args: argparse.Namespace) -> OrgOptions:
+    """The preset, with what the flags say instead."""
+    preset = PRESETS[args.preset]
+    absent = {vendor: list(fields) for vendor, fields in preset.absent_fields.items()}
+    for spec in getattr(args, "absent_field", None) or []:
+        vendor, sep, name = spec.partition(":")
+        if not sep or not name:
+            raise ValueError(f"--absent-field takes VENDOR:FIELD, not {spec!r}")
+        absent.setdefault(vendor, []).append(name)
+    vendors = getattr(args, "vendors", None)
+    return OrgOptions(
+        vendors=_split(vendors) if vendors else preset.vendors,
+        empty_billing=_split(args.empty_billing) if args.empty_billing else preset.empty_billing,
+        absent_fields={vendor: tuple(fields) for vendor, fields in absent.items()},
+    )
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())

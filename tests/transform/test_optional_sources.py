@@ -15,6 +15,7 @@ The variants run in two xdist groups, so the two workers build them side by side
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import duckdb
 import pytest
 
 from pipelines.demo import store_path
-from pipelines.loads import run_load
+from pipelines.loads import SourceNotConfigured, run_load
 from pipelines.simulator.options import BILLING_PROVIDERS, VENDORS
 from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
@@ -52,8 +53,9 @@ VARIANT_PARAMS = [
     )
     for name in VARIANTS
 ]
-# These variants also carry a load log (ops.source_loads) that says the vendor is not
-# configured; the others rest on what the warehouse holds.
+# In these variants the vendor's load ran unconfigured, so the load log (ops.source_loads)
+# says it is not configured; in the others the log has no row for it, and availability rests
+# on what the warehouse holds.
 WITH_LOAD_LOG = {"no_pagerduty", "no_openai"}
 
 # Figures that must be null (with a reason) on every row of their mart when the vendor is off.
@@ -112,28 +114,24 @@ class Warehouse:
 
 
 def _drop_raw(path: Path, vendors: tuple[str, ...]) -> None:
+    """The warehouse as if `vendors` had never been loaded: no raw schema, no load-log row."""
     with duckdb.connect(str(path)) as con:
         for vendor in vendors:
             con.execute(f"drop schema if exists raw_{vendor} cascade")
             con.execute(f"drop schema if exists raw_{vendor}_staging cascade")
+            con.execute("delete from ops.source_loads where source = ?", [vendor])
 
 
-def _write_load_log(path: Path, off: tuple[str, ...]) -> None:
-    """ops.source_loads as pipelines/loads.py writes it (DESIGN D5): one attempt per source."""
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema ops")
-        con.execute(
-            "create table ops.source_loads (source varchar, status varchar, detail varchar, "
-            "started_at timestamptz, finished_at timestamptz, rows_loaded json, load_ids json)"
-        )
-        for source in VENDORS:
-            status = "not_configured" if source in off else "loaded"
-            detail = f"SOURCES__{source.upper()}__BASE_URL is not set" if source in off else None
-            con.execute(
-                "insert into ops.source_loads values (?, ?, ?, "
-                "'2026-11-01 06:00:00+00', '2026-11-01 06:01:00+00', '{}', '[]')",
-                [source, status, detail],
-            )
+def _load_unconfigured(path: Path, off: tuple[str, ...]) -> None:
+    """Run the real loads of `off` with none of their settings: each records in the load log
+    (ops.source_loads) that the vendor is not configured, and loads nothing."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(path.parent)  # no .dlt/ configuration here
+        for source in off:
+            for key in [k for k in os.environ if k.startswith(f"SOURCES__{source.upper()}__")]:
+                mp.delenv(key)
+            with pytest.raises(SourceNotConfigured):
+                run_load(source, path)
 
 
 def _load_empty_billing(raw: Path, path: Path) -> None:
@@ -187,7 +185,7 @@ def variant(request, tiny_raw_warehouse, tmp_path_factory) -> tuple[str, Warehou
         _drop_raw(path, off)
         env = simulated_org_env(store_path("tiny", TINY_SEED))
     if name in WITH_LOAD_LOG:
-        _write_load_log(path, off)
+        _load_unconfigured(path, off)
     return name, Warehouse(path, _build(path, env))
 
 

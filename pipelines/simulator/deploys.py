@@ -237,7 +237,7 @@ class Deployer:
             if p.merged_at and p.merged_at >= after and p.kind in ("feature", "agent")
         )
         at = merged[0] if merged else after
-        return at + timedelta(minutes=rng.randint(20, 50))
+        return (at + timedelta(minutes=rng.randint(20, 50))).replace(microsecond=0)
 
     def _hotfix(self, at: datetime) -> list[Deployment]:
         """A patch on main's head, built from a branch deleted since and deployed to every

@@ -204,22 +204,10 @@ class Deployer:
             if len(released) < 2 or released[-2].sha == self.live[target.key]:
                 continue
             rng = rng_for(self.sim.seed, "rollback", inc.uid, target.name)
-            created = at + timedelta(minutes=7 * n)
             sha = released[-2].sha
-            dep = Deployment(
-                self.repo,
-                typed_by_hand(target.name),
-                created,
-                True,
-                created + timedelta(minutes=rng.randint(2, 6), seconds=rng.randint(0, 59)),
-                sha,
-                self.live[target.key],
-                (inc.assignee or self.sim.humans[0]).github_login,
-                ref=sha,
-                flag=target.flag,
-                kind="rollback",
-                incident=inc,
-            )
+            responder = (inc.assignee or self.sim.humans[0]).github_login
+            dep = self._by_hand(target, at + timedelta(minutes=7 * n), sha, responder, rng, 2, 6)
+            dep.ref, dep.kind, dep.incident = sha, "rollback", inc
             out += self._record(dep, target, None)
         return out
 
@@ -249,23 +237,30 @@ class Deployer:
         out = []
         for n, target in enumerate(self._targets(at)):
             created = at + timedelta(minutes=7 * n)
-            dep = Deployment(
-                self.repo,
-                typed_by_hand(target.name),
-                created,
-                True,
-                created + timedelta(minutes=rng.randint(4, 9), seconds=rng.randint(0, 59)),
-                sha,
-                self.live[target.key],
-                author.github_login,
-                ref=f"hotfix/{slug(author.display_name, 20)}-{at:%m%d}",
-                flag=target.flag,
-                kind="hotfix",
-            )
+            dep = self._by_hand(target, created, sha, author.github_login, rng, 4, 9)
+            dep.ref, dep.kind = f"hotfix/{slug(author.display_name, 20)}-{at:%m%d}", "hotfix"
             out += self._record(dep, target, head.seq)
         return out
 
     # --- bookkeeping --------------------------------------------------------------------
+
+    def _by_hand(
+        self, target: Target, created: datetime, sha: str, creator: str, rng, *minutes: int
+    ) -> Deployment:
+        """A deployment a person runs (a rollback, a hotfix): the environment typed by hand,
+        finished a few `minutes` (low, high) later, successfully."""
+        low, high = minutes
+        return Deployment(
+            self.repo,
+            typed_by_hand(target.name),
+            created,
+            True,
+            created + timedelta(minutes=rng.randint(low, high), seconds=rng.randint(0, 59)),
+            sha,
+            self.live[target.key],
+            creator,
+            flag=target.flag,
+        )
 
     def _record(self, dep: Deployment, target: Target, content_seq: int | None) -> list[Deployment]:
         """Note a deployment (none if it has not finished by the end of the history); a

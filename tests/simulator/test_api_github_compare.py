@@ -23,6 +23,7 @@ from pipelines.simulator.credentials import SIM_CREDENTIALS
 from pipelines.simulator.faults import Fault
 from pipelines.simulator.schema import create_all
 from pipelines.simulator.server import SimulatorServer
+from tests.sources.served_ranges import reachable
 
 AUTH = {"Authorization": f"Bearer {SIM_CREDENTIALS['github']}"}
 AS_OF = datetime(2026, 9, 1)
@@ -235,16 +236,6 @@ def _graph(store: Path) -> dict[str, dict[str, tuple[int, list[str]]]]:
     return graph
 
 
-def _reach(commits: dict[str, tuple[int, list[str]]], start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        commit = todo.pop()
-        if commit not in seen:
-            seen.add(commit)
-            todo.extend(commits[commit][1])
-    return seen
-
-
 def test_tiny_ranges_walk_to_what_the_commit_graph_implies(simulator, tiny_store):
     graph = _graph(tiny_store)
     with duckdb.connect(str(tiny_store), read_only=True) as con:
@@ -261,7 +252,8 @@ def test_tiny_ranges_walk_to_what_the_commit_graph_implies(simulator, tiny_store
             assert get(simulator, repo, f"{base}...{head}").status_code == 404
             statuses.add("not_found")
             continue
-        from_head, from_base = _reach(commits, head), _reach(commits, base)
+        parents = {sha: commit[1] for sha, commit in commits.items()}
+        from_head, from_base = reachable(parents, head), reachable(parents, base)
         want = sorted(from_head - from_base, key=lambda c: commits[c][0])
         pages = walk(simulator, repo, f"{base}...{head}", per_page=3)
         assert [c["sha"] for p in pages for c in p["commits"]] == want

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.sources.served_ranges import reachable
+
 
 @pytest.fixture(scope="module")
 def db(tiny_store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -144,16 +146,6 @@ def test_identities_include_unresolvable_actors(db) -> None:
 # --- deployments: production, ranges, shipping, change failures ---------------------------
 
 
-def _reach(parents: dict[str, list[str]], start: str) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        sha = todo.pop()
-        if sha not in seen:
-            seen.add(sha)
-            todo.extend(parents[sha])
-    return seen
-
-
 def _is_production(environment: str, flag: bool) -> bool:
     """METRICS.md section 8 with the default patterns, written out by hand."""
     name = environment.lower()
@@ -195,7 +187,7 @@ def test_shipping_follows_the_ranges_of_the_commit_graph(db) -> None:
         previous[(repo, env.lower())] = sha
         known = parents[repo]
         usable = base is not None and base in known and sha in known
-        ranges[i] = _reach(known, sha) - _reach(known, base) if usable else None
+        ranges[i] = reachable(known, sha) - reachable(known, base) if usable else None
     expected = {}
     for repo, number, merged, merge_sha in db.execute(
         "select repo_full_name, number, merged_at, merge_commit_sha from gh_pull_requests "

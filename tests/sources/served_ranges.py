@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -87,13 +88,14 @@ def served_ranges(
     return out
 
 
-def _reach(graph: dict[str, tuple], start: str) -> set[str]:
+def reachable(parents: Mapping[str, Sequence[str]], start: str) -> set[str]:
+    """The commits reachable from `start` (itself included), walking parents."""
     seen, todo = set(), [start]
     while todo:
         sha = todo.pop()
         if sha not in seen:
             seen.add(sha)
-            todo.extend(graph[sha][1])
+            todo.extend(parents[sha])
     return seen
 
 
@@ -101,7 +103,8 @@ def _compare(graph, head_id, base_id, repo, env, base_sha, head_sha) -> ServedRa
     served = ServedRange(head_id, base_id, repo, env, base_sha, head_sha, "not_found", None, None)
     if base_sha not in graph or head_sha not in graph:
         return served
-    from_head, from_base = _reach(graph, head_sha), _reach(graph, base_sha)
+    parents = {sha: commit[1] for sha, commit in graph.items()}
+    from_head, from_base = reachable(parents, head_sha), reachable(parents, base_sha)
     ahead = sorted(from_head - from_base, key=lambda sha: graph[sha][0])
     served.ahead_by, served.behind_by = len(ahead), len(from_base - from_head)
     served.status = (

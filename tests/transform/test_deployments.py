@@ -212,25 +212,19 @@ COUNTS = ("successful_deployments", "change_failures", "rolled_back_deployments"
 RATES = ("change_failure_rate", "recovery_time_median_hours")
 
 
-def test_dora_change_failure_rate_and_recovery_time_from_the_truth(built_org):
-    _require_built(built_org, *MODELS)
-    weekly, summary = _dora_expected(built_org)
-    mart = {
-        (r["repo_full_name"], r["deployment_week"]): r
-        for r in built_org.dicts("select * from marts.mart_dora")
-    }
-    assert set(mart) == set(weekly)
-    for key, want in weekly.items():
+def _assert_rows_equal(mart: dict[tuple, dict], expected: dict[tuple, dict]) -> None:
+    assert set(mart) == set(expected)
+    for key, want in expected.items():
         got = mart[key]
         assert {c: got[c] for c in COUNTS} == {c: want[c] for c in COUNTS}, key
         assert all(_close(got[c], want[c]) for c in RATES), key
+
+
+def test_dora_change_failure_rate_and_recovery_time_from_the_truth(built_org):
+    _require_built(built_org, *MODELS)
+    weekly, summary = _dora_expected(built_org)
+    mart = built_org.dicts("select * from marts.mart_dora")
+    _assert_rows_equal({(r["repo_full_name"], r["deployment_week"]): r for r in mart}, weekly)
     assert sum(w["change_failures"] for w in weekly.values()) > 0
-    rows = {
-        (r["grain"], r["team_id"]): r
-        for r in built_org.dicts("select * from marts.mart_dora_summary")
-    }
-    assert set(rows) == set(summary)
-    for key, want in summary.items():
-        got = rows[key]
-        assert {c: got[c] for c in COUNTS} == {c: want[c] for c in COUNTS}, key
-        assert all(_close(got[c], want[c]) for c in RATES), key
+    rows = built_org.dicts("select * from marts.mart_dora_summary")
+    _assert_rows_equal({(r["grain"], r["team_id"]): r for r in rows}, summary)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 from dlt.common.versioned_state import decompress_state
 
+from pipelines.simulator.faults import Fault
 from pipelines.sources.github.ranges import ProductionEnvironments, Released, _pairs, _prune
 from tests.sources.conftest import Loader
 from tests.sources.served_ranges import range_commit_rows, range_rows, served_ranges
@@ -162,3 +163,29 @@ def test_the_state_stays_small_over_a_long_history(loader: Loader, monkeypatch):
     )[0]
     assert released > 40
     assert 0 < len(repo["released"]) <= 12 and len(repo["asked"]) < len(repo["released"])
+
+
+def test_a_comparison_github_keeps_failing_leaves_the_range_unknown_until_it_answers(
+    loader: Loader, monkeypatch
+):
+    """GitHub answers 500 for a comparison whose diff takes too long to generate: after the
+    retries the pair is kept as unavailable (the time rule applies), the load goes on, and
+    the next load asks again."""
+    configure(monkeypatch, loader.sim, [SMALL_REPO], SMALL_START)
+    served = served_ranges(loader.store, [SMALL_REPO], AS_OF, START)
+    failing = next(r for r in served.values() if r.status == "ahead")
+    loader.sim.inject(
+        Fault("server_error", vendor="github", path=f"/compare/{failing.base_sha}", times=-1)
+    )
+    loader.load("github")
+    rows = {(r[0], r[1]): r for r in loaded_ranges(loader)}
+    key = (failing.deployment_id, failing.base_deployment_id)
+    assert rows[key][6:] == ("unavailable", None, None, None, 0)
+    assert {k: r for k, r in rows.items() if k != key} == {
+        (r[0], r[1]): r for r in range_rows(served) if (r[0], r[1]) != key
+    }
+    loader.sim.faults.clear()
+    loader.sim.reset_stats()
+    loader.load("github")
+    assert compares(loader) == failing.pages()
+    assert loaded_ranges(loader) == range_rows(served)

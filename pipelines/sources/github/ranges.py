@@ -7,7 +7,9 @@ ordered by created_at, then id), `GET /repos/{o}/{r}/compare/{base_sha}...{head_
 the commits it shipped since that one: `git log base..head`, oldest first, in pages. Each
 (deployment, previous deployment) pair is asked once and never again: an answer does not
 change. A 404 (a commit GitHub no longer has) is kept as `not_found`, any other client error
-(a 422, say) as `unavailable`; the models then fall back to the time rule.
+(a 422, say) as `unavailable`; the models then fall back to the time rule. A server error
+that outlives the retries (GitHub answers 500 to a comparison whose diff takes too long) is
+kept as `unavailable` too, without failing the load, and asked again on the next one.
 
 Production (METRICS.md section 8): GitHub's `production_environment` flag, or an environment
 matching one of the patterns (ignoring case; `*` any run of characters, the rest literal):
@@ -43,6 +45,7 @@ from pipelines.sources.github.columns import (
     DEPLOYMENT_RANGE_COMMIT_COLUMNS,
 )
 from pipelines.sources.github.extraction import RESOURCE_HINTS, Extraction, conformer
+from pipelines.sources.http_session import RateLimitExceeded
 
 # Client errors that are the caller's problem, not the comparison's: retried or raised.
 _RAISED = (401, 403, 429)
@@ -113,7 +116,8 @@ def deployment_ranges(
                 row = _range_row(ctx, repo, pair, answer, keep_commits)
                 if row is not None:
                     rows.append(row)
-                    asked.add(_key(pair))
+                    if answer.final:
+                        asked.add(_key(pair))
             if rows:
                 yield rows
             _prune(state, known, asked, ctx.deployments_floor.get(repo))
@@ -207,6 +211,7 @@ def _selected(resource: str) -> bool:
 class Answer:
     status: str  # ok | not_found | unavailable
     pages: list[dict[str, Any]]
+    final: bool = True  # False: GitHub may answer later; the pair is asked again next run
 
 
 def _compare(ctx: Extraction, repo: str, pair: tuple[Released, Released]) -> Answer:
@@ -223,9 +228,14 @@ def _compare(ctx: Extraction, repo: str, pair: tuple[Released, Released]) -> Ans
         ]
     except HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
-        if status is None or status >= 500 or status in _RAISED or status < 400:
-            raise
-        return Answer("not_found" if status == 404 else "unavailable", [])
+        if status is None or status in _RAISED or isinstance(exc, RateLimitExceeded):
+            raise  # credentials or the rate limit: the load stops, as for any list
+        if status == 404:
+            return Answer("not_found", [])
+        # A 5xx or a broken body that outlived the retries: GitHub answers 500 when a
+        # comparison's diff takes too long to generate, for ever. The load goes on with the
+        # range unknown, and the pair is asked again next time.
+        return Answer("unavailable", [], final=400 <= status < 500)
     return Answer("ok", pages)
 
 

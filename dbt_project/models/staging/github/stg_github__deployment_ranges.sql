@@ -1,5 +1,6 @@
 {#- The loader writes this table once it has compared a pair of deployments: a young
-    warehouse, or one of an organisation without production deployments, lacks it. -#}
+    warehouse, or one of an organisation without production deployments, lacks it. Times are
+    typed as dlt creates them (with time zone), so the empty relation reads like the table. -#}
 {%- set range_columns = [
     ('deployment_id', dbt.type_bigint()),
     ('base_deployment_id', dbt.type_bigint()),
@@ -12,7 +13,7 @@
     ('behind_by', dbt.type_bigint()),
     ('total_commits', dbt.type_bigint()),
     ('commits_loaded', dbt.type_bigint()),
-    ('compared_at', dbt.type_timestamp()),
+    ('compared_at', 'timestamp with time zone'),
     ('_dlt_load_id', dbt.type_string()),
 ] -%}
 

@@ -52,8 +52,9 @@ class Target:
         )
 
 
-# Cycled over the organisation's repositories (team index x 3 + repository index), so that
-# the tiny organisation (two teams of two repositories: 0, 1, 3, 4) has every kind.
+# The repositories of the first two teams (team index x 3 + repository index) show every
+# kind, so that the tiny organisation (two teams of two repositories: 0, 1, 3, 4) has them
+# all; later ones deploy to one production environment, as most repositories do.
 ENVIRONMENT_SCHEMES: tuple[tuple[Target, ...], ...] = (
     (Target("production"),),
     (Target("prod-eu"), Target("prod-us")),
@@ -62,10 +63,20 @@ ENVIRONMENT_SCHEMES: tuple[tuple[Target, ...], ...] = (
     (Target("live"), Target("eu-central-1", flag=True)),
     (Target("prod"),),
 )
+LATER_SCHEMES: tuple[tuple[Target, ...], ...] = (
+    (Target("production"),),
+    (Target("prod"),),
+    (Target("PRODUCTION"),),
+    (Target("live"),),
+    (Target("eu-central-1", flag=True),),
+)
 
 
 def environment_scheme(team_index: int, repo_index: int) -> tuple[Target, ...]:
-    return ENVIRONMENT_SCHEMES[(team_index * 3 + repo_index) % len(ENVIRONMENT_SCHEMES)]
+    index = team_index * 3 + repo_index
+    if index < len(ENVIRONMENT_SCHEMES):
+        return ENVIRONMENT_SCHEMES[index]
+    return LATER_SCHEMES[index % len(LATER_SCHEMES)]
 
 
 def typed_by_hand(name: str) -> str:
@@ -90,6 +101,7 @@ class Deployment:
     production: bool = True  # to one of the repository's production targets
     kind: str = "release"  # release | redeploy | rollback | hotfix
     incident: Incident | None = None  # the incident a rollback answers
+    workflow_run: bool = False  # the first deployment of a run of the deploy workflow
     id: int = 0
 
     @property
@@ -151,36 +163,40 @@ class Deployer:
         return [t for t in self.repo.targets if t.active(at, self.sim.start, self.sim.end)]
 
     def _window(self, at: datetime, wrng) -> list[Deployment]:
-        """A release of main's head at the cut, to every environment not running it yet (or
-        to all of them: a redeploy now and then); staging first."""
+        """A release of main's head at the cut, staging first, to every environment not
+        running it yet; now and then a redeploy of what runs, to all of them. One run of the
+        deploy workflow deploys to every environment of the window."""
         head = self.history.head_at(at - timedelta(minutes=wrng.randint(5, 45)))
-        redeploy = wrng.random() < 0.03
+        redeploy = wrng.random() < 0.01
         targets = self._targets(at)
-        going = [t for t in targets if redeploy or self.live[t.key] != head.sha]
+        new = [t for t in targets if self.live[t.key] != head.sha]
+        going = targets if redeploy else new
         if not going:
             return []
         staged = at - timedelta(minutes=15)
-        out: list[Deployment] = [
-            Deployment(
-                self.repo,
-                "staging",
-                staged,
-                True,
-                staged + timedelta(minutes=wrng.randint(2, 6)),
-                head.sha,
-                None,
-                BOT,
-                flag=False,
-                production=False,
+        out: list[Deployment] = []
+        if new:
+            out.append(
+                Deployment(
+                    self.repo,
+                    "staging",
+                    staged,
+                    True,
+                    staged + timedelta(minutes=wrng.randint(2, 6)),
+                    head.sha,
+                    None,
+                    BOT,
+                    flag=False,
+                    production=False,
+                )
             )
-        ]
         for n, target in enumerate(targets):
             if target not in going:
                 continue
             trng = rng_for(self.sim.seed, self.repo.full_name, at, target.name)
             created = at + timedelta(minutes=7 * n)  # one environment after the other
             finished = created + timedelta(minutes=trng.randint(3, 20), seconds=trng.randint(0, 59))
-            kind = "redeploy" if self.live[target.key] == head.sha else "release"
+            kind = "release" if target in new else "redeploy"
             dep = Deployment(
                 self.repo,
                 target.name,
@@ -192,6 +208,7 @@ class Deployer:
                 BOT,
                 flag=target.flag,
                 kind=kind,
+                workflow_run=not any(d.production for d in out),
             )
             out += self._record(dep, target, head.seq)
         return out

@@ -328,7 +328,7 @@ def _emit_deployment(sim: TeamSimulation, dep: Deployment, rows: Rows) -> None:
             "created_at": dep.finished_at,
         }
     )
-    if dep.production and dep.creator == "github-actions[bot]":  # people deploy by hand
+    if dep.workflow_run:  # one run deploys to every environment of its window
         rows["gh_workflow_runs"].append(
             {
                 "id": dep.id * 10 + 7,

@@ -84,7 +84,7 @@ def direct_pushes(
     rng = rng_for(seed, "push", repo.full_name)
     pushes = []
     for day in days_between(start, end):
-        if not is_weekend(day) and rng.random() < 0.05:
+        if not is_weekend(day) and rng.random() < 0.03:
             pushes.append(
                 GitCommit(
                     sha=hex_id(rng),

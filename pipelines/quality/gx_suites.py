@@ -37,13 +37,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines.parameters import metric_parameters  # the suites' $PARAMETER values
+
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
-# Its `vars` are the METRICS.md parameters a suite may refer to with {"$PARAMETER": name}.
-DBT_PROJECT_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
 DEFAULT_MAX_ROWS = 1_000_000
 SAMPLE_ROWS = 5
 
@@ -148,13 +148,6 @@ def load_suite(path: Path | str) -> Suite:
         order_by=meta.get("order_by"),
         computed=dict(meta.get("computed") or {}),
     )
-
-
-def metric_parameters(project_file: Path | str = DBT_PROJECT_FILE) -> dict[str, Any]:
-    """The dbt project's vars: the METRICS.md parameters, as suites' $PARAMETER values."""
-    import yaml
-
-    return dict(yaml.safe_load(Path(project_file).read_text()).get("vars") or {})
 
 
 def suite_paths(expectations_dir: Path | str = EXPECTATIONS_DIR) -> list[Path]:

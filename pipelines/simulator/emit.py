@@ -10,8 +10,9 @@ import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from pipelines.simulator.catalog import CAUSED_BY_LINK, RELATES_LINK
-from pipelines.simulator.team import PR, Deployment, TeamSimulation, WorkItem
+from pipelines.simulator.catalog import CAUSED_BY_LINK, EMAIL_DOMAIN, ORG, RELATES_LINK
+from pipelines.simulator.people import Person
+from pipelines.simulator.team import PR, Deployment, Repo, TeamSimulation, WorkItem
 from pipelines.simulator.timeline import hex_id, rng_for
 
 Rows = dict[str, list[dict]]
@@ -32,6 +33,7 @@ def emit_team(sim: TeamSimulation) -> Rows:
                 _emit_pr(sim, pr, rows)
         for dep in repo.deployments:
             _emit_deployment(sim, dep, rows)
+        _emit_history(sim, repo, rows)
     for item in sim.items:
         if item.created <= as_of:
             _emit_item(sim, item, rows)
@@ -274,21 +276,29 @@ def _emit_ci(sim: TeamSimulation, pr: PR, commits, rows: Rows) -> None:
         )
 
 
+DEPLOYMENT_DESCRIPTIONS = {
+    "release": "Deploy {sha}",
+    "redeploy": "Redeploy {sha}",
+    "rollback": "Roll back to {sha}",
+    "hotfix": "Hotfix {sha}",
+}
+
+
 def _emit_deployment(sim: TeamSimulation, dep: Deployment, rows: Rows) -> None:
     repo = dep.repo.full_name
-    production = dep.environment != "staging"
     rows["gh_deployments"].append(
         {
             "id": dep.id,
             "repo_full_name": repo,
             "sha": dep.sha,
-            "ref": "main",
+            "ref": dep.ref,
             "task": "deploy",
             "environment": dep.environment,
-            "description": f"Deploy {dep.sha[:7]}",
+            "description": DEPLOYMENT_DESCRIPTIONS[dep.kind].format(sha=dep.sha[:7]),
             "creator_login": dep.creator,
             "payload": json.dumps({"previous_sha": dep.previous_sha}),
-            "production_environment": production,
+            "production_environment": dep.production_flag,
+            "transient_environment": False,
             "created_at": dep.created_at,
             "updated_at": dep.finished_at,
         }
@@ -318,7 +328,7 @@ def _emit_deployment(sim: TeamSimulation, dep: Deployment, rows: Rows) -> None:
             "created_at": dep.finished_at,
         }
     )
-    if production:
+    if dep.workflow_run:  # one run deploys to every environment of its window
         rows["gh_workflow_runs"].append(
             {
                 "id": dep.id * 10 + 7,
@@ -338,6 +348,69 @@ def _emit_deployment(sim: TeamSimulation, dep: Deployment, rows: Rows) -> None:
                 "created_at": dep.created_at - timedelta(minutes=1),
                 "run_started_at": dep.created_at - timedelta(minutes=1),
                 "updated_at": dep.finished_at,
+            }
+        )
+
+
+# --- main's history ------------------------------------------------------------------------
+
+GITHUB = ("GitHub", "noreply@github.com", "web-flow")  # who commits what GitHub merges
+
+
+def _identity(person: Person | None) -> tuple[str, str, str | None]:
+    """(name, email, login) of a commit's author, as emit writes PR commits."""
+    if person is None:  # the repository's first commit, before anyone here
+        return "Acme Platform", f"platform@{EMAIL_DOMAIN}", None
+    email = person.commit_email
+    return (
+        person.display_name,
+        email,
+        None if email == person.personal_email else person.github_login,
+    )
+
+
+def _emit_history(sim: TeamSimulation, repo: Repo, rows: Rows) -> None:
+    """Every commit reachable from main (pipelines.simulator.git_history): the merge, squash
+    and rebase commits GitHub made, the PR commits merges brought in, direct pushes."""
+    pushed = {r["sha"]: r for r in rows["gh_commits"] if r["repo_full_name"] == repo.full_name}
+    for c in repo.git:
+        source = pushed.get(c.source.sha) if c.source is not None else None
+        name, email, login = _identity(c.author)
+        author = {"author_name": name, "author_email": email, "author_login": login,
+                  "author_date": c.at}  # fmt: skip
+        committer = dict(zip(("committer_name", "committer_email", "committer_login"),
+                             GITHUB, strict=True), committer_date=c.at)  # fmt: skip
+        if c.kind in ("root", "push"):
+            committer = {"committer_name": name, "committer_email": email,
+                         "committer_login": login, "committer_date": c.at}  # fmt: skip
+            message = "Initial commit" if c.kind == "root" else c.subject
+        elif c.kind == "merge":
+            branch = _render(c.pr.head_ref, c.pr)
+            message = f"Merge pull request #{c.pr.number} from {ORG}/{branch}\n\n{title_of(c.pr)}"
+        elif c.kind == "squash":
+            subjects = [pushed[p.sha]["message"].split("\n")[0] for p in c.pr.commits]
+            message = f"{title_of(c.pr)} (#{c.pr.number})"
+            if len(subjects) > 1:
+                message += "\n\n" + "\n\n".join(f"* {subject}" for subject in subjects)
+        else:  # a PR commit a merge brought in, or its copy made by a rebase
+            message = source["message"]
+            author = {k: source[k] for k in author}
+            if c.kind == "pr_commit":
+                committer = {k: source[k] for k in committer if k != "committer_login"}
+                committer["committer_login"] = source["author_login"] if (
+                    source["committer_email"] == source["author_email"]) else None  # fmt: skip
+        rows["gh_git_commits"].append(
+            {
+                "repo_full_name": repo.full_name,
+                "sha": c.sha,
+                "seq": c.seq,
+                "main_seq": c.main_seq,
+                "kind": c.kind,
+                "pr_number": c.pr.number if c.pr is not None else None,
+                "parents": json.dumps(c.parents),
+                "message": message,
+                **author,
+                **committer,
             }
         )
 

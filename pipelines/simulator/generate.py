@@ -25,7 +25,7 @@ from pipelines.simulator.team import TeamSimulation
 from pipelines.simulator.timeline import rng_for
 from pipelines.simulator.truth import PARAMETERS, Identity, compute_truth
 
-STORE_VERSION = "2"
+STORE_VERSION = "3"
 
 
 class StoreWriter:

@@ -51,14 +51,28 @@ ORG_TABLES: dict[str, str] = {
     "gh_issue_comments": """
         id BIGINT PRIMARY KEY, repo_full_name VARCHAR, pr_number INTEGER, user_login VARCHAR,
         body VARCHAR, created_at TIMESTAMP, updated_at TIMESTAMP""",
-    # payload carries {"previous_sha": ...}: the commit range a deployment shipped.
+    # payload carries {"previous_sha": ...}: what the environment ran before, as the deployer
+    # says. production_environment and transient_environment as GitHub serves them (the
+    # creator's values, or GitHub's defaults).
     "gh_deployments": """
         id BIGINT PRIMARY KEY, repo_full_name VARCHAR, sha VARCHAR, ref VARCHAR, task VARCHAR,
         environment VARCHAR, description VARCHAR, creator_login VARCHAR, payload VARCHAR,
-        production_environment BOOLEAN, created_at TIMESTAMP, updated_at TIMESTAMP""",
+        production_environment BOOLEAN, created_at TIMESTAMP, updated_at TIMESTAMP,
+        transient_environment BOOLEAN""",
     "gh_deployment_statuses": """
         id BIGINT PRIMARY KEY, deployment_id BIGINT, repo_full_name VARCHAR, state VARCHAR,
         environment VARCHAR, description VARCHAR, creator_login VARCHAR, created_at TIMESTAMP""",
+    # Every commit reachable from main (pipelines/simulator/git_history.py): seq is its place
+    # in a topological order of the history, main_seq the seq of the main-line commit that
+    # made it reachable, so main-line commit h reaches exactly the commits with main_seq <=
+    # h.seq. kind: root, push (to main, no PR), merge, squash, rebase (the commits GitHub
+    # made), pr_commit (a PR's own commit a merge brought in). parents: JSON array of shas.
+    "gh_git_commits": """
+        repo_full_name VARCHAR, sha VARCHAR, seq INTEGER, main_seq INTEGER, kind VARCHAR,
+        pr_number INTEGER, parents VARCHAR, message VARCHAR, author_name VARCHAR,
+        author_email VARCHAR, author_login VARCHAR, author_date TIMESTAMP,
+        committer_name VARCHAR, committer_email VARCHAR, committer_login VARCHAR,
+        committer_date TIMESTAMP""",
     # One row per run (its latest attempt); jobs carry the attempt they belong to.
     "gh_workflow_runs": """
         id BIGINT PRIMARY KEY, repo_full_name VARCHAR, workflow_id BIGINT, name VARCHAR,
@@ -173,13 +187,28 @@ TRUTH_TABLES: dict[str, str] = {
         ai_commit_count INTEGER, ai_commit_share DOUBLE, first_commit_at TIMESTAMP,
         opened_at TIMESTAMP, first_human_event_at TIMESTAMP, merged_at TIMESTAMP,
         closed_at TIMESTAMP, outcome VARCHAR, shipped_at TIMESTAMP,
-        shipping_deployment_id BIGINT, reverted_at TIMESTAMP, reverted_by_number INTEGER,
-        rolled_back_at TIMESTAMP, censored BOOLEAN, survived BOOLEAN,
+        shipping_deployment_id BIGINT, ship_rule VARCHAR, reverted_at TIMESTAMP,
+        reverted_by_number INTEGER, rolled_back_at TIMESTAMP, censored BOOLEAN, survived BOOLEAN,
         review_hours DOUBLE, human_reviewers INTEGER, changes_requested INTEGER,
         implements_work_item VARCHAR""",
     "truth_review_sessions": """
         repo_full_name VARCHAR, number INTEGER, reviewer_login VARCHAR, session_index INTEGER,
         started_at TIMESTAMP, ended_at TIMESTAMP, events INTEGER, minutes DOUBLE""",
+    # Every deployment with the facts of METRICS.md sections 3 and 8: production (D1),
+    # success, its range (the previous successful production deployment of its environment
+    # and GitHub's compare of the two: status, whether usable), what it shipped and the
+    # incidents attributed to it (change failure).
+    "truth_deployments": """
+        deployment_id BIGINT, repo_full_name VARCHAR, environment VARCHAR,
+        is_production BOOLEAN, is_successful BOOLEAN, created_at TIMESTAMP,
+        finished_at TIMESTAMP, base_deployment_id BIGINT, range_status VARCHAR,
+        range_usable BOOLEAN, ahead_by INTEGER, behind_by INTEGER, total_commits INTEGER,
+        shipped_prs INTEGER, shipped_pr_numbers VARCHAR, incidents INTEGER,
+        rolled_back_incidents INTEGER, is_change_failure BOOLEAN""",
+    # Incidents attributed to production deployments, by the rule that attributed them
+    # (explicit: a PR it shipped; deployment: named; time: the latest before the incident).
+    "truth_deployment_incidents": """
+        deployment_id BIGINT, incident_id VARCHAR, rule VARCHAR""",
     # defect_id is the Jira key or the PagerDuty incident id; weight sums to 1 per defect.
     "truth_defect_attribution": """
         defect_id VARCHAR, defect_kind VARCHAR, created_at TIMESTAMP, rule VARCHAR,

@@ -10,6 +10,7 @@ linked to their cause in the ways real teams link them (or not at all).
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -23,6 +24,8 @@ from pipelines.simulator.catalog import (
     WORK_OBJECTS,
     WORK_VERBS,
 )
+from pipelines.simulator.deploys import Deployment, Target, deploy_repo, environment_scheme
+from pipelines.simulator.git_history import MERGE_STYLES, GitCommit, build_history, direct_pushes
 from pipelines.simulator.people import Person
 from pipelines.simulator.timeline import (
     after,
@@ -35,7 +38,6 @@ from pipelines.simulator.timeline import (
     work_time,
 )
 
-DEPLOY_HOURS = (10, 14, 17)
 PR_RATE = 0.32  # PRs a typical engineer starts on a working day, before the AI effect
 
 
@@ -109,20 +111,6 @@ class PR:
 
 
 @dataclass
-class Deployment:
-    repo: Repo
-    environment: str
-    created_at: datetime
-    succeeded: bool
-    finished_at: datetime
-    sha: str
-    previous_sha: str | None
-    prs: list[PR]
-    creator: str
-    id: int = 0
-
-
-@dataclass
 class Incident:
     uid: int
     service: Service
@@ -144,10 +132,14 @@ class Repo:
     name: str
     full_name: str
     language: str
-    production_env: str
+    targets: tuple[Target, ...]  # its production environments, as its team names them
+    merge_style: str  # the style its team merges PRs with, most of the time
     created_at: datetime
     prs: list[PR] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
+    # main's history (pipelines.simulator.git_history), rebuilt with the deployments
+    git: list[GitCommit] = field(default_factory=list)
+    pushes: list[GitCommit] = field(default_factory=list)  # direct pushes to main
 
 
 @dataclass
@@ -205,7 +197,8 @@ class TeamSimulation:
                     name=name,
                     full_name=f"{ORG}/{name}",
                     language=LANGUAGES[(self.index + i) % len(LANGUAGES)],
-                    production_env="prod" if i == 1 else "production",
+                    targets=environment_scheme(self.index, i),
+                    merge_style=MERGE_STYLES[(self.index + i) % len(MERGE_STYLES)],
                     created_at=datetime(2021, 1, 4) + timedelta(days=self.index * 3 + i),
                 )
             )
@@ -222,7 +215,9 @@ class TeamSimulation:
                 self._maybe_revert(pr)
                 self._maybe_defect(pr)
         self._background_defects()
-        self._deploy_all()  # again, now with reverts and fixes: window outcomes are fixed
+        # Again, now with reverts, fixes and the rollbacks incidents asked for: every draw
+        # is the event's own, so the releases of the first pass are released again.
+        self._deploy_all()
         final = {
             (d.repo.full_name, d.environment, d.created_at): d
             for r in self.repos
@@ -232,6 +227,7 @@ class TeamSimulation:
             if inc.names_deployment is not None:
                 d = inc.names_deployment
                 inc.names_deployment = final[(d.repo.full_name, d.environment, d.created_at)]
+        self._errors_after_rollbacks()
         self._settle_work_items()
         return self
 
@@ -523,71 +519,29 @@ class TeamSimulation:
 
     def _deploy_all(self) -> None:
         for repo in self.repos:
-            self._deploy_repo(repo)
+            if not repo.pushes:
+                repo.pushes = direct_pushes(self.seed, repo, self.humans, self.start, self.end)
+            history = build_history(self.seed, repo)
+            repo.git = history.commits
+            repo.deployments = deploy_repo(self, repo, history)
 
-    def _deploy_repo(self, repo: Repo) -> None:
-        """Deploy windows on working days: anything merged and not yet shipped goes out.
-
-        A window's outcome comes from its own random stream, so simulating again with more
-        PRs (reverts, fixes) leaves earlier shipping unchanged.
-        """
-        for pr in repo.prs:
-            pr.shipped_by = None
-        repo.deployments = []
-        merged = sorted((p for p in repo.prs if p.merged_at), key=lambda p: (p.merged_at, p.uid))
-        shipped_upto, last_ok_sha = 0, None
-        for day in days_between(self.start, self.end + timedelta(days=1)):
-            if is_weekend(day):
-                continue
-            for hour in DEPLOY_HOURS:
-                wrng = rng_for(self.seed, repo.full_name, day, hour)
-                at = datetime(day.year, day.month, day.day, hour) + timedelta(
-                    minutes=wrng.randint(0, 40)
-                )
-                if at > self.as_of:
-                    return
-                pending = []
-                i = shipped_upto
-                while i < len(merged) and merged[i].merged_at <= at:
-                    pending.append(merged[i])
-                    i += 1
-                if not pending:
-                    continue
-                sha = pending[-1].merge_sha
-                repo.deployments.append(
-                    Deployment(
-                        repo,
-                        "staging",
-                        at - timedelta(minutes=15),
-                        True,
-                        at - timedelta(minutes=15) + timedelta(minutes=wrng.randint(2, 6)),
-                        sha,
-                        last_ok_sha,
-                        [],
-                        "github-actions[bot]",
+    def _errors_after_rollbacks(self) -> None:
+        """Some rollbacks do not cure it: the service pages again soon after, an incident
+        that names nothing (METRICS.md attributes it by time to the rollback)."""
+        rolled_back: dict[int, Deployment] = {}
+        for repo in self.repos:
+            for dep in repo.deployments:
+                if dep.kind == "rollback" and dep.incident is not None:
+                    rolled_back[dep.incident.uid] = dep  # the last environment rolled back
+        for uid, dep in sorted(rolled_back.items()):
+            rng = rng_for(self.seed, "after-rollback", uid)
+            if rng.random() < 0.6:
+                service = next(s for s in self.services if s.repo is dep.repo)
+                at = dep.finished_at + timedelta(minutes=rng.randint(10, 40))
+                if at <= self.as_of:
+                    self._incident(
+                        service, at, f"{service.name}: errors persist after rollback", rng
                     )
-                )
-                ok = wrng.random() > 0.06
-                finished = at + timedelta(minutes=wrng.randint(3, 20), seconds=wrng.randint(0, 59))
-                if finished > self.as_of:
-                    return
-                dep = Deployment(
-                    repo,
-                    repo.production_env,
-                    at,
-                    ok,
-                    finished,
-                    sha,
-                    last_ok_sha,
-                    pending if ok else [],
-                    "github-actions[bot]",
-                )
-                repo.deployments.append(dep)
-                if ok:
-                    for pr in pending:
-                        pr.shipped_by = dep
-                    shipped_upto = i
-                    last_ok_sha = sha
 
     # --- what comes back ---------------------------------------------------------------
 
@@ -698,8 +652,10 @@ class TeamSimulation:
             if inc.resolved_at and inc.rollback_at > inc.resolved_at:
                 inc.rollback_at = inc.resolved_at - timedelta(minutes=1)
 
-    def _incident(self, service: Service, created: datetime, title: str) -> Incident:
-        rng = self.rng
+    def _incident(
+        self, service: Service, created: datetime, title: str, rng: random.Random | None = None
+    ) -> Incident:
+        rng = rng or self.rng
         ack = after(rng, created, 6, 0.6)
         resolved = after(rng, ack, 120, 1.0)
         inc = Incident(

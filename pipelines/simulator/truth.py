@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from pipelines.simulator.billing import token_cost
 from pipelines.simulator.catalog import AI_SIGNATURES, BUG_ISSUE_TYPES, CAUSED_BY_LINK
+from pipelines.simulator.truth_deployments import PRODUCTION_PATTERNS, Deployments
 
 PARAMETERS = {
     "survival_horizon_days": "30",
@@ -23,17 +24,18 @@ PARAMETERS = {
     "review_session_floor_minutes": "15",
     "review_session_cap_minutes": "240",
     "bug_issue_types": json.dumps(BUG_ISSUE_TYPES, ensure_ascii=False),
-    "production_environments": json.dumps(["production", "prod"]),
+    "production_environments": json.dumps(list(PRODUCTION_PATTERNS)),
     "caused_by_link_types": json.dumps([CAUSED_BY_LINK[0]]),
     "attribute_incidents_by_time": "true",
     # Choices where METRICS.md is silent:
     "work_item_causes": "merged PRs whose title or head branch names the key",
     "revert_title_rule": "latest PR of the same repository merged before the revert opened",
     "in_flight_open_pr_until": "the last simulated day (as_of - 1 day)",
+    "named_deployment_failures": "a named deployment fails when it is a production one, "
+    "whatever its outcome; change failure rate counts the successful ones",
 }
 H = timedelta(days=30)
 GAP, FLOOR, CAP = 30.0, 15.0, 240.0
-PRODUCTION = {"production", "prod"}
 
 PR_URL_RE = re.compile(r"https://github\.com/([\w.-]+/[\w.-]+)/pull/(\d+)")
 PR_SHORT_RE = re.compile(r"(?<![\w/])([\w.-]+/[\w.-]+)#(\d+)\b")
@@ -99,11 +101,12 @@ def compute_truth(
     as_of: datetime,
 ) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
-    deployments = _production_deployments(rows)
+    deployments = Deployments(rows)
     prs = _pull_requests(rows, ident, deployments, out)
     _defects(rows, prs, deployments, service_repos, out)
-    _rollbacks_and_survival(rows, prs, out, as_of)
+    rolled_back = _rollbacks_and_survival(rows, prs, out, as_of)
     out["truth_pull_requests"] = list(prs.values())
+    out["truth_deployments"] = deployments.rows(rolled_back)
     _spend(rows, ident, seed_keys, prs, as_of, out)
     return out
 
@@ -148,7 +151,7 @@ def _pull_requests(rows, ident: Identity, deployments, out) -> dict[tuple[str, i
             if login != author and not ident.is_bot_login(login)
         )
         sessions = _sessions(k, events[k], author, ident, out)
-        ship = _first_after(deployments.get(pr["repo_full_name"], []), pr["merged_at"])
+        ship = deployments.ship(k[0], k[1], pr["merged_at"], pr["merge_commit_sha"])
         outcome = "merged" if pr["merged_at"] else ("abandoned" if pr["closed_at"] else "open")
         work_items = sorted(
             {m for m in KEY_RE.findall(pr["title"] + " " + pr["head_ref"]) if m in keys}
@@ -172,8 +175,9 @@ def _pull_requests(rows, ident: Identity, deployments, out) -> dict[tuple[str, i
             "merged_at": pr["merged_at"],
             "closed_at": pr["closed_at"],
             "outcome": outcome,
-            "shipped_at": ship[1] if ship else None,
-            "shipping_deployment_id": ship[0] if ship else None,
+            "shipped_at": ship[0].finished_at if ship else None,
+            "shipping_deployment_id": ship[0].id if ship else None,
+            "ship_rule": ship[1] if ship else None,
             "reverted_at": None,
             "reverted_by_number": None,
             "rolled_back_at": None,
@@ -197,14 +201,6 @@ def _pull_requests(rows, ident: Identity, deployments, out) -> dict[tuple[str, i
     for p in prs.values():
         p["team_id"] = ident.team_of.get(p["author_person_id"])
     return prs
-
-
-def _first_after(deployments, merged_at: datetime | None) -> tuple[int, datetime] | None:
-    """(id, finished_at) of the first successful production deployment created at or after
-    the merge: the deployment that ships the PR."""
-    if merged_at is None:
-        return None
-    return next(((i, done) for created, i, done in deployments if created >= merged_at), None)
 
 
 def _sessions(k, events, author: str, ident: Identity, out) -> list[dict]:
@@ -276,7 +272,7 @@ def _pr_refs(text: str, prs) -> set[tuple[str, int]]:
     return {r for r in refs if r in prs}
 
 
-def _defects(rows, prs, deployments, service_repos: dict[str, str], out) -> None:
+def _defects(rows, prs, deployments: Deployments, service_repos: dict[str, str], out) -> None:
     bug_types = set(BUG_ISSUE_TYPES)
     remote = defaultdict(list)
     for link in rows["jira_remote_links"]:
@@ -342,11 +338,14 @@ def _defects(rows, prs, deployments, service_repos: dict[str, str], out) -> None
     notes = defaultdict(list)
     for e in rows["pd_log_entries"]:
         notes[e["incident_id"]].append(" ".join(filter(None, [e["summary"], e["note"]])))
+    # An incident is also a failure of the production deployments its rule points at.
     for inc in rows["pd_incidents"]:
         text = " ".join([inc["title"], inc["description"] or "", *notes[inc["id"]]])
         explicit = _pr_refs(text, prs)
         if explicit:
             record(inc["id"], "incident", inc["created_at"], "explicit", explicit)
+            shipping = [prs[k]["shipping_deployment_id"] for k in explicit]
+            deployments.link(inc["id"], filter(None, shipping), "explicit", out)
             continue
         named = {int(i) for _, i in DEPLOY_RE.findall(text)}
         if named:
@@ -357,35 +356,18 @@ def _defects(rows, prs, deployments, service_repos: dict[str, str], out) -> None
                 "deployment",
                 set().union(*(shipped_by[i] for i in named)),
             )
+            deployments.link(inc["id"], named, "deployment", out)
             continue
         repo = service_repos.get(inc["service_id"])
-        before = [
-            (done, dep_id)
-            for _, dep_id, done in deployments.get(repo, [])
-            if done < inc["created_at"]
-        ]
-        causes = shipped_by[max(before)[1]] if before else set()
+        latest = deployments.latest_before(repo, inc["created_at"]) if repo else None
+        causes = shipped_by[latest.id] if latest else set()
         record(inc["id"], "incident", inc["created_at"], "time", causes)
+        if latest is not None:
+            deployments.link(inc["id"], [latest.id], "time", out)
 
 
-def _production_deployments(rows) -> dict[str, list[tuple[datetime, int, datetime]]]:
-    """Successful production deployments per repository as (created_at, id, finished_at),
-    in creation order."""
-    finished = {
-        s["deployment_id"]: s["created_at"]
-        for s in rows["gh_deployment_statuses"]
-        if s["state"] == "success"
-    }
-    out = defaultdict(list)
-    for d in rows["gh_deployments"]:
-        if d["environment"] in PRODUCTION and d["id"] in finished:
-            out[d["repo_full_name"]].append((d["created_at"], d["id"], finished[d["id"]]))
-    for deps in out.values():
-        deps.sort()
-    return out
-
-
-def _rollbacks_and_survival(rows, prs, out, as_of: datetime) -> None:
+def _rollbacks_and_survival(rows, prs, out, as_of: datetime) -> set[str]:
+    """Rolled back and survived per PR; returns the incidents that were rolled back."""
     rollback_at = {}
     for e in sorted(rows["pd_log_entries"], key=lambda e: e["created_at"]):
         text = " ".join(filter(None, [e["summary"], e["note"]]))
@@ -410,6 +392,7 @@ def _rollbacks_and_survival(rows, prs, out, as_of: datetime) -> None:
     for p in prs.values():
         for key in ("_title", "_body", "_merge_sha"):
             p.pop(key)
+    return set(rollback_at)
 
 
 # --- spend -------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def _review_comment(cid, number, review_id, path, created, updated) -> tuple:
 def _deployment(did, sha_, env, previous, created, updated) -> tuple:
     payload = json.dumps({"previous_sha": previous})
     return (did, "acme/api", sha_, "main", "deploy", env, f"deploy {did}", "alice", payload,
-            env == "production", created, updated)  # fmt: skip
+            env == "production", created, updated, False)  # fmt: skip
 
 
 def _job(jid, attempt, name, conclusion, created, started, completed) -> tuple:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.sources.served_ranges import reachable
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +30,11 @@ def test_every_shipped_pr_has_its_successful_production_deployment(db) -> None:
         db,
         """
         select count(*) from truth_pull_requests t
-        left join gh_deployments d on d.id = t.shipping_deployment_id
-            and d.repo_full_name = t.repo_full_name
-            and d.environment in ('production', 'prod') and d.created_at >= t.merged_at
-        left join gh_deployment_statuses s on s.deployment_id = d.id and s.state = 'success'
-            and s.created_at = t.shipped_at
+        left join truth_deployments d on d.deployment_id = t.shipping_deployment_id
+            and d.repo_full_name = t.repo_full_name and d.is_production
+            and d.created_at >= t.merged_at
+        left join gh_deployment_statuses s on s.deployment_id = d.deployment_id
+            and s.state = 'success' and s.created_at = t.shipped_at
         where t.shipped_at is not null and s.id is null""",
     )
     assert orphans == 0
@@ -138,3 +141,171 @@ def test_identities_include_unresolvable_actors(db) -> None:
                                from truth_identities group by system""").fetchall()
     )
     assert rows["github"] > 0  # bots and contractors the seed does not list
+
+
+# --- deployments: production, ranges, shipping, change failures ---------------------------
+
+
+def _is_production(environment: str, flag: bool) -> bool:
+    """METRICS.md section 8 with the default patterns, written out by hand."""
+    name = environment.lower()
+    return (
+        bool(flag)
+        or name in ("production", "prod", "live")
+        or name.startswith(("prod-", "production-"))
+    )
+
+
+def test_shipping_follows_the_ranges_of_the_commit_graph(db) -> None:
+    """Shipping recomputed from the deployments and the commit graph (walking parents): the
+    range of each successful production deployment since its environment's previous one;
+    the earliest usable range holding a PR's merge sha ships it, else the first deployment
+    at or after its merge whose range is unknown."""
+    parents: dict[str, dict[str, list[str]]] = {}
+    for repo, sha, ps in db.execute(
+        "select repo_full_name, sha, parents from gh_git_commits"
+    ).fetchall():
+        parents.setdefault(repo, {})[sha] = json.loads(ps)
+    finished = dict(
+        db.execute(
+            "select deployment_id, min(created_at) from gh_deployment_statuses "
+            "where state = 'success' group by 1"
+        ).fetchall()
+    )
+    released = [
+        (created, i, repo, env, sha)
+        for i, repo, env, flag, sha, created in db.execute(
+            "select id, repo_full_name, environment, production_environment, sha, created_at "
+            "from gh_deployments"
+        ).fetchall()
+        if _is_production(env, flag) and i in finished
+    ]
+    previous: dict[tuple[str, str], str] = {}
+    ranges: dict[int, set[str] | None] = {}  # None: unknown
+    for _created, i, repo, env, sha in sorted(released):
+        base = previous.get((repo, env.lower()))
+        previous[(repo, env.lower())] = sha
+        known = parents[repo]
+        usable = base is not None and base in known and sha in known
+        ranges[i] = reachable(known, sha) - reachable(known, base) if usable else None
+    expected = {}
+    for repo, number, merged, merge_sha in db.execute(
+        "select repo_full_name, number, merged_at, merge_commit_sha from gh_pull_requests "
+        "where merged_at is not null"
+    ).fetchall():
+        mine = [r for r in sorted(released) if r[2] == repo]
+        by_range = [r for r in mine if ranges[r[1]] is not None and merge_sha in ranges[r[1]]]
+        by_time = [r for r in mine if ranges[r[1]] is None and r[0] >= merged]
+        ship = (by_range[0][1], "commit_range") if by_range else (
+            (by_time[0][1], "time") if by_time else (None, None))  # fmt: skip
+        expected[(repo, number)] = ship
+    truth = {
+        (r, n): (d, rule)
+        for r, n, d, rule in db.execute(
+            "select repo_full_name, number, shipping_deployment_id, ship_rule "
+            "from truth_pull_requests where merged_at is not null"
+        ).fetchall()
+    }
+    assert truth == expected
+    rules = {rule for _, rule in truth.values()}
+    assert rules == {"commit_range", "time", None}
+
+
+def test_tiny_has_every_naming_merge_style_and_range_case(db) -> None:
+    environments = {
+        (env, flag)
+        for env, flag in db.execute(
+            "select distinct environment, production_environment from gh_deployments"
+        ).fetchall()
+    }
+    names = {env for env, _ in environments}
+    assert {"production", "Production", "prod", "PRODUCTION", "prod-eu", "prod-us", "live",
+            "eu-central-1", "staging"} <= names  # fmt: skip
+    assert ("eu-central-1", True) in environments and ("staging", False) in environments
+    production = {
+        env: p
+        for env, p in db.execute(
+            "select distinct environment, is_production from truth_deployments"
+        ).fetchall()
+    }
+    assert production == {env: env != "staging" for env in names}
+    # each merge style lands a PR that a range shipped
+    styles = {
+        kind
+        for (kind,) in db.execute(
+            """select distinct g.kind from truth_pull_requests t
+               join gh_pull_requests p using (repo_full_name, number)
+               join gh_git_commits g on g.repo_full_name = p.repo_full_name
+                   and g.sha = p.merge_commit_sha
+               where t.ship_rule = 'commit_range'"""
+        ).fetchall()
+    }
+    assert styles == {"merge", "squash", "rebase"}
+    assert scalar(db, "select count(*) from gh_git_commits where kind = 'push'") > 0
+    statuses = {
+        s for (s,) in db.execute("select distinct range_status from truth_deployments").fetchall()
+    }
+    assert statuses == {"ahead", "behind", "identical", "not_found", None}
+    # a redeploy of an older release (behind) or of what runs (identical) ships nothing
+    assert (
+        scalar(
+            db,
+            "select count(*) from truth_deployments where range_status in ('behind', 'identical') "
+            "and shipped_prs > 0",
+        )
+        == 0
+    )
+    # the range and the time rule disagree: a PR merged after the build's cut
+    disagree = scalar(
+        db,
+        """select count(*) from truth_pull_requests t where t.ship_rule = 'commit_range'
+           and t.shipping_deployment_id <> (select d.deployment_id from truth_deployments d
+               where d.repo_full_name = t.repo_full_name and d.is_production
+                 and d.is_successful and d.created_at >= t.merged_at
+               order by d.created_at, d.deployment_id limit 1)""",
+    )
+    assert disagree > 0
+    # the time rule ships after a first deployment and after a compare GitHub cannot answer
+    fallbacks = {
+        status
+        for (status,) in db.execute(
+            """select distinct d.range_status from truth_pull_requests t
+               join truth_deployments d on d.deployment_id = t.shipping_deployment_id
+               where t.ship_rule = 'time'"""
+        ).fetchall()
+    }
+    assert fallbacks == {None, "not_found"}
+
+
+def test_change_failures_are_the_incidents_attributed_to_deployments(db) -> None:
+    links = db.execute(
+        "select deployment_id, incident_id, rule from truth_deployment_incidents"
+    ).fetchall()
+    per_deployment: dict[int, set[str]] = {}
+    for deployment_id, incident, _ in links:
+        per_deployment.setdefault(deployment_id, set()).add(incident)
+    for deployment_id, successful, incidents, failure in db.execute(
+        "select deployment_id, is_successful, incidents, is_change_failure from truth_deployments"
+    ).fetchall():
+        assert incidents == len(per_deployment.get(deployment_id, ()))
+        assert failure == (successful and incidents > 0)
+    # explicit: the deployments that shipped the named PRs
+    explicit = {
+        (d, i)
+        for d, i in db.execute(
+            """select distinct t.shipping_deployment_id, a.defect_id
+               from truth_defect_attribution a join truth_pull_requests t
+                   using (repo_full_name, number)
+               where a.defect_kind = 'incident' and a.rule = 'explicit'
+                 and t.shipping_deployment_id is not null"""
+        ).fetchall()
+    }
+    assert {(d, i) for d, i, rule in links if rule == "explicit"} == explicit
+    # time: even a deployment that shipped no PR fails (the incident is unattributed to PRs)
+    no_pr = db.execute(
+        """select l.incident_id, d.is_change_failure from truth_deployment_incidents l
+           join truth_deployments d using (deployment_id)
+           where l.rule = 'time' and d.shipped_prs = 0"""
+    ).fetchall()
+    assert no_pr and all(failure for _, failure in no_pr)
+    assert {rule for _, _, rule in links} == {"explicit", "deployment", "time"}

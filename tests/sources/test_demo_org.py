@@ -33,6 +33,12 @@ EXPECTED_COUNTS = {
     "raw_github.issue_comments": "select count(*) from gh_issue_comments",
     "raw_github.deployments": "select count(*) from gh_deployments",
     "raw_github.deployment_statuses": "select count(*) from gh_deployment_statuses",
+    # one comparison per successful production deployment after its environment's first,
+    # as the ground truth pairs them, and every commit listed in them
+    "raw_github.deployment_ranges": (
+        "select count(*) from truth_deployments where base_deployment_id is not null"
+    ),
+    "raw_github.deployment_range_commits": "select sum(total_commits) from truth_deployments",
     "raw_github.workflow_runs": "select count(*) from gh_workflow_runs",
     "raw_github.workflow_jobs": "select count(*) from gh_workflow_jobs",
     "raw_jira.issues": f"select count(*) from jira_issues where created <= {AS_OF}",

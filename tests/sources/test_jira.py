@@ -34,7 +34,8 @@ from pipelines.sources.jira import adf_text, field_text, jql
 from tests.sources.conftest import Loader, make_loader
 
 AS_OF = datetime(2026, 11, 1)
-EARLIER = datetime(2026, 10, 1)  # the clock of the first run in the two-run tests
+# The clock of the first run in the two-run tests: PAY-51 is done by then, and reopened after.
+EARLIER = datetime(2026, 10, 8)
 BUG, SUBTASK = "PAY-901", "PAY-902"
 BUG_ID, SUBTASK_ID = 990001, 990002
 LONG_SUMMARY = "Ünïcødé ✓ 名前 🚀 checkout crashes " * 40
@@ -130,7 +131,7 @@ def _add_messy_issues(con: duckdb.DuckDBPyConnection) -> None:
         con,
         "jira_changelog",
         [
-            _history(n, BUG, datetime(2026, 9, 1, 1) + timedelta(hours=6 * n), *pair, author)
+            _history(n, BUG, EARLIER - timedelta(hours=6 * 120 - 1 - 6 * n), *pair, author)
             for n, (pair, author) in enumerate(zip(pairwise(steps), authors, strict=True))
         ],
     )

@@ -29,9 +29,10 @@ from pipelines.sources.http_session import RetryPolicy
 from tests.sources.conftest import Loader, make_loader
 
 PINNED_NOW = datetime(2026, 11, 2, tzinfo=UTC)
-# Mid-afternoon on 5 October: two incidents are acknowledged but not resolved yet, a third
-# opens that evening with notes, and six more follow before the as-of.
-EARLIER = datetime(2026, 10, 5, 15, 0)
+# Midnight on 12 September: two incidents are acknowledged but not resolved yet (a payments
+# release that paged, then errors its rollback did not cure), and thirteen more follow
+# before the as-of.
+EARLIER = datetime(2026, 9, 12)
 START_DATE = "SOURCES__PAGERDUTY__START_DATE"
 TABLES = ("services", "users", "incident_log_entries", "incidents")
 
@@ -473,4 +474,6 @@ def test_messy_records_load(tiny_store: Path, tmp_path: Path, monkeypatch: pytes
         )
         assert entries == [("RMESSY00", None, None, None), ("RMESSY01", None, None, note)]
         assert loaded_incidents(loader)[0][0] is not None
-        assert len(loaded_incidents(loader)) == 20
+        # every incident of the store, the two messy ones included
+        (incidents,) = loader.store_rows("select count(*) from pd_incidents")[0]
+        assert len(loaded_incidents(loader)) == incidents

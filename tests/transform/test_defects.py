@@ -9,6 +9,7 @@ deployments. Each test runs on the tiny and the demo organisation (fixture `buil
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 from collections import defaultdict
@@ -278,14 +279,22 @@ def test_kaplan_meier_curve_equals_the_product_limit_of_the_truth(built_org):
 # --- DORA from the raw deployments -------------------------------------------------------------
 
 
+def _is_production(environment: str, flag: bool, patterns: list[str]) -> bool:
+    """METRICS.md section 8: the flag, or a pattern matching the name in any case (the
+    default patterns have no wildcard but `*`, so fnmatch reads them as the models do)."""
+    name = environment.lower()
+    return bool(flag) or any(fnmatch.fnmatchcase(name, p.lower()) for p in patterns)
+
+
 def _raw_production_deployments(org) -> dict[int, dict]:
-    production = set(json.loads(_parameters(org)["production_environments"]))
+    patterns = json.loads(_parameters(org)["production_environments"])
     deployments = {
         i: {"repo": repo, "created_at": created, "finished_at": None}
-        for i, repo, env, created in org.rows(
-            "select id, repo_full_name, environment, created_at from sim.gh_deployments"
+        for i, repo, env, flag, created in org.rows(
+            "select id, repo_full_name, environment, production_environment, created_at "
+            "from sim.gh_deployments"
         )
-        if env in production
+        if _is_production(env, flag, patterns)
     }
     for deployment_id, at in org.rows(
         "select deployment_id, created_at from sim.gh_deployment_statuses where state = 'success'"

@@ -22,6 +22,7 @@ OUR_MODELS = (
     "int_pull_requests__reverts",
     "int_pull_requests__work_item_refs",
     "int_deployments",
+    "int_deployments__ranges",
     "int_deployments__pull_requests",
     "int_pull_requests__lifecycle",
 )
@@ -62,6 +63,7 @@ LIFECYCLE_CHECKS = {
             "ai_commit_count",
             "outcome",
             "shipping_deployment_id",
+            "ship_rule",
             "reverted_by_number",
             "human_reviewers",
             "changes_requested",

@@ -6,9 +6,9 @@ query is fully ordered, so the same store, clock and request give the same bytes
 
 Endpoints (all GET): org repos, repo; pulls (list, one, reviews, commits, review comments,
 repo-wide review comments); issue comments (one PR, repo-wide); deployments (list, one,
-statuses); actions runs (list, one, jobs of the latest attempt or all, jobs of an attempt).
-Transport (auth, errors, rate limit, ETags, Link pages) lives in `github_transport`, body
-shapes in `github_objects`.
+statuses); compare two commits (`github_compare`); actions runs (list, one, jobs of the
+latest attempt or all, jobs of an attempt). Transport (auth, errors, rate limit, ETags, Link
+pages) lives in `github_transport`, body shapes in `github_objects`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from pipelines.simulator.http import ApiError, Request, Response, Vendor, parse_time, route
 from pipelines.simulator.vendors import github_objects as obj
+from pipelines.simulator.vendors.github_compare import compare
 from pipelines.simulator.vendors.github_transport import (
     Page,
     authenticate,
@@ -322,7 +323,7 @@ def list_pull_commits(req: Request) -> Response:
     base = obj.derived_sha("base", repo["full_name"], _base_ref(req, repo, number), number)
     out = []
     for row in rows:
-        out.append(obj.commit(req, row, parent or base, users))
+        out.append(obj.commit(req, row, [parent or base], users))
         parent = row["sha"]
     return paged(req, page, out)
 
@@ -461,6 +462,10 @@ def list_deployment_statuses(req: Request) -> Response:
     users = obj.Users(req)
     users.load(r["creator_login"] for r in rows)
     return paged(req, page, [obj.deployment_status(req, r, users) for r in rows])
+
+
+def compare_commits(req: Request) -> Response:
+    return compare(req, _repo(req))
 
 
 # --- actions ----------------------------------------------------------------------------------
@@ -696,6 +701,7 @@ VENDOR = Vendor(
             "deployment_statuses",
             guarded(list_deployment_statuses),
         ),
+        route("GET", f"{_R}/compare/{{basehead}}", "compare", guarded(compare_commits)),
         route("GET", f"{_R}/actions/runs", "runs", guarded(list_runs)),
         route("GET", f"{_R}/actions/runs/{{run_id}}", "run", guarded(get_run)),
         route("GET", f"{_R}/actions/runs/{{run_id}}/jobs", "jobs", guarded(list_run_jobs)),

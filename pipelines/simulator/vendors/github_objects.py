@@ -446,11 +446,13 @@ def _commit_user(users: Users, login: str | None, email: str | None) -> dict[str
     return users.user(login)
 
 
-def commit(req: Request, row: dict[str, Any], parent: str, users: Users) -> dict[str, Any]:
+def commit(req: Request, row: dict[str, Any], parents: list[str], users: Users) -> dict[str, Any]:
     name, sha = row["repo_full_name"], row["sha"]
     api = f"{req.base_url}/repos/{name}"
     tree = derived_sha("tree", name, sha)
-    committer_login = row["author_login"] if row["committer_email"] == row["author_email"] else None
+    committer_login = row.get("committer_login")  # git history rows say; PR commits do not
+    if "committer_login" not in row and row["committer_email"] == row["author_email"]:
+        committer_login = row["author_login"]
     return {
         "sha": sha,
         "node_id": node_id("Commit", f"{row['repo_id']}:{sha}"),
@@ -488,6 +490,7 @@ def commit(req: Request, row: dict[str, Any], parent: str, users: Users) -> dict
                 "url": f"{api}/commits/{parent}",
                 "html_url": f"{WEB}/{name}/commit/{parent}",
             }
+            for parent in parents
         ],
     }
 

@@ -22,6 +22,11 @@ Configuration follows dlt's convention (env vars or .dlt/ toml):
                                   the longest wait for a rate-limit reset (default 900); a
                                   longer one fails the load. GitHub resets its limit hourly:
                                   3600 lets a large backfill wait out every window in one load
+  SOURCES__GITHUB__PRODUCTION_ENVIRONMENTS
+                                  JSON list of environment patterns that are production
+                                  (ignoring case, `*` any run of characters) besides the ones
+                                  GitHub flags production_environment; default: the dbt var
+                                  production_environments, so the models and the loader agree
 
 Tables, merged on their natural keys (`quarantine` is appended):
   repositories                  GET /repos/{o}/{r} of each configured repository
@@ -30,8 +35,11 @@ Tables, merged on their natural keys (`quarantine` is appended):
   pull_request_commits          commits of changed PRs (GitHub lists 250 at most)
   pull_request_review_comments  review (diff) comments
   issue_comments                conversation comments of PRs and issues
-  deployments                   deployments; `payload` (JSON) carries previous_sha
+  deployments                   deployments; `payload` as the deployer sent it (JSON)
   deployment_statuses           statuses of new or changed deployments
+  deployment_ranges             GitHub's compare of each successful production deployment
+                                with the previous one of its environment (once per pair)
+  deployment_range_commits      the commits each comparison lists, oldest first
   workflow_runs                 Actions runs, as of their latest attempt
   workflow_jobs                 jobs of every attempt of new or changed runs
 
@@ -57,6 +65,12 @@ Two API facts shape the rest:
   short of its `total_count`, the next one continues below the oldest run read
   (`created=<since>..<oldest>`), so every page read is a page of new runs.
 
+Commit ranges (`ranges`): for each successful production deployment with a previous one in
+its environment, `GET /repos/{o}/{r}/compare/{base}...{head}`, paged, once per pair: the state
+keeps the pairs asked, trimmed to the deployments' look-back window, so a load with nothing
+new asks nothing. A deployment that succeeds after one load is compared on the next (its
+statuses are read again when it changes); a 404 is kept as `not_found`.
+
 Per-parent requests run `concurrency` at a time (pipelines.sources.fanout): the requests
 only; rows are conformed, state noted and pages yielded on the extracting thread, in the
 parents' order, so the output and the number of requests do not depend on it.
@@ -64,7 +78,8 @@ parents' order, so the output and the number of requests do not depend on it.
 Modules: `columns` (the typed columns of each table), `extraction` (what the resources share:
 client, configuration, windows, the fan-out of per-parent requests), and one per family of
 resources: `repositories`, `pulls` (pull requests, reviews, commits), `comments` (review and
-issue comments), `deployments` (with statuses), `actions` (workflow runs and jobs).
+issue comments), `deployments` (with statuses), `ranges` (commit ranges of production
+deployments), `actions` (workflow runs and jobs).
 """
 
 from __future__ import annotations
@@ -91,6 +106,7 @@ from pipelines.sources.github.pulls import (
     pull_request_reviews,
     pull_requests,
 )
+from pipelines.sources.github.ranges import ProductionEnvironments, deployment_ranges
 from pipelines.sources.github.repositories import repositories_resource
 from pipelines.sources.rest import rest_client
 
@@ -113,9 +129,11 @@ def github(
     per_page: int = 100,
     concurrency: int = 4,
     max_wait_seconds: float | None = None,
+    production_environments: Sequence[str] | None = None,
 ) -> Sequence[DltResource]:
     """GitHub repositories, pull requests with their reviews, commits and comments,
-    deployments with their statuses, and Actions runs with their jobs."""
+    deployments with their statuses and the commit ranges of production ones, and Actions
+    runs with their jobs."""
     concurrency = max(1, concurrency)
     policy = None
     if max_wait_seconds is not None:
@@ -134,10 +152,11 @@ def github(
     )
     pulls = pull_requests(ctx)
     deploys = deployments(ctx)
+    ranges, range_commits = deployment_ranges(ctx, ProductionEnvironments(production_environments))
     runs = workflow_runs(ctx)
     # Extraction follows this order (pipelines.loads): a parent's transformers run as its
-    # pages are yielded, the review-comment walk after the reviews it depends on, and the
-    # quarantine last.
+    # pages are yielded, the review-comment walk after the reviews it depends on, the ranges
+    # after the deployments and statuses they are found from, and the quarantine last.
     return [
         repositories_resource(ctx),
         pulls,
@@ -147,6 +166,8 @@ def github(
         issue_comments(ctx),
         deploys,
         deployment_statuses(ctx, deploys),
+        ranges,
+        range_commits,
         runs,
         workflow_jobs(ctx, runs),
         ctx.quarantine.resource(),

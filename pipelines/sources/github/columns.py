@@ -148,7 +148,7 @@ DEPLOYMENT_COLUMNS: TTableSchemaColumns = {
     "transient_environment": {"data_type": "bool"},
     "description": {"data_type": "text"},
     **user_columns("creator"),
-    # Free-form JSON the deployer sent; here it carries `previous_sha`, the shipped range.
+    # Free-form JSON the deployer sent (the simulated one carries `previous_sha`).
     "payload": {"data_type": "json"},
     "created_at": {"data_type": "timestamp", "nullable": False},
     "updated_at": {"data_type": "timestamp", "nullable": False},
@@ -164,6 +164,37 @@ DEPLOYMENT_STATUS_COLUMNS: TTableSchemaColumns = {
     **user_columns("creator"),
     "created_at": {"data_type": "timestamp", "nullable": False},
     "updated_at": {"data_type": "timestamp"},
+}
+
+# One row per (deployment, previous deployment) pair compared: what GitHub's compare of the
+# two shas answered (pipelines.sources.github.ranges).
+DEPLOYMENT_RANGE_COLUMNS: TTableSchemaColumns = {
+    "deployment_id": {"data_type": "bigint", "nullable": False},
+    "base_deployment_id": {"data_type": "bigint", "nullable": False},
+    "repo_full_name": {"data_type": "text", "nullable": False},
+    "environment": {"data_type": "text"},
+    "base_sha": {"data_type": "text"},
+    "head_sha": {"data_type": "text"},
+    # ahead | behind | identical | diverged as GitHub says; not_found (404); unavailable
+    "status": {"data_type": "text"},
+    "ahead_by": {"data_type": "bigint"},
+    "behind_by": {"data_type": "bigint"},
+    "total_commits": {"data_type": "bigint"},
+    # rows written to deployment_range_commits for the pair: fewer than total_commits means
+    # the list is incomplete
+    "commits_loaded": {"data_type": "bigint"},
+    "compared_at": {"data_type": "timestamp", "nullable": False},
+}
+
+DEPLOYMENT_RANGE_COMMIT_COLUMNS: TTableSchemaColumns = {
+    "deployment_id": {"data_type": "bigint", "nullable": False},
+    "base_deployment_id": {"data_type": "bigint", "nullable": False},
+    "repo_full_name": {"data_type": "text", "nullable": False},
+    "sha": {"data_type": "text", "nullable": False},
+    "position": {"data_type": "bigint"},  # in the compare answer, from 0
+    "author_date": {"data_type": "timestamp"},
+    "committer_date": {"data_type": "timestamp"},
+    "parents_count": {"data_type": "bigint"},
 }
 
 WORKFLOW_RUN_COLUMNS: TTableSchemaColumns = {

@@ -43,10 +43,16 @@ def deployments(ctx: Extraction) -> DltResource:
                     if win.note(r["id"], version(r["updated_at"]), r["created_at"])
                 ]
                 if changed:
+                    read = ctx.deployments_read.setdefault(repo, {})
+                    for row in changed:
+                        read[row["id"]] = row
+                        ctx.unstatused.add(row["id"])
                     yield changed
                 if len(inside) < len(rows):
                     break
+            ctx.deployments_floor[repo] = win.floor
             win.commit()
+        ctx.deployments_done = True
 
     return deployments()
 
@@ -84,10 +90,13 @@ def deployment_statuses(ctx: Extraction, deploys: DltResource) -> DltResource:
             repo, deployment_id = deployment["repo_full_name"], deployment["id"]
             project = partial(_project_deployment_status, repo, deployment_id)
             rows_of = conformer(ctx, "deployment_statuses", DEPLOYMENT_STATUS_COLUMNS, project)
+            read = []
             for page in pages:
                 rows = rows_of.rows(page)
+                read += rows
                 if rows:
                     yield rows
+            ctx.statuses_read(deployment_id, read)
 
     return deployment_statuses
 

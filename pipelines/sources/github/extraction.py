@@ -53,6 +53,17 @@ class Extraction:
     unreviewed: set[tuple[str, int]] = field(default_factory=set)
     # repo -> PR number -> its latest review submission, for changed PRs with review comments.
     reviewed: dict[str, dict[int, datetime]] = field(default_factory=dict)
+    # For the commit ranges (pipelines.sources.github.ranges), which run after the
+    # deployments: the new or changed deployments read (repo -> id -> row), the first success
+    # time of each whose statuses were read, the deployments whose statuses were not read
+    # (yet), and each repository's deployments window floor for the next run.
+    deployments_read: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    succeeded: dict[int, datetime] = field(default_factory=dict)
+    unstatused: set[int] = field(default_factory=set)
+    deployments_floor: dict[str, datetime | None] = field(default_factory=dict)
+    deployments_done: bool = False
+    # The commits of each compared pair (deployment id, base deployment id), until written.
+    range_commits: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
 
     def repos(self) -> list[str]:
         if not self.repositories:
@@ -108,6 +119,18 @@ class Extraction:
         if latest is not None and pr.get("review_comments") != 0:
             self.reviewed.setdefault(repo, {})[pr["number"]] = latest
 
+    def statuses_read(self, deployment_id: int, statuses: list[dict[str, Any]]) -> None:
+        self.unstatused.discard(deployment_id)
+        successes = [s["created_at"] for s in statuses if s.get("state") == "success"]
+        if successes:
+            self.succeeded[deployment_id] = min(successes)
+
+    @property
+    def deployments_complete(self) -> bool:
+        """Whether the deployments and the statuses of every changed one were read in this
+        extraction (not so when resources were selected without them)."""
+        return self.deployments_done and not self.unstatused
+
     @property
     def reviews_complete(self) -> bool:
         """Whether every changed PR's reviews were read in this extraction (not so when
@@ -145,6 +168,11 @@ class Window:
         if settled:
             self._read[str(key)] = (version, at)
         return self._known.get(str(key)) != version
+
+    @property
+    def floor(self) -> datetime | None:
+        """Where the next run's window starts (before any start date): cursor - look-back."""
+        return None if self._cursor is None else self._cursor - self._lookback
 
     def commit(self) -> None:
         if self._cursor is None:

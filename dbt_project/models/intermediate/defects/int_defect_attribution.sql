@@ -79,6 +79,9 @@ final as (
             when causes.pull_request_id is null then 'unattributed'
             else applied_rules.applied_rule
         end as rule,
+        -- The rule that decided, even when it found no PR: an incident's deployment and
+        -- time rules still point at a deployment (int_deployments__incidents).
+        applied_rules.applied_rule,
         -- Each defect is worth 1, split equally across its causing PRs.
         1.0 / count(*) over (partition by applied_rules.defect_id) as weight
 

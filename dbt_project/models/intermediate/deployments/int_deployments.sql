@@ -48,10 +48,10 @@ final as (
 
         ---------- what and where
         deployments.environment,
-        coalesce(
-            deployments.environment in {{ sql_string_list(var('production_environments')) }},
-            false
-        ) as is_production,
+        {{ is_production_environment(
+            'deployments.environment', 'deployments.is_production_environment_flag') }}
+            as is_production,
+        deployments.is_production_environment_flag,
         deployments.sha,
         deployments.previous_sha,
         deployments.ref,

@@ -1,13 +1,14 @@
 {#-
-    Which successful production deployment shipped each merged PR.
+    Which successful production deployment shipped each merged PR (METRICS.md section 3).
 
-    Range rule (wins): a deployment carries the range (previous_sha, sha]. We have no history
-    of main, only the PRs' merge commits, so a range is evaluable when both ends are merge
-    commits of merged PRs of the same repository; main's order between them is the merge
-    order, and the deployment ships the PRs merged after the previous_sha PR and at or before
-    the sha PR. A PR inside several ranges (a redeploy) is shipped by the earliest.
-    Time rule (fallback, every other merged PR): the first successful production deployment
-    of the same repository created at or after the merge.
+    Range rule (wins): the earliest (created_at, deployment_id) deployment whose usable range
+    (int_deployments__ranges) lists the PR's merge_commit_sha: the commit GitHub put on the
+    base branch, whether a merge commit, a squash commit or the last commit of a rebase.
+    Time rule (fallback, for a PR in no usable range): the first deployment of its repository
+    created at or after the merge whose range is unknown (the first of its environment, or
+    one GitHub could not compare). A deployment with a known range that does not list the
+    PR did not ship it; with no range data at all, every range is unknown and this is the
+    time rule of METRICS.md.
 -#}
 
 with
@@ -32,22 +33,29 @@ production_deployments as (
 
 ),
 
-ranged_deployments as (
+ranges as (
 
+    select * from {{ ref('int_deployments__ranges') }}
+
+),
+
+range_commits as (
+
+    select * from {{ ref('stg_github__deployment_range_commits') }}
+
+),
+
+usable_range_commits as (
+
+    -- The commits of each usable range: the row of the deployment's current pair only.
     select
-        production_deployments.deployment_id,
-        production_deployments.repo_full_name,
-        production_deployments.created_at,
-        production_deployments.finished_at,
-        range_start.merged_at as range_start_merged_at,
-        range_end.merged_at as range_end_merged_at
-    from production_deployments
-    inner join pull_requests as range_end
-        on production_deployments.repo_full_name = range_end.repo_full_name
-        and production_deployments.sha = range_end.merge_commit_sha
-    inner join pull_requests as range_start
-        on production_deployments.repo_full_name = range_start.repo_full_name
-        and production_deployments.previous_sha = range_start.merge_commit_sha
+        ranges.deployment_id,
+        range_commits.commit_sha
+    from ranges
+    inner join range_commits
+        on ranges.deployment_id = range_commits.deployment_id
+        and ranges.base_deployment_id = range_commits.base_deployment_id
+    where ranges.is_range_usable
 
 ),
 
@@ -55,19 +63,29 @@ range_matches as (
 
     select
         pull_requests.pull_request_id,
-        pull_requests.repo_full_name,
-        ranged_deployments.deployment_id,
-        ranged_deployments.finished_at as shipped_at,
+        production_deployments.deployment_id,
+        production_deployments.finished_at as shipped_at,
         'commit_range' as ship_rule,
         row_number() over (
             partition by pull_requests.pull_request_id
-            order by ranged_deployments.created_at, ranged_deployments.deployment_id
+            order by production_deployments.created_at, production_deployments.deployment_id
         ) as match_rank
     from pull_requests
-    inner join ranged_deployments
-        on pull_requests.repo_full_name = ranged_deployments.repo_full_name
-        and pull_requests.merged_at > ranged_deployments.range_start_merged_at
-        and pull_requests.merged_at <= ranged_deployments.range_end_merged_at
+    inner join usable_range_commits
+        on pull_requests.merge_commit_sha = usable_range_commits.commit_sha
+    inner join production_deployments
+        on usable_range_commits.deployment_id = production_deployments.deployment_id
+        and pull_requests.repo_full_name = production_deployments.repo_full_name
+
+),
+
+unknown_range_deployments as (
+
+    select production_deployments.*
+    from production_deployments
+    inner join ranges
+        on production_deployments.deployment_id = ranges.deployment_id
+    where not ranges.is_range_usable
 
 ),
 
@@ -75,40 +93,30 @@ time_matches as (
 
     select
         pull_requests.pull_request_id,
-        pull_requests.repo_full_name,
-        production_deployments.deployment_id,
-        production_deployments.finished_at as shipped_at,
+        unknown_range_deployments.deployment_id,
+        unknown_range_deployments.finished_at as shipped_at,
         'time' as ship_rule,
         row_number() over (
             partition by pull_requests.pull_request_id
-            order by production_deployments.created_at, production_deployments.deployment_id
+            order by
+                unknown_range_deployments.created_at,
+                unknown_range_deployments.deployment_id
         ) as match_rank
     from pull_requests
-    inner join production_deployments
-        on pull_requests.repo_full_name = production_deployments.repo_full_name
-        and production_deployments.created_at >= pull_requests.merged_at
+    inner join unknown_range_deployments
+        on pull_requests.repo_full_name = unknown_range_deployments.repo_full_name
+        and unknown_range_deployments.created_at >= pull_requests.merged_at
+    where pull_requests.pull_request_id not in (
+        select pull_request_id from range_matches
+    )
 
 ),
 
-first_range as (
+shipped as (
 
     select * from range_matches where match_rank = 1
-
-),
-
-first_time as (
-
-    select * from time_matches
-    where match_rank = 1
-        and pull_request_id not in (select pull_request_id from first_range)
-
-),
-
-unioned as (
-
-    select * from first_range
     union all
-    select * from first_time
+    select * from time_matches where match_rank = 1
 
 ),
 
@@ -117,19 +125,19 @@ final as (
     select
 
         ----------  ids
-        unioned.deployment_id,
-        unioned.pull_request_id,
-        unioned.repo_full_name,
+        shipped.deployment_id,
+        shipped.pull_request_id,
+        pull_requests.repo_full_name,
         pull_requests.pull_request_number,
 
         ---------- shipping
-        unioned.ship_rule,
+        shipped.ship_rule,
         pull_requests.merged_at,
-        unioned.shipped_at
+        shipped.shipped_at
 
-    from unioned
+    from shipped
     inner join pull_requests
-        on unioned.pull_request_id = pull_requests.pull_request_id
+        on shipped.pull_request_id = pull_requests.pull_request_id
 
 )
 

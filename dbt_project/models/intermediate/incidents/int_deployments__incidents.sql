@@ -1,3 +1,12 @@
+{#-
+    Production deployments an incident is a failure of (METRICS.md sections 4 and 8): every
+    production deployment the rule that attributed the incident points at. Explicit (rule
+    1): the deployments that shipped the PRs it names. Deployment (rule 3): the deployments
+    it names. Time (rule 4): the latest successful production deployment finished before it
+    of a repository its service maps to, even when that deployment shipped no PR (the
+    incident is then unattributed to PRs, yet still a failure of the deployment).
+-#}
+
 with
 
 deployments as (
@@ -15,12 +24,13 @@ deployment_pull_requests as (
 attribution as (
 
     select * from {{ ref('int_defect_attribution') }}
+    where defect_kind = 'incident'
 
 ),
 
-defect_references as (
+evidence as (
 
-    select * from {{ ref('int_defects__references') }}
+    select * from {{ ref('int_defects__cause_evidence') }}
 
 ),
 
@@ -38,40 +48,48 @@ rollbacks as (
 
 through_pull_requests as (
 
-    -- The incident is attributed (any rule) to a PR this deployment shipped.
+    -- Rule 1: the deployments that shipped the PRs the incident names.
     select distinct
         deployment_pull_requests.deployment_id,
-        attribution.defect_id as incident_id
+        attribution.defect_id as incident_id,
+        attribution.applied_rule as attribution_rule
     from attribution
     inner join deployment_pull_requests
         on attribution.pull_request_id = deployment_pull_requests.pull_request_id
-    where attribution.defect_kind = 'incident'
+    where attribution.applied_rule = 'explicit'
 
 ),
 
-named as (
+decided_rules as (
 
-    -- The incident names the deployment (its API URL in a note or the description).
     select distinct
-        deployment_id,
-        defect_id as incident_id
-    from defect_references
-    where reference_kind = 'deployment'
-        and defect_kind = 'incident'
+        defect_id,
+        applied_rule
+    from attribution
+
+),
+
+through_deployments as (
+
+    -- Rules 3 and 4: the deployment the deciding rule found, whether or not it shipped a PR.
+    select distinct
+        evidence.via_deployment_id as deployment_id,
+        evidence.defect_id as incident_id,
+        evidence.rule as attribution_rule
+    from evidence
+    inner join decided_rules
+        on evidence.defect_id = decided_rules.defect_id
+        and evidence.rule = decided_rules.applied_rule
+    where evidence.rule in ('deployment', 'time')
+        and evidence.via_deployment_id is not null
 
 ),
 
 links as (
 
-    select
-        coalesce(through_pull_requests.deployment_id, named.deployment_id) as deployment_id,
-        coalesce(through_pull_requests.incident_id, named.incident_id) as incident_id,
-        through_pull_requests.deployment_id is not null as is_via_pull_request,
-        named.deployment_id is not null as is_named
-    from through_pull_requests
-    full outer join named
-        on through_pull_requests.deployment_id = named.deployment_id
-        and through_pull_requests.incident_id = named.incident_id
+    select * from through_pull_requests
+    union all
+    select * from through_deployments
 
 ),
 
@@ -85,8 +103,7 @@ final as (
         deployments.repo_full_name,
 
         ---------- how they are linked
-        links.is_via_pull_request,
-        links.is_named,
+        links.attribution_rule,
 
         ---------- the deployment
         deployments.is_successful as is_successful_deployment,

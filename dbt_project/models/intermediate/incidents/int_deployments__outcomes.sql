@@ -162,7 +162,8 @@ final as (
         coalesce(incident_counts.incidents, 0) as incidents,
         coalesce(incident_counts.rolled_back_incidents, 0) as rolled_back_incidents,
         -- A change failure: a successful deployment that at least one incident is attributed
-        -- to (through a PR it shipped, or by naming it); rollbacks are such incidents.
+        -- to, by whichever rule attributed it (a PR it shipped, naming it, or by time, even
+        -- when it shipped no PR); rollbacks are such incidents.
         deployments.is_successful and coalesce(incident_counts.incidents, 0) > 0
             as is_change_failure,
         deployments.is_successful and coalesce(incident_counts.rolled_back_incidents, 0) > 0

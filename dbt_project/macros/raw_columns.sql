@@ -118,6 +118,34 @@
     "github": {
         "schema": "raw_github",
         "tables": {
+            "deployment_range_commits": [
+                ["deployment_id", "BIGINT"],
+                ["base_deployment_id", "BIGINT"],
+                ["repo_full_name", "VARCHAR"],
+                ["sha", "VARCHAR"],
+                ["position", "BIGINT"],
+                ["author_date", "TIMESTAMP WITH TIME ZONE"],
+                ["committer_date", "TIMESTAMP WITH TIME ZONE"],
+                ["parents_count", "BIGINT"],
+                ["_dlt_load_id", "VARCHAR"],
+                ["_dlt_id", "VARCHAR"]
+            ],
+            "deployment_ranges": [
+                ["deployment_id", "BIGINT"],
+                ["base_deployment_id", "BIGINT"],
+                ["repo_full_name", "VARCHAR"],
+                ["environment", "VARCHAR"],
+                ["base_sha", "VARCHAR"],
+                ["head_sha", "VARCHAR"],
+                ["status", "VARCHAR"],
+                ["ahead_by", "BIGINT"],
+                ["behind_by", "BIGINT"],
+                ["total_commits", "BIGINT"],
+                ["commits_loaded", "BIGINT"],
+                ["compared_at", "TIMESTAMP WITH TIME ZONE"],
+                ["_dlt_load_id", "VARCHAR"],
+                ["_dlt_id", "VARCHAR"]
+            ],
             "deployment_statuses": [
                 ["id", "BIGINT"],
                 ["deployment_id", "BIGINT"],

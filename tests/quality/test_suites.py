@@ -51,6 +51,13 @@ CORRUPTIONS = {
         "where id = (select min(id) from raw_github.deployments) returning id",
         "expect_column_pair_values_a_to_be_greater_than_b(updated_at, created_at)",
     ),
+    "raw_github__deployment_ranges": corrupt(
+        "update raw_github.deployment_ranges set commits_loaded = total_commits + 1 "
+        "where status = 'ahead' and deployment_id = (select min(deployment_id) "
+        "from raw_github.deployment_ranges where status = 'ahead') "
+        "returning deployment_id, base_deployment_id",
+        "expect_column_pair_values_a_to_be_greater_than_b(total_commits, commits_loaded)",
+    ),
     "raw_github__deployment_statuses": corrupt(
         "update raw_github.deployment_statuses set state = 'shipped' "
         "where id = (select min(id) from raw_github.deployment_statuses) returning id",

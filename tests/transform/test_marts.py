@@ -474,8 +474,12 @@ def test_source_coverage_states_what_each_source_holds_and_feeds(built_org):
         assert row["raw_rows"] == raw_rows > 0, source
         assert row["raw_tables_present"] == len(tables), source
         assert (row["is_configured"], row["is_available"]) == (True, True), source
-        # No load log in this warehouse: its raw tables stand for a successful load.
-        assert (row["availability_basis"], row["last_load_status"]) == ("raw_tables", "loaded")
+        # The loads recorded themselves in the load log (ops.source_loads).
+        assert (row["availability_basis"], row["last_load_status"]) == ("load_log", "loaded")
+        assert row["last_successful_load_at"] == built_org.scalar(
+            "select max(finished_at) at time zone 'UTC' from ops.source_loads "
+            f"where source = '{source}' and status = 'loaded'"
+        )
         assert start - timedelta(days=31) <= row["first_record_date"] <= row["last_record_date"]
         assert row["last_record_date"] < as_of
         assert row["status"].startswith("Loaded: "), row["status"]

@@ -1,3 +1,10 @@
+{#- Incidents are PagerDuty's: without PagerDuty no deployment can be seen to fail or
+    recover, so those figures are unknown (null, with the reason), never 0. Deployment
+    frequency, lead time and rework (fixes include reverts) rest on GitHub. -#}
+{%- set needs = {'pagerduty': [
+    'change_failures', 'rolled_back_deployments', 'change_failure_rate',
+    'recovered_incidents', 'recovery_time_median_hours',
+]} -%}
 with
 
 deployments as (
@@ -85,14 +92,26 @@ recoveries as (
 metrics as (
 
     select
-        weekly_deployments.*,
+        weekly_deployments.repo_full_name,
+        weekly_deployments.deployment_week,
+        {{ team_or_no_team('weekly_deployments.team_id') }} as team_id,
+        weekly_deployments.deployments,
+        weekly_deployments.successful_deployments,
+        {{ when_available(needs, 'change_failures', 'weekly_deployments.change_failures') }}
+            as change_failures,
+        {{ when_available(needs, 'rolled_back_deployments',
+            'weekly_deployments.rolled_back_deployments') }} as rolled_back_deployments,
+        weekly_deployments.rework_deployments,
+        weekly_deployments.shipped_prs,
         1.0 * weekly_deployments.successful_deployments / 7 as deployments_per_day,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
-        1.0 * weekly_deployments.change_failures
-        / nullif(weekly_deployments.successful_deployments, 0) as change_failure_rate,
-        coalesce(recoveries.recovered_incidents, 0) as recovered_incidents,
-        recoveries.recovery_time_median_hours,
+        {{ when_available(needs, 'change_failure_rate', '1.0 * weekly_deployments.change_failures
+            / nullif(weekly_deployments.successful_deployments, 0)') }} as change_failure_rate,
+        {{ when_available(needs, 'recovered_incidents',
+            'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
+        {{ when_available(needs, 'recovery_time_median_hours',
+            'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
         1.0 * weekly_deployments.rework_deployments
         / nullif(weekly_deployments.successful_deployments, 0) as deployment_rework_rate
     from weekly_deployments
@@ -145,7 +164,10 @@ final as (
         rework_deployments,
         deployment_rework_rate,
         {{ defects_dora_tier('deployment_rework_rate', 'deployment_rework_rate') }}
-            as deployment_rework_rate_tier
+            as deployment_rework_rate_tier,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from metrics
 

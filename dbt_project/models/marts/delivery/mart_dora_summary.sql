@@ -1,3 +1,10 @@
+{#- Incidents are PagerDuty's: without PagerDuty no deployment can be seen to fail or
+    recover, so those figures are unknown (null, with the reason), never 0. Deployment
+    frequency, lead time and rework (fixes include reverts) rest on GitHub. -#}
+{%- set needs = {'pagerduty': [
+    'change_failures', 'rolled_back_deployments', 'change_failure_rate',
+    'recovered_incidents', 'recovery_time_median_hours',
+]} -%}
 with
 
 deployments as (
@@ -32,7 +39,8 @@ period as (
 
 scoped_deployments as (
 
-    select 'team' as grain, team_id, deployments.* from deployments
+    select 'team' as grain, {{ team_or_no_team('team_id') }} as team_id, deployments.*
+    from deployments
     union all
     select 'all' as grain, cast(null as {{ dbt.type_string() }}) as team_id, deployments.*
     from deployments
@@ -102,7 +110,16 @@ recoveries as (
 metrics as (
 
     select
-        counts.*,
+        counts.grain,
+        counts.team_id,
+        counts.deployments,
+        counts.successful_deployments,
+        {{ when_available(needs, 'change_failures', 'counts.change_failures') }}
+            as change_failures,
+        {{ when_available(needs, 'rolled_back_deployments', 'counts.rolled_back_deployments') }}
+            as rolled_back_deployments,
+        counts.rework_deployments,
+        counts.shipped_prs,
         period.period_start,
         period.period_end,
         period.period_days,
@@ -112,10 +129,13 @@ metrics as (
             as deployments_per_week,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
-        1.0 * counts.change_failures / nullif(counts.successful_deployments, 0)
+        {{ when_available(needs, 'change_failure_rate',
+            '1.0 * counts.change_failures / nullif(counts.successful_deployments, 0)') }}
             as change_failure_rate,
-        coalesce(recoveries.recovered_incidents, 0) as recovered_incidents,
-        recoveries.recovery_time_median_hours,
+        {{ when_available(needs, 'recovered_incidents',
+            'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
+        {{ when_available(needs, 'recovery_time_median_hours',
+            'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
         1.0 * counts.rework_deployments / nullif(counts.successful_deployments, 0)
             as deployment_rework_rate
     from counts
@@ -172,7 +192,10 @@ final as (
         rework_deployments,
         deployment_rework_rate,
         {{ defects_dora_tier('deployment_rework_rate', 'deployment_rework_rate') }}
-            as deployment_rework_rate_tier
+            as deployment_rework_rate_tier,
+
+        ---------- figures null for want of a source
+        {{ unavailable_reason(needs) }} as unavailable_reason
 
     from metrics
 

@@ -1,22 +1,8 @@
-{#- Written with deployment_ranges: absent until the loader compared a pair. Times are typed
-    as dlt creates them (with time zone), so the empty relation reads like the table. -#}
-{%- set commit_columns = [
-    ('deployment_id', dbt.type_bigint()),
-    ('base_deployment_id', dbt.type_bigint()),
-    ('repo_full_name', dbt.type_string()),
-    ('sha', dbt.type_string()),
-    ('position', dbt.type_bigint()),
-    ('author_date', 'timestamp with time zone'),
-    ('committer_date', 'timestamp with time zone'),
-    ('parents_count', dbt.type_bigint()),
-    ('_dlt_load_id', dbt.type_string()),
-] -%}
-
 with
 
 source as (
 
-    select * from {{ source_or_empty('github', 'deployment_range_commits', commit_columns) }}
+    select * from {{ source_or_empty('github', 'deployment_range_commits') }}
 
 ),
 

@@ -1,27 +1,8 @@
-{#- The loader writes this table once it has compared a pair of deployments: a young
-    warehouse, or one of an organisation without production deployments, lacks it. Times are
-    typed as dlt creates them (with time zone), so the empty relation reads like the table. -#}
-{%- set range_columns = [
-    ('deployment_id', dbt.type_bigint()),
-    ('base_deployment_id', dbt.type_bigint()),
-    ('repo_full_name', dbt.type_string()),
-    ('environment', dbt.type_string()),
-    ('base_sha', dbt.type_string()),
-    ('head_sha', dbt.type_string()),
-    ('status', dbt.type_string()),
-    ('ahead_by', dbt.type_bigint()),
-    ('behind_by', dbt.type_bigint()),
-    ('total_commits', dbt.type_bigint()),
-    ('commits_loaded', dbt.type_bigint()),
-    ('compared_at', 'timestamp with time zone'),
-    ('_dlt_load_id', dbt.type_string()),
-] -%}
-
 with
 
 source as (
 
-    select * from {{ source_or_empty('github', 'deployment_ranges', range_columns) }}
+    select * from {{ source_or_empty('github', 'deployment_ranges') }}
 
 ),
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import pytest
 
-SHARED_BUILDS = ("scenario", "incremental_and_full", "built_org", "dagster_dev")
+SHARED_BUILDS = (
+    "scenario",
+    "incremental_and_full",
+    "built_org",
+    "dagster_dev",
+    "job_without_vendors",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's hook turns the marks into work groups

@@ -1,0 +1,120 @@
+"""The whole Dagster job for an organisation that uses neither OpenAI nor PagerDuty.
+
+The tiny organisation is served with only GitHub, Jira and Anthropic configured (the others
+have no settings at all). One run of `daily_warehouse_job` over a few days must succeed: the two
+source steps load nothing and say why, every dbt op and every check runs, the coverage mart
+says which sources the numbers rest on, and the figures that need PagerDuty are null with their
+reason while the spend figures, which Anthropic alone can give, are not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.defs.partitions import range_tags
+from pipelines.simulator.seeds import simulated_org_env
+from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.sources_env import simulator_sources_env
+
+CONFIGURED = ("github", "jira", "anthropic")
+ABSENT = ("openai", "pagerduty")
+# One run over the last working week (a backfill's range): billing is loaded per UTC day.
+FIRST_DAY, LAST_DAY = "2026-10-26", "2026-10-30"
+
+
+@dataclass
+class Run:
+    result: dg.ExecuteInProcessResult
+    warehouse: Path
+
+    def rows(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def job_without_vendors(
+    tiny_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Run]:
+    work = tmp_path_factory.mktemp("without-vendors")
+    warehouse = work / "warehouse.duckdb"
+    with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)  # no .dlt/ configuration here
+        for key in [k for k in os.environ if k.startswith("SOURCES__")]:
+            mp.delenv(key)
+        env = {**simulator_sources_env(sim, vendors=CONFIGURED), **simulated_org_env(tiny_store)}
+        for key, value in env.items():
+            mp.setenv(key, value)
+        mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
+        result = defs.resolve_job_def("daily_warehouse_job").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            tags=range_tags(FIRST_DAY, LAST_DAY),
+            raise_on_error=False,
+        )
+    yield Run(result, warehouse)
+
+
+def test_the_job_succeeds_and_materializes_the_whole_graph(job_without_vendors: Run):
+    assert job_without_vendors.result.success
+    materialized = {
+        e.asset_key for e in job_without_vendors.result.get_asset_materialization_events()
+    }
+    assert materialized == set(defs.resolve_asset_graph().get_all_asset_keys())
+    failed = [
+        e.asset_check_key
+        for e in job_without_vendors.result.get_asset_check_evaluations()
+        if not e.passed
+    ]
+    assert failed == []
+
+
+def test_the_absent_sources_load_nothing_and_say_why(job_without_vendors: Run):
+    for event in job_without_vendors.result.get_asset_materialization_events():
+        source = event.asset_key.path[0].removeprefix("raw_")
+        if source not in ABSENT:
+            continue
+        metadata = event.materialization.metadata
+        assert metadata["source_status"].value == "not configured", event.asset_key
+        assert f"SOURCES__{source.upper()}__" in metadata["reason"].value
+    schemas = {
+        s
+        for (s,) in job_without_vendors.rows("select schema_name from information_schema.schemata")
+    }
+    assert not schemas & {f"raw_{source}" for source in ABSENT}
+    assert {f"raw_{source}" for source in CONFIGURED} <= schemas
+
+
+def test_the_coverage_mart_says_what_the_numbers_rest_on(job_without_vendors: Run):
+    coverage = {
+        source: (configured, available, status)
+        for source, configured, available, status in job_without_vendors.rows(
+            "select source, is_configured, is_available, last_load_status "
+            "from marts.mart_source_coverage"
+        )
+    }
+    assert coverage == {
+        **{source: (True, True, "loaded") for source in CONFIGURED},
+        **{source: (False, False, "not_configured") for source in ABSENT},
+    }
+
+
+def test_figures_that_need_pagerduty_are_null_and_spend_is_not(job_without_vendors: Run):
+    dora = job_without_vendors.rows(
+        "select change_failure_rate, unavailable_reason from marts.mart_dora"
+    )
+    assert dora and all(rate is None for rate, _ in dora)
+    assert all("PagerDuty is not available" in reason for _, reason in dora)
+    spend = job_without_vendors.rows(
+        "select sum(attributed_spend_usd), count(*) filter (where unavailable_reason is null) "
+        "from marts.mart_cost_per_outcome"
+    )
+    (total, computable) = spend[0]
+    assert total > 0 and computable > 0

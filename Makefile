@@ -11,6 +11,8 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 SIZE ?= demo
 SEED ?= 42
+# An organisation without some vendors: no-openai, no-pagerduty, no-billing, empty-billing...
+PRESET ?= full
 
 .PHONY: install demo test lint unit dev benchmark clean
 
@@ -28,7 +30,7 @@ install: .venv/.installed
 
 ## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job, summarise.
 demo: install
-	.venv/bin/python -m pipelines demo --size $(SIZE) --seed $(SEED)
+	.venv/bin/python -m pipelines demo --size $(SIZE) --seed $(SEED) --preset $(PRESET)
 
 ## make test: lint, then the whole test suite.
 test: install lint unit

@@ -1,4 +1,4 @@
-"""The METRICS.md parameters as the dbt project declares them (the `vars` of dbt_project.yml).
+"""The docs/metrics.md parameters as the dbt project declares them (the `vars` of dbt_project.yml).
 
 The models read them as dbt vars; Python that must agree with the models reads the same file:
 the quality suites' {"$PARAMETER": name} values, and the GitHub loader's production
@@ -14,7 +14,7 @@ DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_pr
 
 
 def metric_parameters(project_file: Path | str = DBT_PROJECT_FILE) -> dict[str, Any]:
-    """The dbt project's vars: the METRICS.md parameters with their default values."""
+    """The dbt project's vars: the docs/metrics.md parameters with their default values."""
     import yaml  # only when asked: Dagster imports the modules that use this with every load
 
     return dict(yaml.safe_load(Path(project_file).read_text()).get("vars") or {})

@@ -64,7 +64,7 @@ def build_models(
 ) -> BuildResult:
     """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
 
-    `select` is dbt selection syntax; `dbt_vars` override the METRICS.md parameters; `env`
+    `select` is dbt selection syntax; `dbt_vars` override the docs/metrics.md parameters; `env`
     adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env; the
     seeds are read from a staged copy, pipelines.org_seeds); `tests`
     False builds seeds and models only (no data or unit tests: they take most of a build's

@@ -1,4 +1,4 @@
-{#- Whether a deployment is a production one (METRICS.md section 8): GitHub's
+{#- Whether a deployment is a production one (docs/metrics.md section 8): GitHub's
     production_environment flag is true, or its environment matches one of the patterns in
     the var production_environments, ignoring case. In a pattern `*` stands for any run of
     characters and everything else is literal: LIKE's own wildcards `_` and `%` (and the

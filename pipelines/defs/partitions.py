@@ -1,6 +1,6 @@
 """Daily partitions and the organisation's time zone.
 
-Partitions are UTC days: the vendors bucket usage and cost by UTC day and METRICS.md counts
+Partitions are UTC days: the vendors bucket usage and cost by UTC day and docs/metrics.md counts
 days in UTC, so a partition is exactly one bucket of every billing report. The organisation's
 time zone only decides when the schedule fires (pipelines.defs.schedules).
 """

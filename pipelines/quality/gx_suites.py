@@ -16,7 +16,7 @@ what to validate under `meta.aow`:
     computed    {column: SQL expression} read as extra columns, for invariants across
                 columns that GX cannot state itself (e.g. parts that must add up to a total)
 
-An expectation's kwarg may name a METRICS.md parameter instead of repeating its value:
+An expectation's kwarg may name a docs/metrics.md parameter instead of repeating its value:
 {"$PARAMETER": "min_group_size"} takes the dbt project's var of that name (dbt_project.yml),
 so a check and the model it guards change together.
 

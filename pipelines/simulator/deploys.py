@@ -10,7 +10,7 @@ Besides releases there are redeploys of what already runs, rollbacks to the prev
 release after an incident (a human runs them, writing `Production` where the workflow
 writes `production`), and one hotfix per repository built from a branch deleted since, whose
 commit GitHub no longer has. So the commit ranges GitHub's compare endpoint gives and the
-time rule of METRICS.md disagree often enough to matter.
+time rule of docs/metrics.md disagree often enough to matter.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class Deployer:
     deploying again after reverts and fixes were added leaves earlier outcomes as they were.
     It also marks each merged PR's intended shipping deployment (`pr.shipped_by`): the first
     successful production deployment whose build contained it. The ground truth does not use
-    this; it derives shipping from the records by METRICS.md's rules.
+    this; it derives shipping from the records by docs/metrics.md's rules.
     """
 
     def __init__(self, sim: TeamSimulation, repo: Repo, history: History):

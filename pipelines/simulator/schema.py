@@ -171,7 +171,7 @@ ORG_TABLES: dict[str, str] = {
         scope VARCHAR, team VARCHAR, period_start DATE, period_end DATE, usd DECIMAL(14, 2)""",
 }
 
-# Ground truth: every derived fact METRICS.md defines, computed by the generator from the
+# Ground truth: every derived fact docs/metrics.md defines, computed by the generator from the
 # records above by the metric's own rule (not by the intent that produced them).
 TRUTH_TABLES: dict[str, str] = {
     "truth_parameters": """
@@ -194,7 +194,7 @@ TRUTH_TABLES: dict[str, str] = {
     "truth_review_sessions": """
         repo_full_name VARCHAR, number INTEGER, reviewer_login VARCHAR, session_index INTEGER,
         started_at TIMESTAMP, ended_at TIMESTAMP, events INTEGER, minutes DOUBLE""",
-    # Every deployment with the facts of METRICS.md sections 3 and 8: production (D1),
+    # Every deployment with the facts of docs/metrics.md sections 3 and 8: production (D1),
     # success, its range (the previous successful production deployment of its environment
     # and GitHub's compare of the two: status, whether usable), what it shipped and the
     # incidents attributed to it (change failure).

@@ -527,7 +527,7 @@ class TeamSimulation:
 
     def _errors_after_rollbacks(self) -> None:
         """Some rollbacks do not cure it: the service pages again soon after, an incident
-        that names nothing (METRICS.md attributes it by time to the rollback)."""
+        that names nothing (docs/metrics.md attributes it by time to the rollback)."""
         rolled_back: dict[int, Deployment] = {}
         for repo in self.repos:
             for dep in repo.deployments:

@@ -1,7 +1,7 @@
-"""Ground truth: the facts METRICS.md defines, computed from a team's rows by its rules.
+"""Ground truth: the facts docs/metrics.md defines, computed from a team's rows by its rules.
 
 This is a second, plain-Python implementation of the metric rules over exactly the records the
-vendor APIs serve, so the warehouse's SQL can be checked against it. Where METRICS.md leaves a
+vendor APIs serve, so the warehouse's SQL can be checked against it. Where docs/metrics.md leaves a
 choice open, the choice is written in PARAMETERS and in docs/simulator.md.
 """
 
@@ -27,7 +27,7 @@ PARAMETERS = {
     "production_environments": json.dumps(list(PRODUCTION_PATTERNS)),
     "caused_by_link_types": json.dumps([CAUSED_BY_LINK[0]]),
     "attribute_incidents_by_time": "true",
-    # Choices where METRICS.md is silent:
+    # Choices where docs/metrics.md is silent:
     "work_item_causes": "merged PRs whose title or head branch names the key",
     "revert_title_rule": "latest PR of the same repository merged before the revert opened",
     "in_flight_open_pr_until": "the last simulated day (as_of - 1 day)",
@@ -48,7 +48,7 @@ KEY_RE = re.compile(r"\b([A-Z][A-Z0-9]+-\d+)\b")
 
 @dataclass
 class Identity:
-    """The identity seed, and resolution in METRICS.md's order: mapped id, email, unresolved."""
+    """The identity seed, and resolution in docs/metrics.md's order: mapped id, email, unresolved."""
 
     by_login: dict[str, str] = field(default_factory=dict)
     by_jira: dict[str, str] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""Ground truth holds together: what METRICS.md's rules imply is visible in the records."""
+"""Ground truth holds together: what docs/metrics.md's rules imply is visible in the records."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def test_identities_include_unresolvable_actors(db) -> None:
 
 
 def _is_production(environment: str, flag: bool) -> bool:
-    """METRICS.md section 8 with the default patterns, written out by hand."""
+    """docs/metrics.md section 8 with the default patterns, written out by hand."""
     name = environment.lower()
     return (
         bool(flag)

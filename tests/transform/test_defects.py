@@ -280,7 +280,7 @@ def test_kaplan_meier_curve_equals_the_product_limit_of_the_truth(built_org):
 
 
 def _is_production(environment: str, flag: bool, patterns: list[str]) -> bool:
-    """METRICS.md section 8: the flag, or a pattern matching the name in any case (the
+    """docs/metrics.md section 8: the flag, or a pattern matching the name in any case (the
     default patterns have no wildcard but `*`, so fnmatch reads them as the models do)."""
     name = environment.lower()
     return bool(flag) or any(fnmatch.fnmatchcase(name, p.lower()) for p in patterns)

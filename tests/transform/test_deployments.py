@@ -1,5 +1,5 @@
 """Deployments against the simulator's ground truth: production environments, commit ranges,
-the shipping rule and DORA's change failures (METRICS.md sections 3, 4 and 8).
+the shipping rule and DORA's change failures (docs/metrics.md sections 3, 4 and 8).
 
 truth_deployments and truth_deployment_incidents come from an independent implementation of
 the same rules (pipelines/simulator/truth_deployments.py): every production flag, range,

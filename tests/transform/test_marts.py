@@ -42,7 +42,7 @@ def truth_prs(built_org) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def defect_weight(built_org, truth_prs) -> dict[tuple[str, int], float]:
-    """Defect weight that came back within H days of shipping, per PR (METRICS.md 4)."""
+    """Defect weight that came back within H days of shipping, per PR (docs/metrics.md 4)."""
     shipped = {(p["repo_full_name"], p["number"]): p["shipped_at"] for p in truth_prs}
     weight = defaultdict(float)
     for a in built_org.dicts(

@@ -1,4 +1,4 @@
-"""LLM spend models against the simulator's ground truth (METRICS.md sections 2, 6 and 9).
+"""LLM spend models against the simulator's ground truth (docs/metrics.md sections 2, 6 and 9).
 
 The warehouse is the organisation loaded through the real loaders and built by dbt (`built_org`);
 the store's truth tables (`sim.truth_*`) are an independent Python implementation of the same

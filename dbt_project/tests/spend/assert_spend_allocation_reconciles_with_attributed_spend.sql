@@ -1,4 +1,4 @@
-{#- METRICS.md section 6: allocated + unallocated spend = attributed spend. Per person and day
+{#- docs/metrics.md section 6: allocated + unallocated spend = attributed spend. Per person and day
     the allocation rows must add up to the day's attributed spend rounded once to the
     micro-dollar (no cent created or lost by the equal split), and per day the allocation must
     match the reconciliation's attributed_usd within the section 2 tolerance (0.01 USD).

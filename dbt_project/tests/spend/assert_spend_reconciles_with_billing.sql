@@ -1,4 +1,4 @@
-{#- METRICS.md section 2: for every provider and day, attributed + unattributed cost equals the
+{#- docs/metrics.md section 2: for every provider and day, attributed + unattributed cost equals the
     provider's reported total within 0.01 USD. Returns the days that break it. -#}
 select
     provider,

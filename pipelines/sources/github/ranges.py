@@ -11,7 +11,7 @@ change. A 404 (a commit GitHub no longer has) is kept as `not_found`, any other 
 that outlives the retries (GitHub answers 500 to a comparison whose diff takes too long) is
 kept as `unavailable` too, without failing the load, and asked again on the next one.
 
-Production (METRICS.md section 8): GitHub's `production_environment` flag, or an environment
+Production (docs/metrics.md section 8): GitHub's `production_environment` flag, or an environment
 matching one of the patterns (ignoring case; `*` any run of characters, the rest literal):
 the dbt var `production_environments` by default, `SOURCES__GITHUB__PRODUCTION_ENVIRONMENTS`
 (a JSON list) to override.

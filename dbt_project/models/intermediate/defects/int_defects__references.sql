@@ -1,4 +1,4 @@
-{#- The patterns of METRICS.md section 4 (PR URL, OWNER/REPO#N, deployment API URL), with
+{#- The patterns of docs/metrics.md section 4 (PR URL, OWNER/REPO#N, deployment API URL), with
     \w spelled as ASCII [A-Za-z0-9_]. RE2 has no look-behind: `(?<![\w/])` before a short
     ref becomes a consumed `(^|[^\w/])` group, which finds the same refs (the consumed
     character is never part of a ref). -#}

@@ -1,5 +1,5 @@
 {#-
-    Which successful production deployment shipped each merged PR (METRICS.md section 3).
+    Which successful production deployment shipped each merged PR (docs/metrics.md section 3).
 
     Range rule (wins): the earliest (created_at, deployment_id) deployment whose usable range
     (int_deployments__ranges) lists the PR's merge_commit_sha: the commit GitHub put on the
@@ -8,7 +8,7 @@
     created at or after the merge whose range is unknown (the first of its environment, or
     one GitHub could not compare). A deployment with a known range that does not list the
     PR did not ship it; with no range data at all, every range is unknown and this is the
-    time rule of METRICS.md.
+    time rule of docs/metrics.md.
 -#}
 
 with

@@ -1,5 +1,5 @@
 {#-
-    Every external identity the sources show, and the person it resolves to (METRICS.md
+    Every external identity the sources show, and the person it resolves to (docs/metrics.md
     section 1), in order: an exact match on an id the people seed maps (GitHub login, compared
     case-insensitively as GitHub does; Jira account id; PagerDuty user id), then the email
     (case-insensitive, against the seed's emails; a GitHub noreply address

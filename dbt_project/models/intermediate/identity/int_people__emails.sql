@@ -1,5 +1,5 @@
 {#- The people seed's work emails, one row per address (lower-cased, trimmed): what email
-    identity resolution matches against (METRICS.md section 1). An address listed for two
+    identity resolution matches against (docs/metrics.md section 1). An address listed for two
     people resolves to one of them, deterministically (the smaller person_id). -#}
 with
 

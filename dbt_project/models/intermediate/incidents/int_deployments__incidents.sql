@@ -1,5 +1,5 @@
 {#-
-    Production deployments an incident is a failure of (METRICS.md sections 4 and 8): every
+    Production deployments an incident is a failure of (docs/metrics.md sections 4 and 8): every
     production deployment the rule that attributed the incident points at. Explicit (rule
     1): the deployments that shipped the PRs it names. Deployment (rule 3): the deployments
     it names. Time (rule 4): the latest successful production deployment finished before it

@@ -1,5 +1,5 @@
 {#-
-    Whether a PR is AI-assisted (METRICS.md section 3) and why. Patterns come from the seed
+    Whether a PR is AI-assisted (docs/metrics.md section 3) and why. Patterns come from the seed
     `ai_signatures`: a `trailer` matches a commit whose message contains it (any case), an
     `author` is an agent bot's exact login, a `branch_prefix` starts the head branch, a `label`
     is one of the PR's labels (exact). ai_reasons lists the reasons found, comma-separated, in

@@ -1,6 +1,6 @@
 {#-
     One row per pull request: who wrote it, whether AI helped, and its life from first commit
-    to production (METRICS.md sections 3 and 5). Rolled back, censoring and survival are added
+    to production (docs/metrics.md sections 3 and 5). Rolled back, censoring and survival are added
     downstream.
     - ready_for_review_at: GitHub's PR listing only tells whether a PR is a draft now, not when
       it left draft; so opened_at for a PR that is not a draft, null while it still is one.

@@ -1,5 +1,5 @@
 {#-
-    Which merged PR reverted each PR (METRICS.md section 3). A merged PR R reverts P when
+    Which merged PR reverted each PR (docs/metrics.md section 3). A merged PR R reverts P when
       body_reference: R's body says `Reverts owner/repo#N` and P is PR N of owner/repo;
       body_sha:       R's body says `This reverts commit <sha>` and P's merge commit starts
                       with that sha (7 to 40 hex digits);

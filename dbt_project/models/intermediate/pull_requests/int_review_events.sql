@@ -8,7 +8,7 @@
 
 {#-
     Every review submission, review comment and conversation comment on a PR, with who acted
-    and whether the act counts as human review (METRICS.md section 5).
+    and whether the act counts as human review (docs/metrics.md section 5).
 
     Incremental: a run reprocesses the events whose own load, or whose PR's load, falls within
     `incremental_lookback_days` of the newest load already in the table, and merges them on

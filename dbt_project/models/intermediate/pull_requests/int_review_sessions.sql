@@ -1,5 +1,5 @@
 {#-
-    Review sessions (METRICS.md section 5). Per PR and reviewer login (a human other than the
+    Review sessions (docs/metrics.md section 5). Per PR and reviewer login (a human other than the
     author), the reviewer's events in time order; a new session starts when the gap to the
     previous event exceeds `review_session_gap_minutes`. A session lasts from its first to its
     last event plus `review_session_floor_minutes`, capped at `review_session_cap_minutes`.

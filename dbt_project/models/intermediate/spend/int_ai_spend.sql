@@ -1,5 +1,5 @@
 {#- Every usage row of every provider, one row per token kind, priced and attributed
-    (METRICS.md section 2). Incremental: each run rebuilds the days from
+    (docs/metrics.md section 2). Incremental: each run rebuilds the days from
     `incremental_lookback_days` before the newest day already built (the loaders re-read that
     many days, so restated usage lands there); rows are replaced on spend_id. A run given the
     vars partition_start and partition_end (UTC dates, end exclusive: a Dagster daily partition
@@ -172,7 +172,7 @@ openai_users as (
 user_people as (
 
     -- The usage row's user by email (case-insensitive), or a GitHub noreply address
-    -- ID+login@users.noreply.github.com by login (METRICS.md section 1).
+    -- ID+login@users.noreply.github.com by login (docs/metrics.md section 1).
     select
         openai_users.user_id,
         coalesce(person_emails.person_id, noreply_people.person_id) as person_id

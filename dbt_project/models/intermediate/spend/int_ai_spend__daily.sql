@@ -1,5 +1,5 @@
 {#- Daily spend per provider x model x person x team x attribution rule: the grain of
-    METRICS.md section 2's ai_spend entity, and of the simulator's truth_spend. The cost is the
+    docs/metrics.md section 2's ai_spend entity, and of the simulator's truth_spend. The cost is the
     exact sum of the priced token kinds, rounded once to the micro-dollar (ties to even). -#}
 with
 

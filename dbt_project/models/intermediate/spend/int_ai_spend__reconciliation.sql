@@ -1,6 +1,6 @@
 {#- Per provider and day: what the provider billed (its own cost report) against what the
     warehouse priced from usage, split into attributed (to a person) and unattributed (to a
-    team only, or to nobody). METRICS.md section 2's invariant: |attributed + unattributed -
+    team only, or to nobody). docs/metrics.md section 2's invariant: |attributed + unattributed -
     billed| <= 0.01 USD, enforced by tests/spend/assert_spend_reconciles_with_billing.sql. -#}
 with
 

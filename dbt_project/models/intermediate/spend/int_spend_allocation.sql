@@ -1,5 +1,5 @@
 {#- A person's attributed spend on a day, split equally across the PRs they authored that were
-    in flight that day (METRICS.md section 6). In flight: from the day of the earlier of the
+    in flight that day (docs/metrics.md section 6). In flight: from the day of the earlier of the
     PR's first commit and its opening, to the day it was merged or closed, both inclusive; a PR
     still open is in flight through the last reported day (as-of - 1 day). A person-day with
     nothing in flight keeps its spend as one unallocated row (pull_request_id null).

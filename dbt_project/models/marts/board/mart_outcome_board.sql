@@ -1,4 +1,4 @@
-{#- The outcome board (METRICS.md section 10): what each team, and each person in a team big
+{#- The outcome board (docs/metrics.md section 10): what each team, and each person in a team big
     enough not to single anyone out, turned into outcomes per month. Output only: there is no
     token or spend ranking here, and no rank column at all. A team row's cost per surviving PR
     is mart_cost_per_outcome's (read, not recomputed); a person row's is the same formula over
@@ -92,7 +92,7 @@ units as (
 
 spend as (
 
-    -- Attributed spend: spend of a person (METRICS.md section 2). A team's shared keys'
+    -- Attributed spend: spend of a person (docs/metrics.md section 2). A team's shared keys'
     -- spend is unattributed for its team, as in mart_cost_per_outcome.
     select
         {{ team_or_no_team('team_id') }} as team_id,

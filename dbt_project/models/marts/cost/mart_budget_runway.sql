@@ -1,4 +1,4 @@
-{#- Budget and runway per budget row of seed ai_budgets (METRICS.md section 9), as of the
+{#- Budget and runway per budget row of seed ai_budgets (docs/metrics.md section 9), as of the
     as-of date (the last reported day is as-of - 1). A team's spend is all spend with its
     team_id (its people's and its team-only keys'); the organisation's is all spend.
     - spend_to_date_usd: spend from period_start to period_end or as-of - 1, whichever is first.

@@ -1,4 +1,4 @@
-{#- Cost per shipped and per surviving PR, per team x month (METRICS.md section 6): the team's
+{#- Cost per shipped and per surviving PR, per team x month (docs/metrics.md section 6): the team's
     attributed spend in the month (spend attributed to a person of the team), whatever it went
     to, over the team's PRs shipped in the month, and over those that survived H. The team's
     budget view of what its spend bought; for AI-assisted against other PRs, through the spend

@@ -1,5 +1,5 @@
 {#- Allocated cost per shipped and surviving PR, AI-assisted PRs against the others, per team x
-    month x is_ai_assisted (METRICS.md section 6, through the allocation). allocated_spend_usd
+    month x is_ai_assisted (docs/metrics.md section 6, through the allocation). allocated_spend_usd
     is the spend allocated in the month to the team's PRs with that flag (whatever became of
     them: the cost of attempts that failed is part of the cost of the ones that shipped); the
     outcomes are the team's PRs with that flag shipped in the month and surviving H. Unallocated

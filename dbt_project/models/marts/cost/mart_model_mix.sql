@@ -1,4 +1,4 @@
-{#- Spend and outcomes by model, per provider x model x month (METRICS.md section 6): spend
+{#- Spend and outcomes by model, per provider x model x month (docs/metrics.md section 6): spend
     (all of it, attributed or not) and tokens, the model's share of the month's spend (all
     providers) and of its provider's, its price tier (int_ai_models: 1 = the provider's
     highest output price), and, through the allocation split by model, the spend that reached

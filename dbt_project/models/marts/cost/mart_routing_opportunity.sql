@@ -1,4 +1,4 @@
-{#- The routing opportunity per team x month (METRICS.md section 6, model mix): spend on the
+{#- The routing opportunity per team x month (docs/metrics.md section 6, model mix): spend on the
     most expensive tier (int_ai_models.is_most_expensive_tier, per provider) allocated to PRs
     that are small and light, i.e. both their size (additions + deletions) and their review
     effort (review_hours, none = 0) are at or below the median (percentile_cont 0.5) of the PRs

@@ -1,4 +1,4 @@
-{#- The spend-vs-output curve per person x quarter (METRICS.md section 6): each person's
+{#- The spend-vs-output curve per person x quarter (docs/metrics.md section 6): each person's
     attributed spend, its quintile among everyone's in the quarter, and the PRs they shipped
     and that survived H. Only people of teams with at least var min_group_size (non-bot)
     people get a row, so no one is shown alone; people with no spend are in (quintile 1).

@@ -1,4 +1,4 @@
-{#- The spend-vs-output curve per quarter x spend quintile (METRICS.md section 6): people,
+{#- The spend-vs-output curve per quarter x spend quintile (docs/metrics.md section 6): people,
     spend, shipped and surviving PRs per person, and the marginal cost of one more surviving
     PR from the quintile below: (spend per person - the lower quintile's) / (surviving PRs per
     person - the lower quintile's); null for quintile 1 and where surviving PRs per person do

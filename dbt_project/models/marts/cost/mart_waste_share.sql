@@ -1,4 +1,4 @@
-{#- Waste share per team x month and for the organisation x month (METRICS.md section 6):
+{#- Waste share per team x month and for the organisation x month (docs/metrics.md section 6):
     spend allocated to PRs that were abandoned, merged but never shipped, or shipped and
     reverted, plus unallocated spend, over total spend. Spend is attributed spend (to a
     person), the spend the allocation splits; total = allocated + unallocated. Each PR falls in

@@ -31,7 +31,7 @@ allocation as (
 
 defects as (
 
-    -- Defect weight that came back within H days of shipping (METRICS.md section 4): created
+    -- Defect weight that came back within H days of shipping (docs/metrics.md section 4): created
     -- no later than shipped_at + H, as in mart_bugs_per_shipped_pr.
     select
         attribution.pull_request_id,

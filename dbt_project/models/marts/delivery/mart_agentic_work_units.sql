@@ -1,4 +1,4 @@
-{#- AWUs per team x week and cost per AWU (METRICS.md section 7). Work-item units need Jira and
+{#- AWUs per team x week and cost per AWU (docs/metrics.md section 7). Work-item units need Jira and
     GitHub (a work item is a unit once its PRs shipped and survived), incident units need
     PagerDuty, spend a billing source. awus counts the units of the sources that are available;
     it is null only when neither kind can be counted. Teams follow the no-team rule
@@ -49,7 +49,7 @@ unit_weeks as (
 spend_weeks as (
 
     -- Attributed spend: spend of the team's people. A team's shared keys' spend is
-    -- unattributed for the team (METRICS.md section 2), as in mart_cost_per_outcome.
+    -- unattributed for the team (docs/metrics.md section 2), as in mart_cost_per_outcome.
     select
         {{ team_or_no_team('team_id') }} as team_id,
         cast({{ dbt.date_trunc('week', 'day') }} as date) as week_start,

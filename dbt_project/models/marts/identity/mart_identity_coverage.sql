@@ -1,4 +1,4 @@
-{#- How much of the activity resolved to a person (METRICS.md section 1). Nothing is dropped
+{#- How much of the activity resolved to a person (docs/metrics.md section 1). Nothing is dropped
     upstream: this mart says how much sits with person_id null. -#}
 with
 

@@ -48,7 +48,7 @@ KEY_RE = re.compile(r"\b([A-Z][A-Z0-9]+-\d+)\b")
 
 @dataclass
 class Identity:
-    """The identity seed, and resolution in docs/metrics.md's order: mapped id, email, unresolved."""
+    """The identity seed, resolved in the order of docs/metrics.md: mapped id, email, unresolved."""
 
     by_login: dict[str, str] = field(default_factory=dict)
     by_jira: dict[str, str] = field(default_factory=dict)

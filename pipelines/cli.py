@@ -18,7 +18,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from pipelines.simulator.generate import generate_org
 
     options = org_options(args)
-    path = generate_org(args.size, args.seed, args.out, empty_billing=options.empty_billing)
+    path = generate_org(args.size, args.seed, args.out, generation=options.generation)
     print(f"wrote the {args.size} organisation (seed {args.seed}) to {path}")
     return 0
 
@@ -29,7 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     from pipelines.simulator.sources_env import simulator_sources_env
 
     options = org_options(args)
-    store = args.store or store_path(args.size, args.seed, empty_billing=options.empty_billing)
+    store = args.store or store_path(args.size, args.seed, generation=options.generation)
     sim = SimulatorServer(store, port=args.port, absent_fields=options.absent_fields)
     print(f"serving {store} on {sim.url} (Ctrl-C stops). Point the loaders at it with:")
     for key, value in simulator_sources_env(sim, vendors=options.vendors).items():

@@ -10,7 +10,7 @@ import duckdb
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
 from pipelines.simulator.generate import STORE_VERSION, generate_org
-from pipelines.simulator.options import OrgOptions
+from pipelines.simulator.options import Generation, OrgOptions
 from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
@@ -21,17 +21,17 @@ DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
 
 
 def store_path(
-    size: str, seed: int, data_dir: Path = DATA_DIR, empty_billing: tuple[str, ...] = ()
+    size: str, seed: int, data_dir: Path = DATA_DIR, generation: Generation | None = None
 ) -> Path:
-    """The simulator store of this size and seed (and billing providers whose reports are
-    empty, pipelines.simulator.options), generated once and reused."""
-    variant = "".join(f"-empty-{provider}" for provider in sorted(empty_billing))
-    path = data_dir / "sim" / f"{size}-seed{seed}{variant}-v{STORE_VERSION}.duckdb"
+    """The simulator store of this size and seed (and generation options, pipelines.
+    simulator.options), generated once and reused."""
+    generation = generation or Generation()
+    path = data_dir / "sim" / f"{size}-seed{seed}{generation.suffix}-v{STORE_VERSION}.duckdb"
     if not path.exists():
         # Complete or absent, never half-written; two processes (the test workers) may
         # generate it at once, and either's store is the same.
         with written_atomically(path) as tmp:
-            generate_org(size=size, seed=seed, path=tmp, empty_billing=empty_billing)
+            generate_org(size=size, seed=seed, path=tmp, generation=generation)
     return path
 
 
@@ -48,7 +48,7 @@ def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None =
     """Run the whole Dagster job against the simulated vendors; print a summary. Exit code."""
     started = time.monotonic()
     options = options or OrgOptions()
-    store = store_path(size, seed, empty_billing=options.empty_billing)
+    store = store_path(size, seed, generation=options.generation)
     print(f"simulated organisation: {size} (seed {seed}) -> {store}")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     # A demo is one organisation in one fresh warehouse: never merge two simulations.

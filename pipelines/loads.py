@@ -134,7 +134,7 @@ def load_checkpoints(
     with writer_lock(duckdb_path, holder):
         log = SourceLoad(source, LOADED, started_at=datetime.now(UTC))
         if not configuration.configured:
-            log.status, log.detail = NOT_CONFIGURED, configuration.reason
+            log.status, log.detail = NOT_CONFIGURED, configuration.unset
             record_load(duckdb_path, log)
             raise SourceNotConfigured(configuration.reason)
         rows: Counter[str] = Counter()

@@ -17,7 +17,7 @@ import pandas as pd
 from pipelines.simulator.billing import TeamBilling, claude_code_breakdown
 from pipelines.simulator.catalog import AI_SIGNATURES, MODELS, PRICES_VALID_FROM, TEAM_NAMES
 from pipelines.simulator.emit import emit_team
-from pipelines.simulator.options import OrgOptions
+from pipelines.simulator.options import Generation
 from pipelines.simulator.people import Person, make_bots, make_team_people
 from pipelines.simulator.schema import create_all
 from pipelines.simulator.sizes import AS_OF, get_size
@@ -25,7 +25,7 @@ from pipelines.simulator.team import TeamSimulation
 from pipelines.simulator.timeline import rng_for
 from pipelines.simulator.truth import PARAMETERS, Identity, compute_truth
 
-STORE_VERSION = "3"
+STORE_VERSION = "4"
 
 
 class StoreWriter:
@@ -72,14 +72,15 @@ def generate_org(
     size: str = "demo",
     seed: int = 42,
     path: Path | str = "sim.duckdb",
-    empty_billing: tuple[str, ...] = (),
+    generation: Generation | None = None,
 ) -> Path:
     """Write the organisation of this size and seed to a fresh store at `path`.
 
-    `empty_billing`: providers whose usage and cost reports are empty (pipelines.simulator.
-    options); everything else is the same organisation, and the truth has no spend from them.
+    `generation` (pipelines.simulator.options): billing providers whose usage and cost
+    reports are empty (the truth then has no spend from them), the merge styles PRs land
+    with, and the production environments' names; the default is the full organisation.
     """
-    OrgOptions(empty_billing=empty_billing)  # refuses an unknown provider
+    generation = generation or Generation()
     spec = get_size(size)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,10 +92,10 @@ def generate_org(
         create_all(con)
         out = StoreWriter(con)
         bots = make_bots()
-        _write_org_level(out, spec, seed, start, bots, empty_billing)
+        _write_org_level(out, spec, seed, start, bots, generation)
         per_team = _split(spec.engineers, spec.teams)
         for index in range(spec.teams):
-            _write_team(out, seed, index, per_team[index], bots, start, empty_billing)
+            _write_team(out, seed, index, per_team[index], bots, start, generation)
         # PagerDuty numbers incidents across the account in creation order.
         con.execute("""
             update pd_incidents set incident_number = n.rn
@@ -124,7 +125,7 @@ def _split(total: int, parts: int) -> list[int]:
 
 
 def _write_org_level(
-    out: StoreWriter, spec, seed: int, start: date, bots: list[Person], empty_billing=()
+    out: StoreWriter, spec, seed: int, start: date, bots: list[Person], generation: Generation
 ) -> None:
     meta = {
         "seed": seed,
@@ -133,7 +134,7 @@ def _write_org_level(
         "start": start.isoformat(),
         "org": "acme",
         "store_version": STORE_VERSION,
-        "empty_billing": ",".join(empty_billing),
+        **generation.meta(),
     }
     out.write("org_meta", [{"key": k, "value": str(v)} for k, v in meta.items()])
     out.write("truth_parameters", [{"name": k, "value": v} for k, v in PARAMETERS.items()])
@@ -204,16 +205,18 @@ def _write_team(
     headcount: int,
     bots: list[Person],
     start: date,
-    empty_billing=(),
+    generation: Generation,
 ) -> None:
     name, key = team_name(index), jira_key(index)
     people = make_team_people(rng_for(seed, "people", index), name, index, headcount)
     locale = "zh" if index % 5 == 2 else "en"
-    sim = TeamSimulation(seed, index, name, name, people, bots, start, AS_OF, locale, key).run()
+    sim = TeamSimulation(
+        seed, index, name, name, people, bots, start, AS_OF, locale, key, generation
+    ).run()
     rows = emit_team(sim)
     workspace, project = f"wrkspc_{index:04d}{name[:4]}", f"proj_{index:04d}{name[:4]}"
     billing = TeamBilling(seed, index, name, people, workspace, project, start, AS_OF)
-    _add_usage(rows, billing, empty_billing)
+    _add_usage(rows, billing, generation.empty_billing)
     _add_directory(rows, sim, people, billing, workspace, project)
 
     seed_people = [_seed_person(p) for p in people if p.in_people_seed]

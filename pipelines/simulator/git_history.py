@@ -74,7 +74,7 @@ class History:
 def merge_style(seed: int, repo: Repo, pr: PR) -> str:
     """How the PR was merged: mostly the repository's habit, sometimes another style."""
     rng = rng_for(seed, "merge-style", repo.full_name, pr.uid)
-    return repo.merge_style if rng.random() < 0.7 else rng.choice(MERGE_STYLES)
+    return repo.merge_style if rng.random() < 0.7 else rng.choice(repo.merge_styles)
 
 
 def direct_pushes(

@@ -12,6 +12,15 @@ the simulated organisation so, each where it acts:
   `generate_org(..., empty_billing=...)`.
 - `absent_fields` (serving): vendor -> fields the server leaves out of every object it
   renders (`SimulatorServer(..., absent_fields=...)`), as a vendor may omit optional fields.
+- `merge_styles` (generation): the merge styles PRs land with (`merge`, `squash`, `rebase`;
+  default all three, each repository with a habit of its own).
+- `environments` (generation): the production environments every repository deploys to,
+  named as a team would (`PRODUCTION`, `prod-eu`...); a name ending in `:production` is one
+  its deploy workflow flags `production_environment: true`. Default: the varied naming of
+  `pipelines.simulator.deploys`.
+
+The generation options make a different store (`Generation`, `generate_org(...,
+generation=...)`); the serving options apply to any store.
 
 Presets name the usual combinations; the command line takes a preset and the three flags
 (`simulate`, `serve` and `demo`).
@@ -25,6 +34,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.simulator.deploys import Target
+from pipelines.simulator.git_history import MERGE_STYLES
 from pipelines.simulator.http import dumps
 
 VENDORS = ("github", "jira", "pagerduty", "anthropic", "openai")
@@ -38,15 +49,72 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class Generation:
+    """The options that shape the generated organisation: each value is a store of its own."""
+
+    empty_billing: tuple[str, ...] = ()
+    merge_styles: tuple[str, ...] = MERGE_STYLES
+    environments: tuple[str, ...] = ()  # empty: the varied naming of the deploys module
+
+    def __post_init__(self) -> None:
+        _known("billing provider", self.empty_billing, BILLING_PROVIDERS)
+        _known("merge style", self.merge_styles, MERGE_STYLES)
+        if not self.merge_styles:
+            raise ValueError("give at least one merge style")
+        for name in self.environments:
+            if not name.removesuffix(PRODUCTION_FLAG).strip():
+                raise ValueError(f"an environment needs a name, not {name!r}")
+
+    def targets(self) -> tuple[Target, ...] | None:
+        """Every repository's production environments, when named here."""
+        if not self.environments:
+            return None
+        return tuple(
+            Target(name.removesuffix(PRODUCTION_FLAG), flag=True)
+            if name.endswith(PRODUCTION_FLAG)
+            else Target(name)
+            for name in self.environments
+        )
+
+    @property
+    def suffix(self) -> str:
+        """What tells this organisation's store from the default one's, in its file name."""
+        parts = [f"-empty-{provider}" for provider in sorted(self.empty_billing)]
+        if self.merge_styles != MERGE_STYLES:
+            parts.append("-" + "-".join(self.merge_styles))
+        if self.environments:
+            parts.append("-env-" + _slug("-".join(self.environments)))
+        return "".join(parts)
+
+    def meta(self) -> dict[str, str]:
+        """The options as the store's org_meta rows keep them."""
+        return {
+            "empty_billing": ",".join(self.empty_billing),
+            "merge_styles": ",".join(self.merge_styles),
+            "environments": ",".join(self.environments),
+        }
+
+
+# An environment the deploy workflow flags production_environment: true, e.g. `eu-1:production`.
+PRODUCTION_FLAG = ":production"
+
+
+@dataclass(frozen=True)
 class OrgOptions:
     vendors: tuple[str, ...] = VENDORS
     empty_billing: tuple[str, ...] = ()
     absent_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    merge_styles: tuple[str, ...] = MERGE_STYLES
+    environments: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _known("vendor", self.vendors, VENDORS)
-        _known("billing provider", self.empty_billing, BILLING_PROVIDERS)
         _known("vendor", self.absent_fields, VENDORS)
+        self.generation  # noqa: B018 - refuses unknown generation options now
+
+    @property
+    def generation(self) -> Generation:
+        return Generation(self.empty_billing, self.merge_styles, self.environments)
 
 
 def _known(kind: str, values: Iterable[str], known: tuple[str, ...]) -> None:
@@ -65,6 +133,9 @@ PRESETS: dict[str, OrgOptions] = {
     "no-billing": OrgOptions(vendors=_without(*BILLING_PROVIDERS)),
     "empty-billing": OrgOptions(empty_billing=BILLING_PROVIDERS),
     "sparse-fields": OrgOptions(absent_fields=OPTIONAL_FIELDS),
+    **{f"{style}-merges": OrgOptions(merge_styles=(style,)) for style in MERGE_STYLES},
+    # Production only by name, in the case teams type: no flag, no lower-case name.
+    "shouted-environments": OrgOptions(environments=("PRODUCTION", "PROD-EU")),
 }
 
 
@@ -95,6 +166,17 @@ def add_arguments(parser: argparse.ArgumentParser, *, serving: bool = True) -> N
         metavar="PROVIDERS",
         help="comma-separated billing providers whose reports are empty (anthropic,openai)",
     )
+    parser.add_argument(
+        "--merge-styles",
+        metavar="STYLES",
+        help="comma-separated merge styles PRs land with (merge,squash,rebase; default all)",
+    )
+    parser.add_argument(
+        "--environments",
+        metavar="NAMES",
+        help="comma-separated production environments of every repository, e.g. "
+        "'PRODUCTION,eu-1:production' (:production = flagged production_environment)",
+    )
     if serving:
         parser.add_argument(
             "--vendors",
@@ -124,8 +206,14 @@ def from_arguments(args: argparse.Namespace) -> OrgOptions:
         vendors=_split(vendors) if vendors else preset.vendors,
         empty_billing=_split(args.empty_billing) if args.empty_billing else preset.empty_billing,
         absent_fields={vendor: tuple(fields) for vendor, fields in absent.items()},
+        merge_styles=_split(args.merge_styles) if args.merge_styles else preset.merge_styles,
+        environments=_split(args.environments) if args.environments else preset.environments,
     )
 
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)

@@ -25,7 +25,8 @@ from pipelines.simulator.catalog import (
     WORK_VERBS,
 )
 from pipelines.simulator.deploys import Deployment, Target, deploy_repo, environment_scheme
-from pipelines.simulator.git_history import MERGE_STYLES, GitCommit, build_history, direct_pushes
+from pipelines.simulator.git_history import GitCommit, build_history, direct_pushes
+from pipelines.simulator.options import Generation
 from pipelines.simulator.people import Person
 from pipelines.simulator.timeline import (
     after,
@@ -134,6 +135,7 @@ class Repo:
     language: str
     targets: tuple[Target, ...]  # its production environments, as its team names them
     merge_style: str  # the style its team merges PRs with, most of the time
+    merge_styles: tuple[str, ...]  # the styles it allows (the others now and then)
     created_at: datetime
     prs: list[PR] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
@@ -162,12 +164,14 @@ class TeamSimulation:
         as_of: datetime,
         locale: str,
         jira_key: str,
+        generation: Generation | None = None,
     ):
         self.seed, self.index, self.team_id, self.name = seed, team_index, team_id, team_name
         self.people, self.bots = people, {b.github_login: b for b in bots}
         self.humans = [p for p in people if p.role != "manager"] or people
         self.start, self.as_of, self.end = start, as_of, as_of.date()
         self.locale, self.jira_key = locale, jira_key
+        self.generation = generation or Generation()
         self.rng = rng_for(seed, "team", team_index)
         self._uid = 0
         self.items: list[WorkItem] = []
@@ -188,6 +192,7 @@ class TeamSimulation:
 
     def _make_repos(self) -> list[Repo]:
         count = 2 if self.rng.random() < 0.6 else 3
+        styles = self.generation.merge_styles
         repos = []
         for i, suffix in enumerate(REPO_SUFFIXES[:count]):
             name = f"{self.name}-{suffix}"
@@ -197,8 +202,9 @@ class TeamSimulation:
                     name=name,
                     full_name=f"{ORG}/{name}",
                     language=LANGUAGES[(self.index + i) % len(LANGUAGES)],
-                    targets=environment_scheme(self.index, i),
-                    merge_style=MERGE_STYLES[(self.index + i) % len(MERGE_STYLES)],
+                    targets=self.generation.targets() or environment_scheme(self.index, i),
+                    merge_style=styles[(self.index + i) % len(styles)],
+                    merge_styles=styles,
                     created_at=datetime(2021, 1, 4) + timedelta(days=self.index * 3 + i),
                 )
             )

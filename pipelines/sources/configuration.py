@@ -40,11 +40,17 @@ class SourceConfiguration:
         return ", ".join(f"SOURCES__{self.source.upper()}__{n.upper()}" for n in names)
 
     @property
+    def unset(self) -> str:
+        """What is not set, e.g. "none of SOURCES__JIRA__BASE_URL, ... is set"."""
+        names = self.setting_names(self.required)
+        return f"{names} is not set" if len(self.required) == 1 else f"none of {names} is set"
+
+    @property
     def reason(self) -> str:
         """One line for an operator: why the source is not loaded."""
         return (
-            f"{self.source} is not configured (none of {self.setting_names(self.required)} "
-            "is set); it is not loaded and the marts that need it say so"
+            f"{self.source} is not configured ({self.unset}); it is not loaded and the marts "
+            "that need it say so"
         )
 
 

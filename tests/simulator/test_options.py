@@ -14,11 +14,13 @@ import requests
 
 from pipelines.demo import store_path
 from pipelines.simulator.credentials import SIM_CREDENTIALS
+from pipelines.simulator.generate import generate_org
 from pipelines.simulator.options import (
     BILLING_PROVIDERS,
     OPTIONAL_FIELDS,
     PRESETS,
     VENDORS,
+    Generation,
     OrgOptions,
     add_arguments,
     from_arguments,
@@ -85,7 +87,7 @@ def test_a_server_leaves_out_the_fields_it_is_told_to(tiny_store: Path):
 
 @pytest.fixture(scope="module")
 def empty_billing_store() -> Path:
-    return store_path("tiny", TINY_SEED, empty_billing=BILLING_PROVIDERS)
+    return store_path("tiny", TINY_SEED, generation=Generation(empty_billing=BILLING_PROVIDERS))
 
 
 def test_empty_billing_reports_answer_their_days_with_no_results(empty_billing_store: Path):
@@ -200,3 +202,47 @@ def test_the_command_line_passes_the_options_on():
         build_parser().parse_args(["simulate", "--out", "x.duckdb", "--vendors", "github"])
     demo = build_parser().parse_args(["demo", "--size", "tiny", "--preset", "empty-billing"])
     assert org_options(demo).empty_billing == BILLING_PROVIDERS
+
+
+def test_merge_styles_and_environment_names_shape_the_organisation(tmp_path):
+    """Squash merges only, and production environments named in capitals or flagged: the
+    store (and so the truth) follows."""
+    generation = Generation(
+        merge_styles=("squash",), environments=("PRODUCTION", "eu-1:production")
+    )
+    store = generate_org("tiny", TINY_SEED, tmp_path / "org.duckdb", generation=generation)
+    with duckdb.connect(str(store), read_only=True) as con:
+        styles = con.execute(
+            "select distinct g.kind from gh_pull_requests p join gh_git_commits g "
+            "on g.repo_full_name = p.repo_full_name and g.sha = p.merge_commit_sha"
+        ).fetchall()
+        assert styles == [("squash",)]
+        production = con.execute(
+            "select distinct d.environment, production_environment, is_production "
+            "from gh_deployments d join truth_deployments t on t.deployment_id = d.id "
+            "where d.environment <> 'staging' order by 1"
+        ).fetchall()
+        assert production == [("PRODUCTION", False, True), ("eu-1", True, True)]
+        ship_rules = {
+            r for (r,) in con.execute("select ship_rule from truth_pull_requests").fetchall()
+        }
+        assert "commit_range" in ship_rules
+        meta = dict(con.execute("select key, value from org_meta").fetchall())
+    assert (meta["merge_styles"], meta["environments"]) == ("squash", "PRODUCTION,eu-1:production")
+    assert generation.suffix == "-squash-env-PRODUCTION-eu-1_production"
+    with pytest.raises(ValueError, match="unknown merge style"):
+        Generation(merge_styles=("fast-forward",))
+
+
+def test_generation_flags_and_presets():
+    from pipelines.cli import build_parser
+
+    simulate = build_parser().parse_args(
+        ["simulate", "--out", "x.duckdb", "--merge-styles", "rebase,merge"]
+        + ["--environments", "prod-eu, live"]
+    )
+    assert from_arguments(simulate).generation == Generation(
+        merge_styles=("rebase", "merge"), environments=("prod-eu", "live")
+    )
+    assert PRESETS["squash-merges"].merge_styles == ("squash",)
+    assert PRESETS["shouted-environments"].generation.targets()[0].name == "PRODUCTION"

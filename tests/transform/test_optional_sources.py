@@ -28,7 +28,7 @@ import pytest
 
 from pipelines.demo import store_path
 from pipelines.loads import SourceNotConfigured, run_load
-from pipelines.simulator.options import BILLING_PROVIDERS, VENDORS
+from pipelines.simulator.options import BILLING_PROVIDERS, VENDORS, Generation
 from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
@@ -144,7 +144,7 @@ def _load_empty_billing(raw: Path, path: Path) -> None:
     the same)."""
     shutil.copyfile(raw, path)
     _drop_raw(path, BILLING_PROVIDERS)
-    store = store_path("tiny", TINY_SEED, empty_billing=BILLING_PROVIDERS)
+    store = store_path("tiny", TINY_SEED, generation=Generation(empty_billing=BILLING_PROVIDERS))
     with SimulatorServer(store) as sim, pytest.MonkeyPatch.context() as mp:
         for key, value in simulator_sources_env(sim, vendors=BILLING_PROVIDERS).items():
             mp.setenv(key, value)
@@ -183,7 +183,9 @@ def variant(request, tiny_raw_warehouse, tmp_path_factory) -> tuple[str, Warehou
     path = tmp_path_factory.mktemp(name) / f"{name}.duckdb"
     if empty:
         _load_empty_billing(tiny_raw_warehouse, path)
-        env = simulated_org_env(store_path("tiny", TINY_SEED, empty_billing=empty))
+        env = simulated_org_env(
+            store_path("tiny", TINY_SEED, generation=Generation(empty_billing=empty))
+        )
     else:
         shutil.copyfile(tiny_raw_warehouse, path)
         _drop_raw(path, off)

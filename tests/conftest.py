@@ -36,7 +36,7 @@ os.environ.setdefault("AOW_SOURCE_RETRY_DELAY", "1")
 
 TINY_SEED = 7
 ORGS = {"tiny": TINY_SEED, "demo": 42}  # size -> seed
-# The demo organisation (about 14,000 API requests to load) is a scale run: `pytest -m slow`.
+# The demo organisation (about 15,400 API requests to load) is a scale run: `pytest -m slow`.
 ORG_PARAMS = [pytest.param("tiny"), pytest.param("demo", marks=pytest.mark.slow)]
 
 

@@ -1,10 +1,4 @@
-{#- Incidents are PagerDuty's: without PagerDuty no deployment can be seen to fail or
-    recover, so those figures are unknown (null, with the reason), never 0. Deployment
-    frequency, lead time and rework (fixes include reverts) rest on GitHub. -#}
-{%- set needs = {'pagerduty': [
-    'change_failures', 'rolled_back_deployments', 'change_failure_rate',
-    'recovered_incidents', 'recovery_time_median_hours',
-]} -%}
+{%- set needs = dora_figure_needs() -%}
 with
 
 deployments as (

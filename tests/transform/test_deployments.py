@@ -25,6 +25,7 @@ MODELS = (
     "mart_dora",
     "mart_dora_summary",
 )
+NO_TEAM = "(no team)"  # the var no_team_label: repositories no team authored PRs in
 
 
 def _second(at: datetime | None) -> datetime | None:
@@ -184,7 +185,7 @@ def _dora_expected(org) -> tuple[dict, dict]:
     }
     for t in truth:
         scopes["weekly"][(t["repo_full_name"], _week(t["created_at"]))].append(t)
-        scopes["summary"][("team", team_of.get(t["repo_full_name"]))].append(t)
+        scopes["summary"][("team", team_of.get(t["repo_full_name"], NO_TEAM))].append(t)
         scopes["summary"][("all", None)].append(t)
     out = {}
     for scope, groups in scopes.items():

@@ -40,6 +40,7 @@ class OutcomeSummary:
     cohorts: list[CohortOutcome]
     total_spend_usd: float | None  # attributed spend (allocated + unallocated)
     unallocated_spend_usd: float | None
+    spend_unavailable_reason: str | None  # why the unallocated share is unknown, if it is
     top_routing: dict[str, Any] | None  # the largest routing opportunity (team x month)
     sources: list[dict[str, Any]]  # mart_source_coverage: source, is_available, status
 
@@ -75,9 +76,9 @@ def outcome_summary(con: duckdb.DuckDBPyConnection) -> OutcomeSummary:
         )
     ]
     # The organisation's rows of the waste mart: attributed spend and what reached no PR.
-    total, unallocated = con.execute(
-        "select sum(total_spend_usd), sum(unallocated_spend_usd) from marts.mart_waste_share "
-        "where scope = 'organisation'"
+    total, unallocated, spend_reason = con.execute(
+        "select sum(total_spend_usd), sum(unallocated_spend_usd), min(unavailable_reason) "
+        "from marts.mart_waste_share where scope = 'organisation'"
     ).fetchone()
     top = _dicts(
         con,
@@ -88,7 +89,12 @@ def outcome_summary(con: duckdb.DuckDBPyConnection) -> OutcomeSummary:
         con, "select source, is_available, status from marts.mart_source_coverage order by source"
     )
     return OutcomeSummary(
-        cohorts, _number(total), _number(unallocated), top[0] if top else None, sources
+        cohorts,
+        _number(total),
+        _number(unallocated),
+        spend_reason if unallocated is None else None,
+        top[0] if top else None,
+        sources,
     )
 
 
@@ -106,28 +112,10 @@ def _share(value: float | None) -> str:
 
 def format_summary(summary: OutcomeSummary) -> str:
     lines = ["what the tokens turned into (marts)", ""]
-    lines.append(
-        f"  {'PRs':<14}{'opened':>8}{'merged':>8}{'shipped':>9}{'survived':>10}"
-        f"{'  survived/opened':>18}"
-    )
-    for c in summary.cohorts:
-        label = "AI-assisted" if c.is_ai_assisted else "not AI"
-        lines.append(
-            f"  {label:<14}{c.opened:>8,}{c.merged:>8,}{c.shipped:>9,}{c.survived:>10,}"
-            f"{_share(c.survived_share):>18}"
-        )
-    lines += [
-        "",
-        f"  {'':<14}{'allocated $/surviving PR':>26}{'bugs/shipped PR':>17}{'review h/PR':>13}",
-    ]
-    for c in summary.cohorts:
-        label = "AI-assisted" if c.is_ai_assisted else "not AI"
-        lines.append(
-            f"  {label:<14}{_money(c.allocated_cost_per_surviving_pr):>26}"
-            f"{_ratio(c.bugs_per_shipped_pr):>17}{_ratio(c.review_hours_per_pr, 2):>13}"
-        )
-    reasons = sorted({c.unavailable_reason for c in summary.cohorts if c.unavailable_reason})
-    lines += [f"  n/a: {reason}" for reason in reasons]
+    if summary.cohorts:
+        lines += _cohort_lines(summary.cohorts)
+    else:
+        lines.append("  no pull requests in the warehouse")
     total, unallocated = summary.total_spend_usd, summary.unallocated_spend_usd
     share = unallocated / total if total and unallocated is not None else None
     lines += [
@@ -135,6 +123,8 @@ def format_summary(summary: OutcomeSummary) -> str:
         f"  attributed LLM spend {_money(total)}, of which {_money(unallocated)} "
         f"({_share(share)}) on days with no PR in flight",
     ]
+    if summary.spend_unavailable_reason and total is not None:
+        lines.append(f"  n/a: {summary.spend_unavailable_reason}")
     top = summary.top_routing
     if top:
         lines.append(
@@ -147,3 +137,29 @@ def format_summary(summary: OutcomeSummary) -> str:
         lines += ["", "  sources not available:"]
         lines += [f"    {s['source']}: {s['status']}" for s in missing]
     return "\n".join(lines)
+
+
+def _cohort_lines(cohorts: list[CohortOutcome]) -> list[str]:
+    lines = [
+        f"  {'PRs':<14}{'opened':>8}{'merged':>8}{'shipped':>9}{'survived':>10}"
+        f"{'  survived/opened':>18}"
+    ]
+    for c in cohorts:
+        label = "AI-assisted" if c.is_ai_assisted else "not AI"
+        lines.append(
+            f"  {label:<14}{c.opened:>8,}{c.merged:>8,}{c.shipped:>9,}{c.survived:>10,}"
+            f"{_share(c.survived_share):>18}"
+        )
+    lines += [
+        "",
+        f"  {'':<14}{'allocated $/surviving PR':>26}{'bugs/shipped PR':>17}{'review h/PR':>13}",
+    ]
+    for c in cohorts:
+        label = "AI-assisted" if c.is_ai_assisted else "not AI"
+        lines.append(
+            f"  {label:<14}{_money(c.allocated_cost_per_surviving_pr):>26}"
+            f"{_ratio(c.bugs_per_shipped_pr):>17}{_ratio(c.review_hours_per_pr, 2):>13}"
+        )
+    reasons = sorted({c.unavailable_reason for c in cohorts if c.unavailable_reason})
+    lines += [f"  n/a: {reason}" for reason in reasons]
+    return lines

@@ -32,6 +32,7 @@ from pipelines.simulator.options import BILLING_PROVIDERS, VENDORS, Generation
 from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
+from pipelines.summary import format_summary, outcome_summary
 from pipelines.transform import BuildResult, build_models
 from tests.conftest import TINY_SEED, shared_file
 
@@ -348,6 +349,24 @@ def test_spend_without_one_provider_is_the_others_and_empty_reports_are_true_zer
 
 
 @GROUP_A
+def test_the_demo_summary_names_what_it_cannot_say(variant):
+    """The summary `make demo` prints reads every variant's marts and says what is missing."""
+    name, warehouse = variant
+    with duckdb.connect(str(warehouse.path), read_only=True) as con:
+        summary = outcome_summary(con)
+    text = format_summary(summary)
+    for vendor in _missing(name):
+        assert f"    {vendor}: Not" in text or f"    {vendor}: No" in text, text
+    if "github" in _missing(name):
+        assert summary.cohorts == [] and "no pull requests in the warehouse" in text
+        assert summary.unallocated_spend_usd is None
+        assert "n/a: GitHub is not available" in text
+    else:
+        assert {c.is_ai_assisted for c in summary.cohorts} == {True, False}
+    if name == "empty_billing":
+        assert summary.total_spend_usd in (None, 0.0)
+
+
 def test_the_full_build_has_no_unavailable_figure(full_build):
     for mart in full_build.tables("marts"):
         columns = {

@@ -1,17 +1,32 @@
-"""Command line for what people do by hand: `python -m pipelines <command> ...`."""
+"""Command line for what people do by hand: `python -m pipelines <command> ...`.
+
+Each command checks what it was given before it does anything: the settings it reads
+(pipelines.settings), the warehouse path (a new warehouse only with `--create`) and, for
+`transform`, the seed files. An expected failure (a broken setting, a refused load, a failed
+dbt node, a busy warehouse) prints one line per problem on stderr and exits non-zero;
+`--debug` adds the traceback (and dbt's own log).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from pipelines.simulator.options import add_arguments as add_org_options
 from pipelines.simulator.options import from_arguments as org_options
 from pipelines.simulator.sizes import SIZES
+from pipelines.warehouse_path import existing_warehouse
 
 DEFAULT_WAREHOUSE = Path(".data/warehouse.duckdb")
+CREATE_HINT = "pass --create to start a new warehouse there"
+# The project settings a load and a check read (the source's own are checked by ingest).
+QUARANTINE_SETTINGS = ("AOW_QUARANTINE_MAX_SHARE",)
+# Shown for each failed dbt node: its first lines, not a compiled-SQL dump.
+NODE_MESSAGE_CHARS = 300
+FAILED_NODES_SHOWN = 20
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -44,18 +59,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from pipelines.loads import SourceNotConfigured, run_load
-    from pipelines.sources.failures import LoadFailed
+    from pipelines.loads import SourceNotConfigured, run_load, source_spec
+    from pipelines.settings import check_project_settings
+    from pipelines.sources.configuration import source_configuration
 
+    check_project_settings(QUARANTINE_SETTINGS)
+    # Settings first: a broken one is named before the warehouse is touched or created.
+    configuration = source_configuration(source_spec(args.source))
+    configuration.check()
+    warehouse = existing_warehouse(args.duckdb, create=args.create, hint=CREATE_HINT)
     try:
-        counts = run_load(args.source, args.duckdb)
+        counts = run_load(args.source, warehouse)
     except SourceNotConfigured as exc:
         # Not an error: an organisation without this vendor loads the others.
         print(f"nothing loaded: {exc}")
         return 0
-    except LoadFailed as exc:
-        print(f"error: ingest failed: {exc}", file=sys.stderr)
-        return 1
     print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
     for table, n in counts.items():
         print(f"  {table:<36} {n:>9,} rows")
@@ -65,20 +83,57 @@ def _ingest(args: argparse.Namespace) -> int:
 def _transform(args: argparse.Namespace) -> int:
     from pipelines.transform import build_models, org_env
 
+    _check_org_settings(args)
+    warehouse = existing_warehouse(args.duckdb, create=args.create, hint=CREATE_HINT)
     result = build_models(
-        args.duckdb,
+        warehouse,
         select=args.select,
         full_refresh=args.full_refresh,
         dbt_vars=args.vars,
         env=org_env(args.seeds_dir, args.as_of),
+        quiet=not args.debug,
     )
-    for node in result.nodes:
+    if args.debug:
+        for node in result.nodes:
+            print(f"  {node.status:<8} {node.unique_id}  {node.message or ''}".rstrip())
+    print(result.summary())
+    for node in result.failed[:FAILED_NODES_SHOWN]:
         print(
-            f"  {node.status:<8} {node.unique_id}" + (f"  {node.message}" if node.failures else "")
+            f"error: dbt {node.status}: {node.unique_id}: {_first_lines(node.message)}",
+            file=sys.stderr,
         )
+    if len(result.failed) > FAILED_NODES_SHOWN:
+        more = len(result.failed) - FAILED_NODES_SHOWN
+        print(f"error: ... and {more} more failed nodes", file=sys.stderr)
     if result.error:
-        print(f"dbt failed: {result.error}", file=sys.stderr)
+        print(f"error: dbt failed: {_first_lines(result.error)}", file=sys.stderr)
+    if not result.success and not args.debug:
+        print("(dbt's whole log: dbt_project/logs/dbt.log, or run with --debug)", file=sys.stderr)
     return 0 if result.success else 1
+
+
+def _check_org_settings(args: argparse.Namespace) -> None:
+    """The organisation's clock and seeds, as a flag or as the variable it overrides."""
+    from pipelines.settings import PROJECT_RULES, SettingError, problem, project_problems
+
+    found = project_problems([n for n, flag in _ORG_FLAGS.items() if getattr(args, flag) is None])
+    found += [
+        problem(f"--{flag.replace('_', '-')}", PROJECT_RULES[name], getattr(args, flag))
+        for name, flag in _ORG_FLAGS.items()
+        if getattr(args, flag) is not None
+    ]
+    if any(found):
+        raise SettingError(p for p in found if p)
+
+
+# The transform flags that stand for a project setting.
+_ORG_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of"}
+
+
+def _first_lines(message: str | None) -> str:
+    """A dbt message on one line: dbt's own wording, without its blank lines and indents."""
+    text = " ".join(line.strip() for line in (message or "").splitlines() if line.strip())
+    return text if len(text) <= NODE_MESSAGE_CHARS else text[: NODE_MESSAGE_CHARS - 3] + "..."
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -86,7 +141,10 @@ def _check(args: argparse.Namespace) -> int:
 
     from pipelines.quality import run_checks
     from pipelines.quality.history import record_results
+    from pipelines.settings import check_project_settings
 
+    check_project_settings(QUARANTINE_SETTINGS)
+    existing_warehouse(args.duckdb, hint="load it first (ingest ... --create)")
     results = run_checks(args.duckdb)
     for name, result in results.items():
         print(f"{'pass' if result.success else 'FAIL'}  {name}")
@@ -95,7 +153,17 @@ def _check(args: argparse.Namespace) -> int:
     run_id = f"cli-{uuid4()}"
     record_results(args.duckdb, run_id, results.values(), holder="python -m pipelines check")
     print(f"results kept in quality.gx_results (run_id {run_id})")
+    if _models_not_built(results.values()):
+        print(
+            "error: the models are not built: run `python -m pipelines transform` first",
+            file=sys.stderr,
+        )
     return 0 if all(r.success for r in results.values()) else 1
+
+
+def _models_not_built(results) -> bool:
+    """True when some suite failed only because its model does not exist."""
+    return any(f.expectation == "relation_exists" for result in results for f in result.failed)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -118,15 +186,43 @@ def _dbt_vars(text: str) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    # --debug before or after the command; SUPPRESS keeps the subcommand's default from
+    # overriding a --debug given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of a failure (and dbt's own log)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines",
+        description=__doc__,
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(debug=False)
     sub = parser.add_subparsers(dest="command", required=True)
+    add_parser = sub.add_parser
+
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return add_parser(name, parents=[common], **kwargs)
+
+    def warehouse_args(p: argparse.ArgumentParser, create: bool = True) -> None:
+        p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+        if create:
+            p.add_argument(
+                "--create",
+                action="store_true",
+                help="start a new warehouse file if there is none (its directory must exist)",
+            )
 
     def org_args(p: argparse.ArgumentParser, default_size: str = "demo", serving=True) -> None:
         p.add_argument("--size", choices=sorted(SIZES), default=default_size)
         p.add_argument("--seed", type=int, default=42)
         add_org_options(p, serving=serving)  # vendors, empty billing, absent fields
 
-    p = sub.add_parser("demo", help="simulate, serve, run the whole Dagster job, summarise")
+    p = command("demo", help="simulate, serve, run the whole Dagster job, summarise")
     org_args(p)
     p.add_argument(
         "--duckdb",
@@ -136,24 +232,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser("simulate", help="generate a simulated organisation into a store file")
+    p = command("simulate", help="generate a simulated organisation into a store file")
     org_args(p, serving=False)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_simulate)
 
-    p = sub.add_parser("serve", help="serve a simulated organisation as the vendors' APIs")
+    p = command("serve", help="serve a simulated organisation as the vendors' APIs")
     org_args(p)
     p.add_argument("--store", type=Path, help="a store made by `simulate` (default: cached)")
     p.add_argument("--port", type=int, default=8765)
     p.set_defaults(func=_serve)
 
-    p = sub.add_parser("ingest", help="load one source into a DuckDB file (schema raw_<source>)")
+    p = command("ingest", help="load one source into a DuckDB file (schema raw_<source>)")
     p.add_argument("source", choices=["github", "jira", "pagerduty", "anthropic", "openai"])
-    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    warehouse_args(p)
     p.set_defaults(func=_ingest)
 
-    p = sub.add_parser("transform", help="dbt build the models")
-    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p = command("transform", help="dbt build the models")
+    warehouse_args(p)
     p.add_argument("--select", help="dbt selection syntax")
     p.add_argument(
         "--vars",
@@ -174,24 +270,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="the metrics' 'now', ISO UTC (default: $AOW_AS_OF or now)")
     p.set_defaults(func=_transform)
 
-    p = sub.add_parser("check", help="run the Great Expectations suites in expectations/")
-    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p = command("check", help="run the Great Expectations suites in expectations/")
+    warehouse_args(p, create=False)
     p.set_defaults(func=_check)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.warehouse_lock import WarehouseBusy
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except WarehouseBusy as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:
+        if not isinstance(exc, _expected_failures()):
+            raise  # a bug: its traceback is what to report
+        if args.debug:
+            traceback.print_exc()
+        for line in _problems(exc):
+            print(f"error: {line}", file=sys.stderr)
+        return _exit_code(exc)
+
+
+def _expected_failures() -> tuple[type[BaseException], ...]:
+    """Failures a user can cause and fix, reported without a traceback: a broken setting, a
+    missing warehouse or seed, a refused load, a busy or unreadable warehouse."""
+    import duckdb
+
+    from pipelines.sources.failures import LoadFailed
+    from pipelines.warehouse_lock import WarehouseBusy
+
+    return (ValueError, FileNotFoundError, LoadFailed, WarehouseBusy, duckdb.Error)
+
+
+def _problems(exc: BaseException) -> list[str]:
+    """One line per problem (a SettingError names each broken setting)."""
+    problems = getattr(exc, "problems", None) or [str(exc)]
+    return [" ".join(str(p).split()) for p in problems]
+
+
+def _exit_code(exc: BaseException) -> int:
+    """2 for what was given (a setting, a path, a seed file), 1 for a run that failed."""
+    from pipelines.settings import SettingError
+    from pipelines.sources.failures import LoadFailed
+    from pipelines.warehouse_lock import WarehouseBusy
+
+    failed_run = isinstance(exc, LoadFailed | WarehouseBusy) and not isinstance(exc, SettingError)
+    return 1 if failed_run else 2
 
 
 if __name__ == "__main__":

@@ -124,8 +124,9 @@ def load_checkpoints(
     every run, such as a window of days (start_date, end_date). The warehouse's writer lock
     is held throughout (`holder` says who holds it); another writer raises WarehouseBusy.
     Raises SourceNotConfigured when none of the source's settings is set (the organisation
-    does not use it), and LoadFailed, with a one-line reason safe to print, on an incomplete
-    configuration, an API error that retries did not cure, or a failed load job. Every
+    does not use it), SourceSettingsInvalid (a LoadFailed) when a setting breaks its rule
+    (pipelines.settings), and LoadFailed, with a one-line reason safe to print, on an
+    incomplete configuration, an API error that retries did not cure, or a failed load job. Every
     attempt is recorded in the warehouse's ops.source_loads (pipelines.load_log).
     """
     spec = source_spec(source)
@@ -137,6 +138,12 @@ def load_checkpoints(
             log.status, log.detail = NOT_CONFIGURED, configuration.unset
             record_load(duckdb_path, log)
             raise SourceNotConfigured(configuration.reason)
+        try:
+            configuration.check()  # a broken setting fails before the first request
+        except LoadFailed as exc:
+            log.status, log.detail = FAILED, str(exc)
+            record_load(duckdb_path, log)
+            raise
         rows: Counter[str] = Counter()
         try:
             for pipeline, counts in _checkpointed_runs(

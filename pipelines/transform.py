@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,12 @@ class BuildResult:
     def failed(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
+    def summary(self) -> str:
+        """One line: how many nodes ended how, e.g. "dbt build: 455 success/pass, 2 error"."""
+        counts = Counter(n.status for n in self.nodes)
+        ended = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no nodes"
+        return f"dbt build {'succeeded' if self.success else 'FAILED'}: {ended}"
+
 
 def build_models(
     duckdb_path: Path | str,
@@ -61,6 +68,7 @@ def build_models(
     dbt_vars: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     tests: bool = True,
+    quiet: bool = False,
 ) -> BuildResult:
     """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
 
@@ -68,8 +76,10 @@ def build_models(
     adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env; the
     seeds are read from a staged copy, pipelines.org_seeds); `tests`
     False builds seeds and models only (no data or unit tests: they take most of a build's
-    time). Holds the warehouse's writer lock: raises WarehouseBusy while another process
-    writes it.
+    time); `quiet` keeps dbt's console log to itself (it still writes dbt_project/logs/
+    dbt.log): the caller reports the failed nodes. The seed files are checked first
+    (pipelines.org_seeds: SeedError names the file, line and column). Holds the warehouse's
+    writer lock: raises WarehouseBusy while another process writes it.
     """
     from dbt.cli.main import dbtRunner
 
@@ -88,6 +98,8 @@ def build_models(
         args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
+    if quiet:
+        args += ["--log-level", "none"]
     run_env = _run_env(duckdb_path, env)
     holder = f"dbt build (pid {os.getpid()})"
     with writer_lock(duckdb_path, holder), temporary_env(run_env), invocation_target() as target:

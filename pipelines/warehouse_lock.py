@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipelines.warehouse_path import require_directory
+
 
 class WarehouseBusy(RuntimeError):
     """Another process is writing the warehouse file."""
@@ -36,8 +38,8 @@ def lock_path(warehouse: Path | str) -> Path:
 def writer_lock(warehouse: Path | str, holder: str) -> Iterator[Path]:
     """Hold the warehouse's writer lock for the block; `holder` says who (a run id, a
     command). Raises WarehouseBusy without waiting if another process holds it."""
+    require_directory(warehouse)  # a mistyped path is an error, not a new directory
     path = lock_path(warehouse)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

@@ -174,7 +174,7 @@ def test_a_source_that_is_not_configured_is_not_loaded(tmp_path: Path, monkeypat
     for key in [k for k in os.environ if k.startswith("SOURCES__")]:
         monkeypatch.delenv(key)
     warehouse = tmp_path / "w.duckdb"
-    assert main(["ingest", "openai", "--duckdb", str(warehouse)]) == 0
+    assert main(["ingest", "openai", "--duckdb", str(warehouse), "--create"]) == 0
     assert "nothing loaded: openai is not configured" in capsys.readouterr().out
     assert _rows(warehouse, "select source, status from ops.source_loads") == [
         ("openai", "not_configured")

@@ -1,0 +1,278 @@
+"""Every setting, checked before a request is made or a file is written.
+
+A malformed setting used to surface deep inside a load (dlt's "cannot be coerced into type
+Sequence" for a `REPOSITORIES` list missing a quote), or not at all (a `START_DATE` in the
+future loaded nothing and reported success). Here each setting the project reads has a rule:
+what is expected, in words an operator can act on, and a check. A broken setting gives one
+line naming it the way it is set:
+
+    SOURCES__GITHUB__REPOSITORIES: expected a JSON list of "owner/name" strings, e.g.
+    ["acme/api"]; got '[acme/api' (not JSON: Expecting value at character 1)
+
+The command line checks the settings a command needs before doing anything; a load
+(pipelines.loads, so every Dagster source step too) checks its source's before its first
+request. docs/operations.md lists the same rules (a test keeps the two in step).
+
+Source settings are read the way dlt resolves them (environment variables
+`SOURCES__<SOURCE>__<SETTING>` or .dlt/*.toml); the project's own are environment variables
+(`AOW_*`). A secret's value is never shown, only what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingError(ValueError):
+    """Settings that are not what they should be; `problems` holds one line per setting."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Rule:
+    expected: str  # what the setting must be, completing "expected ..."
+    check: Callable[[Any], None]  # raises ValueError with what is wrong with a value
+    secret: bool = False  # never shown in a message
+
+
+# --- checks: each raises ValueError saying what is wrong -------------------------------------
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a {type(value).__name__}, not text")
+    if not value.strip():
+        raise ValueError("empty")
+    return value
+
+
+def _secret(value: Any) -> None:
+    text = _text(value)
+    # A token pasted with its newline breaks the request header far from here.
+    if text != text.strip() or any(c.isspace() for c in text):
+        raise ValueError("it contains spaces or line breaks")
+
+
+def _url(value: Any) -> None:
+    parts = urlsplit(_text(value))
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError("not an http(s) URL")
+
+
+def _instant(value: Any) -> datetime:
+    """An aware datetime from an ISO date or date-time (toml gives date objects)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            parsed = datetime.fromisoformat(_text(value))
+        except ValueError:
+            raise ValueError("not an ISO date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _iso_date(value: Any) -> None:
+    _instant(value)
+
+
+def _past_date(value: Any) -> None:
+    # A start in the future would read nothing and report success; refuse it.
+    if _instant(value) > datetime.now(UTC):
+        raise ValueError("it is in the future, so nothing would be loaded")
+
+
+def _number(minimum: float, maximum: float | None = None, integer: bool = False):
+    def check(value: Any) -> None:
+        if isinstance(value, bool):
+            raise ValueError("a boolean, not a number")
+        try:
+            number = int(value) if integer else float(value)
+        except (TypeError, ValueError):
+            raise ValueError("not a whole number" if integer else "not a number") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            raise ValueError("out of range")
+
+    return check
+
+
+def _pattern(regex: str, what: str) -> Callable[[Any], None]:
+    compiled = re.compile(regex)
+
+    def check(value: Any) -> None:
+        if not compiled.fullmatch(_text(value)):
+            raise ValueError(f"not {what}")
+
+    return check
+
+
+def _json_list(item: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A list (toml) or its JSON text (environment variable), not empty, each item checked."""
+
+    def check(value: Any) -> None:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON: {exc.msg} at character {exc.pos}") from None
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"a JSON {type(value).__name__}, not a list")
+        if not value:
+            raise ValueError("an empty list")
+        for element in value:
+            try:
+                item(element)
+            except ValueError as exc:
+                raise ValueError(f"item {element!r} is {exc}") from None
+
+    return check
+
+
+def _timezone(value: Any) -> None:
+    try:
+        ZoneInfo(_text(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not an IANA time zone name") from None
+
+
+def _cron(value: Any) -> None:
+    from dagster._utils.schedules import is_valid_cron_string
+
+    if not is_valid_cron_string(_text(value)):
+        raise ValueError("not a cron expression")
+
+
+def _directory(value: Any) -> None:
+    if not Path(_text(str(value))).expanduser().is_dir():
+        raise ValueError("no such directory")
+
+
+def _file_in_existing_directory(value: Any) -> None:
+    parent = Path(_text(value)).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise ValueError(f"its directory {parent} does not exist")
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+REPOSITORY = _pattern(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", 'an "owner/name"')
+PROJECT_KEY = _pattern(r"[A-Z][A-Z0-9_]*", "a Jira project key (capitals, digits, _)")
+
+# Source settings by the name of the source function's argument, for every source.
+SOURCE_RULES: dict[str, Rule] = {
+    "base_url": Rule("an http(s) URL, e.g. https://api.github.com", _url),
+    "access_token": Rule("a token without spaces", _secret, secret=True),
+    "api_token": Rule("a token without spaces", _secret, secret=True),
+    "api_key": Rule("a key without spaces", _secret, secret=True),
+    "admin_api_key": Rule("an admin key without spaces", _secret, secret=True),
+    "email": Rule("an email address", _pattern(r"[^@\s]+@[^@\s]+", "an email address")),
+    "repositories": Rule(
+        'a JSON list of "owner/name" strings, e.g. ["acme/api"]', _json_list(REPOSITORY)
+    ),
+    "projects": Rule(
+        'a JSON list of Jira project keys, e.g. ["PAY", "CHK"]', _json_list(PROJECT_KEY)
+    ),
+    "production_environments": Rule(
+        'a JSON list of environment patterns, e.g. ["production", "prod-*"]', _json_list(_text)
+    ),
+    "start_date": Rule("an ISO date (YYYY-MM-DD) or date-time, not in the future", _past_date),
+    "end_date": Rule("an ISO date (YYYY-MM-DD)", _iso_date),
+    "caused_by_field": Rule(
+        "a Jira custom field id, e.g. customfield_10100",
+        _pattern(r"customfield_[0-9]+", "a custom field id"),
+    ),
+    "per_page": Rule("a whole number from 1 to 100", _number(1, 100, integer=True)),
+    "max_results": Rule("a whole number from 1 to 5000", _number(1, 5000, integer=True)),
+    "concurrency": Rule("a whole number from 1 to 64", _number(1, 64, integer=True)),
+    "repositories_per_run": Rule("a whole number of at least 1", _number(1, integer=True)),
+    "lookback_minutes": Rule("a whole number of minutes, 0 or more", _number(0, integer=True)),
+    "max_wait_seconds": Rule("a number of seconds, 0 or more", _number(0)),
+}
+
+# The project's own settings (environment variables).
+PROJECT_RULES: dict[str, Rule] = {
+    "AOW_DUCKDB_PATH": Rule(
+        "a warehouse file path in an existing directory", _file_in_existing_directory
+    ),
+    "AOW_SEEDS_DIR": Rule("the directory of the organisation's seed files", _directory),
+    "AOW_TIMEZONE": Rule("an IANA time zone name, e.g. Europe/Berlin", _timezone),
+    "AOW_PARTITIONS_START": Rule("an ISO date (YYYY-MM-DD), not in the future", _past_date),
+    "AOW_AS_OF": Rule("an ISO date-time, e.g. 2026-11-01T00:00:00", _iso_date),
+    "AOW_SCHEDULE_CRON": Rule("a cron expression, e.g. '0 6 * * *'", _cron),
+    "AOW_SOURCE_RETRY_DELAY": Rule("a number of seconds, 0 or more", _number(0)),
+    "AOW_QUARANTINE_MAX_SHARE": Rule("a fraction from 0 to 1, e.g. 0.01", _number(0, 1)),
+}
+
+
+def source_setting_name(source: str, setting: str) -> str:
+    return f"SOURCES__{source.upper()}__{setting.upper()}"
+
+
+def problem(name: str, rule: Rule, value: Any) -> str | None:
+    """The one line saying why `value` breaks `rule` (None when it does not)."""
+    try:
+        rule.check(value)
+    except ValueError as exc:
+        shown = "a secret" if rule.secret else _shown(value)
+        return f"{name}: expected {rule.expected}; got {shown} ({exc})"
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def source_setting_value(source: str, setting: str) -> Any:
+    """The raw value dlt would resolve for the source function's argument (None if unset):
+    the source's own section first, as dlt looks it up."""
+    import dlt
+
+    for key in (f"sources.{source}.{source}.{setting}", f"sources.{source}.{setting}"):
+        value = dlt.config.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def source_problems(source: str, settings: Iterable[str]) -> list[str]:
+    """One line per set source setting that breaks its rule. Raises KeyError for a setting
+    without a rule: every argument a source takes from configuration must have one."""
+    found = []
+    for setting in settings:
+        rule = SOURCE_RULES[setting]
+        value = source_setting_value(source, setting)
+        if value is not None:
+            found.append(problem(source_setting_name(source, setting), rule, value))
+    return [p for p in found if p]
+
+
+def project_problems(
+    names: Iterable[str] = PROJECT_RULES, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """One line per set project setting (AOW_*) that breaks its rule."""
+    environ = os.environ if environ is None else environ
+    found = [
+        problem(name, PROJECT_RULES[name], environ[name]) for name in names if environ.get(name)
+    ]
+    return [p for p in found if p]
+
+
+def check_project_settings(names: Iterable[str] = PROJECT_RULES) -> None:
+    """Raise SettingError naming every project setting that is set and broken."""
+    found = project_problems(names)
+    if found:
+        raise SettingError(found)

@@ -155,7 +155,7 @@ def _check(args: argparse.Namespace) -> int:
     print(f"results kept in quality.gx_results (run_id {run_id})")
     if _models_not_built(results.values()):
         print(
-            "error: the models are not built: run `python -m pipelines transform` first",
+            "error: the models are not built: run python -m pipelines transform first",
             file=sys.stderr,
         )
     return 0 if all(r.success for r in results.values()) else 1
@@ -201,7 +201,6 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(debug=False)
     sub = parser.add_subparsers(dest="command", required=True)
     add_parser = sub.add_parser
 
@@ -278,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.debug = getattr(args, "debug", False)  # absent when given neither before nor after
     try:
         return args.func(args)
     except Exception as exc:

@@ -11,11 +11,6 @@ from pipelines.defs.jobs import daily_warehouse_job
 from pipelines.defs.quality.checks import build_gx_checks
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import daily_warehouse_schedule
-from pipelines.settings import check_project_settings
-
-# The project's settings (AOW_*) are checked as the code location loads: a broken one fails
-# the load with its name, before any run starts. (Each source step checks its own settings.)
-check_project_settings()
 
 defs = dg.Definitions(
     assets=[*source_assets, *dbt_models],

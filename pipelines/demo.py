@@ -9,6 +9,7 @@ import duckdb
 
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
+from pipelines.settings import CREATE_WAREHOUSE_ENV
 from pipelines.simulator.generate import STORE_VERSION, generate_org
 from pipelines.simulator.options import Generation, OrgOptions
 from pipelines.simulator.seeds import simulated_org_env
@@ -61,6 +62,7 @@ def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None =
             # dbt reads this organisation's seeds and clock, not the committed demo seeds.
             **simulated_org_env(store),
             DUCKDB_PATH_ENV: str(warehouse.resolve()),
+            CREATE_WAREHOUSE_ENV: "1",  # a fresh warehouse, on purpose
         }
         with temporary_env(env):
             from pipelines.definitions import defs  # reads the environment above

@@ -160,10 +160,14 @@ def _directory(value: Any) -> None:
         raise ValueError("no such directory")
 
 
-def _file_in_existing_directory(value: Any) -> None:
-    parent = Path(_text(value)).expanduser().resolve().parent
-    if not parent.is_dir():
-        raise ValueError(f"its directory {parent} does not exist")
+def _warehouse(value: Any) -> None:
+    """The Dagster warehouse: a typo must not start a new, empty warehouse that the runs
+    then fill while the real one goes stale. (Reads AOW_CREATE_WAREHOUSE itself.)"""
+    from pipelines.warehouse_path import existing_warehouse
+
+    create = os.environ.get(CREATE_WAREHOUSE_ENV) == "1"
+    hint = f"set {CREATE_WAREHOUSE_ENV}=1 to start a new warehouse there"
+    existing_warehouse(_text(value), create=create, hint=hint)
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -202,10 +206,16 @@ SOURCE_RULES: dict[str, Rule] = {
     "max_wait_seconds": Rule("a number of seconds, 0 or more", _number(0)),
 }
 
+CREATE_WAREHOUSE_ENV = "AOW_CREATE_WAREHOUSE"
+
 # The project's own settings (environment variables).
 PROJECT_RULES: dict[str, Rule] = {
     "AOW_DUCKDB_PATH": Rule(
-        "a warehouse file path in an existing directory", _file_in_existing_directory
+        f"an existing warehouse file (a new one only with {CREATE_WAREHOUSE_ENV}=1)", _warehouse
+    ),
+    CREATE_WAREHOUSE_ENV: Rule(
+        "1 to let the Dagster runs start a new warehouse file, else unset or 0",
+        _pattern("[01]", "1 or 0"),
     ),
     "AOW_SEEDS_DIR": Rule("the directory of the organisation's seed files", _directory),
     "AOW_TIMEZONE": Rule("an IANA time zone name, e.g. Europe/Berlin", _timezone),
@@ -233,7 +243,7 @@ def problem(name: str, rule: Rule, value: Any) -> str | None:
 
 def _shown(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def source_setting_value(source: str, setting: str) -> Any:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -290,3 +292,49 @@ def test_a_dbt_failure_is_its_node_and_message(tmp_path: Path, capsys):
         line,
     ), line
     assert len(err.splitlines()) == 2 and "Traceback" not in err
+
+
+def test_the_dagster_warehouse_must_exist_unless_a_new_one_is_asked_for(
+    tmp_path: Path, monkeypatch
+):
+    """What the code location checks as it loads (pipelines.definitions)."""
+    from pipelines.settings import SettingError, check_project_settings
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.delenv("AOW_CREATE_WAREHOUSE", raising=False)
+    monkeypatch.setenv("AOW_DUCKDB_PATH", str(warehouse))
+    with pytest.raises(SettingError) as excinfo:
+        check_project_settings()
+    assert excinfo.value.problems == (
+        f"AOW_DUCKDB_PATH: expected an existing warehouse file (a new one only with "
+        f"AOW_CREATE_WAREHOUSE=1); got '{warehouse}' (the warehouse {warehouse} does not "
+        "exist: check the path; set AOW_CREATE_WAREHOUSE=1 to start a new warehouse there)",
+    )
+    monkeypatch.setenv("AOW_CREATE_WAREHOUSE", "1")
+    check_project_settings()
+    monkeypatch.setenv("AOW_DUCKDB_PATH", str(tmp_path / "typo" / "warehouse.duckdb"))
+    with pytest.raises(SettingError, match="AOW_DUCKDB_PATH: .*[(]the directory .*typo"):
+        check_project_settings()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_broken_project_setting_stops_the_code_location_loading(tmp_path: Path):
+    """`dagster definitions validate`, as the webserver and daemon load the definitions."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AOW_")},
+        "DAGSTER_HOME": str(tmp_path),
+        "AOW_TIMEZONE": "Europe/Berlin",
+        "AOW_SCHEDULE_CRON": "at six",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
+        + ["-m", "pipelines.definitions"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "AOW_SCHEDULE_CRON: expected a cron expression, e.g. '0 6 * * *'; got 'at six'" in output

@@ -32,7 +32,7 @@ def test_cli_exits_non_zero_with_a_clear_message_on_missing_config(tmp_path, mon
     for key in ("SOURCES__GITHUB__ACCESS_TOKEN", "SOURCES__GITHUB__REPOSITORIES"):
         monkeypatch.delenv(key, raising=False)
     command = [sys.executable, "-m", "pipelines", "ingest", "github"]
-    command += ["--duckdb", tmp_path / "w.duckdb"]
+    command += ["--duckdb", tmp_path / "w.duckdb", "--create"]
     # No GitHub setting at all: not used by this organisation, so nothing to load.
     proc = subprocess.run(command, capture_output=True, text=True)
     assert proc.returncode == 0
@@ -50,7 +50,7 @@ def test_cli_reports_an_unrecoverable_api_error_without_the_token(loader: Loader
     monkeypatch.setenv("SOURCES__GITHUB__ACCESS_TOKEN", "ghp_wrongtoken123456")
     proc = subprocess.run(
         [sys.executable, "-m", "pipelines", "ingest", "github"]
-        + ["--duckdb", str(loader.warehouse)],
+        + ["--duckdb", str(loader.warehouse), "--create"],
         capture_output=True,
         text=True,
     )

@@ -113,15 +113,16 @@ def _transform(args: argparse.Namespace) -> int:
 
 
 def _check_org_settings(args: argparse.Namespace) -> None:
-    """The organisation's clock and seeds, as a flag or as the variable it overrides."""
+    """The organisation's seeds and clock: the flag when given, else the variable."""
     from pipelines.settings import PROJECT_RULES, SettingError, problem, project_problems
 
-    found = project_problems([n for n, flag in _ORG_FLAGS.items() if getattr(args, flag) is None])
-    found += [
-        problem(f"--{flag.replace('_', '-')}", PROJECT_RULES[name], getattr(args, flag))
-        for name, flag in _ORG_FLAGS.items()
-        if getattr(args, flag) is not None
-    ]
+    found: list[str | None] = []
+    for name, flag in _ORG_FLAGS.items():
+        value = getattr(args, flag)
+        if value is None:
+            found += project_problems([name])
+        else:
+            found.append(problem(f"--{flag.replace('_', '-')}", PROJECT_RULES[name], value))
     if any(found):
         raise SettingError(p for p in found if p)
 
@@ -162,7 +163,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _models_not_built(results) -> bool:
-    """True when some suite failed only because its model does not exist."""
+    """True when some suite failed because the relation it checks does not exist."""
     return any(f.expectation == "relation_exists" for result in results for f in result.failed)
 
 

@@ -338,3 +338,16 @@ def test_a_broken_project_setting_stops_the_code_location_loading(tmp_path: Path
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert "AOW_SCHEDULE_CRON: expected a cron expression, e.g. '0 6 * * *'; got 'at six'" in output
+
+
+def test_transform_names_a_bad_clock_or_seeds_directory(tmp_path: Path, monkeypatch, capsys):
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    monkeypatch.setenv("AOW_SEEDS_DIR", str(tmp_path / "sedes"))
+    assert main(["transform", "--duckdb", str(warehouse), "--as-of", "last monday"]) == 2
+    assert _errors(capsys.readouterr().err) == [
+        "error: AOW_SEEDS_DIR: expected the directory of the organisation's seed files; "
+        f"got '{tmp_path / 'sedes'}' (no such directory)",
+        "error: --as-of: expected an ISO date-time, e.g. 2026-11-01T00:00:00; "
+        "got 'last monday' (not an ISO date or date-time)",
+    ]

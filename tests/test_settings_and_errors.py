@@ -351,3 +351,30 @@ def test_transform_names_a_bad_clock_or_seeds_directory(tmp_path: Path, monkeypa
         "error: --as-of: expected an ISO date-time, e.g. 2026-11-01T00:00:00; "
         "got 'last monday' (not an ISO date or date-time)",
     ]
+
+
+def test_a_dagster_source_step_fails_naming_the_setting(sim_env, tmp_path: Path, monkeypatch):
+    """The step calls the same load: no request, the setting named in the step's failure."""
+    import dagster as dg
+
+    from pipelines.defs.dlt.assets import build_source_assets
+    from pipelines.defs.resources import WarehouseResource
+
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    monkeypatch.setenv("SOURCES__PAGERDUTY__START_DATE", FUTURE)
+    result = dg.materialize(
+        [build_source_assets(SOURCES["pagerduty"], retry_policy=dg.RetryPolicy(max_retries=0))],
+        resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error, messages = failure.event_specific_data.error, []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    named = "SourceSettingsInvalid: SOURCES__PAGERDUTY__START_DATE: expected an ISO date"
+    assert any(named in m for m in messages), messages
+    assert sim_env.stats()["total"] == 0

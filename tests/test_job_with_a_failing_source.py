@@ -23,9 +23,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.definitions import defs
 from pipelines.defs.dlt.assets import build_source_assets
-from pipelines.defs.partitions import range_tags
 from pipelines.defs.resources import WarehouseResource
 from pipelines.demo import store_path
 from pipelines.simulator.faults import Fault
@@ -35,6 +33,7 @@ from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
 from tests.conftest import TINY_SEED
+from tests.daily_job import run_daily_job
 
 FIRST_DAY, LAST_DAY = "2026-10-26", "2026-10-30"
 WRONG_TOKEN = "ghp_refused0000000000000000000000000000"
@@ -53,6 +52,7 @@ class Run:
     warehouse: Path
     store: Path
     github_answers: dict[int, int]  # HTTP status -> answers the simulated GitHub gave
+    repositories: int  # configured GitHub repositories
     loaded_before: datetime  # GitHub's last successful load, before the run
     raw_prs_before: int
 
@@ -83,18 +83,13 @@ def refused_github(
             "where source = 'github' and status = 'loaded'"
         ).fetchone()
         (raw_prs,) = con.execute("select count(*) from raw_github.pull_requests").fetchone()
-    with SimulatorServer(store) as sim, pytest.MonkeyPatch.context() as mp:
+    with SimulatorServer(store) as sim:
         env = {**simulator_sources_env(sim), **simulated_org_env(store)}
-        for key, value in {**env, "SOURCES__GITHUB__ACCESS_TOKEN": WRONG_TOKEN}.items():
-            mp.setenv(key, value)
-        mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
-        result = defs.resolve_job_def("daily_warehouse_job").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            tags=range_tags(FIRST_DAY, LAST_DAY),
-            raise_on_error=False,
-        )
+        env["SOURCES__GITHUB__ACCESS_TOKEN"] = WRONG_TOKEN
+        result = run_daily_job(env, warehouse, FIRST_DAY, LAST_DAY)
         answers = _answers(sim, "github")
-    yield Run(result, warehouse, store, answers, loaded_before, raw_prs)
+        repositories = len(sim.repositories())
+    yield Run(result, warehouse, store, answers, repositories, loaded_before, raw_prs)
 
 
 def _steps(run: Run, kind: str) -> list[str]:
@@ -102,8 +97,15 @@ def _steps(run: Run, kind: str) -> list[str]:
 
 
 def test_a_refused_token_is_tried_once_and_not_retried(refused_github: Run):
-    assert refused_github.github_answers == {401: 1}
+    # One attempt: the first request of each repository (sent concurrently), none repeated.
+    assert refused_github.github_answers == {401: refused_github.repositories}
     assert "github" not in _steps(refused_github, "STEP_UP_FOR_RETRY")
+    assert _steps(refused_github, "STEP_START").count("github") == 1
+    attempts = refused_github.rows(
+        "select status, count(*) from ops.source_loads "
+        f"where source = 'github' and started_at > '{refused_github.loaded_before}' group by 1"
+    )
+    assert attempts == [("failed", 1)]
     assert "github" in _steps(refused_github, "STEP_SUCCESS")  # gave up without failing
     (prs,) = [
         e
@@ -161,13 +163,19 @@ def test_the_coverage_mart_says_github_is_stale(refused_github: Run):
     }
     stale, status, last_good, last_failed, detail, sentence = coverage.pop("github")
     assert (stale, status) == (True, "failed")
-    assert last_good == refused_github.loaded_before
+    assert last_good == refused_github.loaded_before.replace(tzinfo=None)  # the marts keep UTC
     assert last_failed > last_good
     assert "HTTP 401" in detail and WRONG_TOKEN not in detail
     assert "latest attempt failed" in sentence and "stale" in sentence
     assert {source: row[:2] for source, row in coverage.items()} == {
         source: (False, "loaded") for source in SOURCES if source != "github"
     }
+
+
+def test_the_board_names_the_stale_source(refused_github: Run):
+    for mart in ("mart_outcome_board", "mart_ai_assisted_outcomes"):
+        stale = refused_github.rows(f"select stale_sources, count(*) from marts.{mart} group by 1")
+        assert stale == [("github", stale[0][1])] and stale[0][1] > 0, mart
 
 
 def test_the_run_fails_naming_github(refused_github: Run):

@@ -11,10 +11,11 @@ from pipelines.defs.jobs import daily_warehouse_job
 from pipelines.defs.quality.checks import build_gx_checks
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import daily_warehouse_schedule
+from pipelines.defs.source_loads import no_failed_source_loads
 
 defs = dg.Definitions(
     assets=[*source_assets, *dbt_models],
-    asset_checks=[*build_gx_checks(), *source_freshness_checks],
+    asset_checks=[*build_gx_checks(), *source_freshness_checks, no_failed_source_loads],
     jobs=[daily_warehouse_job],
     schedules=[daily_warehouse_schedule],
     sensors=[freshness_checks_sensor],

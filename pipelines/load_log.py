@@ -72,15 +72,32 @@ def record_load(warehouse: Path | str, load: SourceLoad) -> None:
 def latest_loads(warehouse: Path | str) -> dict[str, tuple[str, str | None]]:
     """Each source's latest (status, detail); empty when nothing was recorded yet."""
     with duckdb.connect(str(Path(warehouse).resolve()), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = 'source_loads'",
-            [SCHEMA],
-        ).fetchone()[0]
-        if not exists:
+        if not _log_exists(con):
             return {}
         rows = con.execute(
             f"select source, status, detail from {TABLE} "
             "qualify row_number() over (partition by source order by finished_at desc) = 1"
         ).fetchall()
     return {source: (status, detail) for source, status, detail in rows}
+
+
+def last_loaded_at(warehouse: Path | str, source: str) -> datetime | None:
+    """When the source's last successful load finished; None when none is recorded."""
+    with duckdb.connect(str(Path(warehouse).resolve()), read_only=True) as con:
+        if not _log_exists(con):
+            return None
+        (finished,) = con.execute(
+            f"select max(finished_at) from {TABLE} where source = ? and status = ?",
+            [source, LOADED],
+        ).fetchone()
+    return finished
+
+
+def _log_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = 'source_loads'",
+            [SCHEMA],
+        ).fetchone()[0]
+    )

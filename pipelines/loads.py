@@ -24,7 +24,7 @@ from pipelines.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, recor
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.configuration import source_configuration
 from pipelines.sources.contract import QUARANTINE_TABLE
-from pipelines.sources.failures import LoadFailed, describe
+from pipelines.sources.failures import LoadFailed
 from pipelines.warehouse_lock import writer_lock
 
 # How normalized dict rows reach DuckDB. dlt's default for DuckDB is SQL INSERT statements;
@@ -176,7 +176,7 @@ def _checkpointed_runs(
         try:
             runs = spec.checkpoints()
         except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
-            raise LoadFailed(describe(exc, source)) from None
+            raise LoadFailed.from_error(exc, source) from None
         for done, run_arguments in enumerate(runs):
             try:
                 dlt_source = spec.factory(**{**run_arguments, **(arguments or {})})
@@ -186,7 +186,7 @@ def _checkpointed_runs(
                 info.raise_on_failed_jobs()
             except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
                 # `from None`: the chain holds request objects; the message says what matters.
-                raise LoadFailed(describe(exc, source) + _kept(done, len(runs))) from None
+                raise LoadFailed.from_error(exc, source, _kept(done, len(runs))) from None
             yield pipeline, data_row_counts(pipeline)
 
 

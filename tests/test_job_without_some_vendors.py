@@ -19,10 +19,10 @@ import duckdb
 import pytest
 
 from pipelines.definitions import defs
-from pipelines.defs.partitions import range_tags
 from pipelines.simulator.seeds import simulated_org_env
 from pipelines.simulator.server import SimulatorServer
 from pipelines.simulator.sources_env import simulator_sources_env
+from tests.daily_job import run_daily_job
 
 CONFIGURED = ("github", "jira", "anthropic")
 ABSENT = ("openai", "pagerduty")
@@ -51,14 +51,7 @@ def job_without_vendors(
         for key in [k for k in os.environ if k.startswith("SOURCES__")]:
             mp.delenv(key)
         env = {**simulator_sources_env(sim, vendors=CONFIGURED), **simulated_org_env(tiny_store)}
-        for key, value in env.items():
-            mp.setenv(key, value)
-        mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
-        result = defs.resolve_job_def("daily_warehouse_job").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            tags=range_tags(FIRST_DAY, LAST_DAY),
-            raise_on_error=False,
-        )
+        result = run_daily_job(env, warehouse, FIRST_DAY, LAST_DAY)
     yield Run(result, warehouse)
 
 
@@ -104,6 +97,13 @@ def test_the_coverage_mart_says_what_the_numbers_rest_on(job_without_vendors: Ru
         **{source: (True, True, "loaded") for source in CONFIGURED},
         **{source: (False, False, "not_configured") for source in ABSENT},
     }
+    # An absent source is not a stale one: no source's latest load failed.
+    assert job_without_vendors.rows(
+        "select count(*) filter (where is_stale), count(*) from marts.mart_source_coverage"
+    ) == [(0, len(CONFIGURED) + len(ABSENT))]
+    assert job_without_vendors.rows(
+        "select distinct stale_sources from marts.mart_outcome_board"
+    ) == [(None,)]
 
 
 def test_figures_that_need_pagerduty_are_null_and_spend_is_not(job_without_vendors: Run):

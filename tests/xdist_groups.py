@@ -18,6 +18,7 @@ SHARED_BUILDS = (
     "built_org",
     "dagster_dev",
     "job_without_vendors",
+    "refused_github",
 )
 
 

@@ -135,3 +135,21 @@
     {%- endfor -%}
     nullif(rtrim({{ dbt.concat(parts) if parts | length > 1 else parts[0] }}, '; '), '')
 {%- endmacro %}
+
+{#- The sources this model reads (from the dbt graph, as mart_source_coverage's feeds_marts)
+    whose latest load attempt failed, comma-separated: their figures rest on their last
+    successful load, the others' are current. Null when none is stale. When each last loaded,
+    and why the latest attempt failed, is in mart_source_coverage. -#}
+{% macro stale_sources() -%}
+    {%- set names = upstream_source_names(model.unique_id, {}) if execute else [] -%}
+    {%- if names -%}
+    (
+        select {{ dbt.listagg('availability.source', "', '", 'order by availability.source') }}
+        from {{ ref('int_source_availability') }} as availability
+        where availability.is_stale
+            and availability.source in ('{{ names | sort | join("', '") }}')
+    )
+    {%- else -%}
+    cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}

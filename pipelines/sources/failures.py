@@ -1,19 +1,65 @@
-"""One clear line for an operator when a load fails, with every configured secret masked."""
+"""One clear line for an operator when a load fails, with every configured secret masked, and
+whether trying again can help.
+
+A failure is *permanent* when the same request would fail the same way until someone changes
+something: refused credentials (401), a permission the token lacks (403 that is not a rate
+limit), a wrong base URL or name (404 and the other client errors), an incomplete or malformed
+configuration, or a schema contract the vendor's data broke. Everything else is *transient*: a
+rate limit (429, or 403 with rate-limit headers), a server error (5xx), a dropped connection, a
+timeout, a broken body, a busy vendor, and any error this module cannot place (retrying a load
+costs only time: loads are idempotent). Dagster retries a transient failure and not a permanent
+one (pipelines.defs.dlt.assets).
+"""
 
 from __future__ import annotations
 
 import os
 
 import requests
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigurationException,
+)
 from dlt.common.schema.exceptions import DataValidationError
+
+from pipelines.sources.http_session import is_rate_limited
 
 SECRET_SETTINGS = ("ACCESS_TOKEN", "API_TOKEN", "API_KEY", "ADMIN_API_KEY")
 MASK = "***"
 
 
 class LoadFailed(RuntimeError):
-    """A load that could not finish; the message is safe to print."""
+    """A load that could not finish; the message is safe to print. `permanent`: trying again
+    cannot help until the cause is fixed (see the module's docstring)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+    @classmethod
+    def from_error(cls, exc: BaseException, source: str, suffix: str = "") -> LoadFailed:
+        """The failure `exc` caused, described and classified."""
+        return cls(describe(exc, source) + suffix, permanent=is_permanent(exc))
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True when the failure cannot pass by itself: decided by the most specific error in the
+    chain that says, as `describe` words it."""
+    for err in _chain(exc):
+        if isinstance(err, ConfigurationException | DataValidationError):
+            return True
+        if isinstance(err, requests.HTTPError) and err.response is not None:
+            return _permanent_answer(err.response)
+    return False
+
+
+def _permanent_answer(response: requests.Response) -> bool:
+    """A client error other than a timeout (408) or a rate limit; never a 5xx, nor a 2xx whose
+    body was broken (the session's RetriesExhausted)."""
+    status = response.status_code
+    if not 400 <= status < 500 or status == 408:
+        return False
+    return not is_rate_limited(response)
 
 
 def configured_secrets() -> list[str]:

@@ -7,9 +7,10 @@ broken body straight to the JSON parser. This session covers all three:
 - 429, 5xx, timeouts, dropped connections, truncated or unparseable JSON bodies: retried up to
   `max_attempts` times with exponential backoff and full jitter;
 - `Retry-After` (seconds or an HTTP date) is honoured when present;
-- a rate-limit answer (429, or 403 with `x-ratelimit-remaining: 0`) waits until
-  `x-ratelimit-reset`; a successful answer that reports `remaining: 0` makes the next request
-  wait for the reset instead of spending a request on a certain refusal;
+- a rate-limit answer (429, or 403 with `x-ratelimit-remaining: 0` or `Retry-After`) waits
+  for `Retry-After` or until `x-ratelimit-reset`; a successful answer that reports
+  `remaining: 0` makes the next request wait for the reset instead of spending a request on
+  a certain refusal;
 - a wait longer than `max_wait` is not slept: the request fails with a clear message, so a
   daily job does not hang for an hour on an exhausted token.
 
@@ -182,7 +183,7 @@ class RetryingSession(requests.Session):
     def _judge(self, response: requests.Response) -> tuple[str, float | None]:
         """('', None) for a usable answer, else why it failed and how long the API asks."""
         status = response.status_code
-        if status == 429 or (status == 403 and _limit_exhausted(response)):
+        if is_rate_limited(response):
             return f"rate limited ({status})", _rate_limit_delay(response)
         if status >= 500:
             return f"server error {status}", _retry_after(response)
@@ -249,6 +250,16 @@ def _parse_json(response: requests.Response) -> bool:
             return False
     response.json = lambda **_: parsed  # type: ignore[method-assign]
     return True
+
+
+def is_rate_limited(response: requests.Response) -> bool:
+    """429, or a 403 that says it is a rate limit: an exhausted limit (`x-ratelimit-remaining:
+    0`) or a `Retry-After` (GitHub's secondary limits). Any other 403 is a permission the
+    credentials lack, which waiting does not cure."""
+    status = response.status_code
+    return status == 429 or (
+        status == 403 and (_limit_exhausted(response) or "retry-after" in response.headers)
+    )
 
 
 def _limit_exhausted(response: requests.Response) -> bool:

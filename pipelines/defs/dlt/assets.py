@@ -14,9 +14,16 @@ A source the organisation does not use (none of its settings set) is not loaded:
 succeeds, reports each table with `source_status: not configured` and the reason, and the
 models downstream build without it (their figures that need it are null, with a reason).
 
-A step that fails (an outage longer than the HTTP session's own retries) is retried by
-Dagster with exponential backoff: the loads are idempotent, and what a failed attempt
-committed is kept.
+A load that fails transiently (an outage longer than the HTTP session's own retries, a rate
+limit) is retried by Dagster with exponential backoff: the loads are idempotent, and what a
+failed attempt committed is kept. A permanent failure (refused credentials, a wrong name, a bad
+configuration: pipelines.sources.failures) is not retried. Once a failure is permanent or the
+retries are spent, the step gives up on the source without failing: it reports each table with
+`source_status: failed` and the reason, so the dbt ops still run and rebuild the marts on the
+source's last good raw data. The load log says the source failed, mart_source_coverage says it
+is stale, and the check on that mart fails the run, naming it (pipelines.defs.source_loads).
+Dagster would skip every op downstream of a failed step: one vendor's expired token would hold
+back every mart, the spend marts included.
 """
 
 import os
@@ -33,6 +40,7 @@ from dlt.common.schema import Schema
 
 from pipelines.defs.partitions import daily_partitions, single_run_backfill, window_dates
 from pipelines.defs.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
+from pipelines.load_log import last_loaded_at
 from pipelines.loads import (
     SourceNotConfigured,
     load_checkpoints,
@@ -42,6 +50,7 @@ from pipelines.loads import (
 )
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE
+from pipelines.sources.failures import LoadFailed
 from pipelines.sources.http_session import RequestMeter, metered
 
 # Seconds before the first step retry (then doubled, with jitter). Tests set it to 0.
@@ -89,13 +98,14 @@ def build_source_assets(
         dg.AssetKey([spec.dataset, resource.table_name]): resource.name
         for resource in definition_source.resources.values()
     }
+    retry_policy = retry_policy or source_retry_policy()
 
     @dg.multi_asset(
         specs=specs,
         name=spec.name,
         can_subset=True,
         pool=DUCKDB_POOL,
-        retry_policy=retry_policy or source_retry_policy(),
+        retry_policy=retry_policy,
         partitions_def=daily_partitions if spec.windowed else None,
         backfill_policy=single_run_backfill if spec.windowed else None,
     )
@@ -128,6 +138,12 @@ def build_source_assets(
                 context.log.warning(str(exc))
                 yield from _not_configured(context, tables, str(exc))
                 return
+            except LoadFailed as exc:
+                if not exc.permanent and context.retry_number < retry_policy.max_retries:
+                    raise  # transient: Dagster tries again after the policy's delay
+                context.log.error(_giving_up(exc, context.retry_number))
+                yield from _failed(context, tables, exc, rows, warehouse.path, spec.name)
+                return
         quarantined = _quarantined(warehouse.path, spec.dataset, loaded)
         for key, table in tables.items():
             if key in context.selected_asset_keys:
@@ -156,6 +172,43 @@ def _not_configured(
                     "source_status": "not configured",
                     "reason": reason,
                     "rows_loaded": dg.MetadataValue.int(0),
+                },
+            )
+
+
+def _giving_up(exc: LoadFailed, retries: int) -> str:
+    why = "permanent, not retried" if exc.permanent else f"still failing after {retries} retries"
+    return (
+        f"{exc} ({why}). The models are built on this source's last good data; "
+        "the run will fail naming it."
+    )
+
+
+def _failed(
+    context: dg.AssetExecutionContext,
+    tables: dict[dg.AssetKey, str],
+    exc: LoadFailed,
+    rows: Counter[str],
+    warehouse: Path,
+    source: str,
+) -> Iterator[dg.MaterializeResult]:
+    """One result per selected table of a source whose load failed for good: the models
+    downstream still run, on what the table holds. `dagster/last_updated_timestamp` is the last
+    successful load, so the freshness checks judge the data, not this step; a source that never
+    loaded gets the epoch, which every freshness check finds stale."""
+    last_good = last_loaded_at(warehouse, source)
+    updated = last_good.timestamp() if last_good is not None else 1.0  # 0 would read as unset
+    for key, table in tables.items():
+        if key in context.selected_asset_keys:
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "source_status": "failed",
+                    "reason": str(exc),
+                    "failure": "permanent" if exc.permanent else "transient",
+                    "attempts": dg.MetadataValue.int(context.retry_number + 1),
+                    "rows_loaded": dg.MetadataValue.int(rows.get(table, 0)),
+                    "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(updated),
                 },
             )
 

@@ -34,7 +34,8 @@ attempts as (
         source,
         count(*) as load_attempts,
         sum(case when status = 'loaded' then 1 else 0 end) as successful_loads,
-        max(case when status = 'loaded' then finished_at end) as last_loaded_at
+        max(case when status = 'loaded' then finished_at end) as last_loaded_at,
+        max(case when status = 'failed' then finished_at end) as last_failed_at
     from log
     group by source
 
@@ -80,6 +81,7 @@ decided as (
             when attempts.load_attempts > 0 then attempts.last_loaded_at
             else warehouse.last_dlt_load_at
         end as last_loaded_at,
+        attempts.last_failed_at,
         coalesce(attempts.load_attempts, 0) = 0
         and (warehouse.raw_tables_present > 0 or warehouse.dlt_loads > 0) as has_warehouse_data
     from warehouse
@@ -115,6 +117,10 @@ final as (
         last_load_detail,
         last_attempt_at,
         last_loaded_at,
+        last_failed_at,
+        -- Stale: the latest attempt failed, so its figures rest on the last successful load
+        -- (or are null, when there was none).
+        coalesce(last_load_status = 'failed', false) as is_stale,
 
         ---------- the warehouse
         raw_tables_declared,

@@ -68,7 +68,8 @@ final as (
         review_hours / nullif(opened, 0) as review_hours_per_pr,
 
         ---------- figures null for want of a source
-        {{ unavailable_reason(needs) }} as unavailable_reason
+        {{ unavailable_reason(needs) }} as unavailable_reason,
+        {{ stale_sources() }} as stale_sources
 
     from cohorts
 

@@ -213,7 +213,8 @@ final as (
             when board.board_level = 'team' then costs.cost_per_surviving_pr
             else " ~ usd_per('board.attributed_spend_usd', 'board.surviving_prs') ~ "
         end") }} as cost_per_surviving_pr,
-        {{ unavailable_reason(needs) }} as unavailable_reason
+        {{ unavailable_reason(needs) }} as unavailable_reason,
+        {{ stale_sources() }} as stale_sources
     from board
     left join people
         on board.person_id = people.person_id

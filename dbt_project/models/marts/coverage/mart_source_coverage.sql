@@ -104,6 +104,9 @@ joined as (
         availability.last_load_status,
         availability.last_load_detail,
         availability.last_loaded_at,
+        availability.last_attempt_at,
+        availability.last_failed_at,
+        availability.is_stale,
         availability.raw_tables_present,
         availability.raw_tables_declared,
         coalesce(raw_rows.raw_rows, 0) as raw_rows,
@@ -154,6 +157,10 @@ final as (
         availability_basis,
         last_load_status,
         last_loaded_at as last_successful_load_at,
+        is_stale,
+        last_attempt_at,
+        last_failed_at as last_failed_load_at,
+        last_load_detail,
 
         ---------- what it holds
         raw_tables_present,
@@ -186,17 +193,17 @@ final as (
                     "'No longer configured'", "detail_phrase", "'; its earlier loads are still '",
                     "'used: '", "data_phrase", "'.'",
                 ]) }}
+            when last_load_status = 'failed'
+                then {{ dbt.concat([
+                    "'Loaded: '", "data_phrase", "'; last successful load '", "loaded_phrase",
+                    "', but the latest attempt failed'", "detail_phrase",
+                    "': stale, its figures rest on that last successful load.'",
+                ]) }}
             when dated_records = 0
                 then {{ dbt.concat([
                     "'Configured and loaded (last successful load '", "loaded_phrase",
                     "'), but its reports hold no records: the figures that need it are true '",
                     "'zeros.'",
-                ]) }}
-            when last_load_status = 'failed'
-                then {{ dbt.concat([
-                    "'Loaded: '", "data_phrase", "'; last successful load '", "loaded_phrase",
-                    "', but the latest attempt failed'", "detail_phrase",
-                    "', so its figures may be out of date.'",
                 ]) }}
             else {{ dbt.concat([
                 "'Loaded: '", "data_phrase", "'; last successful load '", "loaded_phrase", "'.'",

@@ -30,6 +30,8 @@ class SourceSettingsInvalid(SettingError, LoadFailed):
     """A configured source with a setting that breaks its rule: a permanent failure (no
     retry can fix it), named setting by setting."""
 
+    permanent = True  # SettingError's constructor runs, not LoadFailed's: say it here
+
 
 @dataclass(frozen=True)
 class SourceConfiguration:

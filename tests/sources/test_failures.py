@@ -86,6 +86,18 @@ def test_a_missing_setting_is_permanent_without_a_request(
     assert simulator.stats()["total"] == 0
 
 
+def test_a_malformed_setting_is_permanent_without_a_request(
+    simulator: SimulatorServer, tmp_path: Path, monkeypatch
+):
+    for key, value in simulator_sources_env(simulator, vendors=("github",)).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", "[acme/api")
+    with pytest.raises(LoadFailed) as failed:
+        run_load("github", tmp_path / "warehouse.duckdb")
+    assert failed.value.permanent and "SOURCES__GITHUB__REPOSITORIES" in str(failed.value)
+    assert simulator.stats()["total"] == 0
+
+
 @pytest.mark.parametrize(
     ("fault", "status"),
     [

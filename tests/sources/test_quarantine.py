@@ -1,0 +1,157 @@
+"""Quarantine through the simulator: a type change that rejects a whole table fails the
+quarantine check with the field named and is kept once however often it is rerun (issue 15,
+problem 1); a malformed record on a later page is fetched again by id on the next load and
+nothing is lost (problem 3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.quality.quarantine import QuarantineShare, check_source
+from pipelines.simulator.faults import Fault
+from pipelines.simulator.vendors import github_objects
+from tests.sources.conftest import Loader
+
+REPO = "acme/checkout-api"
+
+
+def shares(loader: Loader, source: str, limit: float = 0.01) -> list[QuarantineShare]:
+    with duckdb.connect(str(loader.warehouse), read_only=True) as con:
+        return check_source(con, source, f"raw_{source}", limit)
+
+
+def quarantine_rows(loader: Loader, source: str) -> list[dict[str, Any]]:
+    with duckdb.connect(str(loader.warehouse), read_only=True) as con:
+        cur = con.execute(f"select * from raw_{source}.quarantine order by record_key")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+@pytest.fixture
+def draft_as_text(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    """While `drift["on"]`, GitHub sends `draft` as the string "false" on every pull request
+    (list and single reads)."""
+    render = github_objects.pull_request
+    drift = {"on": True}
+
+    def retyped(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        pr = render(*args, **kwargs)
+        return {**pr, "draft": "false"} if drift["on"] else pr
+
+    monkeypatch.setattr(github_objects, "pull_request", retyped)
+    return drift
+
+
+def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
+    loader: Loader, monkeypatch: pytest.MonkeyPatch, draft_as_text: dict[str, bool]
+):
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
+    prs = loader.store_scalar(
+        f"select count(*) from gh_pull_requests where repo_full_name = '{REPO}'"
+    )
+    first = loader.load("github")
+    assert "pull_requests" not in first and first["quarantine"] == prs
+
+    (result,) = [s for s in shares(loader, "github") if s.resource == "pull_requests"]
+    assert not result.passed and result.all_rejected
+    assert (result.quarantined, result.received) == (prs, prs)
+    assert (result.field, result.expected, result.seen) == ("draft", "bool", 'str "false"')
+    assert result.field_count == prs
+    message = result.message()
+    for part in (
+        "github.pull_requests",
+        "`draft`",
+        "expected bool",
+        'seen str "false"',
+        f"{prs} of {prs}",
+    ):
+        assert part in message, message
+    assert result.sample["record_key"].startswith(f"{REPO}#")
+
+    # Rerun with the same drift: the same records, kept once, counted twice.
+    loader.load("github")
+    rows = quarantine_rows(loader, "github")
+    assert len(rows) == prs == len({r["record_hash"] for r in rows})
+    assert {r["times_quarantined"] for r in rows} == {2}
+    assert all(r["last_quarantined_at"] > r["quarantined_at"] for r in rows)
+    assert not shares(loader, "github")[0].passed
+
+    # The vendor fixed: every PR loads, every quarantined record is resolved, the check passes.
+    draft_as_text["on"] = False
+    fixed = loader.load("github")
+    assert fixed["pull_requests"] == prs
+    assert loader.scalar("select count(*) from raw_github.pull_requests") == prs
+    assert all(r["resolved_at"] is not None for r in quarantine_rows(loader, "github"))
+    assert shares(loader, "github") == []
+
+
+def test_a_malformed_jira_issue_on_a_later_page_is_fetched_again_by_the_next_load(
+    loader: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    monkeypatch.setenv("SOURCES__JIRA__MAX_RESULTS", "20")
+    # A clean load of the same history, to count what the faulty one lost.
+    clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
+    clean.load("jira")
+    issues = clean.scalar("select count(*) from raw_jira.issues")
+    changes = clean.scalar("select count(*) from raw_jira.issues__changelog")
+    assert issues > 40  # several pages
+
+    # The first issue of the second page arrives broken (ids null, timestamps garbled).
+    loader.sim.inject(Fault("malformed", vendor="jira", path=r"/search/jql$", skip=1, times=1))
+    loader.load("jira")
+    (row,) = quarantine_rows(loader, "jira")
+    assert (row["resource"], row["field"], row["expected_type"]) == ("issues", "id", "present")
+    broken = int(row["record_key"])  # read from the record's own link: its id fields are null
+    assert loader.scalar("select count(*) from raw_jira.issues") == issues - 1
+    (result,) = shares(loader, "jira")
+    assert (result.quarantined, result.received) == (1, issues)
+    assert result.passed  # 1 of 150 is within the default 1%
+    assert not shares(loader, "jira", limit=0.005)[0].passed
+
+    # The next load's search window does not reach the issue; it is fetched by id instead.
+    loader.sim.reset_stats()
+    loader.load("jira")
+    assert loader.sim.stats()["by_route"]["jira.issue"] == 1
+    assert loader.scalar("select count(*) from raw_jira.issues") == issues  # 0 lost
+    assert loader.scalar(f"select count(*) from raw_jira.issues where id = {broken}") == 1
+    assert loader.scalar("select count(*) from raw_jira.issues__changelog") == changes
+    (row,) = quarantine_rows(loader, "jira")
+    assert row["resolved_at"] is not None and row["times_quarantined"] == 1
+    assert shares(loader, "jira") == []
+
+    # Nothing left to fetch: a third load asks for no single issue.
+    loader.sim.reset_stats()
+    loader.load("jira")
+    assert "jira.issue" not in loader.sim.stats()["by_route"]
+
+
+def test_a_malformed_workflow_run_on_a_later_page_is_fetched_again_by_the_next_load(
+    loader: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
+    monkeypatch.setenv("SOURCES__GITHUB__PER_PAGE", "10")
+    clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
+    clean.load("github")
+    runs = clean.scalar("select count(*) from raw_github.workflow_runs")
+    jobs = clean.scalar("select count(*) from raw_github.workflow_jobs")
+    assert runs > 20
+
+    # The first run of the eleventh page (weeks before the newest) arrives broken.
+    loader.sim.inject(Fault("malformed", vendor="github", path=r"/actions/runs$", skip=10))
+    loader.load("github")
+    (row,) = quarantine_rows(loader, "github")
+    assert row["resource"] == "workflow_runs" and row["record_key"].isdigit()
+    assert loader.scalar("select count(*) from raw_github.workflow_runs") == runs - 1
+
+    # The next load's window (3 days) does not reach the run; it is fetched by id instead.
+    loader.sim.reset_stats()
+    loader.load("github")
+    assert loader.sim.stats()["by_route"]["github.run"] == 1
+    assert loader.scalar("select count(*) from raw_github.workflow_runs") == runs  # 0 lost
+    assert loader.scalar("select count(*) from raw_github.workflow_jobs") == jobs
+    (row,) = quarantine_rows(loader, "github")
+    assert row["resolved_at"] is not None

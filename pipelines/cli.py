@@ -95,7 +95,39 @@ def _check(args: argparse.Namespace) -> int:
     run_id = f"cli-{uuid4()}"
     record_results(args.duckdb, run_id, results.values(), holder="python -m pipelines check")
     print(f"results kept in quality.gx_results (run_id {run_id})")
-    return 0 if all(r.success for r in results.values()) else 1
+    quarantined = _check_quarantine(args.duckdb)
+    return 0 if all(r.success for r in results.values()) and quarantined else 1
+
+
+def _check_quarantine(duckdb_path: Path) -> bool:
+    """The quarantine check of each source's last load; True when every one passes."""
+    from pipelines.quality.quarantine import check_sources
+
+    results = check_sources(duckdb_path)
+    for r in results:
+        print(f"{'pass' if r.passed else 'FAIL'}  quarantine {r.source}.{r.resource}")
+        print(f"      {r.message()}")
+    if not results:
+        print("pass  quarantine: the last load of each source quarantined nothing")
+    return all(r.passed for r in results)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from pipelines.loads import SourceNotConfigured
+    from pipelines.replay import replay
+    from pipelines.sources.failures import LoadFailed
+
+    try:
+        result = replay(args.source, args.duckdb)
+    except SourceNotConfigured as exc:
+        print(f"nothing replayed: {exc}")
+        return 0
+    except LoadFailed as exc:
+        print(f"error: replay failed: {exc}", file=sys.stderr)
+        return 1
+    for line in result.lines():
+        print(line)
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -174,7 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="the metrics' 'now', ISO UTC (default: $AOW_AS_OF or now)")
     p.set_defaults(func=_transform)
 
-    p = sub.add_parser("check", help="run the Great Expectations suites in expectations/")
+    p = sub.add_parser(
+        "replay",
+        help="load a source again and recover its quarantined records (docs/runbook_quarantine.md)",
+    )
+    p.add_argument("source", choices=["github", "jira", "pagerduty", "anthropic", "openai"])
+    p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+    p.set_defaults(func=_replay)
+
+    p = sub.add_parser(
+        "check", help="run the Great Expectations suites and the quarantine check of each source"
+    )
     p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
     p.set_defaults(func=_check)
     return parser

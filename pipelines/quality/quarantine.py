@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -147,6 +148,19 @@ def check_source(
             )
         )
     return results
+
+
+def check_sources(duckdb_path: Path | str) -> list[QuarantineShare]:
+    """`check_source` of every source, on a read-only connection."""
+    from pipelines.sources import SOURCES
+
+    limit = max_share()
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        return [
+            r
+            for spec in SOURCES.values()
+            for r in check_source(con, spec.name, spec.dataset, limit)
+        ]
 
 
 def _latest_load(

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipelines.cli import main
 from pipelines.quality.quarantine import QuarantineShare, check_source
 from pipelines.simulator.faults import Fault
 from pipelines.simulator.vendors import github_objects
@@ -89,8 +90,8 @@ def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
     assert shares(loader, "github") == []
 
 
-def test_a_malformed_jira_issue_on_a_later_page_is_fetched_again_by_the_next_load(
-    loader: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path
+def test_a_malformed_jira_issue_on_a_later_page_is_recovered_by_replay(
+    loader: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys
 ):
     monkeypatch.setenv("SOURCES__JIRA__MAX_RESULTS", "20")
     # A clean load of the same history, to count what the faulty one lost.
@@ -112,9 +113,11 @@ def test_a_malformed_jira_issue_on_a_later_page_is_fetched_again_by_the_next_loa
     assert result.passed  # 1 of 150 is within the default 1%
     assert not shares(loader, "jira", limit=0.005)[0].passed
 
-    # The next load's search window does not reach the issue; it is fetched by id instead.
+    # Replayed (the next scheduled load does the same): the search window does not reach
+    # the issue any more, so it is fetched by id.
     loader.sim.reset_stats()
-    loader.load("jira")
+    assert main(["replay", "jira", "--duckdb", str(loader.warehouse)]) == 0
+    assert "jira.issues: 1 of 1 recovered, 0 still quarantined" in capsys.readouterr().out
     assert loader.sim.stats()["by_route"]["jira.issue"] == 1
     assert loader.scalar("select count(*) from raw_jira.issues") == issues  # 0 lost
     assert loader.scalar(f"select count(*) from raw_jira.issues where id = {broken}") == 1

@@ -8,13 +8,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
 
 from pipelines.cli import main
+from pipelines.defs.dlt.assets import build_source_assets
+from pipelines.defs.quality.quarantine import CHECK_NAME, build_quarantine_check
+from pipelines.defs.resources import WarehouseResource
 from pipelines.quality.quarantine import QuarantineShare, check_source
 from pipelines.simulator.faults import Fault
 from pipelines.simulator.vendors import github_objects
+from pipelines.sources import SOURCES
 from tests.sources.conftest import Loader
 
 REPO = "acme/checkout-api"
@@ -158,3 +163,50 @@ def test_a_malformed_workflow_run_on_a_later_page_is_fetched_again_by_the_next_l
     assert loader.scalar("select count(*) from raw_github.workflow_jobs") == jobs
     (row,) = quarantine_rows(loader, "github")
     assert row["resolved_at"] is not None
+
+
+def test_the_dagster_check_blocks_what_reads_a_source_whose_load_quarantined_a_table(
+    loader: Loader, monkeypatch: pytest.MonkeyPatch, draft_as_text: dict[str, bool]
+):
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
+    monkeypatch.setenv("SOURCES__GITHUB__START_DATE", "2026-10-25")
+    spec = SOURCES["github"]
+    assets = build_source_assets(spec, retry_policy=dg.RetryPolicy(max_retries=0))
+    checks = build_quarantine_check(spec, sorted(assets.keys))
+    pulls = dg.AssetKey(["raw_github", "pull_requests"])
+    runs = dg.AssetKey(["raw_github", "workflow_runs"])
+
+    @dg.asset(deps=[pulls])
+    def reads_pull_requests() -> None:
+        pass
+
+    @dg.asset(deps=[runs])
+    def reads_workflow_runs() -> None:
+        pass
+
+    def run() -> tuple[dict[dg.AssetKey, Any], set[dg.AssetKey]]:
+        result = dg.materialize(
+            [assets, checks, reads_pull_requests, reads_workflow_runs],
+            resources={"warehouse": WarehouseResource(duckdb_path=str(loader.warehouse))},
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+        evaluations = {e.asset_key: e for e in result.get_asset_check_evaluations()}
+        return evaluations, {e.asset_key for e in result.get_asset_materialization_events()}
+
+    evaluations, materialized = run()
+    failed = evaluations[pulls]
+    assert not failed.passed and failed.check_name == CHECK_NAME
+    assert "`draft` expected bool" in failed.description
+    (resource,) = failed.metadata["resources"].value
+    assert resource["field"] == "draft" and resource["quarantined"] == resource["received"] > 0
+    assert evaluations[runs].passed
+    # One check step per source: what reads any of its tables waits for this load's data.
+    assert {dg.AssetKey("reads_pull_requests"), dg.AssetKey("reads_workflow_runs")}.isdisjoint(
+        materialized
+    )
+
+    draft_as_text["on"] = False  # fixed: the next run passes and builds what reads it
+    evaluations, materialized = run()
+    assert all(e.passed for e in evaluations.values())
+    assert {dg.AssetKey("reads_pull_requests"), dg.AssetKey("reads_workflow_runs")} <= materialized

@@ -16,13 +16,93 @@ from pipelines.cli import main
 from pipelines.defs.dlt.assets import build_source_assets
 from pipelines.defs.quality.quarantine import CHECK_NAME, build_quarantine_check
 from pipelines.defs.resources import WarehouseResource
-from pipelines.quality.quarantine import QuarantineShare, check_source
+from pipelines.quality.quarantine import MAX_SHARE_ENV, QuarantineShare, check_source, max_share
 from pipelines.simulator.faults import Fault
 from pipelines.simulator.vendors import github_objects
 from pipelines.sources import SOURCES
+from pipelines.sources.contract import Quarantine
+from pipelines.sources.record_keys import (
+    jira_issue_key,
+    pull_request_key,
+    record_key,
+    workflow_run_key,
+)
+from pipelines.sources.unresolved import describe_reason
 from tests.sources.conftest import Loader
 
 REPO = "acme/checkout-api"
+
+
+# --- the pieces -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "received, quarantined, limit, passed",
+    [
+        (100, 1, 0.01, True),  # at the limit
+        (100, 2, 0.01, False),
+        (100, 1, 0.0, False),  # 0: any quarantined record fails
+        (10, 10, 0.99, False),  # every record rejected fails whatever the limit
+        (0, 0, 0.01, True),
+    ],
+)
+def test_the_check_fails_above_the_share_or_when_all_were_rejected(
+    received, quarantined, limit, passed
+):
+    share = QuarantineShare("github", "pull_requests", received, quarantined, limit)
+    assert share.passed is passed
+
+
+def test_the_share_setting_is_validated_by_name(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(MAX_SHARE_ENV, "0.05")
+    assert max_share() == 0.05
+    for bad in ("5%", "1", "-0.1"):
+        monkeypatch.setenv(MAX_SHARE_ENV, bad)
+        with pytest.raises(ValueError, match=MAX_SHARE_ENV):
+            max_share()
+    monkeypatch.delenv(MAX_SHARE_ENV)
+    assert max_share() == 0.01
+
+
+@pytest.mark.parametrize(
+    "reason, payload, described",
+    [
+        (
+            "draft: 'false' is not valid (str is not a boolean)",
+            {"draft": "false"},
+            ("draft", "bool", 'str "false"'),
+        ),
+        ("id: required, but missing or null", {"id": None}, ("id", "present", "null")),
+        ("merged_at: required, but missing or null", {}, ("merged_at", "present", "absent")),
+        ("expected an object, got str", "x", (None, None, None)),
+    ],
+)
+def test_a_reason_names_the_field_and_the_types(reason, payload, described):
+    assert describe_reason(reason, payload) == described
+
+
+def test_keys_are_read_from_the_record_or_its_own_link():
+    pr = {"number": 12, "base": {"repo": {"full_name": "Acme/API"}}}
+    assert pull_request_key(pr) == "acme/api#12"
+    broken = {"number": None, "url": "http://h/github/repos/acme/api/pulls/12"}
+    assert pull_request_key(broken) == "acme/api#12"
+    run = {"id": None, "url": "http://h/github/repos/acme/api/actions/runs/99"}
+    assert workflow_run_key(run) == "99"
+    assert jira_issue_key({"id": None, "self": "http://h/rest/api/3/issue/10023"}) == "10023"
+    assert jira_issue_key({"id": "10023"}) == "10023"
+    assert record_key(None, {"id": True}) is None and record_key(None, "x") is None
+
+
+def test_a_record_rejected_twice_in_one_run_is_kept_once_and_accepting_it_resolves_nothing_new():
+    quarantine = Quarantine("github", {"pull_requests": pull_request_key})
+    pr = {"number": 1, "base": {"repo": {"full_name": "acme/api"}}, "draft": "false"}
+    quarantine.add("pull_requests", pr, "draft: 'false' is not valid (str is not a boolean)")
+    quarantine.add("pull_requests", dict(pr), "draft: 'false' is not valid (str is not a boolean)")
+    (row,) = quarantine.rows
+    assert row["record_key"] == "acme/api#1" and row["times_quarantined"] == 1
+    assert (row["field"], row["expected_type"]) == ("draft", "bool")
+    quarantine.accepted("pull_requests", {**pr, "draft": False})  # no warehouse: nothing pending
+    assert quarantine.unread("pull_requests") == []
 
 
 def shares(loader: Loader, source: str, limit: float = 0.01) -> list[QuarantineShare]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipelines.simulator.options import add_arguments as add_org_options
 from pipelines.simulator.options import from_arguments as org_options
@@ -44,21 +46,31 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from pipelines.loads import SourceNotConfigured, run_load
+    from pipelines.loads import run_load
+
+    def report(counts: dict[str, int]) -> None:
+        print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
+        for table, n in counts.items():
+            print(f"  {table:<36} {n:>9,} rows")
+
+    return _load_command("ingest", "loaded", lambda: run_load(args.source, args.duckdb), report)
+
+
+def _load_command(command: str, done: str, load: Callable[[], Any], report: Callable) -> int:
+    """Run a source load for `command`, then `report` its result; one line on failure."""
+    from pipelines.loads import SourceNotConfigured
     from pipelines.sources.failures import LoadFailed
 
     try:
-        counts = run_load(args.source, args.duckdb)
+        result = load()
     except SourceNotConfigured as exc:
         # Not an error: an organisation without this vendor loads the others.
-        print(f"nothing loaded: {exc}")
+        print(f"nothing {done}: {exc}")
         return 0
     except LoadFailed as exc:
-        print(f"error: ingest failed: {exc}", file=sys.stderr)
+        print(f"error: {command} failed: {exc}", file=sys.stderr)
         return 1
-    print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
-    for table, n in counts.items():
-        print(f"  {table:<36} {n:>9,} rows")
+    report(result)
     return 0
 
 
@@ -113,21 +125,12 @@ def _check_quarantine(duckdb_path: Path) -> bool:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from pipelines.loads import SourceNotConfigured
     from pipelines.replay import replay
-    from pipelines.sources.failures import LoadFailed
 
-    try:
-        result = replay(args.source, args.duckdb)
-    except SourceNotConfigured as exc:
-        print(f"nothing replayed: {exc}")
-        return 0
-    except LoadFailed as exc:
-        print(f"error: replay failed: {exc}", file=sys.stderr)
-        return 1
-    for line in result.lines():
-        print(line)
-    return 0
+    def report(result: Any) -> None:
+        print("\n".join(result.lines()))
+
+    return _load_command("replay", "replayed", lambda: replay(args.source, args.duckdb), report)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -150,9 +150,9 @@ class Quarantine:
             self._pending = unresolved_by_key(self.source)
         return self._pending.get(resource, {})
 
-    def unread(self, resource: str) -> list[tuple[str, dict[str, Any]]]:
-        """(key, payload) of each unresolved record of `resource` this run has not read
-        yet: the ones an incremental walk missed, to be fetched by id."""
+    def unread(self, resource: str) -> list[tuple[str, str]]:
+        """(key, payload as JSON text) of each unresolved record of `resource` this run has
+        not read yet: the ones an incremental walk missed, to be fetched by id."""
         read = self._read.get(resource, set())
         return [
             (key, rows[-1]["payload"])

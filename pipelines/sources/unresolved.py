@@ -78,7 +78,9 @@ def unresolved_by_key(source: str) -> dict[str, dict[str, list[dict[str, Any]]]]
             source,
         )
         for row in rows:
-            found.setdefault(row["resource"], {}).setdefault(row["record_key"], []).append(row)
+            # Written back as they are when resolved; dlt sets its own columns again.
+            kept = {k: v for k, v in row.items() if not k.startswith("_dlt")}
+            found.setdefault(row["resource"], {}).setdefault(row["record_key"], []).append(kept)
     return found
 
 

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.cli import _check_quarantine as check_quarantine
 from pipelines.cli import main
 from pipelines.defs.dlt.assets import build_source_assets
 from pipelines.defs.quality.quarantine import CHECK_NAME, build_quarantine_check
@@ -133,7 +134,7 @@ def draft_as_text(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
 
 
 def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
-    loader: Loader, monkeypatch: pytest.MonkeyPatch, draft_as_text: dict[str, bool]
+    loader: Loader, monkeypatch: pytest.MonkeyPatch, draft_as_text: dict[str, bool], capsys
 ):
     monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
     prs = loader.store_scalar(
@@ -157,6 +158,8 @@ def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
     ):
         assert part in message, message
     assert result.sample["record_key"].startswith(f"{REPO}#")
+    assert not check_quarantine(loader.warehouse)  # what `python -m pipelines check` reports
+    assert "FAIL  quarantine github.pull_requests" in capsys.readouterr().out
 
     # Rerun with the same drift: the same records, kept once, counted twice.
     loader.load("github")
@@ -173,6 +176,7 @@ def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
     assert loader.scalar("select count(*) from raw_github.pull_requests") == prs
     assert all(r["resolved_at"] is not None for r in quarantine_rows(loader, "github"))
     assert shares(loader, "github") == []
+    assert check_quarantine(loader.warehouse)
 
 
 def test_a_malformed_jira_issue_on_a_later_page_is_recovered_by_replay(

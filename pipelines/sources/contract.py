@@ -131,12 +131,13 @@ class Quarantine:
         """The record's natural id, or None when it cannot be read."""
         return record_key(self.keys.get(resource), payload)
 
-    def accepted(self, resource: str, record: Any) -> None:
-        """A record of `resource` loaded: an earlier quarantine of its key is resolved."""
+    def accepted(self, resource: str, record: Any, key: str | None = None) -> None:
+        """A record of `resource` loaded: an earlier quarantine of its key is resolved.
+        `key` as `add` got it, when the caller reads keys itself (else `self.key`)."""
         pending = self.pending(resource)
         if not pending:
             return
-        key = self.key(resource, record)
+        key = key if key is not None else self.key(resource, record)
         if key is None:
             return
         self._read.setdefault(resource, set()).add(key)

@@ -124,6 +124,7 @@ def _warehouse() -> Iterator[Any]:
         return
     with client:
         table = client.make_qualified_table_name(QUARANTINE_TABLE)
+        _upgrade(client, table)
 
         def query(sql: str, *args: Any) -> list[dict[str, Any]]:
             try:
@@ -134,3 +135,31 @@ def _warehouse() -> Iterator[Any]:
                 return []
 
         yield query
+
+
+# A quarantine table from before `record_hash` (appended to, one row per rejection): its rows
+# get their hash, first and latest time and count, one row per record, so the merge that
+# writes it now finds them (and dlt's NOT NULL columns are not added to a table with rows).
+_UPGRADE = (
+    "alter table {table} add column if not exists record_hash varchar",
+    "alter table {table} add column if not exists last_quarantined_at timestamp with time zone",
+    "alter table {table} add column if not exists times_quarantined bigint",
+    "update {table} set record_hash = "
+    "sha256(source || '|' || resource || '|' || coalesce(payload, 'null'))",
+    "update {table} as t set times_quarantined = c.n, last_quarantined_at = c.latest "
+    "from (select record_hash, count(*) as n, max(quarantined_at) as latest "
+    "from {table} group by record_hash) as c where t.record_hash = c.record_hash",
+    "delete from {table} where rowid not in (select min(rowid) from {table} group by record_hash)",
+)
+
+
+def _upgrade(client: Any, table: str) -> None:
+    try:
+        with client.execute_query(f"select * from {table} limit 0") as cursor:
+            columns = {d[0] for d in cursor.description}
+    except DatabaseException:  # no quarantine table yet
+        return
+    if "record_hash" in columns:
+        return
+    for statement in _UPGRADE:
+        client.execute_sql(statement.format(table=table))

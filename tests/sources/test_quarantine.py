@@ -6,9 +6,11 @@ nothing is lost (problem 3)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+import dlt
 import duckdb
 import pytest
 
@@ -294,3 +296,46 @@ def test_the_dagster_check_blocks_what_reads_a_source_whose_load_quarantined_a_t
     evaluations, materialized = run()
     assert all(e.passed for e in evaluations.values())
     assert {dg.AssetKey("reads_pull_requests"), dg.AssetKey("reads_workflow_runs")} <= materialized
+
+
+def test_a_quarantine_table_from_before_is_upgraded_to_one_row_per_record(tmp_path):
+    """Rows appended once per rejection (the table before `record_hash`) are merged into one
+    row per record on the next load, which then counts on from them."""
+    warehouse = tmp_path / "w.duckdb"
+    legacy = {
+        "source": {"data_type": "text", "nullable": False},
+        "resource": {"data_type": "text", "nullable": False},
+        "reason": {"data_type": "text", "nullable": False},
+        "payload": {"data_type": "text"},
+        "quarantined_at": {"data_type": "timestamp", "nullable": False},
+    }
+    rejected = {
+        "source": "t",
+        "resource": "things",
+        "reason": "id: required",
+        "payload": '{"id": null}',
+    }
+
+    @dlt.resource(name="quarantine", write_disposition="append", columns=legacy)
+    def appended():
+        yield [{**rejected, "quarantined_at": datetime(2026, 10, 1, tzinfo=UTC)}]
+
+    def run(resource) -> None:
+        pipeline = dlt.pipeline(
+            pipeline_name="legacy_quarantine",
+            destination=dlt.destinations.duckdb(str(warehouse)),
+            dataset_name="raw_t",
+            pipelines_dir=str(tmp_path / "pipelines"),
+        )
+        pipeline.run(dlt.source(lambda: [resource], name="t")())
+
+    run(appended())
+    run(appended())  # the same record, rejected by two loads: two rows
+    quarantine = Quarantine("t")
+    quarantine.add("things", {"id": None}, "id: required, but missing or null")
+    run(quarantine.resource())
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select times_quarantined, quarantined_at, field from raw_t.quarantine"
+        ).fetchall()
+    assert rows == [(3, datetime(2026, 10, 1, tzinfo=UTC), "id")]

@@ -13,7 +13,9 @@ import argparse
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipelines.simulator.options import add_arguments as add_org_options
 from pipelines.simulator.options import from_arguments as org_options
@@ -59,7 +61,22 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from pipelines.loads import SourceNotConfigured, run_load, source_spec
+    from pipelines.loads import run_load
+
+    def report(counts: dict[str, int]) -> None:
+        print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
+        for table, n in counts.items():
+            print(f"  {table:<36} {n:>9,} rows")
+
+    return _load_command(args, "loaded", lambda warehouse: run_load(args.source, warehouse), report)
+
+
+def _load_command(
+    args: argparse.Namespace, done: str, load: Callable[[Path], Any], report: Callable
+) -> int:
+    """Check the settings and the warehouse, run a source load, then `report` its result.
+    A failed load reaches main() (one line, no traceback)."""
+    from pipelines.loads import SourceNotConfigured, source_spec
     from pipelines.settings import check_project_settings
     from pipelines.sources.configuration import source_configuration
 
@@ -67,16 +84,15 @@ def _ingest(args: argparse.Namespace) -> int:
     # Settings first: a broken one is named before the warehouse is touched or created.
     configuration = source_configuration(source_spec(args.source))
     configuration.check()
-    warehouse = existing_warehouse(args.duckdb, create=args.create, hint=CREATE_HINT)
+    create = getattr(args, "create", False)  # replay works on an existing warehouse only
+    warehouse = existing_warehouse(args.duckdb, create=create, hint=CREATE_HINT)
     try:
-        counts = run_load(args.source, warehouse)
+        result = load(warehouse)
     except SourceNotConfigured as exc:
         # Not an error: an organisation without this vendor loads the others.
-        print(f"nothing loaded: {exc}")
+        print(f"nothing {done}: {exc}")
         return 0
-    print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
-    for table, n in counts.items():
-        print(f"  {table:<36} {n:>9,} rows")
+    report(result)
     return 0
 
 
@@ -159,7 +175,30 @@ def _check(args: argparse.Namespace) -> int:
             "error: the models are not built: run python -m pipelines transform first",
             file=sys.stderr,
         )
-    return 0 if all(r.success for r in results.values()) else 1
+    quarantined = _check_quarantine(args.duckdb)
+    return 0 if all(r.success for r in results.values()) and quarantined else 1
+
+
+def _check_quarantine(duckdb_path: Path) -> bool:
+    """The quarantine check of each source's last load; True when every one passes."""
+    from pipelines.quality.quarantine import check_sources
+
+    results = check_sources(duckdb_path)
+    for r in results:
+        print(f"{'pass' if r.passed else 'FAIL'}  quarantine {r.source}.{r.resource}")
+        print(f"      {r.message()}")
+    if not results:
+        print("pass  quarantine: the last load of each source quarantined nothing")
+    return all(r.passed for r in results)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from pipelines.replay import replay
+
+    def report(result: Any) -> None:
+        print("\n".join(result.lines()))
+
+    return _load_command(args, "replayed", lambda warehouse: replay(args.source, warehouse), report)
 
 
 def _models_not_built(results) -> bool:
@@ -270,7 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="the metrics' 'now', ISO UTC (default: $AOW_AS_OF or now)")
     p.set_defaults(func=_transform)
 
-    p = command("check", help="run the Great Expectations suites in expectations/")
+    p = command(
+        "replay",
+        help="load a source again and recover its quarantined records (docs/runbook_quarantine.md)",
+    )
+    p.add_argument("source", choices=["github", "jira", "pagerduty", "anthropic", "openai"])
+    warehouse_args(p, create=False)
+    p.set_defaults(func=_replay)
+
+    p = command(
+        "check", help="run the Great Expectations suites and the quarantine check of each source"
+    )
     warehouse_args(p, create=False)
     p.set_defaults(func=_check)
     return parser

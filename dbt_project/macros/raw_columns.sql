@@ -96,11 +96,19 @@
                 ["_dlt_id", "VARCHAR"]
             ],
             "quarantine": [
+                ["record_hash", "VARCHAR"],
                 ["source", "VARCHAR"],
                 ["resource", "VARCHAR"],
                 ["reason", "VARCHAR"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["last_quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["times_quarantined", "BIGINT"],
+                ["resolved_at", "TIMESTAMP WITH TIME ZONE"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],
@@ -292,11 +300,19 @@
                 ["_dlt_id", "VARCHAR"]
             ],
             "quarantine": [
+                ["record_hash", "VARCHAR"],
                 ["source", "VARCHAR"],
                 ["resource", "VARCHAR"],
                 ["reason", "VARCHAR"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["last_quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["times_quarantined", "BIGINT"],
+                ["resolved_at", "TIMESTAMP WITH TIME ZONE"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],
@@ -453,11 +469,19 @@
                 ["_dlt_id", "VARCHAR"]
             ],
             "quarantine": [
+                ["record_hash", "VARCHAR"],
                 ["source", "VARCHAR"],
                 ["resource", "VARCHAR"],
                 ["reason", "VARCHAR"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["last_quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["times_quarantined", "BIGINT"],
+                ["resolved_at", "TIMESTAMP WITH TIME ZONE"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ]
@@ -520,11 +544,19 @@
                 ["_dlt_id", "VARCHAR"]
             ],
             "quarantine": [
+                ["record_hash", "VARCHAR"],
                 ["source", "VARCHAR"],
                 ["resource", "VARCHAR"],
                 ["reason", "VARCHAR"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["last_quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["times_quarantined", "BIGINT"],
+                ["resolved_at", "TIMESTAMP WITH TIME ZONE"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],
@@ -580,11 +612,19 @@
                 ["_dlt_id", "VARCHAR"]
             ],
             "quarantine": [
+                ["record_hash", "VARCHAR"],
                 ["source", "VARCHAR"],
                 ["resource", "VARCHAR"],
                 ["reason", "VARCHAR"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["last_quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["times_quarantined", "BIGINT"],
+                ["resolved_at", "TIMESTAMP WITH TIME ZONE"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],

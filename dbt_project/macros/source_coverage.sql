@@ -52,7 +52,7 @@
         {%- if relation is not none -%}
             {{ relation }}
         {%- else -%}
-            (select 1 as quarantined where 1 = 0) as {{ source_name }}_quarantine_empty
+            (select cast(null as timestamp) as resolved_at where 1 = 0) as {{ source_name }}_quarantine_empty
         {%- endif -%}
     {%- elif '__' in table_name -%}
         {%- set parent, child = table_name.split('__', 1) -%}

@@ -16,7 +16,7 @@ silently splitting it into a variant column.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,16 +26,38 @@ from dlt.common.schema.typing import TSchemaContract, TTableSchemaColumns
 from dlt.common.time import ensure_pendulum_datetime
 from dlt.sources import DltResource
 
-QUARANTINE_TABLE = "quarantine"
+from pipelines.sources.record_keys import KeyOf, record_key
+from pipelines.sources.unresolved import (
+    QUARANTINE_TABLE,
+    again,
+    describe_reason,
+    record_hash,
+    unresolved_by_key,
+)
+
 SCHEMA_CONTRACT: TSchemaContract = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 QUARANTINE_COLUMNS: TTableSchemaColumns = {
+    # sha256 of source|resource|payload: one row per record however many runs reject it.
+    "record_hash": {"data_type": "text", "nullable": False},
     "source": {"data_type": "text", "nullable": False},
     "resource": {"data_type": "text", "nullable": False},
     "reason": {"data_type": "text", "nullable": False},
+    # What broke, in the vendor's terms: the field, its declared type ("present" for a
+    # required one) and what came instead ("str 'false'", "absent", "null").
+    "field": {"data_type": "text"},
+    "expected_type": {"data_type": "text"},
+    "seen_type": {"data_type": "text"},
+    # The record's natural id (PR "owner/repo#12", Jira issue id, run id) when readable: the
+    # next load fetches it again (pipelines.sources.record_keys).
+    "record_key": {"data_type": "text"},
     # The record exactly as the API sent it, as JSON text, so it can be replayed.
     "payload": {"data_type": "text"},
     "quarantined_at": {"data_type": "timestamp", "nullable": False},
+    "last_quarantined_at": {"data_type": "timestamp", "nullable": False},
+    "times_quarantined": {"data_type": "bigint", "nullable": False},
+    # When a later load accepted the record (by its key): it is no longer missing.
+    "resolved_at": {"data_type": "timestamp"},
 }
 
 Project = Callable[[dict[str, Any]], dict[str, Any]]
@@ -46,38 +68,115 @@ class ContractError(ValueError):
 
 
 class Quarantine:
-    """The records of one source run that broke their contract.
+    """The records of one source run that broke their contract, and the ones earlier runs
+    quarantined that are still unresolved (read from the warehouse when first needed).
 
-    Resources add to it while they extract; `resource()` is listed last in the source and
-    drains it (extraction runs the resources in order, see pipelines.loads).
+    Resources add to it while they extract, and tell it the records they accepted
+    (`accepted`): a record an earlier run quarantined whose key is accepted now is marked
+    resolved. `resource()` is listed last in the source and drains it (extraction runs the
+    resources in order, see pipelines.loads), merging on `record_hash`.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, keys: Mapping[str, KeyOf] | None = None) -> None:
         self.source = source
+        self.keys = dict(keys or {})
         self.rows: list[dict[str, Any]] = []
+        self._hashes: set[str] = set()
+        self._resolved: list[dict[str, Any]] = []
+        self._pending: dict[str, dict[str, list[dict[str, Any]]]] | None = None
+        # resource -> keys read in this run (accepted or rejected), so none is fetched twice
+        self._read: dict[str, set[str]] = {}
 
-    def add(self, resource: str, payload: Any, reason: str) -> None:
+    def add(
+        self,
+        resource: str,
+        payload: Any,
+        reason: str,
+        *,
+        field: str | None = None,
+        expected: str | None = None,
+        seen: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        if field is None:  # a Conformer that does not say: read it from the reason
+            field, expected, seen = describe_reason(reason, payload)
+        key = key if key is not None else self.key(resource, payload)
+        if key is not None:
+            self._read.setdefault(resource, set()).add(key)
+        dumped = _dump(payload)
+        digest = record_hash(self.source, resource, dumped)
+        if digest in self._hashes:
+            return
+        self._hashes.add(digest)
+        now = datetime.now(UTC)
         self.rows.append(
             {
+                "record_hash": digest,
                 "source": self.source,
                 "resource": resource,
                 "reason": reason[:2000],
-                "payload": _dump(payload),
-                "quarantined_at": datetime.now(UTC),
+                "field": field,
+                "expected_type": expected,
+                "seen_type": seen,
+                "record_key": key,
+                "payload": dumped,
+                "quarantined_at": now,
+                "last_quarantined_at": now,
+                "times_quarantined": 1,
+                "resolved_at": None,
             }
         )
+
+    def key(self, resource: str, payload: Any) -> str | None:
+        """The record's natural id, or None when it cannot be read."""
+        return record_key(self.keys.get(resource), payload)
+
+    def accepted(self, resource: str, record: Any, key: str | None = None) -> None:
+        """A record of `resource` loaded: an earlier quarantine of its key is resolved.
+        `key` as `add` got it, when the caller reads keys itself (else `self.key`)."""
+        pending = self.pending(resource)
+        if not pending:
+            return
+        key = key if key is not None else self.key(resource, record)
+        if key is None:
+            return
+        self._read.setdefault(resource, set()).add(key)
+        now = datetime.now(UTC)
+        for row in pending.pop(key, []):
+            self._resolved.append({**row, "resolved_at": now})
+
+    def pending(self, resource: str) -> dict[str, list[dict[str, Any]]]:
+        """Unresolved records of `resource` earlier runs quarantined, by key."""
+        if self._pending is None:
+            self._pending = unresolved_by_key(self.source)
+        return self._pending.get(resource, {})
+
+    def unread(self, resource: str) -> list[tuple[str, str]]:
+        """(key, payload as JSON text) of each unresolved record of `resource` this run has
+        not read yet: the ones an incremental walk missed, to be fetched by id."""
+        read = self._read.get(resource, set())
+        return [
+            (key, rows[-1]["payload"])
+            for key, rows in self.pending(resource).items()
+            if key not in read
+        ]
 
     def resource(self) -> DltResource:
         @dlt.resource(
             name=QUARANTINE_TABLE,
-            write_disposition="append",
+            write_disposition="merge",
+            primary_key="record_hash",
             columns=QUARANTINE_COLUMNS,
             schema_contract=SCHEMA_CONTRACT,
         )
         def quarantine() -> Iterator[list[dict[str, Any]]]:
             rows, self.rows = self.rows, []
-            if rows:
-                yield rows
+            resolved, self._resolved = self._resolved, []
+            rows = again(self.source, rows)  # first time and count of records seen before
+            rejected = {r["record_hash"] for r in rows}
+            merged = [r for r in resolved if r["record_hash"] not in rejected] + rows
+            if merged:
+                yield merged
 
         return quarantine()
 
@@ -126,6 +225,7 @@ class Conformer:
             reason = exc.args[0] if isinstance(exc, ContractError) else _describe(exc)
             self.quarantine.add(self.resource, record, reason)
             return None
+        self.quarantine.accepted(self.resource, record)
         if record.keys() - self.known:  # rare: a field the vendor added (set ops run in C)
             for key, value in record.items():
                 new = key not in self.known and key not in row

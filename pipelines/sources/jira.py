@@ -62,6 +62,7 @@ from dlt.sources.helpers.rest_client.paginators import (
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import later, window_start
 from pipelines.sources.fanout import fetch_each
+from pipelines.sources.record_keys import JIRA_KEYS
 from pipelines.sources.rest import get_json, rest_client
 
 SOURCE_NAME = "jira"
@@ -192,7 +193,7 @@ def jira(
         headers={"Accept": "application/json"},
         connections=concurrency,
     )
-    quarantine = Quarantine(SOURCE_NAME)
+    quarantine = Quarantine(SOURCE_NAME, JIRA_KEYS)
     search = IssueSearch(
         client,
         caused_by_field=caused_by_field,
@@ -250,6 +251,7 @@ def issues(
                 newest = later(newest, *(r["updated"].isoformat() for r in rows))
                 yield rows
             newest = later(newest, cursor)
+        yield from search.quarantined_before()
         # Every project was searched up to the same moment: one cursor again for all.
         if newest is not None:
             for project in projects:
@@ -299,6 +301,7 @@ class IssueSearch:
         self.concurrency = max(1, concurrency)
         self.caused_by_field = caused_by_field
         self.max_results = max_results
+        self.quarantine = quarantine
         self.issue_rows = Conformer(
             "issues", ISSUE_COLUMNS, self._project_issue, quarantine, ignored=_ISSUE_IGNORED
         )
@@ -348,20 +351,39 @@ class IssueSearch:
         for page in self.client.paginate(
             f"{API}/search/jql", params=params, paginator=paginator, data_selector="issues"
         ):
-            fresh = [
-                (issue, row)
-                for issue in page
-                if not _unchanged(issue, loaded) and (row := self.issue_rows.row(issue)) is not None
-            ]
-            # Each issue needs its own requests (remote links, long changelogs): a few at a
-            # time, or a backfill of many issues takes hours. Rows are built here, in order.
-            children = fetch_each(fresh, self._fetch_children, self.concurrency)
-            rows = [
-                self._with_children(issue, row, *fetched)
-                for (issue, row), fetched in zip(fresh, children, strict=True)
-            ]
-            if rows:
+            fresh = [issue for issue in page if not _unchanged(issue, loaded)]
+            if rows := self._issue_rows(fresh):
                 yield rows
+
+    def quarantined_before(self) -> Iterator[list[dict[str, Any]]]:
+        """Issues an earlier load quarantined that this run's searches did not read (their
+        update lies behind the window), read again by id: a record rejected once is not
+        lost when its window passes. Those that conform now load with their children."""
+        ids = [key for key, _ in self.quarantine.unread("issues") if key.isdigit()]
+        params = {"fields": ",".join((*ISSUE_FIELDS, self.caused_by_field)), "expand": "changelog"}
+        issues = fetch_each(ids, lambda i: self._issue(i, params), self.concurrency)
+        if rows := self._issue_rows([issue for issue in issues if issue is not None]):
+            yield rows
+
+    def _issue(self, issue_id: str, params: dict[str, Any]) -> Any:
+        response = self.client.get(f"{API}/issue/{issue_id}", params=params)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    def _issue_rows(self, issues: list[Any]) -> list[dict[str, Any]]:
+        """The rows of the issues that conform, with their children attached."""
+        fresh = [
+            (issue, row) for issue in issues if (row := self.issue_rows.row(issue)) is not None
+        ]
+        # Each issue needs its own requests (remote links, long changelogs): a few at a
+        # time, or a backfill of many issues takes hours. Rows are built here, in order.
+        children = fetch_each(fresh, self._fetch_children, self.concurrency)
+        return [
+            self._with_children(issue, row, *fetched)
+            for (issue, row), fetched in zip(fresh, children, strict=True)
+        ]
 
     def _fetch_children(self, pair: tuple[dict[str, Any], dict[str, Any]]) -> tuple[list, list]:
         """An issue's histories and remote links (requests only; runs on the fan-out pool)."""

@@ -270,7 +270,7 @@ def _quarantined(warehouse: Path, dataset: str, load_ids: list[str]) -> Counter[
             return Counter()
         found = con.execute(
             f'select resource, count(*) from "{dataset}".{QUARANTINE_TABLE} '
-            "where _dlt_load_id in (select unnest(?)) group by resource",
+            "where _dlt_load_id in (select unnest(?)) and resolved_at is null group by resource",
             [load_ids],
         ).fetchall()
     return Counter(dict(found))

@@ -108,6 +108,7 @@ from pipelines.sources.github.pulls import (
 )
 from pipelines.sources.github.ranges import ProductionEnvironments, deployment_ranges
 from pipelines.sources.github.repositories import repositories_resource
+from pipelines.sources.record_keys import GITHUB_KEYS
 from pipelines.sources.rest import rest_client
 
 SOURCE_NAME = "github"
@@ -148,7 +149,12 @@ def github(
         connections=concurrency,
     )
     ctx = Extraction(
-        client, list(repositories), start_date, per_page, Quarantine(SOURCE_NAME), concurrency
+        client,
+        list(repositories),
+        start_date,
+        per_page,
+        Quarantine(SOURCE_NAME, GITHUB_KEYS),
+        concurrency,
     )
     pulls = pull_requests(ctx)
     deploys = deployments(ctx)

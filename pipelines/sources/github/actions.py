@@ -3,6 +3,7 @@ every attempt of each new or changed run (`workflow_jobs`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
@@ -16,11 +17,13 @@ from pipelines.sources.github.columns import WORKFLOW_JOB_COLUMNS, WORKFLOW_RUN_
 from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
+    Window,
     conformer,
     iso,
     version,
     window,
 )
+from pipelines.sources.record_keys import workflow_run_path
 
 RUN_LOOKBACK = timedelta(days=3)
 
@@ -49,9 +52,33 @@ def workflow_runs(ctx: Extraction) -> DltResource:
                 ]
                 if changed:
                     yield changed
+            if again := _quarantined_before(ctx, rows_of, repo, win):
+                yield again
             win.commit()
 
     return workflow_runs()
+
+
+def _quarantined_before(
+    ctx: Extraction, rows_of: Conformer, repo: str, win: Window
+) -> list[dict[str, Any]]:
+    """Runs of `repo` an earlier load quarantined that this walk did not read (created
+    before the window), read again by id; those that conform now load with their jobs."""
+    paths = [
+        path
+        for _, payload in ctx.quarantine.unread("workflow_runs")
+        if (path := workflow_run_path(json.loads(payload)))
+        and path.lower().startswith(f"/repos/{repo.lower()}/")
+    ]
+    rows = []
+    for run in ctx.each(paths, ctx.record):
+        row = rows_of.row(run) if run is not None else None
+        if row is not None:
+            settled = row["status"] == "completed"
+            at = version(row["updated_at"], row["status"], row["run_attempt"])
+            win.note(row["id"], at, row["created_at"], settled=settled)
+            rows.append(row)
+    return rows
 
 
 def _run_pages(

@@ -79,6 +79,14 @@ class Extraction:
             data_selector=_SELECTORS[selector or "$"],
         )
 
+    def record(self, path: str) -> Any:
+        """One record read on its own; None when it is gone (404)."""
+        response = self.client.get(path)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
     def child_pages(
         self, path: str, params: dict[str, Any] | None = None, selector: str | None = None
     ) -> list[list[Any]]:

@@ -21,10 +21,12 @@ from pipelines.sources.github.columns import (
 from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
+    Window,
     conformer,
     version,
     window,
 )
+from pipelines.sources.record_keys import pull_request_path
 
 PULL_REQUEST_LOOKBACK = timedelta(hours=1)
 
@@ -62,6 +64,8 @@ def pull_requests(ctx: Extraction) -> DltResource:
                     ]
                 if len(inside) < len(rows):
                     break
+            if again := _quarantined_before(ctx, listed, repo, win):
+                yield again
             win.commit()
         ctx.pulls_done = True
 
@@ -71,11 +75,29 @@ def pull_requests(ctx: Extraction) -> DltResource:
 def _read_single(ctx: Extraction, repo: str, row: dict[str, Any]) -> Any:
     """The PR as the single-PR endpoint serves it; None when it is gone since it was listed
     (the list's row stands in for it then, as it does for a single read quarantined)."""
-    response = ctx.client.get(f"/repos/{repo}/pulls/{row['number']}")
-    if response.status_code == 404:
-        return None
-    response.raise_for_status()
-    return response.json()
+    return ctx.record(f"/repos/{repo}/pulls/{row['number']}")
+
+
+def _quarantined_before(
+    ctx: Extraction, listed: Conformer, repo: str, win: Window
+) -> list[dict[str, Any]]:
+    """PRs of `repo` an earlier load quarantined that this walk did not read (their update
+    lies behind the window), read again by number: a record rejected once is not lost when
+    its window passes. Those that conform now load with their children."""
+    prefix = f"{repo.lower()}#"
+    paths = [
+        path
+        for key, _ in ctx.quarantine.unread("pull_requests")
+        if key.startswith(prefix) and (path := pull_request_path(key))
+    ]
+    rows = []
+    for single in ctx.each(paths, ctx.record):
+        row = listed.row(single) if single is not None else None
+        if row is not None:
+            win.note(row["id"], version(row["updated_at"]), row["updated_at"])
+            ctx.unreviewed.add((row["repo_full_name"].lower(), row["number"]))
+            rows.append(row)
+    return rows
 
 
 def _whole(listed: Conformer, row: dict[str, Any], single: Any) -> dict[str, Any]:

@@ -37,7 +37,8 @@ raw_tables as (
     {%- do counts.append(
         "select '" ~ source_name ~ "' as source, "
         ~ ("true" if table_name == "quarantine" else "false") ~ " as is_quarantine, "
-        ~ "count(*) as row_count from " ~ raw_table_or_empty(source_name, table_name)) %}
+        ~ ("count(*) filter (where resolved_at is null)" if table_name == "quarantine" else "count(*)")
+        ~ " as row_count from " ~ raw_table_or_empty(source_name, table_name)) %}
     {%- endfor %}
     {%- endfor %}
     {{ counts | join("\n    union all\n    ") }}

@@ -1,0 +1,219 @@
+"""The quarantine check: did the last load of a source reject more of a table's records than
+a small share, or all of them?
+
+Per resource, share = records the source's latest load quarantined / records it received
+(loaded + quarantined). It fails when the share is above `AOW_QUARANTINE_MAX_SHARE` (default
+0.01), and always when every record received was rejected: a vendor that changed a field's
+type sends every record that way, and a load that quarantines a whole table otherwise
+"succeeds". The message names the source, the resource, the field that broke, the type
+declared and the type seen, the count and a sample record (vendor data, never credentials:
+they are not in payloads).
+
+"Quarantined by this load" is what the load wrote to `raw_<source>.quarantine` and did not
+resolve: a record rejected again is merged into its row under the new load id, so a rerun
+counts it once and the table keeps it once. Reads only: `ops.source_loads` for the load's
+ids and rows, and the quarantine table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.load_log import TABLE as SOURCE_LOADS
+from pipelines.sources.unresolved import QUARANTINE_TABLE
+
+MAX_SHARE_ENV = "AOW_QUARANTINE_MAX_SHARE"
+DEFAULT_MAX_SHARE = 0.01
+SAMPLE_CHARS = 300
+
+
+def max_share() -> float:
+    """`AOW_QUARANTINE_MAX_SHARE`, a share in [0, 1) (default 0.01)."""
+    text = os.environ.get(MAX_SHARE_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_SHARE
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise ValueError(f"{MAX_SHARE_ENV} must be a share in [0, 1), e.g. 0.01; got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class QuarantineShare:
+    """What the latest load of a source quarantined of one resource's records."""
+
+    source: str
+    resource: str
+    received: int
+    quarantined: int
+    max_share: float
+    field: str | None = None
+    expected: str | None = None
+    seen: str | None = None
+    field_count: int = 0  # of the quarantined records, how many broke on `field`
+    sample: dict[str, Any] | None = None  # record_key, reason, payload
+
+    @property
+    def share(self) -> float:
+        return self.quarantined / self.received if self.received else 0.0
+
+    @property
+    def all_rejected(self) -> bool:
+        return self.received > 0 and self.quarantined == self.received
+
+    @property
+    def passed(self) -> bool:
+        return not self.all_rejected and self.share <= self.max_share
+
+    @property
+    def table(self) -> str:
+        """The table (and Dagster asset) of the resource: a child's parent."""
+        return self.resource.split("__")[0]
+
+    def message(self) -> str:
+        limit = "every record rejected" if self.all_rejected else f"limit {self.max_share:.1%}"
+        text = (
+            f"{self.source}.{self.resource}: {self.quarantined} of {self.received} records "
+            f"quarantined by the last load ({self.share:.1%}; {limit})"
+        )
+        if self.field:
+            text += (
+                f"; field `{self.field}` expected {self.expected or 'unknown'}, "
+                f"seen {self.seen or 'unknown'} ({self.field_count} records)"
+            )
+        if self.sample:
+            key = self.sample.get("record_key") or "no readable key"
+            text += f"; sample ({key}): {self.sample.get('payload', '')[:SAMPLE_CHARS]}"
+        return text
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "resource": self.resource,
+            "received": self.received,
+            "quarantined": self.quarantined,
+            "share": round(self.share, 6),
+            "max_share": self.max_share,
+            "field": self.field,
+            "expected_type": self.expected,
+            "seen_type": self.seen,
+            "field_count": self.field_count,
+            "sample": self.sample,
+        }
+
+
+def check_source(
+    con: duckdb.DuckDBPyConnection, source: str, dataset: str, limit: float | None = None
+) -> list[QuarantineShare]:
+    """One result per resource the source's latest load quarantined records of (none: it
+    rejected nothing, or the source never loaded)."""
+    limit = max_share() if limit is None else limit
+    load = _latest_load(con, source)
+    if load is None or not _exists(con, dataset, QUARANTINE_TABLE):
+        return []
+    rows_loaded, load_ids = load
+    if not load_ids:
+        return []
+    table = f'"{dataset}".{QUARANTINE_TABLE}'
+    counts = con.execute(
+        f"select resource, count(*) from {table} "
+        "where _dlt_load_id in (select unnest(?)) and resolved_at is null "
+        "group by resource order by resource",
+        [load_ids],
+    ).fetchall()
+    results = []
+    for resource, quarantined in counts:
+        field_, expected, seen, field_count = _commonest_break(con, table, resource, load_ids)
+        results.append(
+            QuarantineShare(
+                source=source,
+                resource=resource,
+                received=int(rows_loaded.get(resource, 0)) + quarantined,
+                quarantined=quarantined,
+                max_share=limit,
+                field=field_,
+                expected=expected,
+                seen=seen,
+                field_count=field_count,
+                sample=_sample(con, table, resource, load_ids, field_),
+            )
+        )
+    return results
+
+
+def check_sources(duckdb_path: Path | str) -> list[QuarantineShare]:
+    """`check_source` of every source, on a read-only connection."""
+    from pipelines.sources import SOURCES
+
+    limit = max_share()
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        return [
+            r
+            for spec in SOURCES.values()
+            for r in check_source(con, spec.name, spec.dataset, limit)
+        ]
+
+
+def _latest_load(
+    con: duckdb.DuckDBPyConnection, source: str
+) -> tuple[dict[str, int], list[str]] | None:
+    schema, name = SOURCE_LOADS.split(".")
+    if not _exists(con, schema, name):
+        return None
+    found = con.execute(
+        f"select rows_loaded, load_ids from {SOURCE_LOADS} "
+        "where source = ? and status <> 'not_configured' order by finished_at desc limit 1",
+        [source],
+    ).fetchone()
+    if found is None:
+        return None
+    return json.loads(found[0] or "{}"), json.loads(found[1] or "[]")
+
+
+def _commonest_break(
+    con: duckdb.DuckDBPyConnection, table: str, resource: str, load_ids: list[str]
+) -> tuple[str | None, str | None, str | None, int]:
+    found = con.execute(
+        f"select field, expected_type, seen_type, count(*) from {table} "
+        "where _dlt_load_id in (select unnest(?)) and resolved_at is null and resource = ? "
+        "group by all order by count(*) desc, field nulls last limit 1",
+        [load_ids, resource],
+    ).fetchone()
+    return found[0], found[1], found[2], found[3]
+
+
+def _sample(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    resource: str,
+    load_ids: list[str],
+    field_: str | None,
+) -> dict[str, Any]:
+    found = con.execute(
+        f"select record_key, reason, payload from {table} "
+        "where _dlt_load_id in (select unnest(?)) and resolved_at is null and resource = ? "
+        "order by field is not distinct from ? desc, record_key nulls last limit 1",
+        [load_ids, resource, field_],
+    ).fetchone()
+    if found is None:
+        return {}
+    return {"record_key": found[0], "reason": found[1], "payload": (found[2] or "")[:2000]}
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )

@@ -353,8 +353,11 @@ def test_transform_names_a_bad_clock_or_seeds_directory(tmp_path: Path, monkeypa
     ]
 
 
-def test_a_dagster_source_step_fails_naming_the_setting(sim_env, tmp_path: Path, monkeypatch):
-    """The step calls the same load: no request, the setting named in the step's failure."""
+def test_a_dagster_source_step_reports_the_setting_and_is_not_retried(
+    sim_env, tmp_path: Path, monkeypatch
+):
+    """The step calls the same load: no request, no retry (a permanent failure), and every
+    table of the source reports the failure with the setting named."""
     import dagster as dg
 
     from pipelines.defs.dlt.assets import build_source_assets
@@ -364,17 +367,19 @@ def test_a_dagster_source_step_fails_naming_the_setting(sim_env, tmp_path: Path,
     duckdb.connect(str(warehouse)).close()
     monkeypatch.setenv("SOURCES__PAGERDUTY__START_DATE", FUTURE)
     result = dg.materialize(
-        [build_source_assets(SOURCES["pagerduty"], retry_policy=dg.RetryPolicy(max_retries=0))],
+        [build_source_assets(SOURCES["pagerduty"], retry_policy=dg.RetryPolicy(max_retries=2))],
         resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
-    assert not result.success
-    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    error, messages = failure.event_specific_data.error, []
-    while error is not None:
-        messages.append(error.message)
-        error = error.cause
-    named = "SourceSettingsInvalid: SOURCES__PAGERDUTY__START_DATE: expected an ISO date"
-    assert any(named in m for m in messages), messages
+    events = [e.event_type_value for e in result.all_events]
+    assert "STEP_RESTARTED" not in events and "STEP_UP_FOR_RETRY" not in events
+    materialized = result.get_asset_materialization_events()
+    assert materialized
+    named = "SOURCES__PAGERDUTY__START_DATE: expected an ISO date"
+    for event in materialized:
+        metadata = event.materialization.metadata
+        assert metadata["source_status"].value == "failed"
+        assert metadata["failure"].value == "permanent"
+        assert named in metadata["reason"].value
     assert sim_env.stats()["total"] == 0

@@ -1,7 +1,9 @@
-"""The per-record contract: typed projection, quarantine, new fields, frozen types."""
+"""The per-record contract: typed projection, required fields and invariants, quarantine
+naming the vendor field, undeclared fields kept as JSON text."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,8 +13,8 @@ import pytest
 
 from pipelines.loads import with_file_formats
 from pipelines.sources.arrow_rows import to_table
-from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine
-from pipelines.sources.failures import describe
+from pipelines.sources.contract import EXTRA_COLUMN, SCHEMA_CONTRACT, Conformer, Quarantine
+from pipelines.sources.field_rules import required_for, set_when
 
 COLUMNS = {
     "id": {"data_type": "bigint", "nullable": False},
@@ -34,7 +36,7 @@ def test_rows_are_converted_to_their_declared_types():
     assert row == {"id": 42, "title": "7", "created_at": datetime(2026, 10, 1, 10, tzinfo=UTC)}
 
 
-def test_new_scalar_fields_pass_through_but_links_and_objects_do_not():
+def test_undeclared_scalar_fields_are_kept_as_json_text_but_links_and_objects_are_not():
     record = {
         "id": 1,
         "created_at": "2026-10-01T10:00:00+02:00",
@@ -47,29 +49,121 @@ def test_new_scalar_fields_pass_through_but_links_and_objects_do_not():
         "gone": None,
     }
     (row,) = _conformer().rows([record])
-    assert row["severity"] == "high" and row["score"] == 3
-    assert not {"html_url", "node_id", "owner", "tags", "gone"} & set(row)
+    assert json.loads(row[EXTRA_COLUMN]) == {"severity": "high", "score": 3}
+    assert set(row) == {*COLUMNS, EXTRA_COLUMN}
     assert row["created_at"] == datetime(2026, 10, 1, 8, tzinfo=UTC)
+    (plain,) = _conformer().rows([{"id": 2, "created_at": "2026-10-01T00:00:00Z"}])
+    assert EXTRA_COLUMN not in plain
 
 
 @pytest.mark.parametrize(
-    "record, reason",
+    "record, field, expected, seen",
     [
-        ({"id": None, "created_at": "2026-10-01T00:00:00Z"}, "id: required"),
-        ({"id": 1, "created_at": "not-a-timestamp"}, "created_at: 'not-a-timestamp' is not valid"),
-        ({"id": True, "created_at": "2026-10-01T00:00:00Z"}, "id: True is not valid"),
-        ({"created_at": "2026-10-01T00:00:00Z"}, "missing field 'id'"),
-        ("a string", "expected an object, got str"),
+        ({"id": None, "created_at": "2026-10-01T00:00:00Z"}, "id", "bigint", "null"),
+        (
+            {"id": 1, "created_at": "not-a-timestamp"},
+            "created_at",
+            "timestamp",
+            "str 'not-a-timestamp'",
+        ),
+        ({"id": True, "created_at": "2026-10-01T00:00:00Z"}, "id", "bigint", "bool True"),
+        ({"created_at": "2026-10-01T00:00:00Z"}, "id", "present", "absent"),
+        ("a string", "record", "object", "str 'a string'"),
     ],
 )
-def test_broken_records_are_quarantined_with_their_reason(record, reason):
+def test_broken_records_are_quarantined_naming_field_expected_and_seen(
+    record, field, expected, seen
+):
     conformer = _conformer()
     good = {"id": 2, "created_at": "2026-10-01T00:00:00Z"}
     assert [r["id"] for r in conformer.rows([record, good])] == [2]
     (kept,) = conformer.quarantine.rows
     assert kept["source"] == "test" and kept["resource"] == "things"
-    assert reason in kept["reason"]
+    assert (kept["field"], kept["expected_type"], kept["seen_type"]) == (field, expected, seen)
+    assert kept["reason"].startswith(f"{field}: expected {expected}, seen {seen}")
     assert kept["payload"].startswith(("{", '"'))
+    assert kept["record_key"] == (
+        str(record["id"]) if isinstance(record, dict) and record.get("id") else None
+    )
+
+
+NESTED_COLUMNS = {
+    "id": {"data_type": "bigint", "nullable": False},
+    "state": {"data_type": "text", **required_for("mart_a")},
+    "user_login": {"data_type": "text", **required_for("mart_b", field="user.login")},
+    "repo_full_name": {"data_type": "text"},
+    "draft": {"data_type": "bool"},
+    "merged": {"data_type": "bool"},
+    "merged_at": {"data_type": "timestamp", **required_for("mart_a"), **set_when(merged=True)},
+}
+
+
+def _project_nested(record: dict) -> dict:
+    return {
+        "id": record["id"],
+        "state": record.get("state"),
+        "user_login": (record.get("user") or {}).get("login"),
+        "repo_full_name": record["base"]["repo"]["full_name"],
+        "draft": record.get("draft"),
+        "merged": record.get("merged"),
+        "merged_at": record.get("merged_at"),
+    }
+
+
+def _nested(**changes) -> dict:
+    record = {
+        "id": 7,
+        "state": "closed",
+        "user": {"login": "ada"},
+        "base": {"repo": {"full_name": "acme/api"}},
+        "draft": False,
+        "merged": True,
+        "merged_at": "2026-10-01T00:00:00Z",
+    }
+    record.update(changes)
+    return {k: v for k, v in record.items() if v != "<absent>"}
+
+
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        (_nested(), None),
+        (_nested(user=None), None),  # a deleted account: a documented null, not a gap
+        (_nested(merged=False, merged_at=None), None),
+        (_nested(draft="false"), "draft: expected bool, seen str 'false'"),
+        (_nested(merged_at="<absent>"), "merged_at: expected present, seen absent"),
+        (_nested(user={"id": 1}), "user.login: expected present, seen absent"),
+        (_nested(state="<absent>"), "state: expected present, seen absent (needed by mart_a)"),
+        (
+            _nested(merged_at=None),
+            "merged_at: expected timestamp, seen null (required when merged is True)",
+        ),
+    ],
+)
+def test_required_fields_and_invariants(record, reason):
+    conformer = Conformer(
+        "pulls", NESTED_COLUMNS, _project_nested, Quarantine("test"), key=lambda r: f"pr {r['id']}"
+    )
+    rows = conformer.rows([record])
+    if reason is None:
+        assert len(rows) == 1 and conformer.quarantine.rows == []
+        return
+    (kept,) = conformer.quarantine.rows
+    assert rows == [] and kept["reason"].startswith(reason), kept["reason"]
+    assert kept["record_key"] == (None if record["id"] is None else "pr 7")
+
+
+def test_a_type_change_is_named_by_the_vendor_field_not_the_column():
+    columns = {"id": {"data_type": "bigint"}, "repo_full_name": {"data_type": "bigint"}}
+    conformer = Conformer("pulls", columns, _project_nested_repo, Quarantine("test"))
+    conformer.rows([{"id": 1, "base": {"repo": {"full_name": "acme/api"}}}])
+    (kept,) = conformer.quarantine.rows
+    assert kept["field"] == "base.repo.full_name"
+    assert (kept["expected_type"], kept["seen_type"]) == ("bigint", "str 'acme/api'")
+
+
+def _project_nested_repo(record: dict) -> dict:
+    return {"id": record["id"], "repo_full_name": record["base"]["repo"]["full_name"]}
 
 
 def _run(warehouse: Path, records: list[dict], arrow: bool) -> None:
@@ -103,16 +197,27 @@ def _run(warehouse: Path, records: list[dict], arrow: bool) -> None:
 
 
 @pytest.mark.parametrize("arrow", [False, True], ids=["dict rows", "arrow tables"])
-def test_a_new_field_becomes_a_column_and_a_type_change_fails_clearly(tmp_path: Path, arrow: bool):
+def test_an_undeclared_field_may_change_type_a_declared_one_is_quarantined(
+    tmp_path: Path, arrow: bool
+):
     warehouse = tmp_path / "w.duckdb"
     _run(warehouse, [{"id": 1, "created_at": "2026-10-01T00:00:00Z", "score": 3}], arrow)
+    # The vendor's new field turns to text: no type conflict, the load goes on.
+    _run(warehouse, [{"id": 2, "created_at": "2026-10-02T00:00:00Z", "score": "x"}], arrow)
+    # A declared column's type changes: that record is quarantined, naming the field.
+    _run(warehouse, [{"id": 3, "created_at": "yesterday", "score": 4}], arrow)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute("select score from raw_test.things").fetchall() == [(3,)]
-
-    with pytest.raises(Exception) as excinfo:
-        _run(warehouse, [{"id": 2, "created_at": "2026-10-02T00:00:00Z", "score": "x"}], arrow)
-    message = describe(excinfo.value, "test")
-    assert "schema contract violated" in message and "'things'" in message
-    assert "score" in message
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute("select count(*) from raw_test.things").fetchone()[0] == 1
+        rows = con.execute("select id, _extra from raw_test.things order by id").fetchall()
+        quarantined = con.execute(
+            "select field, expected_type, seen_type, record_key from raw_test.quarantine"
+        ).fetchall()
+        columns = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw_test' and table_name = 'things'"
+            ).fetchall()
+        }
+    assert [(i, json.loads(extra)) for i, extra in rows] == [(1, {"score": 3}), (2, {"score": "x"})]
+    assert quarantined == [("created_at", "timestamp", "str 'yesterday'", "3")]
+    assert not {c for c in columns if c.startswith("score")}

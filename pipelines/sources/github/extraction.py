@@ -192,8 +192,15 @@ def version(*values: Any) -> str:
     return "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in values)
 
 
-def conformer(ctx: Extraction, resource: str, columns: TTableSchemaColumns, project: Callable):
-    return Conformer(resource, columns, project, ctx.quarantine)
+def conformer(
+    ctx: Extraction,
+    resource: str,
+    columns: TTableSchemaColumns,
+    project: Callable,
+    key: Callable | None = None,
+) -> Conformer:
+    """`key`: a record's natural id for the quarantine (default: its `id`)."""
+    return Conformer(resource, columns, project, ctx.quarantine, key=key)
 
 
 def iso(at: datetime) -> str:

@@ -101,6 +101,10 @@
                 ["reason", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],
@@ -297,6 +301,10 @@
                 ["reason", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],
@@ -458,6 +466,10 @@
                 ["reason", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ]
@@ -525,6 +537,10 @@
                 ["reason", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],
@@ -585,6 +601,10 @@
                 ["reason", "VARCHAR"],
                 ["payload", "VARCHAR"],
                 ["quarantined_at", "TIMESTAMP WITH TIME ZONE"],
+                ["field", "VARCHAR"],
+                ["expected_type", "VARCHAR"],
+                ["seen_type", "VARCHAR"],
+                ["record_key", "VARCHAR"],
                 ["_dlt_load_id", "VARCHAR"],
                 ["_dlt_id", "VARCHAR"]
             ],

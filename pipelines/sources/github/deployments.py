@@ -17,6 +17,7 @@ from pipelines.sources.github.extraction import (
     Extraction,
     conformer,
     version,
+    walked_past,
     window,
 )
 
@@ -48,7 +49,7 @@ def deployments(ctx: Extraction) -> DltResource:
                         read[row["id"]] = row
                         ctx.unstatused.add(row["id"])
                     yield changed
-                if len(inside) < len(rows):
+                if walked_past(win, page, len(rows), len(inside), "created_at"):
                     break
             ctx.deployments_floor[repo] = win.floor
             win.commit()

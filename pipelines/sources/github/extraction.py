@@ -182,6 +182,18 @@ class Window:
         self._state["seen"] = {k: v for k, (v, at) in self._read.items() if at >= floor}
 
 
+def walked_past(win: Window, page: Sequence[Any], rows: int, inside: int, field: str) -> bool:
+    """Whether a page listed newest first reaches behind the window: a row of it does, or its
+    oldest record as served does (a page whose records were all quarantined has no row to
+    tell, and would otherwise walk, and quarantine, the repository's whole history)."""
+    if inside < rows:
+        return True
+    try:
+        return not win.admits(to_timestamp(page[-1][field]))
+    except (IndexError, KeyError, TypeError, ValueError):
+        return False
+
+
 def window(ctx: Extraction, repo: str, lookback: timedelta) -> Window:
     """The window of `repo` in the current resource's state."""
     windows = dlt.current.resource_state().setdefault("repos", {})

@@ -23,6 +23,7 @@ from pipelines.sources.github.extraction import (
     Extraction,
     conformer,
     version,
+    walked_past,
     window,
 )
 
@@ -62,7 +63,7 @@ def pull_requests(ctx: Extraction) -> DltResource:
                         _whole(listed, row, single)
                         for row, single in zip(changed, singles, strict=True)
                     ]
-                if len(inside) < len(rows):
+                if walked_past(win, page, len(rows), len(inside), "updated_at"):
                     break
             win.commit()
         ctx.pulls_done = True

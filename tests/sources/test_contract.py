@@ -12,9 +12,11 @@ import duckdb
 import pytest
 
 from pipelines.loads import with_file_formats
+from pipelines.sources import SOURCES
 from pipelines.sources.arrow_rows import to_table
 from pipelines.sources.contract import EXTRA_COLUMN, SCHEMA_CONTRACT, Conformer, Quarantine
-from pipelines.sources.field_rules import required_for, set_when
+from pipelines.sources.field_rules import REQUIRED_FOR, required_for, set_when
+from pipelines.transform import DBT_PROJECT_DIR
 
 COLUMNS = {
     "id": {"data_type": "bigint", "nullable": False},
@@ -166,22 +168,24 @@ def _project_nested_repo(record: dict) -> dict:
     return {"id": record["id"], "repo_full_name": record["base"]["repo"]["full_name"]}
 
 
-def _run(warehouse: Path, records: list[dict], arrow: bool) -> None:
+def _run(
+    warehouse: Path, records: list[dict], arrow: bool, columns=COLUMNS, project=_project
+) -> None:
     """Load `records` as dict rows, or as an Arrow table (as the billing reports do)."""
     quarantine = Quarantine("test")
-    conformer = Conformer("things", COLUMNS, _project, quarantine)
+    conformer = Conformer("things", columns, project, quarantine)
 
     @dlt.resource(
         name="things",
         primary_key="id",
         write_disposition="merge",
-        columns=COLUMNS,
+        columns=columns,
         schema_contract=SCHEMA_CONTRACT,
         file_format="parquet" if arrow else None,
     )
     def things():
         rows = conformer.rows(records)
-        yield to_table(rows, COLUMNS) if arrow else rows
+        yield to_table(rows, columns) if arrow else rows
 
     @dlt.source(name="test")
     def source():
@@ -221,3 +225,46 @@ def test_an_undeclared_field_may_change_type_a_declared_one_is_quarantined(
     assert [(i, json.loads(extra)) for i, extra in rows] == [(1, {"score": 3}), (2, {"score": "x"})]
     assert quarantined == [("created_at", "timestamp", "str 'yesterday'", "3")]
     assert not {c for c in columns if c.startswith("score")}
+
+
+def test_a_new_type_is_accepted_by_declaring_a_column_for_it(tmp_path: Path):
+    """docs/ingestion.md's way out of a declared column's type change: dlt cannot change a
+    loaded column's type, so the field gets a new column of the new type, and the records
+    quarantined meanwhile load from their payloads."""
+    warehouse = tmp_path / "w.duckdb"
+    typed = {**COLUMNS, "score": {"data_type": "bigint"}}
+    _run(warehouse, [{"id": 1, "created_at": "2026-10-01T00:00:00Z", "score": 3}], False, typed,
+         lambda r: {**_project(r), "score": r.get("score")})  # fmt: skip
+    _run(warehouse, [{"id": 2, "created_at": "2026-10-02T00:00:00Z", "score": "high"}], False,
+         typed, lambda r: {**_project(r), "score": r.get("score")})  # fmt: skip
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (reason, payload), *_ = con.execute(
+            "select reason, payload from raw_test.quarantine"
+        ).fetchall()
+    assert reason.startswith("score: expected bigint, seen str 'high'")
+
+    # The declaration: `score` stays (its history), `score_label` takes the text.
+    relabelled = {**typed, "score_label": {"data_type": "text"}}
+    _run(warehouse, [json.loads(payload)], False, relabelled,
+         lambda r: {**_project(r), **_score(r.get("score"))})  # fmt: skip
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select id, score, score_label from raw_test.things order by id")
+        assert rows.fetchall() == [(1, 3, None), (2, None, "high")]
+
+
+def _score(value: object) -> dict:
+    return {"score_label": value} if isinstance(value, str) else {"score": value}
+
+
+def test_the_marts_the_declarations_name_exist():
+    """Every field declared as needed names marts that are models of the dbt project."""
+    marts = {p.stem for p in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+    named = {}
+    for spec in SOURCES.values():
+        schema = spec.factory(**spec.spec_args).discover_schema()
+        for table in schema.data_tables():
+            for name, column in table["columns"].items():
+                for mart in column.get(REQUIRED_FOR, []):
+                    named.setdefault(mart, []).append(f"{spec.name}.{table['name']}.{name}")
+    assert {"merged_at", "closed_at", "state"} <= {c.rsplit(".", 1)[1] for c in named["mart_dora"]}
+    assert {m: where for m, where in named.items() if m not in marts} == {}

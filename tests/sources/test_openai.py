@@ -130,11 +130,12 @@ def test_full_load_equals_the_store(full: FullLoad) -> None:
         "select count(*) from openai_completions_usage where user_id is null"
     )
     assert no_user > 0
-    # fields the loader does not name pass through as columns
-    audio = loader.scalar(
-        "select sum(input_audio_tokens + output_audio_tokens) from raw_openai.completions_usage"
+    # fields the loader does not name pass through, as JSON text in `_extra`
+    audio = loader.rows(
+        "select count(_extra), sum(cast(_extra ->> 'input_audio_tokens' as int)"
+        " + cast(_extra ->> 'output_audio_tokens' as int)) from raw_openai.completions_usage"
     )
-    assert audio == 0
+    assert audio == [(len(usage), 0)]
     bucket = loader.rows(
         "select bucket_start, bucket_end from raw_openai.completions_usage "
         "order by bucket_start limit 1"

@@ -62,11 +62,11 @@ def test_a_removed_merged_at_quarantines_the_pull_requests_and_a_clean_run_recov
     small.sim.faults.clear()
     small.load("github")
     loaded = pull_requests(small)
-    # The walk stops at the page reaching behind the window, so a few PRs of that page
-    # older than the window are in the quarantine too; the rest is what loads now.
+    # Only what the window holds was quarantined (not the older PRs of the same page), and
+    # exactly that loads now.
     start = datetime.fromisoformat(SMALL_START).replace(tzinfo=UTC)
-    assert set(loaded) == {r[0] for r in rejected if r[5] >= start}
-    assert len(rejected) - len(loaded) < 100  # at most the rest of that one page
+    assert all(r[5] >= start for r in rejected)
+    assert set(loaded) == {r[0] for r in rejected}
     merged = [pr for pr in loaded.values() if pr[0]]
     assert merged and all(merged_at is not None for _, merged_at, *_ in merged)
     print(f"\nmerged_at removed: {len(rejected)} PRs quarantined, {len(loaded)} inside the "

@@ -161,6 +161,19 @@ class Window:
     def admits(self, at: datetime) -> bool:
         return self.since is None or at >= self.since
 
+    def inside(self, records: Sequence[Any], field: str) -> list[Any]:
+        """The records of a page the window admits, read as served, before the contract: a
+        record behind the window is neither loaded nor quarantined (a list whose records are
+        all quarantined would otherwise walk, and quarantine, a repository's whole history).
+        A record whose `field` is not a time stays, for the contract to quarantine."""
+        return [record for record in records if not self._behind(record, field)]
+
+    def _behind(self, record: Any, field: str) -> bool:
+        try:
+            return not self.admits(to_timestamp(record[field]))
+        except (KeyError, TypeError, ValueError):
+            return False
+
     def note(self, key: Any, version: str, at: datetime, settled: bool = True) -> bool:
         """Record a record read at cursor time `at`; True when it is new or changed."""
         if self._cursor is None or at > self._cursor:
@@ -180,18 +193,6 @@ class Window:
         floor = self._cursor - self._lookback
         self._state["cursor"] = self._cursor.isoformat()
         self._state["seen"] = {k: v for k, (v, at) in self._read.items() if at >= floor}
-
-
-def walked_past(win: Window, page: Sequence[Any], rows: int, inside: int, field: str) -> bool:
-    """Whether a page listed newest first reaches behind the window: a row of it does, or its
-    oldest record as served does (a page whose records were all quarantined has no row to
-    tell, and would otherwise walk, and quarantine, the repository's whole history)."""
-    if inside < rows:
-        return True
-    try:
-        return not win.admits(to_timestamp(page[-1][field]))
-    except (IndexError, KeyError, TypeError, ValueError):
-        return False
 
 
 def window(ctx: Extraction, repo: str, lookback: timedelta) -> Window:

@@ -23,7 +23,6 @@ from pipelines.sources.github.extraction import (
     Extraction,
     conformer,
     version,
-    walked_past,
     window,
 )
 
@@ -48,7 +47,8 @@ def pull_requests(ctx: Extraction) -> DltResource:
             win = window(ctx, repo, PULL_REQUEST_LOOKBACK)
             params = {"state": "all", "sort": "updated", "direction": "desc"}
             for page in ctx.pages(f"/repos/{repo}/pulls", params):
-                rows = listed.rows(page)
+                fresh = win.inside(page, "updated_at")
+                rows = listed.rows(fresh)
                 inside = [r for r in rows if win.admits(r["updated_at"])]
                 changed = [
                     r
@@ -63,7 +63,7 @@ def pull_requests(ctx: Extraction) -> DltResource:
                         _whole(listed, row, single)
                         for row, single in zip(changed, singles, strict=True)
                     ]
-                if walked_past(win, page, len(rows), len(inside), "updated_at"):
+                if len(fresh) < len(page) or len(inside) < len(rows):
                     break
             win.commit()
         ctx.pulls_done = True

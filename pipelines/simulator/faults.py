@@ -11,16 +11,39 @@ the next `times` of them (-1: all). Kinds:
   parses, the record does not.
 - invalid_json: a 200 whose body is not JSON.
 - truncated: the normal headers, then half of the body and a closed connection.
+
+Drift: a 200 whose records (each object of the page's list, or the answer itself when it is
+one object) have field `field` (a dotted path, e.g. `fields.resolutiondate`) changed, as a
+vendor changing its API would:
+
+- retype: the field's value sent as another type: `value` when given, else a number, a bool
+  or null as its JSON text (false -> "false"), and a string as a one-item list.
+- drop_field: the field removed (the key is absent, not null).
+- add_field: the field added with `value` (default 1); inject it again with a text value to
+  send a field that was a number as text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("rate_limit", "server_error", "slow", "malformed", "invalid_json", "truncated")
+# One kind a line: each is a branch of SimulatorServer._answer or of `drift`.
+KINDS = (
+    "rate_limit",
+    "server_error",
+    "slow",
+    "malformed",
+    "invalid_json",
+    "truncated",
+    "retype",
+    "drop_field",
+    "add_field",
+)
+DRIFT_KINDS = ("retype", "drop_field", "add_field")
 
 
 @dataclass
@@ -33,12 +56,16 @@ class Fault:
     status: int | None = None
     retry_after: int = 1
     delay: float = 0.0
-    hits: int = field(default=0)
-    seen: int = field(default=0)
+    field: str | None = None  # drift: the record's field, a dotted path
+    value: Any = None  # retype, add_field: the value sent
+    hits: int = 0
+    seen: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
+        if self.kind in DRIFT_KINDS and not self.field:
+            raise ValueError(f"a {self.kind} fault needs the field it changes")
 
     def matches(self, vendor: str, path: str) -> bool:
         if self.vendor and self.vendor != vendor:
@@ -113,3 +140,35 @@ def _break(record: dict[str, Any]) -> dict[str, Any]:
             broken[key] = "not-a-timestamp"
     broken["_malformed"] = True
     return broken
+
+
+def drift(body: Any, fault: Fault) -> Any:
+    """`body` with `fault.field` of every record changed as `fault.kind` says (see above)."""
+    *parents, name = (fault.field or "").split(".")
+    for record in _records(body):
+        for key in parents:
+            record = record.get(key) if isinstance(record, dict) else None
+        if not isinstance(record, dict):
+            continue
+        if fault.kind == "drop_field":
+            record.pop(name, None)
+        elif fault.kind == "add_field":
+            record[name] = 1 if fault.value is None else fault.value
+        elif name in record:
+            record[name] = _retyped(record[name]) if fault.value is None else fault.value
+    return body
+
+
+def _records(body: Any) -> list[dict[str, Any]]:
+    """The records of an answer: itself when it is one (it has an id or a key: a single
+    PR), else its list or the first list of objects at its top level (`{"issues": [...]}`)."""
+    if isinstance(body, dict) and ("id" in body or "key" in body):
+        return [body]
+    if isinstance(body, dict):
+        lists = [v for v in body.values() if isinstance(v, list)]
+        body = next((v for v in lists if all(isinstance(r, dict) for r in v)), [])
+    return [r for r in body if isinstance(r, dict)] if isinstance(body, list) else []
+
+
+def _retyped(value: Any) -> Any:
+    return [value] if isinstance(value, str) else json.dumps(value)

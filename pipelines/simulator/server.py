@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 
-from pipelines.simulator.faults import Fault, FaultPlan, break_first_record
+from pipelines.simulator.faults import DRIFT_KINDS, Fault, FaultPlan, break_first_record, drift
 from pipelines.simulator.http import ApiError, Request, Response, Vendor, dumps, parse_time
 from pipelines.simulator.options import OrgOptions, without_fields
 
@@ -234,6 +234,8 @@ class SimulatorServer:
             response.headers.update(exc.headers)
         if fault and fault.kind == "malformed" and response.status == 200:
             response.body = break_first_record(json.loads(response.encoded()))
+        elif fault and fault.kind in DRIFT_KINDS and response.status == 200:
+            response.body = drift(json.loads(response.encoded()), fault)
         elif fault and fault.kind == "invalid_json" and response.status == 200:
             response.body = response.encoded()[: max(1, len(response.encoded()) // 2)] + b"<html>"
         return response

@@ -6,9 +6,8 @@ natively. For the billing reports, hundreds of thousands of flat rows whose valu
 `Conformer` has already checked and converted, that roughly halves the load (see
 docs/ingestion.md). Resources with nested rows stay dicts: dlt's nesting needs them.
 
-The declared columns get their declared Arrow types; a column the vendor added since (the
-`Conformer` carries unknown scalars along) is typed by Arrow from its values, and dlt's
-`data_type: freeze` contract still catches a later type change.
+The declared columns get their declared Arrow types; any other column (the `Conformer`'s
+`_extra`, the undeclared fields as JSON text) is typed by Arrow from its values.
 """
 
 from __future__ import annotations

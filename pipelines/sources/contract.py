@@ -1,16 +1,20 @@
 """Records against their table's contract; what breaks it goes to quarantine, the rest loads.
 
 Every resource projects a vendor object to the typed columns the models need. `Conformer`
-checks each projected row against those columns (required values present, timestamps,
-numbers and booleans that parse) and converts the values to their Python types, so dlt never
-has to guess. A record that fails is kept whole in the source's `quarantine` table with the
-resource it came from and the reason, and the load goes on.
+checks each record and its projected row against those columns: the fields the models need
+are in the record and the invariants between them hold (pipelines.sources.field_rules),
+required values are present, timestamps, numbers and booleans parse; it converts the values to
+their Python types, so dlt never has to guess. A record that fails is kept whole in the
+source's `quarantine` table with the resource it came from, its key, the vendor's field, the
+expected and the seen type, and the load goes on.
 
-Top-level scalar fields the projection does not know (a field the vendor added since) are
-carried as extra columns, so new fields land as new columns (hypermedia links, `*_url` and
-`node_id`, are left out: they describe the API, not the data); the `data_type: freeze` contract
-makes a later type change of such a column fail the load with a clear error instead of
-silently splitting it into a variant column.
+Top-level scalar fields the projection does not know (a field the vendor added since) are kept
+as one JSON object per row in the text column `_extra` (hypermedia links, `*_url` and
+`node_id`, are left out: they describe the API, not the data). Being text, `_extra` never
+changes type, so a vendor field no model reads can change its type without stopping a load.
+The declared columns are converted here, so their type cannot change either: a value that does
+not convert quarantines its record, naming the vendor's field; the `data_type: freeze`
+contract is the backstop should a row ever reach dlt unconverted.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dlt.common.schema.typing import TSchemaContract, TTableSchemaColumns
 from dlt.common.time import ensure_pendulum_datetime
 from dlt.sources import DltResource
 
+from pipelines.sources.field_rules import ContractError, FieldRules, describe
 from pipelines.sources.record_keys import KeyOf, record_key
 from pipelines.sources.unresolved import (
     QUARANTINE_TABLE,
@@ -34,6 +39,8 @@ from pipelines.sources.unresolved import (
     record_hash,
     unresolved_by_key,
 )
+
+__all__ = ["ContractError", "Conformer", "Quarantine", "to_timestamp"]
 
 SCHEMA_CONTRACT: TSchemaContract = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
@@ -59,12 +66,12 @@ QUARANTINE_COLUMNS: TTableSchemaColumns = {
     # When a later load accepted the record (by its key): it is no longer missing.
     "resolved_at": {"data_type": "timestamp"},
 }
+# Undeclared top-level scalars of a record, as one JSON object (text: it never changes type).
+EXTRA_COLUMN = "_extra"
 
 Project = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class ContractError(ValueError):
-    """A record that cannot be loaded as its table's contract says."""
+# A record's natural id as text ("acme/api#12", a Jira key); None when it cannot be read.
+RecordKey = Callable[[dict[str, Any]], Any]
 
 
 class Quarantine:
@@ -100,7 +107,10 @@ class Quarantine:
     ) -> None:
         if field is None:  # a Conformer that does not say: read it from the reason
             field, expected, seen = describe_reason(reason, payload)
-        key = key if key is not None else self.key(resource, payload)
+        # The source's own key of the resource first: the one a later load accepts and a
+        # fetch by id reads (the Conformer's key names the record for a reader otherwise).
+        own = self.key(resource, payload)
+        key = own if own is not None else key
         if key is not None:
             self._read.setdefault(resource, set()).add(key)
         dumped = _dump(payload)
@@ -191,14 +201,18 @@ class Conformer:
         project: Project,
         quarantine: Quarantine,
         ignored: Iterable[str] = (),
+        key: RecordKey | None = None,
     ) -> None:
         self.resource = resource
         self.project = project
         self.quarantine = quarantine
+        self.key = key or _default_key
         self.known = set(ignored)
+        self.rules = FieldRules(columns)
         self._checks = [
             (
                 name,
+                col.get("data_type", "text"),
                 *_CONVERTERS.get(col.get("data_type", "text"), _NO_CHECK),
                 col.get("nullable", True),
             )
@@ -218,34 +232,57 @@ class Conformer:
     def row(self, record: Any) -> dict[str, Any] | None:
         try:
             if not isinstance(record, dict):
-                raise ContractError(f"expected an object, got {type(record).__name__}")
+                raise ContractError.mismatch("record", "object", describe(record))
+            self.rules.check_present(record)
             row = self.project(record)
-            self._check(row)
+            self._check(row, record)
+            self.rules.check_invariants(row, record)
         except (ContractError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            reason = exc.args[0] if isinstance(exc, ContractError) else _describe(exc)
-            self.quarantine.add(self.resource, record, reason)
+            error = exc if isinstance(exc, ContractError) else _as_contract_error(exc)
+            self.quarantine.add(
+                self.resource,
+                record,
+                error.reason,
+                field=error.field,
+                expected=error.expected,
+                seen=error.seen,
+                key=self._key(record),
+            )
             return None
         self.quarantine.accepted(self.resource, record)
-        if record.keys() - self.known:  # rare: a field the vendor added (set ops run in C)
-            for key, value in record.items():
-                new = key not in self.known and key not in row
-                if new and _is_scalar(value) and not _is_link(key):
-                    row[key] = value
+        if record.keys() - self.known:  # a field no declaration knows (set ops run in C)
+            extra = {
+                key: value
+                for key, value in record.items()
+                if key not in self.known and key not in row
+                if _is_scalar(value) and not _is_link(key)
+            }
+            if extra:
+                row[EXTRA_COLUMN] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
         return row
 
-    def _check(self, row: dict[str, Any]) -> None:
-        for name, convert, native, nullable in self._checks:
+    def _key(self, record: Any) -> str | None:
+        try:
+            key = self.key(record)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # a record broken enough to be quarantined may lack its key too
+        return None if key is None else str(key)
+
+    def _check(self, row: dict[str, Any], record: dict[str, Any]) -> None:
+        for name, data_type, convert, native, nullable in self._checks:
             value = row.get(name)
             if value is None:
                 if not nullable:
-                    raise ContractError(f"{name}: required, but missing or null")
+                    field = self.rules.vendor_field(record, name, value)
+                    raise ContractError.mismatch(field, data_type, "null", "required")
                 continue
             if type(value) is native:  # already what the column holds (most rows)
                 continue
             try:
                 row[name] = convert(value)
             except (ValueError, TypeError, InvalidOperation, OverflowError) as exc:
-                raise ContractError(f"{name}: {value!r:.80} is not valid ({exc})") from None
+                field = self.rules.vendor_field(record, name, value)
+                raise ContractError.mismatch(field, data_type, describe(value), str(exc)) from None
 
 
 # --- converters ------------------------------------------------------------------------------
@@ -340,10 +377,17 @@ def _is_link(key: str) -> bool:
     return key == "url" or key.endswith("_url") or key == "node_id"
 
 
-def _describe(exc: BaseException) -> str:
+def _default_key(record: Any) -> Any:
+    """A Jira-style `key`, else the `id`."""
+    return record.get("key") or record.get("id")
+
+
+def _as_contract_error(exc: BaseException) -> ContractError:
+    """An error the projection raised: a missing key names its field; anything else (an
+    object where a list was expected...) is described as it is."""
     if isinstance(exc, KeyError):
-        return f"missing field {exc.args[0]!r}"
-    return f"{type(exc).__name__}: {exc}"
+        return ContractError.mismatch(str(exc.args[0]), "present", "absent")
+    return ContractError(f"{type(exc).__name__}: {exc}")
 
 
 def _dump(payload: Any) -> str:

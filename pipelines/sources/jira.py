@@ -62,6 +62,7 @@ from dlt.sources.helpers.rest_client.paginators import (
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import later, window_start
 from pipelines.sources.fanout import fetch_each
+from pipelines.sources.field_rules import required_for
 from pipelines.sources.record_keys import JIRA_KEYS
 from pipelines.sources.rest import get_json, rest_client
 
@@ -95,13 +96,16 @@ ISSUE_FIELDS = (
     "updated",
 )
 
+# The marts that read an issue's type, status and creation (bugs and their causes).
+DEFECT_MARTS = ("mart_bugs_per_shipped_pr", "mart_unattributed_defects", "mart_production_survival")
+
 ISSUE_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "bigint", "nullable": False},
     "key": {"data_type": "text", "nullable": False},
     "project_id": {"data_type": "text"},
     "project_key": {"data_type": "text"},
     # Type names are in the project's language (缺陷 for Bug): models map on the id.
-    "issuetype_id": {"data_type": "text"},
+    "issuetype_id": {"data_type": "text", **required_for(*DEFECT_MARTS, field="fields.issuetype")},
     "issuetype_name": {"data_type": "text"},
     "issuetype_subtask": {"data_type": "bool"},
     "issuetype_hierarchy_level": {"data_type": "bigint"},
@@ -112,7 +116,11 @@ ISSUE_COLUMNS: TTableSchemaColumns = {
     "description": {"data_type": "text"},
     "status_id": {"data_type": "text"},
     "status_name": {"data_type": "text"},
-    "status_category_key": {"data_type": "text"},  # new / indeterminate / done
+    # new / indeterminate / done
+    "status_category_key": {
+        "data_type": "text",
+        **required_for(*DEFECT_MARTS, field="fields.status"),
+    },
     "statuscategorychangedate": {"data_type": "timestamp"},
     "resolution_name": {"data_type": "text"},
     "resolutiondate": {"data_type": "timestamp"},
@@ -121,7 +129,7 @@ ISSUE_COLUMNS: TTableSchemaColumns = {
     "reporter_account_id": {"data_type": "text"},
     "labels": {"data_type": "json"},
     "caused_by_pr": {"data_type": "text"},
-    "created": {"data_type": "timestamp"},
+    "created": {"data_type": "timestamp", **required_for(*DEFECT_MARTS, field="fields.created")},
     "updated": {"data_type": "timestamp", "nullable": False},
 }
 

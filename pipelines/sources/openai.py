@@ -10,7 +10,7 @@ Tables (every report row carries `row_key`, the md5 of its natural key, and merg
 pipelines.sources.billing_buckets):
   completions_usage  daily tokens per project x user x api key x model x batch x service
                      tier: input, cached input, output, requests; fields the API adds later
-                     (audio, cache writes, ...) arrive as new columns
+                     (audio, cache writes, ...) are kept as JSON text in `_extra`
   costs              daily cost per project x line item x api key: `amount_usd` an exact
                      DECIMAL of the float the API sends, `currency`
   projects, users    the organisation's projects and members (user id -> email)

@@ -59,6 +59,7 @@ from pipelines.sources.contract import (
     to_timestamp,
 )
 from pipelines.sources.cursors import later, window_start
+from pipelines.sources.field_rules import required_for, set_when
 from pipelines.sources.rest import rest_client
 
 SOURCE_NAME = "pagerduty"
@@ -75,12 +76,16 @@ OFFSET_CEILING = 10_000  # offset + limit may not exceed it
 # Hypermedia and the vendor's object type name: they describe the API, not the data.
 API_NOISE = ("self", "type", "summary")
 
+# The marts that read an incident's status and times (failed changes, time to restore).
+INCIDENT_MARTS = ("mart_dora", "mart_dora_summary")
+
 INCIDENT_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "text", "nullable": False},
     "incident_number": {"data_type": "bigint"},
     "title": {"data_type": "text"},
     "description": {"data_type": "text"},
-    "status": {"data_type": "text"},  # triggered, acknowledged or resolved
+    # triggered, acknowledged or resolved
+    "status": {"data_type": "text", **required_for(*INCIDENT_MARTS)},
     "urgency": {"data_type": "text"},
     "priority": {"data_type": "text"},  # the priority's name, e.g. P1; null when unset
     "service_id": {"data_type": "text"},
@@ -91,7 +96,7 @@ INCIDENT_COLUMNS: TTableSchemaColumns = {
     "created_at": {"data_type": "timestamp", "nullable": False},
     "updated_at": {"data_type": "timestamp"},
     "last_status_change_at": {"data_type": "timestamp"},
-    "resolved_at": {"data_type": "timestamp"},
+    "resolved_at": {"data_type": "timestamp", **set_when(status="resolved")},
     "html_url": {"data_type": "text"},
     # Optional in PagerDuty's answers (older accounts, other API versions leave them out).
     "assigned_via": {"data_type": "text"},  # how it was assigned: escalation_policy, direct...

@@ -75,6 +75,32 @@ def test_malformed_page_parses_but_its_first_record_is_broken(simulator) -> None
     assert get(simulator, "github").json()[0]["id"] is not None
 
 
+def test_drift_changes_the_field_in_every_record_of_the_matching_pages(simulator) -> None:
+    clean = get(simulator, "github").json()
+    assert len(clean) > 1 and all("merged_at" in pr and pr["draft"] is False for pr in clean)
+    for fault in (  # one fault a request: these hit the next three pages in turn
+        Fault("drop_field", vendor="github", path=r"/pulls$", field="merged_at"),
+        Fault("retype", vendor="github", path=r"/pulls$", field="draft"),
+        Fault("add_field", vendor="github", path=r"/pulls$", field="ai_score", value="high"),
+        Fault("retype", vendor="jira", field="fields.summary", value=17),
+    ):
+        simulator.inject(fault)
+    dropped, retyped, added = (get(simulator, "github").json() for _ in range(3))
+    assert all("merged_at" not in pr for pr in dropped)
+    assert all(pr["draft"] == "false" for pr in retyped)
+    assert all(pr["ai_score"] == "high" for pr in added)
+    issues = get(simulator, "jira").json()["issues"]
+    assert issues and all(issue["fields"]["summary"] == 17 for issue in issues)
+    # each fault hit one page; the next answers are as served
+    assert get(simulator, "github").json() == clean
+    single = get(simulator, "github", f"/repos/acme/payments-api/pulls/{clean[0]['number']}")
+    simulator.inject(Fault("retype", vendor="github", path=r"/pulls/\d+$", field="title"))
+    retyped = get(simulator, "github", single.request.path_url.removeprefix("/github")).json()
+    assert retyped["title"] == [single.json()["title"]]
+    with pytest.raises(ValueError, match="needs the field"):
+        Fault("drop_field", vendor="github")
+
+
 def test_invalid_json_is_a_200_that_does_not_parse(simulator) -> None:
     simulator.inject(Fault("invalid_json", vendor="pagerduty"))
     r = get(simulator, "pagerduty")

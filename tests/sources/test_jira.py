@@ -534,7 +534,7 @@ def test_malformed_records_are_quarantined_and_the_rest_loads(jl: Loader):
     )
     assert [r[0] for r in quarantined] == ["issues", "issues__changelog", "issues__remote_links"]
     for _, reason, payload in quarantined:
-        assert "required, but missing or null" in reason and '"_malformed": true' in payload
+        assert ", seen null (required)" in reason and '"_malformed": true' in payload
     assert jl.scalar("select min(source) from raw_jira.quarantine") == "jira"
 
     # Everything else loaded: one issue (the first the search returned), one of the bug's

@@ -1,11 +1,32 @@
 """The typed columns of the GitHub tables: what each resource's rows are checked against
-(pipelines.sources.contract), and the dlt column hints of its table."""
+(pipelines.sources.contract), and the dlt column hints of its table. `required_for` marks the
+fields the models need and the marts they feed, `set_when` the invariants between fields
+(pipelines.sources.field_rules): a record breaking either is quarantined, not loaded
+half-empty."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dlt.common.schema.typing import TTableSchemaColumns
+
+from pipelines.sources.field_rules import required_for, set_when
+
+# The marts that read each group of fields (followed from the staging models).
+SHIPPING_MARTS = (
+    "fct_pull_requests",
+    "mart_delivery_funnel",
+    "mart_dora",
+    "mart_production_survival",
+    "mart_survival_curve",
+    "mart_bugs_per_shipped_pr",
+    "mart_cost_per_outcome",
+    "mart_outcome_board",
+)
+AUTHOR_MARTS = ("fct_pull_requests", "mart_outcome_board", "mart_spend_vs_output")
+REVIEW_MARTS = ("fct_pull_requests", "mart_review_hours")
+AI_MARTS = ("fct_pull_requests", "mart_ai_assisted_outcomes", "mart_cost_per_outcome_by_ai")
+DEPLOYMENT_MARTS = ("mart_dora", "mart_production_survival", "mart_survival_curve")
 
 
 def user_columns(prefix: str) -> TTableSchemaColumns:
@@ -42,19 +63,29 @@ PULL_REQUEST_COLUMNS: TTableSchemaColumns = {
     "repo_full_name": {"data_type": "text", "nullable": False},
     "title": {"data_type": "text"},
     "body": {"data_type": "text"},
-    "state": {"data_type": "text"},
+    "state": {"data_type": "text", **required_for(*SHIPPING_MARTS)},
     "draft": {"data_type": "bool"},
     **user_columns("user"),
+    "user_login": {"data_type": "text", **required_for(*AUTHOR_MARTS, field="user.login")},
     "author_association": {"data_type": "text"},
     "head_ref": {"data_type": "text"},
     "head_sha": {"data_type": "text"},
     "base_ref": {"data_type": "text"},
     # Label names as one JSON array: marts filter on them, a child table buys nothing.
     "labels": {"data_type": "json"},
-    "created_at": {"data_type": "timestamp"},
+    "created_at": {"data_type": "timestamp", **required_for(*SHIPPING_MARTS)},
     "updated_at": {"data_type": "timestamp", "nullable": False},
-    "closed_at": {"data_type": "timestamp"},
-    "merged_at": {"data_type": "timestamp"},
+    "closed_at": {
+        "data_type": "timestamp",
+        **required_for(*SHIPPING_MARTS),
+        **set_when(state="closed"),
+    },
+    # Both endpoints serve it (null until merged); only the single one serves `merged`.
+    "merged_at": {
+        "data_type": "timestamp",
+        **required_for(*SHIPPING_MARTS),
+        **set_when(merged=True),
+    },
     "merge_commit_sha": {"data_type": "text"},
     # From here on only the single-PR endpoint serves the values; a row that could only be
     # read from the list (its single read was quarantined) leaves them null.
@@ -76,8 +107,10 @@ REVIEW_COLUMNS: TTableSchemaColumns = {
     "repo_full_name": {"data_type": "text", "nullable": False},
     "pr_number": {"data_type": "bigint", "nullable": False},
     **user_columns("user"),
-    "state": {"data_type": "text"},
+    "user_login": {"data_type": "text", **required_for(*REVIEW_MARTS, field="user.login")},
+    "state": {"data_type": "text", **required_for(*REVIEW_MARTS)},
     "body": {"data_type": "text"},
+    # Absent from a pending review (only its author sees one): not required.
     "submitted_at": {"data_type": "timestamp"},
     "commit_id": {"data_type": "text"},
     "author_association": {"data_type": "text"},
@@ -109,7 +142,7 @@ COMMIT_COLUMNS: TTableSchemaColumns = {
     "pr_number": {"data_type": "bigint", "nullable": False},
     "sha": {"data_type": "text", "nullable": False},
     # The whole message: AI co-author trailers live in its last lines.
-    "message": {"data_type": "text"},
+    "message": {"data_type": "text", **required_for(*AI_MARTS, field="commit.message")},
     "author_name": {"data_type": "text"},
     "author_email": {"data_type": "text"},
     "author_date": {"data_type": "timestamp"},
@@ -139,10 +172,10 @@ ISSUE_COMMENT_COLUMNS: TTableSchemaColumns = {
 DEPLOYMENT_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "bigint", "nullable": False},
     "repo_full_name": {"data_type": "text", "nullable": False},
-    "sha": {"data_type": "text"},
+    "sha": {"data_type": "text", **required_for(*DEPLOYMENT_MARTS)},
     "ref": {"data_type": "text"},
     "task": {"data_type": "text"},
-    "environment": {"data_type": "text"},
+    "environment": {"data_type": "text", **required_for(*DEPLOYMENT_MARTS)},
     "original_environment": {"data_type": "text"},
     "production_environment": {"data_type": "bool"},
     "transient_environment": {"data_type": "bool"},
@@ -158,7 +191,7 @@ DEPLOYMENT_STATUS_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "bigint", "nullable": False},
     "deployment_id": {"data_type": "bigint", "nullable": False},
     "repo_full_name": {"data_type": "text", "nullable": False},
-    "state": {"data_type": "text"},
+    "state": {"data_type": "text", **required_for(*DEPLOYMENT_MARTS)},
     "environment": {"data_type": "text"},
     "description": {"data_type": "text"},
     **user_columns("creator"),

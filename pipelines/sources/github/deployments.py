@@ -35,7 +35,8 @@ def deployments(ctx: Extraction) -> DltResource:
             project = partial(_project_deployment, repo)
             rows_of = conformer(ctx, "deployments", DEPLOYMENT_COLUMNS, project)
             for page in ctx.pages(f"/repos/{repo}/deployments"):
-                rows = rows_of.rows(page)
+                fresh = win.inside(page, "created_at")
+                rows = rows_of.rows(fresh)
                 inside = [r for r in rows if win.admits(r["created_at"])]
                 changed = [
                     r
@@ -48,7 +49,7 @@ def deployments(ctx: Extraction) -> DltResource:
                         read[row["id"]] = row
                         ctx.unstatused.add(row["id"])
                     yield changed
-                if len(inside) < len(rows):
+                if len(fresh) < len(page) or len(inside) < len(rows):
                     break
             ctx.deployments_floor[repo] = win.floor
             win.commit()

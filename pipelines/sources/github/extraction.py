@@ -169,6 +169,19 @@ class Window:
     def admits(self, at: datetime) -> bool:
         return self.since is None or at >= self.since
 
+    def inside(self, records: Sequence[Any], field: str) -> list[Any]:
+        """The records of a page the window admits, read as served, before the contract: a
+        record behind the window is neither loaded nor quarantined (a list whose records are
+        all quarantined would otherwise walk, and quarantine, a repository's whole history).
+        A record whose `field` is not a time stays, for the contract to quarantine."""
+        return [record for record in records if not self._behind(record, field)]
+
+    def _behind(self, record: Any, field: str) -> bool:
+        try:
+            return not self.admits(to_timestamp(record[field]))
+        except (KeyError, TypeError, ValueError):
+            return False
+
     def note(self, key: Any, version: str, at: datetime, settled: bool = True) -> bool:
         """Record a record read at cursor time `at`; True when it is new or changed."""
         if self._cursor is None or at > self._cursor:
@@ -200,8 +213,15 @@ def version(*values: Any) -> str:
     return "|".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in values)
 
 
-def conformer(ctx: Extraction, resource: str, columns: TTableSchemaColumns, project: Callable):
-    return Conformer(resource, columns, project, ctx.quarantine)
+def conformer(
+    ctx: Extraction,
+    resource: str,
+    columns: TTableSchemaColumns,
+    project: Callable,
+    key: Callable | None = None,
+) -> Conformer:
+    """`key`: a record's natural id for the quarantine (default: its `id`)."""
+    return Conformer(resource, columns, project, ctx.quarantine, key=key)
 
 
 def iso(at: datetime) -> str:

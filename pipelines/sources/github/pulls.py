@@ -32,7 +32,9 @@ PULL_REQUEST_LOOKBACK = timedelta(hours=1)
 
 
 def pull_requests(ctx: Extraction) -> DltResource:
-    listed = conformer(ctx, "pull_requests", PULL_REQUEST_COLUMNS, _project_pull_request)
+    listed = conformer(
+        ctx, "pull_requests", PULL_REQUEST_COLUMNS, _project_pull_request, _pull_request_key
+    )
 
     @dlt.resource(
         name="pull_requests", primary_key="id", columns=PULL_REQUEST_COLUMNS, **RESOURCE_HINTS
@@ -47,7 +49,8 @@ def pull_requests(ctx: Extraction) -> DltResource:
             win = window(ctx, repo, PULL_REQUEST_LOOKBACK)
             params = {"state": "all", "sort": "updated", "direction": "desc"}
             for page in ctx.pages(f"/repos/{repo}/pulls", params):
-                rows = listed.rows(page)
+                fresh = win.inside(page, "updated_at")
+                rows = listed.rows(fresh)
                 inside = [r for r in rows if win.admits(r["updated_at"])]
                 changed = [
                     r
@@ -62,7 +65,7 @@ def pull_requests(ctx: Extraction) -> DltResource:
                         _whole(listed, row, single)
                         for row, single in zip(changed, singles, strict=True)
                     ]
-                if len(inside) < len(rows):
+                if len(fresh) < len(page) or len(inside) < len(rows):
                     break
             if again := _quarantined_before(ctx, listed, repo, win):
                 yield again
@@ -107,6 +110,14 @@ def _whole(listed: Conformer, row: dict[str, Any], single: Any) -> dict[str, Any
 
 def _pr_path(child: str, pr: dict[str, Any]) -> str:
     return f"/repos/{pr['repo_full_name']}/pulls/{pr['number']}/{child}"
+
+
+def _pull_request_key(pr: dict[str, Any]) -> str:
+    return f"{pr['base']['repo']['full_name']}#{pr['number']}"
+
+
+def _child_key(repo: str, number: int, field: str, record: dict[str, Any]) -> str:
+    return f"{repo}#{number} {record[field]}"
 
 
 def _project_pull_request(pr: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +168,8 @@ def pull_request_reviews(ctx: Extraction, pulls: DltResource) -> DltResource:
         """Every review of each new or changed PR (reviews are only listed per PR)."""
         for pr, pages in ctx.children(prs, partial(_pr_path, "reviews")):
             project = partial(_project_review, pr["repo_full_name"], pr["number"])
-            rows_of = conformer(ctx, "pull_request_reviews", REVIEW_COLUMNS, project)
+            key = partial(_child_key, pr["repo_full_name"], pr["number"], "id")
+            rows_of = conformer(ctx, "pull_request_reviews", REVIEW_COLUMNS, project, key)
             latest: datetime | None = None
             for page in pages:
                 rows = rows_of.rows(page)
@@ -197,7 +209,8 @@ def pull_request_commits(ctx: Extraction, pulls: DltResource) -> DltResource:
         """The commits of each new or changed PR (GitHub lists the first 250)."""
         for pr, pages in ctx.children(prs, partial(_pr_path, "commits")):
             project = partial(_project_commit, pr["repo_full_name"], pr["number"])
-            rows_of = conformer(ctx, "pull_request_commits", COMMIT_COLUMNS, project)
+            key = partial(_child_key, pr["repo_full_name"], pr["number"], "sha")
+            rows_of = conformer(ctx, "pull_request_commits", COMMIT_COLUMNS, project, key)
             for page in pages:
                 rows = rows_of.rows(page)
                 if rows:

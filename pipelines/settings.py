@@ -251,8 +251,12 @@ def source_setting_value(source: str, setting: str) -> Any:
     the source's own section first, as dlt looks it up."""
     import dlt
 
+    # A secret through dlt's secrets accessor: dlt leaves secrets out of its pickled trace,
+    # but would keep a value read through the config accessor.
+    rule = SOURCE_RULES.get(setting)
+    accessor = dlt.secrets if rule is not None and rule.secret else dlt.config
     for key in (f"sources.{source}.{source}.{setting}", f"sources.{source}.{setting}"):
-        value = dlt.config.get(key)
+        value = accessor.get(key)
         if value is not None:
             return value
     return None

@@ -109,7 +109,7 @@ class Quarantine:
             field, expected, seen = describe_reason(reason, payload)
         # The source's own key of the resource first: the one a later load accepts and a
         # fetch by id reads (the Conformer's key names the record for a reader otherwise).
-        own = self.key(resource, payload)
+        own = self.key(resource, payload) if resource in self.keys else None
         key = own if own is not None else key
         if key is not None:
             self._read.setdefault(resource, set()).add(key)

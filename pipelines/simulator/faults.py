@@ -11,6 +11,9 @@ the next `times` of them (-1: all). Kinds:
   parses, the record does not.
 - invalid_json: a 200 whose body is not JSON.
 - truncated: the normal headers, then half of the body and a closed connection.
+- shift_time: a 200 whose records have their `time_field` moved by `shift_days` (negative:
+  earlier), as a vendor with a wrong clock or a bad import would send them: every record
+  still parses, only the order of events across tables breaks.
 """
 
 from __future__ import annotations
@@ -18,9 +21,18 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-KINDS = ("rate_limit", "server_error", "slow", "malformed", "invalid_json", "truncated")
+KINDS = (
+    "rate_limit",
+    "server_error",
+    "slow",
+    "malformed",
+    "invalid_json",
+    "truncated",
+    "shift_time",
+)
 
 
 @dataclass
@@ -33,12 +45,16 @@ class Fault:
     status: int | None = None
     retry_after: int = 1
     delay: float = 0.0
+    time_field: str | None = None  # shift_time: the timestamp field to move
+    shift_days: float = 0.0  # shift_time: by how many days (negative: earlier)
     hits: int = field(default=0)
     seen: int = field(default=0)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
+        if self.kind == "shift_time" and not self.time_field:
+            raise ValueError("a shift_time fault needs the time_field to move")
 
     def matches(self, vendor: str, path: str) -> bool:
         if self.vendor and self.vendor != vendor:
@@ -113,3 +129,23 @@ def _break(record: dict[str, Any]) -> dict[str, Any]:
             broken[key] = "not-a-timestamp"
     broken["_malformed"] = True
     return broken
+
+
+def shift_times(body: Any, time_field: str, days: float) -> Any:
+    """Move `time_field` by `days` on every record of a page (a list body, or the records list
+    of an object body) that has it set: an ISO timestamp stays one, in the same `Z` form."""
+    records = body if isinstance(body, list) else _record_list(body)
+    for record in records:
+        value = record.get(time_field) if isinstance(record, dict) else None
+        if isinstance(value, str):
+            moved = datetime.fromisoformat(value.replace("Z", "+00:00")) + timedelta(days=days)
+            record[time_field] = moved.isoformat().replace("+00:00", "Z")
+    return body
+
+
+def _record_list(body: Any) -> list[Any]:
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                return value
+    return []

@@ -206,3 +206,64 @@ def test_unchecked_the_review_stretches_the_review_time_by_weeks(shifted: Shifte
     before, after = shifted.review_minutes
     assert after - before > 7 * (WEEKS_EARLY - 1) * 24 * 60
     assert shifted.first_event[1] < shifted.first_event[0]
+
+
+# --- blocking in Dagster ------------------------------------------------------------------------
+
+
+def test_in_dagster_a_review_before_its_pr_holds_back_the_marts(
+    built_org, warehouse_copy: Path, monkeypatch
+):
+    """The dbt ops and the time-order checks as Dagster runs them (the loads are not part of
+    it: the raw tables are the built organisation's, with one review dated three weeks before
+    its PR): the foundation builds, the review check fails with the review, and the op that
+    builds the marts does not run, so the marts are the previous build's."""
+    import dagster as dg
+
+    from pipelines.defs.dbt.assets import dbt_foundation, dbt_outcomes, dbt_resource
+    from pipelines.defs.quality.checks import build_gx_check, gx_check_name
+    from pipelines.defs.resources import WarehouseResource
+
+    review_id = _review_at(warehouse_copy, 21 * 24 * 60)
+    marts_before = _marts_checksum(warehouse_copy)
+    for key, value in built_org.env.items():
+        monkeypatch.setenv(key, value)
+    suites = [s for s in SUITES.values() if s.name.startswith("chk_github__")]
+    result = dg.materialize(
+        [dbt_foundation, dbt_outcomes, *(build_gx_check(s) for s in suites)],
+        resources={
+            "dbt": dbt_resource,
+            "warehouse": WarehouseResource(duckdb_path=str(warehouse_copy)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    evaluations = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    review = evaluations[gx_check_name(SUITES["chk_github__review_time_order"])]
+    assert not review.passed and review.severity == dg.AssetCheckSeverity.ERROR
+    (failure,) = review.metadata["failures"].value
+    assert [s["review_id"] for s in failure["sample_rows"]] == [review_id]
+    others = [gx_check_name(s) for s in suites if s.name != "chk_github__review_time_order"]
+    assert all(evaluations[name].passed for name in others)
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    succeeded = {e.step_key for e in result.get_step_success_events()}
+    assert "dbt_foundation" in succeeded and "dbt_outcomes" not in started
+    assert _marts_checksum(warehouse_copy) == marts_before
+
+
+def _marts_checksum(warehouse: Path) -> dict[str, tuple]:
+    """Per mart table, a hash of all its rows: equal only if no row changed."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        return {
+            t: con.execute(f"select count(*), sum(hash(m.*)) from marts.{t} m").fetchone()
+            for t in sorted(tables)
+        }

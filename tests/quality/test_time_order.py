@@ -264,6 +264,6 @@ def _marts_checksum(warehouse: Path) -> dict[str, tuple]:
             ).fetchall()
         ]
         return {
-            t: con.execute(f"select count(*), sum(hash(m.*)) from marts.{t} m").fetchone()
+            t: con.execute(f"select count(*), sum(hash(m)) from marts.{t} m").fetchone()
             for t in sorted(tables)
         }

@@ -130,6 +130,18 @@ def test_the_tolerance_is_the_dbt_var(warehouse_copy: Path):
     assert wider.success
 
 
+def test_the_check_command_names_the_review_and_both_times(warehouse_copy: Path, capsys):
+    from pipelines.cli import main
+
+    review_id = _review_at(warehouse_copy, 21 * 24 * 60)
+    assert main(["check", "--duckdb", str(warehouse_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  chk_github__review_time_order" in out
+    (line,) = [line for line in out.splitlines() if f'"review_id": {review_id},' in line]
+    assert '"minutes_before_opened": 30240.0' in line
+    assert '"submitted_at": ' in line and '"opened_at": ' in line
+
+
 # --- a review weeks before its pull request, served by the simulator --------------------------
 
 

@@ -3,6 +3,8 @@
 offending row, ids and both timestamps, as its sample; the tolerance is the dbt var; and a
 review served weeks before its pull request was opened (the simulator's shift_time fault)
 fails the review suite, where without it the PR's review time is stretched by those weeks.
+The `check` command prints the offending review, and in Dagster the failed check holds back
+the op that builds the marts, which keep their previous rows.
 
 tests/quality/test_suites.py already proves that every suite passes on the built tiny
 organisation and fails on one corruption of its relation; these are the other invariants."""

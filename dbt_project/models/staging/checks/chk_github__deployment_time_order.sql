@@ -34,7 +34,7 @@ range_commits as (
 held as (
 
     -- A commit can sit in several ranges of one deployment (one per base it was compared
-    -- with): one row per deployment and PR.
+    -- with): one row per deployment and commit, so one per deployment and PR below.
     select distinct
         range_commits.deployment_id,
         range_commits.commit_sha

@@ -165,8 +165,14 @@ def _check(args: argparse.Namespace) -> int:
     results = run_checks(args.duckdb)
     for name, result in results.items():
         print(f"{'pass' if result.success else 'FAIL'}  {name}")
+        # One line per failed expectation, then its sample rows whole: the rows are what
+        # a reader acts on, and a cut line would lose them.
         for f in result.failed:
-            print(f"      {json.dumps(f.__dict__, default=str)[:400]}")
+            bounds = {k: v for k, v in f.kwargs.items() if k not in ("column", "column_list")}
+            print(f"      {f.label} {json.dumps(bounds, default=str)}: ", end="")
+            print(f.error or f"{f.unexpected_count} unexpected")
+            for row in f.sample_rows:
+                print(f"        {json.dumps(row, default=str)}")
     run_id = f"cli-{uuid4()}"
     record_results(args.duckdb, run_id, results.values(), holder="python -m pipelines check")
     print(f"results kept in quality.gx_results (run_id {run_id})")

@@ -21,6 +21,12 @@ vendor changing its API would:
 - drop_field: the field removed (the key is absent, not null).
 - add_field: the field added with `value` (default 1); inject it again with a text value to
   send a field that was a number as text.
+
+Time:
+
+- shift_time: a 200 whose records have their `time_field` moved by `shift_days` (negative:
+  earlier), as a vendor with a wrong clock or a bad import would send them: every record
+  still parses, only the order of events across tables breaks.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import json
 import re
 import threading
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 # One kind a line: each is a branch of SimulatorServer._answer or of `drift`.
@@ -42,6 +49,7 @@ KINDS = (
     "retype",
     "drop_field",
     "add_field",
+    "shift_time",
 )
 DRIFT_KINDS = ("retype", "drop_field", "add_field")
 
@@ -58,6 +66,8 @@ class Fault:
     delay: float = 0.0
     field: str | None = None  # drift: the record's field, a dotted path
     value: Any = None  # retype, add_field: the value sent
+    time_field: str | None = None  # shift_time: the timestamp field to move
+    shift_days: float = 0.0  # shift_time: by how many days (negative: earlier)
     hits: int = 0
     seen: int = 0
 
@@ -66,6 +76,8 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
         if self.kind in DRIFT_KINDS and not self.field:
             raise ValueError(f"a {self.kind} fault needs the field it changes")
+        if self.kind == "shift_time" and not self.time_field:
+            raise ValueError("a shift_time fault needs the time_field to move")
 
     def matches(self, vendor: str, path: str) -> bool:
         if self.vendor and self.vendor != vendor:
@@ -172,3 +184,14 @@ def _records(body: Any) -> list[dict[str, Any]]:
 
 def _retyped(value: Any) -> Any:
     return [value] if isinstance(value, str) else json.dumps(value)
+
+
+def shift_times(body: Any, time_field: str, days: float) -> Any:
+    """Move `time_field` by `days` on every record of a page (a list body, or the records list
+    of an object body) that has it set: an ISO timestamp stays one, in the same `Z` form."""
+    for record in _records(body):
+        value = record.get(time_field) if isinstance(record, dict) else None
+        if isinstance(value, str):
+            moved = datetime.fromisoformat(value.replace("Z", "+00:00")) + timedelta(days=days)
+            record[time_field] = moved.isoformat().replace("+00:00", "Z")
+    return body

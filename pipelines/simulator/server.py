@@ -21,7 +21,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 
-from pipelines.simulator.faults import DRIFT_KINDS, Fault, FaultPlan, break_first_record, drift
+from pipelines.simulator.faults import (
+    DRIFT_KINDS,
+    Fault,
+    FaultPlan,
+    break_first_record,
+    drift,
+    shift_times,
+)
 from pipelines.simulator.http import ApiError, Request, Response, Vendor, dumps, parse_time
 from pipelines.simulator.options import OrgOptions, without_fields
 
@@ -238,6 +245,9 @@ class SimulatorServer:
             response.body = drift(json.loads(response.encoded()), fault)
         elif fault and fault.kind == "invalid_json" and response.status == 200:
             response.body = response.encoded()[: max(1, len(response.encoded()) // 2)] + b"<html>"
+        elif fault and fault.kind == "shift_time" and response.status == 200:
+            body = json.loads(response.encoded())
+            response.body = shift_times(body, fault.time_field, fault.shift_days)
         return response
 
     def _control(self, method: str, path: str, body: bytes) -> tuple[int, dict, bytes]:

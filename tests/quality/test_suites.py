@@ -126,6 +126,36 @@ CORRUPTIONS = {
         "expect_column_values_to_be_in_set(pull_request_state)",
         "expect_column_pair_values_to_be_in_set(pull_request_state, is_merged)",
     ),
+    # --- time order across tables (views over staging; broken in the raw table they read) -----
+    # A review dated three weeks before its PR was opened.
+    "chk_github__review_time_order": corrupt(
+        "update raw_github.pull_request_reviews set submitted_at = submitted_at - interval 21 day "
+        "where id = (select min(review_id) from staging.chk_github__review_time_order) "
+        "returning id as review_id",
+        "expect_column_values_to_be_between(minutes_before_opened)",
+    ),
+    "chk_github__comment_time_order": corrupt(
+        "update raw_github.pull_request_review_comments "
+        "set created_at = created_at - interval 21 day "
+        "where id = (select min(comment_id) from staging.chk_github__comment_time_order "
+        "where comment_type = 'review_comment') "
+        "returning 'review_comment' as comment_type, id as comment_id",
+        "expect_column_values_to_be_between(minutes_before_opened)",
+    ),
+    # A commit dated a year before its PR (a wrong clock): its PR would be in flight a year.
+    "chk_github__commit_time_order": corrupt(
+        "update raw_github.pull_request_commits set author_date = author_date - interval 365 day "
+        "where sha = (select min(commit_sha) from staging.chk_github__commit_time_order) "
+        "returning repo_full_name || '#' || pr_number || '@' || sha as pull_request_commit_key",
+        "expect_column_values_to_be_between(days_before_opened)",
+    ),
+    # A deployment created before the merge whose commit its range holds.
+    "chk_github__deployment_time_order": corrupt(
+        "update raw_github.deployments set created_at = created_at - interval 60 day "
+        "where id = (select min(deployment_id) from staging.chk_github__deployment_time_order) "
+        "returning id as deployment_id",
+        "expect_column_values_to_be_between(minutes_before_merged)",
+    ),
     # --- intermediate and marts --------------------------------------------------------------
     # A provider restates a day's bill after the spend was priced.
     "int_ai_spend__reconciliation": corrupt(

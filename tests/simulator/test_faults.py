@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -99,6 +100,26 @@ def test_drift_changes_the_field_in_every_record_of_the_matching_pages(simulator
     assert retyped["title"] == [single.json()["title"]]
     with pytest.raises(ValueError, match="needs the field"):
         Fault("drop_field", vendor="github")
+
+
+def test_shift_time_moves_one_field_of_every_record_and_nothing_else(simulator) -> None:
+    clean = get(simulator, "github").json()
+    simulator.inject(Fault("shift_time", vendor="github", time_field="created_at", shift_days=-21))
+    shifted = get(simulator, "github").json()
+    assert [r["id"] for r in shifted] == [r["id"] for r in clean]
+    for before, after in zip(clean, shifted, strict=True):
+        assert after["created_at"] != before["created_at"] and after["created_at"].endswith("Z")
+        moved = datetime.fromisoformat(before["created_at"]) - timedelta(days=21)
+        assert datetime.fromisoformat(after["created_at"]) == moved
+        assert {k: v for k, v in after.items() if k != "created_at"} == {
+            k: v for k, v in before.items() if k != "created_at"
+        }
+    assert get(simulator, "github").json() == clean
+
+
+def test_shift_time_needs_its_field() -> None:
+    with pytest.raises(ValueError, match="time_field"):
+        Fault("shift_time", vendor="github", shift_days=-21)
 
 
 def test_invalid_json_is_a_200_that_does_not_parse(simulator) -> None:

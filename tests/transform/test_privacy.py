@@ -71,7 +71,7 @@ def test_the_rule_merges_small_teams_and_fills_the_other_group():
     def seed(**sizes):
         return [(team, False) for team, n in sizes.items() for _ in range(n)] + [(None, True)]
 
-    assert reporting_groups(seed(a=5, b=6, c=2, d=2), minimum=5) == {
+    assert reporting_groups(seed(a=5, b=6, c=3, d=2), minimum=5) == {
         "a": "a",
         "b": "b",
         "c": OTHER,

@@ -1,4 +1,4 @@
-{#- Privacy by group (docs/metrics.md "Privacy"): every mart with a team column shows a team's
+{#- Privacy by group (docs/metrics.md section 11): every mart with a team column shows a team's
     reporting group, never a team too small to hide in. int_reporting_groups decides the group
     of each team; these macros are how the marts read it. -#}
 

@@ -182,7 +182,7 @@ def test_cost_per_outcome_equals_truth_recomputed(built_org):
             "from marts.mart_cost_per_outcome"
         )
     }
-    assert len(expected) >= 6
+    assert len(expected) >= 3  # tiny: one group (its teams are all small) x three months
     assert set(mine) == set(expected)
     assert any(team == OTHER for team, _ in mine)
     for key, row in mine.items():

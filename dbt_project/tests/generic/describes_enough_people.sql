@@ -1,5 +1,5 @@
 {#- No row of the model describes fewer than var min_group_size people (docs/metrics.md
-    "Privacy"). The people of each group the model shows in `column_name` are counted afresh
+    section 11). The people of each group the model shows in `column_name` are counted afresh
     from int_people (seed members, bots not counted), through the team -> group map of
     int_reporting_groups: a mart that shows a team instead of its group (a team merged into the
     other teams has no people of its own group), or a map that lets a small team report as

@@ -1,4 +1,4 @@
-{#- The reporting group of every team (docs/metrics.md "Privacy"), the one place that decides
+{#- The reporting group of every team (docs/metrics.md section 11), the one place that decides
     it. A team's people are the seed's members who are not bots: membership, not activity, so
     the groups are one fixed partition of the organisation, the same in every mart, month and
     week (a group that changed with each period's activity could be subtracted from its

@@ -226,5 +226,5 @@ final as (
 )
 
 select * from final
--- No group too small to hide in (docs/metrics.md "Privacy").
+-- No group too small to hide in (docs/metrics.md section 11).
 where {{ shown_group('team_id') }}

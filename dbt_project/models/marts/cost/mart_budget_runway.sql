@@ -12,7 +12,7 @@
       day falls after period_end (the budget lasts the period).
     Spend needs a billing source: without one every spend figure is null, with the reason.
     Team budgets are shown only for teams that report as themselves (docs/metrics.md
-    "Privacy"). -#}
+    section 11). -#}
 {%- set needs = {'billing': ['spend_to_date_usd', 'trailing_28d_daily_run_rate', 'remaining_usd',
                              'projected_exhaustion_date', 'will_exhaust_before_period_end']} -%}
 with
@@ -225,5 +225,5 @@ final as (
 
 select * from final
 -- A team's budget is shown only for a team that reports as itself: its spend to date would
--- show a smaller team's spend (docs/metrics.md "Privacy"). The organisation's is always shown.
+-- show a smaller team's spend (docs/metrics.md section 11). The organisation's is always shown.
 where scope <> 'team' or {{ reports_as_itself('team_id') }}

@@ -1,7 +1,7 @@
 {#- The spend-vs-output curve per person x quarter (docs/metrics.md section 6): each person's
     attributed spend, its quintile among everyone's in the quarter, and the PRs they shipped
     and that survived H. Only people of teams that report as themselves (at least var
-    min_group_size non-bot people, docs/metrics.md "Privacy") get a row, so no one is shown
+    min_group_size non-bot people, docs/metrics.md section 11) get a row, so no one is shown
     alone; people with no spend are in (quintile 1).
     Quintiles are buckets for the curve (mart_spend_vs_output_quintiles), not a ranking: there
     is no rank column. Quarters: every quarter with spend in the organisation (so rows need a

@@ -98,6 +98,6 @@ final as (
 )
 
 -- A quintile of fewer than min_group_size people is not shown, nor compared with its
--- neighbour (docs/metrics.md "Privacy").
+-- neighbour (docs/metrics.md section 11).
 select * from final
 where people >= {{ var('min_group_size') }}

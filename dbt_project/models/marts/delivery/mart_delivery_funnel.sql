@@ -54,5 +54,5 @@ shares as (
 )
 
 select * from shares
--- No group too small to hide in (docs/metrics.md "Privacy").
+-- No group too small to hide in (docs/metrics.md section 11).
 where {{ shown_group('team_id') }}

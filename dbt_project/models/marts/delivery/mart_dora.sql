@@ -4,7 +4,7 @@ with
 deployments as (
 
     -- A repository is shown under its own name only when its team reports as itself; the
-    -- repositories of the other teams are one row per week (docs/metrics.md "Privacy").
+    -- repositories of the other teams are one row per week (docs/metrics.md section 11).
     select
         * replace (
             case
@@ -179,5 +179,5 @@ final as (
 )
 
 select * from final
--- No group too small to hide in (docs/metrics.md "Privacy").
+-- No group too small to hide in (docs/metrics.md section 11).
 where {{ shown_group('team_id') }}

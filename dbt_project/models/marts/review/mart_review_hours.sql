@@ -52,5 +52,5 @@ cohorts as (
 )
 
 select * from cohorts
--- No group too small to hide in (docs/metrics.md "Privacy").
+-- No group too small to hide in (docs/metrics.md section 11).
 where {{ shown_group('team_id') }}

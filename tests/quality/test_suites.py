@@ -241,12 +241,10 @@ CORRUPTIONS = {
         f"where {first_row('marts.mart_identity_coverage')} returning domain, subject",
         "expect_column_pair_values_a_to_be_greater_than_b(items, resolved_items)",
     ),
-    # A person ranked on a team too small to hide in (min_group_size is 5).
+    # A team row of a group too small to hide in (min_group_size is 5): a team of one.
     "mart_outcome_board": corrupt(
-        "insert into marts.mart_outcome_board "
-        "select * replace ('person' as board_level, 'someone' as person_id) "
-        "from marts.mart_outcome_board where board_level = 'team' and team_size < 5 "
-        "order by month_start, team_id limit 1 "
+        "update marts.mart_outcome_board set team_size = 1 "
+        f"where {first_row('marts.mart_outcome_board')} "
         "returning board_level, month_start, team_id, person_id",
         "expect_column_values_to_be_between(team_size)",
     ),

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from pipelines.summary import format_summary, outcome_summary
+from tests.transform.reporting_groups import NO_TEAM, OTHER, group_of
 
-NO_TEAM = "(no team)"
 H = timedelta(days=30)
 GAP, FLOOR, CAP = 30.0, 15.0, 240.0
 TOLERANCE = 1e-9
@@ -65,6 +65,7 @@ def session_hours(built_org) -> list[dict]:
 
 
 def test_fct_pull_requests_has_every_pr_with_its_outcome(built_org, truth_prs, defect_weight):
+    group = group_of(built_org)  # the reporting groups (docs/metrics.md section 11)
     ours = {
         (r["repo_full_name"], r["pull_request_number"]): r
         for r in built_org.dicts("select * from marts.fct_pull_requests")
@@ -81,7 +82,7 @@ def test_fct_pull_requests_has_every_pr_with_its_outcome(built_org, truth_prs, d
         key = (t["repo_full_name"], t["number"])
         o = ours[key]
         expected = {
-            "team_id": t["team_id"] or NO_TEAM,
+            "team_id": group(t["team_id"]),
             "is_ai_assisted": t["is_ai_assisted"],
             "outcome": t["outcome"],
             "is_censored": t["censored"],
@@ -97,9 +98,10 @@ def test_fct_pull_requests_has_every_pr_with_its_outcome(built_org, truth_prs, d
 
 
 def test_delivery_funnel_equals_the_truth(built_org, truth_prs):
+    group = group_of(built_org)  # the reporting groups (docs/metrics.md section 11)
     expected = defaultdict(lambda: defaultdict(int))
     for t in truth_prs:
-        c = expected[(_week(t["opened_at"]), t["team_id"] or NO_TEAM, t["is_ai_assisted"])]
+        c = expected[(_week(t["opened_at"]), group(t["team_id"]), t["is_ai_assisted"])]
         c["opened"] += 1
         c["merged"] += t["outcome"] == "merged"
         c["abandoned"] += t["outcome"] == "abandoned"
@@ -122,12 +124,13 @@ def test_delivery_funnel_equals_the_truth(built_org, truth_prs):
 
 
 def test_review_hours_equal_the_truth(built_org, truth_prs, session_hours):
+    group = group_of(built_org)  # the reporting groups (docs/metrics.md section 11)
     hours = defaultdict(float)
     for s in session_hours:
         hours[(s["repo_full_name"], s["number"])] += s["minutes"] / 60
     expected = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
     for t in truth_prs:
-        c = expected[(_week(t["opened_at"]), t["team_id"] or NO_TEAM, t["is_ai_assisted"])]
+        c = expected[(_week(t["opened_at"]), group(t["team_id"]), t["is_ai_assisted"])]
         c[0] += 1
         c[1] += hours[(t["repo_full_name"], t["number"])]
         c[2] += t["human_reviewers"]
@@ -195,13 +198,14 @@ def test_identity_coverage_equals_the_truth(built_org):
 def test_outcome_board_team_rows_equal_the_truth(
     built_org, truth_prs, defect_weight, session_hours
 ):
+    group = group_of(built_org)  # the reporting groups (docs/metrics.md section 11)
     teams = dict(built_org.rows("select person_id, team from sim.seed_people"))
     logins = dict(built_org.rows("select lower(github_login), person_id from sim.seed_people"))
     expected = defaultdict(lambda: defaultdict(float))
     for t in truth_prs:
         if t["shipped_at"] is None:
             continue
-        c = expected[(_month(t["shipped_at"]), t["team_id"] or NO_TEAM)]
+        c = expected[(_month(t["shipped_at"]), group(t["team_id"]))]
         c["shipped_prs"] += 1
         c["surviving_prs"] += bool(t["survived"])
         c["observed_prs"] += t["survived"] is not None
@@ -209,12 +213,12 @@ def test_outcome_board_team_rows_equal_the_truth(
             c["defect_weight"] += defect_weight[(t["repo_full_name"], t["number"])]
     for s in session_hours:
         person = logins.get(s["reviewer_login"].lower())
-        key = (_month(s["started_at"]), teams.get(person) or NO_TEAM)
+        key = (_month(s["started_at"]), group(teams.get(person)))
         expected[key]["review_hours_on_others_prs"] += s["minutes"] / 60
     for day, team, _person, usd in built_org.rows(
         "select day, team_id, person_id, cost_usd from sim.truth_spend where person_id is not null"
     ):
-        expected[(_month(day), team or NO_TEAM)]["attributed_spend_usd"] += float(usd)
+        expected[(_month(day), group(team))]["attributed_spend_usd"] += float(usd)
     rows = built_org.dicts("select * from marts.mart_outcome_board where board_level = 'team'")
     got = {(r["month_start"], r["team_id"]): r for r in rows}
     mismatched = []
@@ -243,19 +247,21 @@ def test_outcome_board_team_rows_equal_the_truth(
     assert board_awus > 0
 
 
-def test_outcome_board_has_person_rows_only_for_big_enough_teams(built_org):
+def test_outcome_board_has_person_rows_only_for_teams_that_report_as_themselves(built_org):
     sizes = dict(
         built_org.rows(
             "select team, count(*) from sim.seed_people where not is_bot and team is not null "
             "group by team"
         )
     )
-    minimum = 5
+    group = group_of(built_org)
     persons = built_org.rows(
         "select distinct team_id, person_id from marts.mart_outcome_board "
         "where board_level = 'person'"
     )
-    big = {team for team, n in sizes.items() if n >= minimum}
+    # Teams that report as themselves: at least five people, not merged into the other teams.
+    big = {team for team in sizes if group(team) == team}
+    assert all(sizes[team] >= 5 for team in big)
     # tiny's teams are all smaller than five (no person rows at all); demo's are not
     assert bool(big) == (built_org.size == "demo")
     assert {team for team, _ in persons} == big
@@ -447,12 +453,18 @@ def test_work_and_spend_of_no_team_are_one_group_in_every_mart(built_org):
         got = built_org.scalar(f"select {total} from marts.{mart}")
         want = built_org.scalar(expected)
         assert abs(float(got) - float(want)) <= 1e-6 * max(1.0, abs(float(want))), mart
+    # The no-team group is one of the other teams (docs/metrics.md section 11), never shown.
     groups = built_org.scalar(
-        f"select count(*) from marts.fct_pull_requests where team_id = '{NO_TEAM}'"
+        f"select count(*) from marts.fct_pull_requests where team_id = '{OTHER}' "
+        "and (author_person_id is null or is_bot_author)"
     )
     assert groups > 0  # unresolved authors and bots: the rule is exercised
+    for mart in team_marts:
+        assert not built_org.scalar(
+            f"select count(*) from marts.{mart} where team_id = '{NO_TEAM}'"
+        ), mart
     for mart in ("mart_cost_per_outcome", "mart_bugs_per_shipped_pr", "mart_outcome_board"):
-        assert built_org.scalar(f"select count(*) from marts.{mart} where team_id = '{NO_TEAM}'"), (
+        assert built_org.scalar(f"select count(*) from marts.{mart} where team_id = '{OTHER}'"), (
             mart
         )
 

@@ -396,7 +396,7 @@ def empty_warehouse(tmp_path_factory) -> Warehouse:
 
 
 @GROUP_B
-def test_the_whole_project_builds_on_a_warehouse_without_raw_tables(empty_warehouse):
+def test_the_whole_project_builds_on_a_warehouse_without_raw_tables(empty_warehouse, tmp_path):
     """Every staging model reads its raw table through source_or_empty, typed from the
     loaders' declarations: with no raw table at all, every model builds and every test passes,
     which also shows staging reads only declared columns (an undeclared one would not bind)."""
@@ -416,11 +416,20 @@ def test_the_whole_project_builds_on_a_warehouse_without_raw_tables(empty_wareho
         assert empty_warehouse.rows(f"select count(*) from staging.{view[0]}") == [(0,)]
     coverage = _coverage(empty_warehouse)
     assert {s for s, row in coverage.items() if not row["is_available"]} == set(VENDORS)
-    # The budgets come from the seeds; their spend is unknown, not 0.
-    runway = empty_warehouse.rows(
-        "select spend_to_date_usd, unavailable_reason from marts.mart_budget_runway"
-    )
-    assert runway and all(spend is None and reason for spend, reason in runway)
+    # The budgets come from the seeds; their spend is unknown, not 0. The tiny organisation's
+    # teams are too small to show their budgets (docs/metrics.md section 11): with a minimum
+    # of 1, payments reports as itself and its budgets are shown.
+    assert empty_warehouse.rows("select count(*) from marts.mart_budget_runway") == [(0,)]
+    path = shutil.copyfile(empty_warehouse.path, tmp_path / "empty.duckdb")
+    env = simulated_org_env(store_path("tiny", TINY_SEED))
+    select = "int_reporting_groups mart_budget_runway"
+    assert build_models(path, select, dbt_vars={"min_group_size": 1}, env=env).success
+    with duckdb.connect(str(path), read_only=True) as con:
+        runway = con.execute(
+            "select team_id, spend_to_date_usd, unavailable_reason from marts.mart_budget_runway"
+        ).fetchall()
+    assert {team for team, _, _ in runway} == {"payments"}
+    assert all(spend is None and reason for _, spend, reason in runway)
 
 
 @GROUP_A

@@ -2,9 +2,10 @@
     enough not to single anyone out, turned into outcomes per month. Output only: there is no
     token or spend ranking here, and no rank column at all. A team row's cost per surviving PR
     is mart_cost_per_outcome's (read, not recomputed); a person row's is the same formula over
-    the person's attributed spend and surviving PRs, shown nowhere else. Teams follow the
-    no-team rule (macros/no_team.sql). Each figure is null when a source it needs is not
-    available, with the reason. -#}
+    the person's attributed spend and surviving PRs, shown nowhere else. Teams are reporting
+    groups (macros/reporting_group.sql, the no-team group among the other teams): no row
+    describes fewer than min_group_size people; team_size is the people of the row's group.
+    Each figure is null when a source it needs is not available, with the reason. -#}
 {%- set needs = {
     'github': ['shipped_prs', 'surviving_prs', 'observed_prs', 'bugs_per_shipped_pr',
                'review_hours_on_others_prs', 'cost_per_surviving_pr'],
@@ -28,13 +29,12 @@ people as (
 
 team_sizes as (
 
-    select
-        team_id,
-        count(*) as team_size
-    from people
-    where not is_bot
-        and team_id is not null
-    group by team_id
+    -- The people of each reporting group: a team's own on its rows and its people's rows, all
+    -- the merged teams' on the other teams' rows.
+    select distinct
+        reporting_group as team_id,
+        group_people as team_size
+    from {{ ref('int_reporting_groups') }}
 
 ),
 
@@ -60,7 +60,7 @@ review_given as (
 
     -- Review sessions are always on someone else's PR (the author never reviews their own).
     select
-        {{ team_or_no_team('people.team_id') }} as team_id,
+        {{ reporting_group('people.team_id') }} as team_id,
         sessions.reviewer_person_id as person_id,
         cast({{ dbt.date_trunc('month', 'sessions.started_at') }} as date) as month_start,
         {{ exact_sum('sessions.minutes / 60.0', 3600000) }} as review_hours_on_others_prs
@@ -68,7 +68,7 @@ review_given as (
     left join people
         on sessions.reviewer_person_id = people.person_id
     group by
-        {{ team_or_no_team('people.team_id') }},
+        {{ reporting_group('people.team_id') }},
         sessions.reviewer_person_id,
         {{ dbt.date_trunc('month', 'sessions.started_at') }}
 
@@ -77,14 +77,14 @@ review_given as (
 units as (
 
     select
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         person_id,
         cast({{ dbt.date_trunc('month', 'completed_at') }} as date) as month_start,
         count(*) as awus
     from {{ ref('int_agentic_work_units') }}
     where awu_status = 'awu'
     group by
-        {{ team_or_no_team('team_id') }},
+        {{ reporting_group('team_id') }},
         person_id,
         {{ dbt.date_trunc('month', 'completed_at') }}
 
@@ -95,14 +95,14 @@ spend as (
     -- Attributed spend: spend of a person (docs/metrics.md section 2). A team's shared keys'
     -- spend is unattributed for its team, as in mart_cost_per_outcome.
     select
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         person_id,
         cast({{ dbt.date_trunc('month', 'day') }} as date) as month_start,
         sum(cost_usd) as attributed_spend_usd
     from {{ ref('int_ai_spend__daily') }}
     where person_id is not null
     group by
-        {{ team_or_no_team('team_id') }},
+        {{ reporting_group('team_id') }},
         person_id,
         {{ dbt.date_trunc('month', 'day') }}
 
@@ -146,7 +146,8 @@ team_rows as (
 
 person_rows as (
 
-    -- Only people of a team of at least min_group_size: nobody is ranked alone.
+    -- Only people of a team that reports as itself (at least min_group_size people): nobody
+    -- is ranked alone, and no merged team's people are shown beside the group that hides it.
     select
         'person' as board_level,
         facts.month_start,
@@ -163,9 +164,7 @@ person_rows as (
     from facts
     inner join people
         on facts.person_id = people.person_id
-    inner join team_sizes
-        on people.team_id = team_sizes.team_id
-    where team_sizes.team_size >= {{ var('min_group_size') }}
+    where {{ reports_as_itself('people.team_id') }}
         and not people.is_bot
     group by facts.month_start, people.team_id, facts.person_id
 
@@ -228,3 +227,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

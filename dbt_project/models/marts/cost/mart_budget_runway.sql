@@ -10,7 +10,9 @@
       day (or period_start, if later), the day cumulative spend reaches the remaining budget
       (start + ceil(remaining / rate) - 1); null when the rate is 0, the period is over, or that
       day falls after period_end (the budget lasts the period).
-    Spend needs a billing source: without one every spend figure is null, with the reason. -#}
+    Spend needs a billing source: without one every spend figure is null, with the reason.
+    Team budgets are shown only for teams that report as themselves (docs/metrics.md
+    section 11). -#}
 {%- set needs = {'billing': ['spend_to_date_usd', 'trailing_28d_daily_run_rate', 'remaining_usd',
                              'projected_exhaustion_date', 'will_exhaust_before_period_end']} -%}
 with
@@ -222,3 +224,6 @@ final as (
 )
 
 select * from final
+-- A team's budget is shown only for a team that reports as itself: its spend to date would
+-- show a smaller team's spend (docs/metrics.md section 11). The organisation's is always shown.
+where scope <> 'team' or {{ reports_as_itself('team_id') }}

@@ -19,13 +19,13 @@ with
 spend as (
 
     select
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         cast({{ dbt.date_trunc('month', 'day') }} as date) as month,
         sum(case when person_id is not null then cost_usd else 0 end) as attributed_spend_usd,
         sum(case when person_id is null then cost_usd else 0 end) as team_key_spend_usd
     from {{ ref('int_ai_spend__daily') }}
     group by
-        {{ team_or_no_team('team_id') }},
+        {{ reporting_group('team_id') }},
         cast({{ dbt.date_trunc('month', 'day') }} as date)
 
 ),
@@ -33,7 +33,7 @@ spend as (
 shipped as (
 
     select
-        {{ team_or_no_team('lifecycle.team_id') }} as team_id,
+        {{ reporting_group('lifecycle.team_id') }} as team_id,
         cast({{ dbt.date_trunc('month', 'lifecycle.shipped_at') }} as date) as month,
         count(*) as shipped_prs,
         sum(case when survival.is_censored then 0 else 1 end) as survival_evaluated_prs,
@@ -43,7 +43,7 @@ shipped as (
         on lifecycle.pull_request_id = survival.pull_request_id
     where lifecycle.shipped_at is not null
     group by
-        {{ team_or_no_team('lifecycle.team_id') }},
+        {{ reporting_group('lifecycle.team_id') }},
         cast({{ dbt.date_trunc('month', 'lifecycle.shipped_at') }} as date)
 
 ),
@@ -101,3 +101,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

@@ -15,7 +15,7 @@ pull_requests as (
 
     select
         lifecycle.pull_request_id,
-        {{ team_or_no_team('lifecycle.team_id') }} as team_id,
+        {{ reporting_group('lifecycle.team_id') }} as team_id,
         coalesce(lifecycle.is_ai_assisted, false) as is_ai_assisted,
         lifecycle.shipped_at,
         survival.is_censored,
@@ -115,3 +115,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

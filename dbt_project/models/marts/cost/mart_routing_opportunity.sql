@@ -55,7 +55,7 @@ small_and_light as (
 classified as (
 
     select
-        {{ team_or_no_team('allocation.team_id') }} as team_id,
+        {{ reporting_group('allocation.team_id') }} as team_id,
         cast({{ dbt.date_trunc('month', 'allocation.day') }} as date) as month,
         allocation.pull_request_id,
         allocation.cost_usd,
@@ -122,3 +122,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

@@ -1,7 +1,8 @@
 {#- The spend-vs-output curve per person x quarter (docs/metrics.md section 6): each person's
     attributed spend, its quintile among everyone's in the quarter, and the PRs they shipped
-    and that survived H. Only people of teams with at least var min_group_size (non-bot)
-    people get a row, so no one is shown alone; people with no spend are in (quintile 1).
+    and that survived H. Only people of teams that report as themselves (at least var
+    min_group_size non-bot people, docs/metrics.md section 11) get a row, so no one is shown
+    alone; people with no spend are in (quintile 1).
     Quintiles are buckets for the curve (mart_spend_vs_output_quintiles), not a ranking: there
     is no rank column. Quarters: every quarter with spend in the organisation (so rows need a
     billing source). People with no team are no team's members: no rows. The PRs need GitHub:
@@ -20,21 +21,12 @@ people as (
 
 ),
 
-eligible_teams as (
-
-    select team_id
-    from people
-    group by team_id
-    having count(*) >= {{ var('min_group_size') }}
-
-),
-
 eligible_people as (
 
-    select people.*
+    -- People of teams that report as themselves (macros/reporting_group.sql).
+    select *
     from people
-    inner join eligible_teams
-        on people.team_id = eligible_teams.team_id
+    where {{ reports_as_itself('team_id') }}
 
 ),
 

@@ -1,8 +1,10 @@
 {#- The spend-vs-output curve per quarter x spend quintile (docs/metrics.md section 6): people,
     spend, shipped and surviving PRs per person, and the marginal cost of one more surviving
     PR from the quintile below: (spend per person - the lower quintile's) / (surviving PRs per
-    person - the lower quintile's); null for quintile 1 and where surviving PRs per person do
-    not grow (delta <= 0: more spend bought no more surviving output). The PRs need GitHub:
+    person - the lower quintile's); null for quintile 1, where surviving PRs per person do
+    not grow (delta <= 0: more spend bought no more surviving output), and where the quintile
+    below holds fewer than var min_group_size people. Such a quintile (a quarter of fewer than
+    five times the minimum) is not shown. The PRs need GitHub:
     null without it (mart_spend_vs_output says so too), with the reason. -#}
 {%- set needs = {'github': ['shipped_prs', 'surviving_prs', 'shipped_per_person',
                             'surviving_per_person', 'marginal_cost_per_surviving_pr']} -%}
@@ -48,6 +50,7 @@ with_previous as (
 
     select
         per_person.*,
+        lag(people) over (partition by quarter order by spend_quintile) as previous_people,
         lag(spend_per_person) over (
             partition by quarter order by spend_quintile
         ) as previous_spend_per_person,
@@ -79,6 +82,7 @@ final as (
 
         ---------- marginal cost (USD per additional surviving PR per person)
         {{ when_available(needs, 'marginal_cost_per_surviving_pr', 'case
+            when previous_people < ' ~ var('min_group_size') ~ ' then null
             when surviving_per_person - previous_surviving_per_person > 0
                 then round(
                     (spend_per_person - previous_spend_per_person)
@@ -93,4 +97,7 @@ final as (
 
 )
 
+-- A quintile of fewer than min_group_size people is not shown, nor compared with its
+-- neighbour (docs/metrics.md section 11).
 select * from final
+where people >= {{ var('min_group_size') }}

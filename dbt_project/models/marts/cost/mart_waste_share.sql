@@ -58,7 +58,7 @@ by_scope as (
 
     select
         'team' as scope,
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         month,
         spend_class,
         cost_usd
@@ -78,7 +78,7 @@ by_scope as (
 
     select
         'team' as scope,
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         month,
         'not_attributed' as spend_class,
         cost_usd
@@ -152,3 +152,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

@@ -60,7 +60,7 @@ joined as (
         ---------- who
         lifecycle.author_login,
         lifecycle.author_person_id,
-        {{ team_or_no_team('lifecycle.team_id') }} as team_id,
+        {{ reporting_group('lifecycle.team_id') }} as team_id,
         lifecycle.is_bot_author,
         lifecycle.is_agent_author,
 

@@ -29,7 +29,7 @@ spend as (
 unit_weeks as (
 
     select
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         cast({{ dbt.date_trunc('week', 'completed_at') }} as date) as week_start,
         sum(case when unit_kind = 'work_item' and awu_status = 'awu' then 1 else 0 end)
             as work_item_awus,
@@ -42,7 +42,7 @@ unit_weeks as (
         sum(case when awu_status = 'no_pull_request' then 1 else 0 end)
             as done_without_pull_request
     from units
-    group by {{ team_or_no_team('team_id') }}, {{ dbt.date_trunc('week', 'completed_at') }}
+    group by {{ reporting_group('team_id') }}, {{ dbt.date_trunc('week', 'completed_at') }}
 
 ),
 
@@ -51,12 +51,12 @@ spend_weeks as (
     -- Attributed spend: spend of the team's people. A team's shared keys' spend is
     -- unattributed for the team (docs/metrics.md section 2), as in mart_cost_per_outcome.
     select
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         cast({{ dbt.date_trunc('week', 'day') }} as date) as week_start,
         sum(cost_usd) as attributed_spend_usd
     from spend
     where person_id is not null
-    group by {{ team_or_no_team('team_id') }}, {{ dbt.date_trunc('week', 'day') }}
+    group by {{ reporting_group('team_id') }}, {{ dbt.date_trunc('week', 'day') }}
 
 ),
 
@@ -123,3 +123,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

@@ -7,7 +7,7 @@ prs as (
 
     select
         lifecycle.opened_week,
-        {{ team_or_no_team('lifecycle.team_id') }} as team_id,
+        {{ reporting_group('lifecycle.team_id') }} as team_id,
         lifecycle.is_ai_assisted,
         lifecycle.outcome,
         lifecycle.shipped_at,
@@ -54,3 +54,5 @@ shares as (
 )
 
 select * from shares
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

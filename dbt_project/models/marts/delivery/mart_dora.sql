@@ -3,7 +3,18 @@ with
 
 deployments as (
 
-    select * from {{ ref('int_deployments__outcomes') }}
+    -- A repository is shown under its own name only when its team reports as itself; the
+    -- repositories of the other teams are one row per week (docs/metrics.md section 11).
+    select
+        * replace (
+            case
+                when {{ reports_as_itself('team_id') }}
+                    then repo_full_name
+                else {{ other_teams_label() }}
+            end as repo_full_name,
+            {{ reporting_group('team_id') }} as team_id
+        )
+    from {{ ref('int_deployments__outcomes') }}
 
 ),
 
@@ -88,7 +99,7 @@ metrics as (
     select
         weekly_deployments.repo_full_name,
         weekly_deployments.deployment_week,
-        {{ team_or_no_team('weekly_deployments.team_id') }} as team_id,
+        weekly_deployments.team_id,
         weekly_deployments.deployments,
         weekly_deployments.successful_deployments,
         {{ when_available(needs, 'change_failures', 'weekly_deployments.change_failures') }}
@@ -168,3 +179,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

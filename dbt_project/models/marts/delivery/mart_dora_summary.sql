@@ -33,7 +33,7 @@ period as (
 
 scoped_deployments as (
 
-    select 'team' as grain, {{ team_or_no_team('team_id') }} as team_id, deployments.*
+    select 'team' as grain, {{ reporting_group('team_id') }} as team_id, deployments.*
     from deployments
     union all
     select 'all' as grain, cast(null as {{ dbt.type_string() }}) as team_id, deployments.*
@@ -196,3 +196,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

@@ -72,7 +72,7 @@ cohorts as (
 
     select
         shipped.shipped_month,
-        {{ team_or_no_team('shipped.team_id') }} as team_id,
+        {{ reporting_group('shipped.team_id') }} as team_id,
         shipped.is_ai_assisted,
         count(*) as shipped_prs_incl_censored,
         sum(case when shipped.is_censored then 1 else 0 end) as censored_prs,
@@ -91,7 +91,7 @@ cohorts as (
     from shipped
     left join pull_request_weights
         on shipped.pull_request_id = pull_request_weights.pull_request_id
-    group by shipped.shipped_month, {{ team_or_no_team('shipped.team_id') }}, shipped.is_ai_assisted
+    group by shipped.shipped_month, {{ reporting_group('shipped.team_id') }}, shipped.is_ai_assisted
 
 ),
 
@@ -133,3 +133,5 @@ final as (
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

@@ -15,7 +15,7 @@ final as (
 
         ---------- the cohort
         shipped_month,
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         is_ai_assisted,
 
         ---------- PRs
@@ -38,8 +38,10 @@ final as (
 
     from survival
     where shipped_at is not null
-    group by shipped_month, {{ team_or_no_team('team_id') }}, is_ai_assisted
+    group by shipped_month, {{ reporting_group('team_id') }}, is_ai_assisted
 
 )
 
 select * from final
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

@@ -13,7 +13,7 @@ per_pr as (
 
     select
         opened_week,
-        {{ team_or_no_team('team_id') }} as team_id,
+        {{ reporting_group('team_id') }} as team_id,
         is_ai_assisted,
         review_hours,
         human_reviewers,
@@ -52,3 +52,5 @@ cohorts as (
 )
 
 select * from cohorts
+-- No group too small to hide in (docs/metrics.md section 11).
+where {{ shown_group('team_id') }}

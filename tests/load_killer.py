@@ -1,0 +1,100 @@
+"""A load that kills itself with SIGKILL at a named phase: what `kill -9` leaves behind.
+
+    python -m tests.load_killer PHASE NTH SOURCE WAREHOUSE
+
+runs `pipelines.loads.run_load(SOURCE, WAREHOUSE)` (configured by the SOURCES__* variables of
+its environment) and sends itself SIGKILL at the NTH time (from 1) it reaches PHASE:
+
+- extract: an HTTP request to the vendor is about to be sent (NTH counts requests);
+- normalize: dlt is about to normalize an extracted checkpoint;
+- load: dlt is about to load a normalized checkpoint;
+- merge: dlt has just committed its first transaction while loading the NTH checkpoint: one
+  table's merge is in, the others are not;
+- swap: a checkpoint is being swapped into the warehouse and one table of it is written,
+  the others not (inside the transaction);
+- done: never (the load finishes).
+
+It prints the path of its pipelines folder first, so the caller can check it is swept.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pipelines import loads, pipeline_folders
+
+PHASES = ("extract", "normalize", "load", "merge", "swap", "done")
+
+
+def _kill_on(nth: int, call: Callable[..., Any], after: bool = False) -> Callable[..., Any]:
+    seen = 0
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal seen
+        seen += 1
+        if not after and seen == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+        result = call(*args, **kwargs)
+        if after and seen == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    return wrapper
+
+
+def install(phase: str, nth: int) -> None:
+    import requests.adapters
+    from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
+    from dlt.pipeline.pipeline import Pipeline
+
+    from pipelines import staged_loads
+
+    if phase == "extract":
+        adapter = requests.adapters.HTTPAdapter
+        adapter.send = _kill_on(nth, adapter.send)
+    elif phase == "normalize":
+        Pipeline.normalize = _kill_on(nth, Pipeline.normalize)
+    elif phase == "load":
+        Pipeline.load = _kill_on(nth, Pipeline.load)
+    elif phase == "merge":
+        # The first commit of the NTH checkpoint's load step.
+        loads_seen = 0
+        load, commit = Pipeline.load, DuckDbSqlClient.commit_transaction
+
+        def counted_load(*args: Any, **kwargs: Any) -> Any:
+            nonlocal loads_seen
+            loads_seen += 1
+            if loads_seen == nth:
+                DuckDbSqlClient.commit_transaction = _kill_on(1, commit, after=True)
+            return load(*args, **kwargs)
+
+        Pipeline.load = counted_load
+    elif phase == "swap":
+        # The second table synced of the NTH swap: the first one is written, uncommitted.
+        staged_loads._sync_rows = _kill_on(nth + 1, staged_loads._sync_rows)
+    elif phase != "done":
+        raise SystemExit(f"unknown phase {phase!r}; expected one of {PHASES}")
+
+
+@contextmanager
+def announced_folder() -> Iterator[Path]:
+    """The load's pipelines folder, its path printed before anything can kill the load."""
+    with pipeline_folders.pipeline_folder() as path:
+        print(path, flush=True)
+        yield path
+
+
+def main(phase: str, nth: str, source: str, warehouse: str) -> None:
+    loads.pipeline_folder = announced_folder
+    install(phase, int(nth))
+    loads.run_load(source, warehouse)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -8,8 +8,8 @@ its environment) and sends itself SIGKILL at the NTH time (from 1) it reaches PH
 - extract: an HTTP request to the vendor is about to be sent (NTH counts requests);
 - normalize: dlt is about to normalize an extracted checkpoint;
 - load: dlt is about to load a normalized checkpoint;
-- merge: dlt has just committed its first transaction while loading the NTH checkpoint: one
-  table's merge is in, the others are not;
+- merge: dlt has just committed the first merge of the NTH checkpoint's load step: one
+  table's new versions are in, the others' not;
 - swap: a checkpoint is being swapped into the warehouse and one table of it is written,
   the others not (inside the transaction);
 - done: never (the load finishes).
@@ -38,10 +38,11 @@ def _kill_on(nth: int, call: Callable[..., Any], after: bool = False) -> Callabl
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nonlocal seen
         seen += 1
-        if not after and seen == nth:
+        mine = seen  # calls run concurrently (dlt's load jobs): count this one's number
+        if not after and mine == nth:
             os.kill(os.getpid(), signal.SIGKILL)
         result = call(*args, **kwargs)
-        if after and seen == nth:
+        if after and mine == nth:
             os.kill(os.getpid(), signal.SIGKILL)
         return result
 
@@ -50,7 +51,7 @@ def _kill_on(nth: int, call: Callable[..., Any], after: bool = False) -> Callabl
 
 def install(phase: str, nth: int) -> None:
     import requests.adapters
-    from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
+    from dlt.destinations.job_client_impl import SqlLoadJob
     from dlt.pipeline.pipeline import Pipeline
 
     from pipelines import staged_loads
@@ -63,15 +64,16 @@ def install(phase: str, nth: int) -> None:
     elif phase == "load":
         Pipeline.load = _kill_on(nth, Pipeline.load)
     elif phase == "merge":
-        # The first commit of the NTH checkpoint's load step.
+        # After the first merge (a SQL job: delete the old versions, insert the new) of the
+        # NTH checkpoint's load step has committed.
         loads_seen = 0
-        load, commit = Pipeline.load, DuckDbSqlClient.commit_transaction
+        load, merge = Pipeline.load, SqlLoadJob.run
 
         def counted_load(*args: Any, **kwargs: Any) -> Any:
             nonlocal loads_seen
             loads_seen += 1
             if loads_seen == nth:
-                DuckDbSqlClient.commit_transaction = _kill_on(1, commit, after=True)
+                SqlLoadJob.run = _kill_on(1, merge, after=True)
             return load(*args, **kwargs)
 
         Pipeline.load = counted_load

@@ -78,8 +78,17 @@ def install(phase: str, nth: int) -> None:
 
         Pipeline.load = counted_load
     elif phase == "swap":
-        # The second table synced of the NTH swap: the first one is written, uncommitted.
-        staged_loads._sync_rows = _kill_on(nth + 1, staged_loads._sync_rows)
+        # At the second table of the NTH swap: the first one is written, not committed.
+        swaps_seen = 0
+        swap, sync = loads.swap_in, staged_loads._sync_rows
+
+        def counted_swap(*args: Any, **kwargs: Any) -> Any:
+            nonlocal swaps_seen
+            swaps_seen += 1
+            staged_loads._sync_rows = _kill_on(2, sync) if swaps_seen == nth else sync
+            return swap(*args, **kwargs)
+
+        loads.swap_in = counted_swap
     elif phase != "done":
         raise SystemExit(f"unknown phase {phase!r}; expected one of {PHASES}")
 

@@ -41,20 +41,28 @@ def vendor_env(tiny_store: Path) -> Iterator[dict[str, str]]:
         yield env
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(vendor_env, tmp_path_factory) -> dict[str, dict[str, Table]]:
-    """What one uninterrupted load of each source leaves, per table."""
-    work = tmp_path_factory.mktemp("uninterrupted")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in vendor_env.items():
-            mp.setenv(key, value)
-        mp.setattr(tempfile, "tempdir", str(work))
-        snapshots = {}
-        for source in ("github", "pagerduty"):
-            warehouse = work / f"{source}.duckdb"
+class Uninterrupted(dict):
+    """What one uninterrupted load of a source leaves, per table; each source loaded once,
+    when a test first asks for it."""
+
+    def __init__(self, env: dict[str, str], work: Path) -> None:
+        super().__init__()
+        self.env, self.work = env, work
+
+    def __missing__(self, source: str) -> dict[str, Table]:
+        warehouse = self.work / f"{source}.duckdb"
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in self.env.items():
+                mp.setenv(key, value)
+            mp.setattr(tempfile, "tempdir", str(self.work))
             run_load(source, warehouse)
-            snapshots[source] = tables(warehouse, SOURCES[source].dataset)
-    return snapshots
+        self[source] = tables(warehouse, SOURCES[source].dataset)
+        return self[source]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(vendor_env, tmp_path_factory) -> Uninterrupted:
+    return Uninterrupted(vendor_env, tmp_path_factory.mktemp("uninterrupted"))
 
 
 class Table:

@@ -13,8 +13,6 @@ its environment) and sends itself SIGKILL at the NTH time (from 1) it reaches PH
 - swap: a checkpoint is being swapped into the warehouse and one table of it is written,
   the others not (inside the transaction);
 - done: never (the load finishes).
-
-It prints the path of its pipelines folder first, so the caller can check it is swept.
 """
 
 from __future__ import annotations
@@ -22,12 +20,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from pipelines import loads, pipeline_folders
+from pipelines import loads, staged_loads
 
 PHASES = ("extract", "normalize", "load", "merge", "swap", "done")
 
@@ -53,8 +49,6 @@ def install(phase: str, nth: int) -> None:
     import requests.adapters
     from dlt.destinations.job_client_impl import SqlLoadJob
     from dlt.pipeline.pipeline import Pipeline
-
-    from pipelines import staged_loads
 
     if phase == "extract":
         adapter = requests.adapters.HTTPAdapter
@@ -93,16 +87,7 @@ def install(phase: str, nth: int) -> None:
         raise SystemExit(f"unknown phase {phase!r}; expected one of {PHASES}")
 
 
-@contextmanager
-def announced_folder() -> Iterator[Path]:
-    """The load's pipelines folder, its path printed before anything can kill the load."""
-    with pipeline_folders.pipeline_folder() as path:
-        print(path, flush=True)
-        yield path
-
-
 def main(phase: str, nth: str, source: str, warehouse: str) -> None:
-    loads.pipeline_folder = announced_folder
     install(phase, int(nth))
     loads.run_load(source, warehouse)
 

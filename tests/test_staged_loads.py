@@ -138,22 +138,23 @@ def test_sweep_removes_folders_of_gone_processes_only(tmp_path: Path):
 
 @pytest.mark.parametrize("ending", ["exception", "sigterm"])
 def test_a_load_folder_is_removed_however_the_load_ends(ending: str, tmp_path: Path):
-    body = "raise RuntimeError('vendor down')" if ending == "exception" else "time.sleep(60)"
     child = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            textwrap.dedent(f"""
-                import time
+            textwrap.dedent("""
+                import sys
                 from pipelines.pipeline_folders import pipeline_folder
                 with pipeline_folder() as path:
                     (path / "extracted.jsonl").write_text("vendor data")
                     print(path, flush=True)
-                    {body}
+                    sys.stdin.readline()  # the test has seen the folder
+                    raise RuntimeError("vendor down")
             """),
         ],
         env={**os.environ, "TMPDIR": str(tmp_path)},
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -162,5 +163,9 @@ def test_a_load_folder_is_removed_however_the_load_ends(ending: str, tmp_path: P
     assert folder.parent == tmp_path and (folder / "extracted.jsonl").exists()
     if ending == "sigterm":
         child.send_signal(signal.SIGTERM)
+    else:
+        child.stdin.write("go\n")
+        child.stdin.flush()
     assert child.wait(timeout=60) == (1 if ending == "exception" else 128 + signal.SIGTERM)
     assert list(tmp_path.iterdir()) == []
+    child.stdin.close()

@@ -45,6 +45,26 @@ def _kill_on(nth: int, call: Callable[..., Any], after: bool = False) -> Callabl
     return wrapper
 
 
+def _during_nth(
+    nth: int,
+    outer: tuple[object, str],
+    inner: tuple[object, str],
+    killer: Callable[[Callable[..., Any]], Callable[..., Any]],
+) -> None:
+    """While the NTH call of `outer` (an owner and an attribute) runs, `inner` is wrapped by
+    `killer`."""
+    call, original = getattr(*outer), getattr(*inner)
+    seen = 0
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal seen
+        seen += 1
+        setattr(*inner, killer(original) if seen == nth else original)
+        return call(*args, **kwargs)
+
+    setattr(*outer, counted)
+
+
 def install(phase: str, nth: int) -> None:
     import requests.adapters
     from dlt.destinations.job_client_impl import SqlLoadJob
@@ -60,29 +80,10 @@ def install(phase: str, nth: int) -> None:
     elif phase == "merge":
         # After the first merge (a SQL job: delete the old versions, insert the new) of the
         # NTH checkpoint's load step has committed.
-        loads_seen = 0
-        load, merge = Pipeline.load, SqlLoadJob.run
-
-        def counted_load(*args: Any, **kwargs: Any) -> Any:
-            nonlocal loads_seen
-            loads_seen += 1
-            if loads_seen == nth:
-                SqlLoadJob.run = _kill_on(1, merge, after=True)
-            return load(*args, **kwargs)
-
-        Pipeline.load = counted_load
+        _during_nth(nth, (Pipeline, "load"), (SqlLoadJob, "run"), lambda f: _kill_on(1, f, True))
     elif phase == "swap":
         # At the second table of the NTH swap: the first one is written, not committed.
-        swaps_seen = 0
-        swap, sync = loads.swap_in, staged_loads._sync_rows
-
-        def counted_swap(*args: Any, **kwargs: Any) -> Any:
-            nonlocal swaps_seen
-            swaps_seen += 1
-            staged_loads._sync_rows = _kill_on(2, sync) if swaps_seen == nth else sync
-            return swap(*args, **kwargs)
-
-        loads.swap_in = counted_swap
+        _during_nth(nth, (loads, "swap_in"), (staged_loads, "_sync_rows"), lambda f: _kill_on(2, f))
     elif phase != "done":
         raise SystemExit(f"unknown phase {phase!r}; expected one of {PHASES}")
 

@@ -117,17 +117,17 @@ def _add_new_columns(
 def _sync_rows(
     con: duckdb.DuckDBPyConnection, dataset: str, table: str, columns: Sequence[str]
 ) -> None:
-    """Delete the rows the stage no longer has and insert those it gained. A row is its dlt
-    row id (with its load id where the table has one: a merge that rewrites a record
-    unchanged keeps the id but not the load id); dlt's own tables without a row id (the
-    list of load packages, the schema versions: small) are replaced whole."""
+    """Delete the rows the stage no longer has and insert those it gained. A row of a root
+    table is its dlt row id with its load id (a merge strategy that hashes the key keeps the
+    id of a record it rewrites, never its load id); a child table's row, without a load id,
+    is all of its values. dlt's own tables without a row id (the list of load packages, the
+    schema versions: small) are replaced whole."""
     target, source = _name(dataset, table), f"{STAGE}.{_name(dataset, table)}"
-    keys = [key for key in (ROW_ID, LOAD_ID) if key in columns]
-    if ROW_ID not in keys:
-        con.execute(f"delete from {target}")
-        con.execute(f"insert into {target} by name from {source}")
+    if ROW_ID not in columns:
+        _replace(con, target, source)
         return
-    same = " and ".join(f"s.{_q(k)} = w.{_q(k)}" for k in keys)
+    keys = [ROW_ID, LOAD_ID] if LOAD_ID in columns else columns
+    same = " and ".join(f"s.{_q(k)} is not distinct from w.{_q(k)}" for k in keys)
     con.execute(f"delete from {target} w where not exists (from {source} s where {same})")
     con.execute(
         f"insert into {target} by name "
@@ -137,8 +137,12 @@ def _sync_rows(
     # whole rather than leave the warehouse different from what dlt loaded.
     counts = f"(select count(*) from {target}) = (select count(*) from {source})"
     if not con.execute(f"select {counts}").fetchone()[0]:
-        con.execute(f"delete from {target}")
-        con.execute(f"insert into {target} by name from {source}")
+        _replace(con, target, source)
+
+
+def _replace(con: duckdb.DuckDBPyConnection, target: str, source: str) -> None:
+    con.execute(f"delete from {target}")
+    con.execute(f"insert into {target} by name from {source}")
 
 
 def _name(dataset: str, table: str) -> str:

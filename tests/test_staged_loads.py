@@ -43,6 +43,9 @@ def warehouse(tmp_path: Path) -> Path:
         "_dlt_load_id varchar not null, _dlt_id varchar not null)",
         f"insert into {DATASET}.items values (1, 'one', 'L1', 'a'), (2, 'two', 'L1', 'b'), "
         "(3, 'three', 'L1', 'c')",
+        f"create table {DATASET}.items__tags (tag varchar, _dlt_parent_id varchar not null, "
+        "_dlt_id varchar not null)",
+        f"insert into {DATASET}.items__tags values ('red', 'c', 't1'), ('blue', 'c', 't2')",
         f"create table {DATASET}._dlt_loads (load_id varchar not null, status bigint)",
         f"insert into {DATASET}._dlt_loads values ('L1', 0)",
         "create schema marts",
@@ -70,6 +73,8 @@ def test_swap_applies_what_dlt_did_to_the_stage(warehouse: Path, tmp_path: Path)
         f"insert into {DATASET}.items values (2, 'TWO', 'L2', 'd', 0.5)",
         f"create table {DATASET}.children (parent bigint, _dlt_id varchar not null)",
         f"insert into {DATASET}.children values (2, 'e')",
+        # A child row rewritten under the same row id (ids hashed from the parent's key).
+        f"update {DATASET}.items__tags set tag = 'green' where _dlt_id = 't2'",
         f"insert into {DATASET}._dlt_loads values ('L2', 0)",
     )
     swap_in(warehouse, stage, DATASET)
@@ -79,6 +84,10 @@ def test_swap_applies_what_dlt_did_to_the_stage(warehouse: Path, tmp_path: Path)
         (3, "three", "L2", "c", None),
     ]
     assert _rows(warehouse, f"from {DATASET}.children") == [(2, "e")]
+    assert _rows(warehouse, f"select tag from {DATASET}.items__tags order by 1") == [
+        ("green",),
+        ("red",),
+    ]
     assert _rows(warehouse, f"from {DATASET}._dlt_loads order by 1") == [("L1", 0), ("L2", 0)]
     assert _rows(warehouse, "from marts.board") == [(42,)]  # other schemas untouched
 

@@ -81,6 +81,7 @@ def pipelines_dir_for(pipelines_dir: Path | str | None) -> Iterator[Path]:
     with (
         nullcontext(Path(pipelines_dir)) if pipelines_dir is not None else pipeline_folder()
     ) as pdir:
+        pdir.mkdir(parents=True, exist_ok=True)
         try:
             yield pdir
         finally:

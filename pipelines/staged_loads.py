@@ -28,7 +28,8 @@ from pathlib import Path
 import duckdb
 
 STAGE_FILE = "stage.duckdb"
-STAGE = "stage"  # the stage's catalog name while attached to the warehouse
+STAGE = "aow_load_stage"  # the stage's catalog name while attached to the warehouse (not a
+# warehouse file's stem, which names its own catalog)
 # dlt's row id, unique per row of every data table; dlt's own load and version tables lack it.
 ROW_ID, LOAD_ID = "_dlt_id", "_dlt_load_id"
 

@@ -2,17 +2,18 @@
 
 Local dlt pipeline state (the pipelines dir) is only a cache: the warehouse itself holds the
 authoritative state, cursors included (`<dataset>._dlt_pipeline_state`), and dlt restores it
-at the start of each run. So by default every load uses a throwaway pipelines dir, which
-keeps state from one warehouse file from ever leaking into a load of another.
+at the start of each run. So by default every load uses a throwaway pipelines dir
+(pipelines.pipeline_folders), which keeps state from one warehouse file from ever leaking
+into a load of another. dlt loads into a stage in that folder, and each checkpoint reaches
+the warehouse in one transaction (pipelines.staged_loads), so readers see loads whole.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,12 @@ import dlt
 from dlt.sources import DltSource
 
 from pipelines.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
+from pipelines.pipeline_folders import pipeline_folder
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.configuration import source_configuration
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed
+from pipelines.staged_loads import STAGE_FILE, stage_dataset, swap_in
 from pipelines.warehouse_lock import writer_lock
 
 # How normalized dict rows reach DuckDB. dlt's default for DuckDB is SQL INSERT statements;
@@ -73,12 +76,17 @@ def make_pipeline(source: str, duckdb_path: Path | str, pipelines_dir: Path | st
 
 @contextmanager
 def pipelines_dir_for(pipelines_dir: Path | str | None) -> Iterator[Path]:
-    """The given pipelines dir, or a temporary one removed afterwards."""
-    if pipelines_dir is not None:
-        yield Path(pipelines_dir)
-        return
-    with tempfile.TemporaryDirectory(prefix="aow-dlt-") as tmp:
-        yield Path(tmp)
+    """The given pipelines dir, or a throwaway one removed afterwards (abandoned ones swept
+    first). The stage is removed from either when the block ends."""
+    with (
+        nullcontext(Path(pipelines_dir)) if pipelines_dir is not None else pipeline_folder()
+    ) as pdir:
+        pdir.mkdir(parents=True, exist_ok=True)
+        try:
+            yield pdir
+        finally:
+            for path in pdir.glob(f"{STAGE_FILE}*"):  # the stage and its write-ahead log
+                path.unlink(missing_ok=True)
 
 
 def load_ids(pipeline: dlt.Pipeline) -> list[str]:
@@ -170,8 +178,11 @@ def _checkpointed_runs(
     """The source's checkpointed dlt runs, one after another (the caller holds the lock)."""
     source = spec.name
     with pipelines_dir_for(pipelines_dir) as pdir:
-        pipeline = make_pipeline(source, duckdb_path, pdir)
-        # Start from the warehouse's state, not from whatever a previous run left locally.
+        stage = pdir / STAGE_FILE
+        stage_dataset(duckdb_path, stage, spec.dataset)
+        pipeline = make_pipeline(source, stage, pdir)
+        # Start from the warehouse's state (copied to the stage), not from whatever a
+        # previous run left locally.
         pipeline.drop()
         try:
             runs = spec.checkpoints()
@@ -184,6 +195,8 @@ def _checkpointed_runs(
                     dlt_source = dlt_source.with_resources(*resources, QUARANTINE_TABLE)
                 info = pipeline.run(with_file_formats(dlt_source))
                 info.raise_on_failed_jobs()
+                if load_ids(pipeline):  # a run with nothing new leaves the stage as it was
+                    swap_in(duckdb_path, stage, spec.dataset)
             except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
                 # `from None`: the chain holds request objects; the message says what matters.
                 raise LoadFailed.from_error(exc, source, _kept(done, len(runs))) from None

@@ -97,8 +97,10 @@ def _steps(run: Run, kind: str) -> list[str]:
 
 
 def test_a_refused_token_is_tried_once_and_not_retried(refused_github: Run):
-    # One attempt: the first request of each repository (sent concurrently), none repeated.
-    assert refused_github.github_answers == {401: refused_github.repositories}
+    # One attempt: at most the first request of each repository (sent concurrently; the
+    # first refusal ends the load, so some may never be sent), none repeated.
+    (answers,) = refused_github.github_answers.items()
+    assert answers[0] == 401 and 1 <= answers[1] <= refused_github.repositories
     assert "github" not in _steps(refused_github, "STEP_UP_FOR_RETRY")
     assert _steps(refused_github, "STEP_START").count("github") == 1
     attempts = refused_github.rows(

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.configuration.container import Container
+from dlt.common.pipeline import PipelineContext
 from dlt.sources import DltSource
 
 from pipelines.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
@@ -176,31 +178,47 @@ def _checkpointed_runs(
     arguments: Mapping[str, Any] | None,
 ) -> Iterator[tuple[dlt.Pipeline, dict[str, int]]]:
     """The source's checkpointed dlt runs, one after another (the caller holds the lock)."""
-    source = spec.name
     with pipelines_dir_for(pipelines_dir) as pdir:
         stage = pdir / STAGE_FILE
         stage_dataset(duckdb_path, stage, spec.dataset)
-        pipeline = make_pipeline(source, stage, pdir)
-        # Start from the warehouse's state (copied to the stage), not from whatever a
-        # previous run left locally.
-        pipeline.drop()
+        pipeline = make_pipeline(spec.name, stage, pdir)
         try:
-            runs = spec.checkpoints()
+            yield from _runs(spec, pipeline, duckdb_path, stage, resources, arguments)
+        finally:
+            # dlt keeps the last pipeline as the current one; its stage is about to go, and
+            # nothing outside this load may read through it (pipelines.sources.unresolved).
+            Container()[PipelineContext].deactivate()
+
+
+def _runs(
+    spec: SourceSpec,
+    pipeline: dlt.Pipeline,
+    duckdb_path: Path | str,
+    stage: Path,
+    resources: Sequence[str] | None,
+    arguments: Mapping[str, Any] | None,
+) -> Iterator[tuple[dlt.Pipeline, dict[str, int]]]:
+    source = spec.name
+    # Start from the warehouse's state (copied to the stage), not from whatever a previous
+    # run left locally.
+    pipeline.drop()
+    try:
+        runs = spec.checkpoints()
+    except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
+        raise LoadFailed.from_error(exc, source) from None
+    for done, run_arguments in enumerate(runs):
+        try:
+            dlt_source = spec.factory(**{**run_arguments, **(arguments or {})})
+            if resources is not None:
+                dlt_source = dlt_source.with_resources(*resources, QUARANTINE_TABLE)
+            info = pipeline.run(with_file_formats(dlt_source))
+            info.raise_on_failed_jobs()
+            if load_ids(pipeline):  # a run with nothing new leaves the stage as it was
+                swap_in(duckdb_path, stage, spec.dataset)
         except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
-            raise LoadFailed.from_error(exc, source) from None
-        for done, run_arguments in enumerate(runs):
-            try:
-                dlt_source = spec.factory(**{**run_arguments, **(arguments or {})})
-                if resources is not None:
-                    dlt_source = dlt_source.with_resources(*resources, QUARANTINE_TABLE)
-                info = pipeline.run(with_file_formats(dlt_source))
-                info.raise_on_failed_jobs()
-                if load_ids(pipeline):  # a run with nothing new leaves the stage as it was
-                    swap_in(duckdb_path, stage, spec.dataset)
-            except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
-                # `from None`: the chain holds request objects; the message says what matters.
-                raise LoadFailed.from_error(exc, source, _kept(done, len(runs))) from None
-            yield pipeline, data_row_counts(pipeline)
+            # `from None`: the chain holds request objects; the message says what matters.
+            raise LoadFailed.from_error(exc, source, _kept(done, len(runs))) from None
+        yield pipeline, data_row_counts(pipeline)
 
 
 def run_load(

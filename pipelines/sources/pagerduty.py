@@ -60,6 +60,7 @@ from pipelines.sources.contract import (
 )
 from pipelines.sources.cursors import later, window_start
 from pipelines.sources.field_rules import required_for, set_when
+from pipelines.sources.record_keys import PAGERDUTY_KEYS
 from pipelines.sources.rest import rest_client
 
 SOURCE_NAME = "pagerduty"
@@ -157,7 +158,7 @@ def pagerduty(
         APIKeyAuth(name="Authorization", api_key=f"Token token={api_key}", location="header"),
         headers={"Accept": "application/vnd.pagerduty+json;version=2"},
     )
-    quarantine = Quarantine(SOURCE_NAME)
+    quarantine = Quarantine(SOURCE_NAME, PAGERDUTY_KEYS)
     changed: set[str] = set()  # incident ids named by the log entries read in this run
     return [
         _dimension(client, "services", SERVICE_COLUMNS, _project_service, quarantine),
@@ -264,9 +265,14 @@ def incidents(
                 newest = later(newest, *(row["created_at"].isoformat() for row in rows))
                 yield rows
         # On a first run everything since the start was listed: what is left is older.
-        older = sorted(changed - listed) if cursor is not None else []
+        older = changed - listed if cursor is not None else set()
+        # Incidents an earlier load quarantined and this run did not read: fetched again by id,
+        # so a record rejected once is not lost when the window passes it.
+        older |= {key for key, _ in quarantine.unread("incidents")} - listed
         rows = [
-            row for row in _fetch_incidents(client, older, conformer) if row["created_at"] >= floor
+            row
+            for row in _fetch_incidents(client, sorted(older), conformer)
+            if row["created_at"] >= floor
         ]
         if rows:
             yield rows

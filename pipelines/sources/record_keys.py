@@ -17,7 +17,9 @@ KeyOf = Callable[[dict[str, Any]], str | None]
 
 _PULL_LINK = re.compile(r"/repos/([^/]+/[^/]+)/pulls/(\d+)$")
 _RUN_LINK = re.compile(r"/repos/([^/]+/[^/]+)/actions/runs/(\d+)$")
+_DEPLOYMENT_LINK = re.compile(r"/repos/([^/]+/[^/]+)/deployments/(\d+)$")
 _ISSUE_LINK = re.compile(r"/issue/(\d+)$")
+_INCIDENT_LINK = re.compile(r"/incidents/([^/]+)$")
 
 
 def record_key(key_of: KeyOf | None, payload: Any) -> str | None:
@@ -64,14 +66,34 @@ def workflow_run_path(payload: dict[str, Any]) -> str | None:
     return f"/repos/{found[1]}/actions/runs/{found[2]}" if found else None
 
 
+def deployment_key(deployment: dict[str, Any]) -> str | None:
+    """The deployment id (ids are unique across repositories)."""
+    found = _DEPLOYMENT_LINK.search(str(deployment.get("url") or ""))
+    return by_id(deployment) or (found[2] if found else None)
+
+
+def deployment_path(payload: dict[str, Any]) -> str | None:
+    """The deployment's own API path, from its link (the key does not name the repository)."""
+    found = _DEPLOYMENT_LINK.search(str(payload.get("url") or ""))
+    return f"/repos/{found[1]}/deployments/{found[2]}" if found else None
+
+
 def jira_issue_key(issue: dict[str, Any]) -> str | None:
     """The issue id (an issue key changes when the issue moves to another project)."""
     found = _ISSUE_LINK.search(str(issue.get("self") or ""))
     return by_id(issue) or (found[1] if found else None)
 
 
+def pagerduty_incident_key(incident: dict[str, Any]) -> str | None:
+    """The incident id, else the one its own `self` link names."""
+    found = _INCIDENT_LINK.search(str(incident.get("self") or ""))
+    return by_id(incident) or (found[1] if found else None)
+
+
 GITHUB_KEYS: dict[str, KeyOf] = {
     "pull_requests": pull_request_key,
     "workflow_runs": workflow_run_key,
+    "deployments": deployment_key,
 }
 JIRA_KEYS: dict[str, KeyOf] = {"issues": jira_issue_key}
+PAGERDUTY_KEYS: dict[str, KeyOf] = {"incidents": pagerduty_incident_key}

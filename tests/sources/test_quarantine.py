@@ -251,6 +251,56 @@ def test_a_malformed_workflow_run_on_a_later_page_is_fetched_again_by_the_next_l
     assert row["resolved_at"] is not None
 
 
+def test_a_malformed_deployment_on_a_later_page_is_fetched_again_by_the_next_load(
+    loader: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
+    monkeypatch.setenv("SOURCES__GITHUB__PER_PAGE", "10")
+    clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
+    clean.load("github")
+    deployments = clean.scalar("select count(*) from raw_github.deployments")
+    statuses = clean.scalar("select count(*) from raw_github.deployment_statuses")
+    assert deployments > 30
+
+    # The first deployment of the third page (days before the newest) arrives broken.
+    loader.sim.inject(Fault("malformed", vendor="github", path=r"/deployments$", skip=2))
+    loader.load("github")
+    (row,) = quarantine_rows(loader, "github")
+    assert row["resource"] == "deployments" and row["record_key"].isdigit()
+    assert loader.scalar("select count(*) from raw_github.deployments") == deployments - 1
+
+    # The next load's window (2 days) does not reach it; it is fetched by id instead.
+    loader.sim.reset_stats()
+    loader.load("github")
+    assert loader.sim.stats()["by_route"]["github.deployment"] == 1
+    assert loader.scalar("select count(*) from raw_github.deployments") == deployments  # 0 lost
+    assert loader.scalar("select count(*) from raw_github.deployment_statuses") == statuses
+    (row,) = quarantine_rows(loader, "github")
+    assert row["resolved_at"] is not None
+
+
+def test_a_malformed_incident_is_fetched_again_by_the_next_load(loader: Loader, tmp_path):
+    clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
+    clean.load("pagerduty")
+    incidents = clean.scalar("select count(*) from raw_pagerduty.incidents")
+    assert incidents > 1
+
+    # The first incident of the list arrives broken (ids null, timestamps garbled).
+    loader.sim.inject(Fault("malformed", vendor="pagerduty", path=r"^/incidents$"))
+    loader.load("pagerduty")
+    (row,) = quarantine_rows(loader, "pagerduty")
+    assert row["resource"] == "incidents" and row["record_key"]
+    assert loader.scalar("select count(*) from raw_pagerduty.incidents") == incidents - 1
+
+    # The next load's window starts after it; it is fetched by id instead.
+    loader.sim.reset_stats()
+    loader.load("pagerduty")
+    assert loader.sim.stats()["by_route"]["pagerduty.incident"] == 1
+    assert loader.scalar("select count(*) from raw_pagerduty.incidents") == incidents  # 0 lost
+    (row,) = quarantine_rows(loader, "pagerduty")
+    assert row["resolved_at"] is not None
+
+
 def test_the_dagster_check_blocks_what_reads_a_source_whose_load_quarantined_a_table(
     loader: Loader, monkeypatch: pytest.MonkeyPatch, draft_as_text: dict[str, bool]
 ):

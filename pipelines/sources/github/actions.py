@@ -3,7 +3,6 @@ every attempt of each new or changed run (`workflow_jobs`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
@@ -64,20 +63,10 @@ def _quarantined_before(
 ) -> list[dict[str, Any]]:
     """Runs of `repo` an earlier load quarantined that this walk did not read (created
     before the window), read again by id; those that conform now load with their jobs."""
-    paths = [
-        path
-        for _, payload in ctx.quarantine.unread("workflow_runs")
-        if (path := workflow_run_path(json.loads(payload)))
-        and path.lower().startswith(f"/repos/{repo.lower()}/")
-    ]
-    rows = []
-    for run in ctx.each(paths, ctx.record):
-        row = rows_of.row(run) if run is not None else None
-        if row is not None:
-            settled = row["status"] == "completed"
-            at = version(row["updated_at"], row["status"], row["run_attempt"])
-            win.note(row["id"], at, row["created_at"], settled=settled)
-            rows.append(row)
+    rows = ctx.quarantined_again("workflow_runs", repo, workflow_run_path, rows_of)
+    for row in rows:
+        at = version(row["updated_at"], row["status"], row["run_attempt"])
+        win.note(row["id"], at, row["created_at"], settled=row["status"] == "completed")
     return rows
 
 

@@ -11,14 +11,17 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
+from pipelines.sources.contract import Conformer
 from pipelines.sources.github.columns import DEPLOYMENT_COLUMNS, DEPLOYMENT_STATUS_COLUMNS, user
 from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
+    Window,
     conformer,
     version,
     window,
 )
+from pipelines.sources.record_keys import deployment_path
 
 DEPLOYMENT_LOOKBACK = timedelta(days=2)
 
@@ -51,11 +54,28 @@ def deployments(ctx: Extraction) -> DltResource:
                     yield changed
                 if len(fresh) < len(page) or len(inside) < len(rows):
                     break
+            if again := _quarantined_before(ctx, rows_of, repo, win):
+                read = ctx.deployments_read.setdefault(repo, {})
+                for row in again:
+                    read[row["id"]] = row
+                    ctx.unstatused.add(row["id"])
+                yield again
             ctx.deployments_floor[repo] = win.floor
             win.commit()
         ctx.deployments_done = True
 
     return deployments()
+
+
+def _quarantined_before(
+    ctx: Extraction, rows_of: Conformer, repo: str, win: Window
+) -> list[dict[str, Any]]:
+    """Deployments of `repo` an earlier load quarantined that this walk did not read (created
+    before the window), read again by id; those that conform now load with their statuses."""
+    rows = ctx.quarantined_again("deployments", repo, deployment_path, rows_of)
+    for row in rows:
+        win.note(row["id"], version(row["updated_at"]), row["created_at"])
+    return rows
 
 
 def _project_deployment(repo: str, deployment: dict[str, Any]) -> dict[str, Any]:

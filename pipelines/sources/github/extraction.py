@@ -4,6 +4,7 @@ resource uses."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,26 @@ class Extraction:
             return None
         response.raise_for_status()
         return response.json()
+
+    def quarantined_again(
+        self,
+        resource: str,
+        repo: str,
+        path_of: Callable[[dict[str, Any]], str | None],
+        rows_of: Conformer,
+    ) -> list[dict[str, Any]]:
+        """Records of `resource` in `repo` an earlier load quarantined that this run has not
+        read (their window has passed them), read again on their own path (`path_of` their
+        stored payload); the rows of those that conform now."""
+        prefix = f"/repos/{repo.lower()}/"
+        paths = [
+            path
+            for _, payload in self.quarantine.unread(resource)
+            if (path := path_of(json.loads(payload))) and path.lower().startswith(prefix)
+        ]
+        records = self.each(paths, self.record)
+        rows = [rows_of.row(record) for record in records if record is not None]
+        return [row for row in rows if row is not None]
 
     def child_pages(
         self, path: str, params: dict[str, Any] | None = None, selector: str | None = None

@@ -2,12 +2,12 @@
 which quarantined records that recovered.
 
 The loaders themselves fetch again, by id, every record of an incremental list (GitHub pull
-requests and workflow runs, Jira issues) whose last attempt was quarantined and that their
-window no longer reaches (pipelines.sources.record_keys), and mark a record resolved when a
-load accepts its key. So a replay is the source's ordinary load (its incremental walk reads
-little), run now instead of at the next schedule, with the quarantine counted before and
-after. A record's children (reviews, jobs, changelogs) load with it, which is why the whole
-source loads rather than one table.
+requests, workflow runs and deployments, Jira issues, PagerDuty incidents) whose last attempt
+was quarantined and that their window no longer reaches (pipelines.sources.record_keys), and
+mark a record resolved when a load accepts its key. So a replay is the source's ordinary
+load (its incremental walk reads little), run now instead of at the next schedule, with the
+quarantine counted before and after. A record's children (reviews, jobs, changelogs) load with
+it, which is why the whole source loads rather than one table.
 """
 
 from __future__ import annotations

@@ -95,7 +95,11 @@ def _past_date(value: Any) -> None:
         raise ValueError("it is in the future, so nothing would be loaded")
 
 
-def _number(minimum: float, maximum: float | None = None, integer: bool = False):
+def _number(
+    minimum: float, maximum: float | None = None, integer: bool = False, below: bool = False
+):
+    """`below`: the maximum itself is out of range."""
+
     def check(value: Any) -> None:
         if isinstance(value, bool):
             raise ValueError("a boolean, not a number")
@@ -103,7 +107,8 @@ def _number(minimum: float, maximum: float | None = None, integer: bool = False)
             number = int(value) if integer else float(value)
         except (TypeError, ValueError):
             raise ValueError("not a whole number" if integer else "not a number") from None
-        if number < minimum or (maximum is not None and number > maximum):
+        above = maximum is not None and (number >= maximum if below else number > maximum)
+        if number < minimum or above:
             raise ValueError("out of range")
 
     return check
@@ -223,7 +228,9 @@ PROJECT_RULES: dict[str, Rule] = {
     "AOW_AS_OF": Rule("an ISO date-time, e.g. 2026-11-01T00:00:00", _iso_date),
     "AOW_SCHEDULE_CRON": Rule("a cron expression, e.g. '0 6 * * *'", _cron),
     "AOW_SOURCE_RETRY_DELAY": Rule("a number of seconds, 0 or more", _number(0)),
-    "AOW_QUARANTINE_MAX_SHARE": Rule("a fraction from 0 to 1, e.g. 0.01", _number(0, 1)),
+    "AOW_QUARANTINE_MAX_SHARE": Rule(
+        "a share from 0 up to but not including 1, e.g. 0.01", _number(0, 1, below=True)
+    ),
 }
 
 

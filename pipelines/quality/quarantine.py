@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from pipelines.load_log import TABLE as SOURCE_LOADS
+from pipelines.settings import check_project_settings
 from pipelines.sources.unresolved import QUARANTINE_TABLE
 
 MAX_SHARE_ENV = "AOW_QUARANTINE_MAX_SHARE"
@@ -34,17 +35,13 @@ SAMPLE_CHARS = 300
 
 
 def max_share() -> float:
-    """`AOW_QUARANTINE_MAX_SHARE`, a share in [0, 1) (default 0.01)."""
+    """`AOW_QUARANTINE_MAX_SHARE`, a share in [0, 1) (default 0.01), checked by its rule in
+    pipelines.settings (a SettingError naming it otherwise)."""
     text = os.environ.get(MAX_SHARE_ENV, "").strip()
     if not text:
         return DEFAULT_MAX_SHARE
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise ValueError(f"{MAX_SHARE_ENV} must be a share in [0, 1), e.g. 0.01; got {text!r}")
-    return value
+    check_project_settings((MAX_SHARE_ENV,))
+    return float(text)
 
 
 @dataclass(frozen=True)

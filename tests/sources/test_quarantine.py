@@ -223,58 +223,57 @@ def test_a_malformed_jira_issue_on_a_later_page_is_recovered_by_replay(
     assert "jira.issue" not in loader.sim.stats()["by_route"]
 
 
-def test_a_malformed_workflow_run_on_a_later_page_is_fetched_again_by_the_next_load(
-    loader: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path
+# resource, its child table, the fault's path and pages skipped (the broken record lies
+# behind the next load's window), the single-record route, and the least rows to expect.
+REFETCHED = [
+    pytest.param(
+        "workflow_runs", "workflow_jobs", r"/actions/runs$", 10, "github.run", 20, id="run"
+    ),
+    pytest.param(
+        "deployments",
+        "deployment_statuses",
+        r"/deployments$",
+        2,
+        "github.deployment",
+        30,
+        id="deployment",
+    ),
+]
+
+
+@pytest.mark.parametrize(("resource", "child", "path", "skip", "route", "least"), REFETCHED)
+def test_a_malformed_record_on_a_later_page_is_fetched_again_by_the_next_load(
+    loader: Loader,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+    resource,
+    child,
+    path,
+    skip,
+    route,
+    least,
 ):
     monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
     monkeypatch.setenv("SOURCES__GITHUB__PER_PAGE", "10")
     clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
     clean.load("github")
-    runs = clean.scalar("select count(*) from raw_github.workflow_runs")
-    jobs = clean.scalar("select count(*) from raw_github.workflow_jobs")
-    assert runs > 20
+    records = clean.scalar(f"select count(*) from raw_github.{resource}")
+    children = clean.scalar(f"select count(*) from raw_github.{child}")
+    assert records > least
 
-    # The first run of the eleventh page (weeks before the newest) arrives broken.
-    loader.sim.inject(Fault("malformed", vendor="github", path=r"/actions/runs$", skip=10))
+    # The first record of a later page (behind the next load's window) arrives broken.
+    loader.sim.inject(Fault("malformed", vendor="github", path=path, skip=skip))
     loader.load("github")
     (row,) = quarantine_rows(loader, "github")
-    assert row["resource"] == "workflow_runs" and row["record_key"].isdigit()
-    assert loader.scalar("select count(*) from raw_github.workflow_runs") == runs - 1
+    assert row["resource"] == resource and row["record_key"].isdigit()
+    assert loader.scalar(f"select count(*) from raw_github.{resource}") == records - 1
 
-    # The next load's window (3 days) does not reach the run; it is fetched by id instead.
+    # The next load's window does not reach it; it is fetched by id instead.
     loader.sim.reset_stats()
     loader.load("github")
-    assert loader.sim.stats()["by_route"]["github.run"] == 1
-    assert loader.scalar("select count(*) from raw_github.workflow_runs") == runs  # 0 lost
-    assert loader.scalar("select count(*) from raw_github.workflow_jobs") == jobs
-    (row,) = quarantine_rows(loader, "github")
-    assert row["resolved_at"] is not None
-
-
-def test_a_malformed_deployment_on_a_later_page_is_fetched_again_by_the_next_load(
-    loader: Loader, monkeypatch: pytest.MonkeyPatch, tmp_path
-):
-    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
-    monkeypatch.setenv("SOURCES__GITHUB__PER_PAGE", "10")
-    clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
-    clean.load("github")
-    deployments = clean.scalar("select count(*) from raw_github.deployments")
-    statuses = clean.scalar("select count(*) from raw_github.deployment_statuses")
-    assert deployments > 30
-
-    # The first deployment of the third page (days before the newest) arrives broken.
-    loader.sim.inject(Fault("malformed", vendor="github", path=r"/deployments$", skip=2))
-    loader.load("github")
-    (row,) = quarantine_rows(loader, "github")
-    assert row["resource"] == "deployments" and row["record_key"].isdigit()
-    assert loader.scalar("select count(*) from raw_github.deployments") == deployments - 1
-
-    # The next load's window (2 days) does not reach it; it is fetched by id instead.
-    loader.sim.reset_stats()
-    loader.load("github")
-    assert loader.sim.stats()["by_route"]["github.deployment"] == 1
-    assert loader.scalar("select count(*) from raw_github.deployments") == deployments  # 0 lost
-    assert loader.scalar("select count(*) from raw_github.deployment_statuses") == statuses
+    assert loader.sim.stats()["by_route"][route] == 1
+    assert loader.scalar(f"select count(*) from raw_github.{resource}") == records  # 0 lost
+    assert loader.scalar(f"select count(*) from raw_github.{child}") == children
     (row,) = quarantine_rows(loader, "github")
     assert row["resolved_at"] is not None
 

@@ -4,10 +4,13 @@ which quarantined records that recovered.
 The loaders themselves fetch again, by id, every record of an incremental list (GitHub pull
 requests, workflow runs and deployments, Jira issues, PagerDuty incidents) whose last attempt
 was quarantined and that their window no longer reaches (pipelines.sources.record_keys), and
-mark a record resolved when a load accepts its key. So a replay is the source's ordinary
-load (its incremental walk reads little), run now instead of at the next schedule, with the
-quarantine counted before and after. A record's children (reviews, jobs, changelogs) load with
-it, which is why the whole source loads rather than one table.
+read again the list a quarantined child record came from (a review: its PR's reviews; a
+comment: its PR's or issue's comments; a changelog item: its issue; a log entry: its
+incident's log; a billing result: its bucket's day). A record is resolved when a load
+accepts its key, a child when its parent's list is read whole without rejecting it again.
+So a replay is the source's ordinary load (its incremental walk reads little), run now
+instead of at the next schedule, with the quarantine counted before and after; the whole
+source loads because a record's children load with it.
 """
 
 from __future__ import annotations
@@ -19,10 +22,6 @@ import duckdb
 
 from pipelines.loads import run_load, source_spec
 from pipelines.sources.unresolved import QUARANTINE_TABLE
-
-# Resources whose records are fetched by id when quarantined (the others recover when the
-# vendor sends them again, e.g. a review when its pull request changes).
-FETCHED_BY_ID = {"github": ("pull_requests", "workflow_runs"), "jira": ("issues",)}
 
 
 @dataclass(frozen=True)
@@ -39,15 +38,14 @@ class Replay:
     def lines(self) -> list[str]:
         if not self.before:
             return [f"{self.source}: nothing quarantined is unresolved; loaded as usual"]
-        fetched = FETCHED_BY_ID.get(self.source, ())
         lines = []
         for resource, n in sorted(self.before.items()):
             left = self.after.get(resource, 0)
             line = (
                 f"{self.source}.{resource}: {n - left} of {n} recovered, {left} still quarantined"
             )
-            if left and resource not in fetched:
-                line += " (not fetched by id: recovers when the vendor sends it again)"
+            if left:
+                line += " (rejected again, or neither its id nor its parent could be read)"
             lines.append(line)
         return lines
 

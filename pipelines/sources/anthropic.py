@@ -271,17 +271,20 @@ def claude_code_usage(
         last = (window.end() - DAY).date() if window.fixed else api_day.since(start)
         if last is None:
             return
-        day = start.date()
-        while day <= last:
+        days = [start.date() + DAY * n for n in range((last - start.date()).days + 1)]
+        # Days holding records an earlier load quarantined, read again when not in the window.
+        again = {date.fromisoformat(d) for d in quarantine.parents(conformer.resource)}
+        for day in sorted(again.union(days)):
+            rows_of = conformer.under(day.isoformat())
             for page in client.paginate(
                 CLAUDE_CODE_PATH,
                 params={"starting_at": day.isoformat(), "limit": CLAUDE_CODE_LIMIT},
                 paginator=report_paginator(),
             ):
-                rows = conformer.rows(page)
+                rows = rows_of.rows(page)
                 if rows:
                     yield rows
-            day += DAY
+            quarantine.children_read(conformer.resource, day.isoformat())
         state["newest_day"] = later(cursor, last.isoformat())
 
     return _claude_code_usage()

@@ -18,6 +18,9 @@ without a user). So:
   key (bucket start and the group-by values, as a JSON array, so null and "" differ); merging
   on it makes a re-read bucket replace its rows exactly.
 - A bucket whose own times do not parse is quarantined whole, as one record; the rest loads.
+- A result quarantined by an earlier load keeps its bucket's day as its parent: the next
+  load reads that day again on its own when its window does not reach it (a result rejected
+  once is not lost when the look-back passes it), and resolves it when the day reads clean.
 """
 
 from __future__ import annotations
@@ -224,7 +227,14 @@ def report_resource(
 ) -> DltResource:
     """A report table: its window, its pages, rows merged on `row_key`.
     `on_newest` hears the newest bucket the API answered (the vendor's current day)."""
-    conformer = Conformer(report.name, report.columns, report.project, quarantine, report.ignored)
+    conformer = Conformer(
+        report.name,
+        report.columns,
+        report.project,
+        quarantine,
+        report.ignored,
+        parent_of=bucket_day,
+    )
 
     @dlt.resource(
         name=report.name,
@@ -236,14 +246,40 @@ def report_resource(
     )
     def _report() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
-        params = report.params(window.start(state.get(CURSOR)), window.end())
-        pages = client.paginate(report.path, params=params, paginator=report_paginator())
-        rows = report_rows(pages, conformer, state, report.start_field, report.end_field)
+        start, end = window.start(state.get(CURSOR)), window.end()
+        rows = _window_rows(report, client, conformer, state, start, end)
         newest = yield from batched_tables(rows, report.columns)
+        # Days holding results an earlier load quarantined: read alone when the window
+        # did not read them, then resolved but for the results rejected again.
+        for day in quarantine.parents(report.name):
+            midnight = utc_midnight(date.fromisoformat(day))
+            if not start <= midnight < end:
+                rows = _window_rows(report, client, conformer, state, midnight, midnight + DAY)
+                yield from batched_tables(rows, report.columns)
+            quarantine.children_read(report.name, day)
         if on_newest is not None:
             on_newest(newest)
 
     return _report()
+
+
+def _window_rows(
+    report: Report,
+    client: RESTClient,
+    conformer: Conformer,
+    state: dict[str, Any],
+    start: datetime,
+    end: datetime,
+) -> Generator[list[dict[str, Any]], None, datetime | None]:
+    """The rows of the report's buckets in [start, end); see `report_rows`."""
+    params = report.params(start, end)
+    pages = client.paginate(report.path, params=params, paginator=report_paginator())
+    return report_rows(pages, conformer, state, report.start_field, report.end_field)
+
+
+def bucket_day(result: dict[str, Any]) -> str:
+    """A result's parent key in the quarantine: its bucket's UTC day (`2026-11-03`)."""
+    return utc_midnight(result["bucket_start"]).date().isoformat()
 
 
 @dataclass(frozen=True)

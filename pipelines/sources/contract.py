@@ -19,6 +19,7 @@ contract is the backstop should a row ever reach dlt unconverted.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -58,12 +59,16 @@ QUARANTINE_COLUMNS: TTableSchemaColumns = {
     # The record's natural id (PR "owner/repo#12", Jira issue id, run id) when readable: the
     # next load fetches it again (pipelines.sources.record_keys).
     "record_key": {"data_type": "text"},
+    # Where a child record is read again: GitHub the API path of its parent (a PR, run or
+    # deployment) or of the list that holds it, Jira its issue's id, PagerDuty its incident's.
+    "parent_key": {"data_type": "text"},
     # The record exactly as the API sent it, as JSON text, so it can be replayed.
     "payload": {"data_type": "text"},
     "quarantined_at": {"data_type": "timestamp", "nullable": False},
     "last_quarantined_at": {"data_type": "timestamp", "nullable": False},
     "times_quarantined": {"data_type": "bigint", "nullable": False},
-    # When a later load accepted the record (by its key): it is no longer missing.
+    # When a later load accepted the record (by its key), or read its parent's list whole
+    # without rejecting it again: it is no longer missing.
     "resolved_at": {"data_type": "timestamp"},
 }
 # Undeclared top-level scalars of a record, as one JSON object (text: it never changes type).
@@ -72,6 +77,8 @@ EXTRA_COLUMN = "_extra"
 Project = Callable[[dict[str, Any]], dict[str, Any]]
 # A record's natural id as text ("acme/api#12", a Jira key); None when it cannot be read.
 RecordKey = Callable[[dict[str, Any]], Any]
+# A child record's parent_key (see QUARANTINE_COLUMNS); None when it cannot be read.
+ParentOf = Callable[[dict[str, Any]], str | None]
 
 
 class Quarantine:
@@ -80,8 +87,12 @@ class Quarantine:
 
     Resources add to it while they extract, and tell it the records they accepted
     (`accepted`): a record an earlier run quarantined whose key is accepted now is marked
-    resolved. `resource()` is listed last in the source and drains it (extraction runs the
-    resources in order, see pipelines.loads), merging on `record_hash`.
+    resolved. A child record (a review, a job, a changelog item) is kept with its parent's
+    key; resources read again the lists of the `parents` of unresolved children and say so
+    (`children_read`), which resolves every earlier child of that parent the list did not
+    reject again: its id may be the very field that broke. `resource()` is listed last in
+    the source and drains it (extraction runs the resources in order, see pipelines.loads),
+    merging on `record_hash`.
     """
 
     def __init__(self, source: str, keys: Mapping[str, KeyOf] | None = None) -> None:
@@ -93,6 +104,8 @@ class Quarantine:
         self._pending: dict[str, dict[str, list[dict[str, Any]]]] | None = None
         # resource -> keys read in this run (accepted or rejected), so none is fetched twice
         self._read: dict[str, set[str]] = {}
+        # (resource, parent key) -> hashes and keys of the children rejected in this run
+        self._rejected: dict[tuple[str, str], set[str]] = {}
 
     def add(
         self,
@@ -104,6 +117,7 @@ class Quarantine:
         expected: str | None = None,
         seen: str | None = None,
         key: str | None = None,
+        parent: str | None = None,
     ) -> None:
         if field is None:  # a Conformer that does not say: read it from the reason
             field, expected, seen = describe_reason(reason, payload)
@@ -115,6 +129,8 @@ class Quarantine:
             self._read.setdefault(resource, set()).add(key)
         dumped = _dump(payload)
         digest = record_hash(self.source, resource, dumped)
+        if parent is not None:
+            self._rejected.setdefault((resource, parent), set()).update({digest, key} - {None})
         if digest in self._hashes:
             return
         self._hashes.add(digest)
@@ -129,6 +145,7 @@ class Quarantine:
                 "expected_type": expected,
                 "seen_type": seen,
                 "record_key": key,
+                "parent_key": parent,
                 "payload": dumped,
                 "quarantined_at": now,
                 "last_quarantined_at": now,
@@ -168,8 +185,40 @@ class Quarantine:
         return [
             (key, rows[-1]["payload"])
             for key, rows in self.pending(resource).items()
-            if key not in read
+            if key not in read and rows[-1].get("record_key") is not None
         ]
+
+    def parents(self, resource: str) -> list[str]:
+        """The parent keys of the unresolved children of `resource`, whose lists are to be
+        read again (in order, each once)."""
+        found = {
+            row["parent_key"]
+            for rows in self.pending(resource).values()
+            for row in rows
+            if row.get("parent_key")
+        }
+        return sorted(found)
+
+    def children_read(self, resource: str, parent: str) -> None:
+        """`parent`'s list of `resource` was read whole in this run: the children of it an
+        earlier run quarantined are resolved, but for those rejected again (by hash or key).
+        A child the vendor no longer lists is resolved too: nothing is left to load."""
+        pending = self.pending(resource)
+        if not pending:
+            return
+        again = self._rejected.get((resource, parent), set())
+        now = datetime.now(UTC)
+        for key in list(pending):
+            left = []
+            for row in pending[key]:
+                if row.get("parent_key") != parent or {row["record_hash"], key} & again:
+                    left.append(row)
+                else:
+                    self._resolved.append({**row, "resolved_at": now})
+            if left:
+                pending[key] = left
+            else:
+                del pending[key]
 
     def resource(self) -> DltResource:
         @dlt.resource(
@@ -202,11 +251,13 @@ class Conformer:
         quarantine: Quarantine,
         ignored: Iterable[str] = (),
         key: RecordKey | None = None,
+        parent_of: ParentOf | None = None,
     ) -> None:
         self.resource = resource
         self.project = project
         self.quarantine = quarantine
         self.key = key or _default_key
+        self.parent_of = parent_of
         self.known = set(ignored)
         self.rules = FieldRules(columns)
         self._checks = [
@@ -219,6 +270,12 @@ class Conformer:
             for name, col in columns.items()
         ]
         self.known.update(columns)
+
+    def under(self, parent: str) -> Conformer:
+        """This conformer for the records of one parent, kept as their `parent_key`."""
+        conformer = copy.copy(self)
+        conformer.parent_of = lambda _record: parent
+        return conformer
 
     def rows(self, records: Iterable[Any]) -> list[dict[str, Any]]:
         """The conforming rows of `records`; the rest are quarantined."""
@@ -247,6 +304,7 @@ class Conformer:
                 expected=error.expected,
                 seen=error.seen,
                 key=self._key(record),
+                parent=self._parent(record),
             )
             return None
         self.quarantine.accepted(self.resource, record)
@@ -267,6 +325,14 @@ class Conformer:
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # a record broken enough to be quarantined may lack its key too
         return None if key is None else str(key)
+
+    def _parent(self, record: Any) -> str | None:
+        if self.parent_of is None or not isinstance(record, dict):
+            return None
+        try:
+            return self.parent_of(record)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
 
     def _check(self, row: dict[str, Any], record: dict[str, Any]) -> None:
         for name, data_type, convert, native, nullable in self._checks:

@@ -269,6 +269,15 @@ def issues(
     return _issues()
 
 
+# The nested tables read with each issue: a record of them quarantined has its issue read again.
+CHILDREN = ("issues__changelog", "issues__links", "issues__remote_links")
+
+
+def _issue_of(record: dict[str, Any]) -> str:
+    """A child's parent key: its issue's id (set by the loader, so never broken)."""
+    return str(record["issue_id"])
+
+
 def _named(columns: TTableSchemaColumns) -> TTableSchemaColumns:
     """Columns with their names inside: nested table hints are taken as they are."""
     return {name: {**column, "name": name} for name, column in columns.items()}
@@ -310,6 +319,8 @@ class IssueSearch:
         self.caused_by_field = caused_by_field
         self.max_results = max_results
         self.quarantine = quarantine
+        # Ids of the issues whose children this run read.
+        self.attached: set[str] = set()
         self.issue_rows = Conformer(
             "issues", ISSUE_COLUMNS, self._project_issue, quarantine, ignored=_ISSUE_IGNORED
         )
@@ -319,9 +330,15 @@ class IssueSearch:
             _project_change,
             quarantine,
             ignored=_HISTORY_IGNORED,
+            parent_of=_issue_of,
         )
         self.link_rows = Conformer(
-            "issues__links", LINK_COLUMNS, _project_link, quarantine, ignored=_LINK_IGNORED
+            "issues__links",
+            LINK_COLUMNS,
+            _project_link,
+            quarantine,
+            ignored=_LINK_IGNORED,
+            parent_of=_issue_of,
         )
         self.remote_rows = Conformer(
             "issues__remote_links",
@@ -329,6 +346,7 @@ class IssueSearch:
             _project_remote_link,
             quarantine,
             ignored=_REMOTE_IGNORED,
+            parent_of=_issue_of,
         )
 
     def user_zone(self) -> ZoneInfo | None:
@@ -365,9 +383,17 @@ class IssueSearch:
 
     def quarantined_before(self) -> Iterator[list[dict[str, Any]]]:
         """Issues an earlier load quarantined that this run's searches did not read (their
-        update lies behind the window), read again by id: a record rejected once is not
-        lost when its window passes. Those that conform now load with their children."""
-        ids = [key for key, _ in self.quarantine.unread("issues") if key.isdigit()]
+        update lies behind the window), and issues with a changelog item or link quarantined
+        that the searches did not read, read again by id: a record rejected once is not lost
+        when its window passes. Those that conform now load with their children."""
+        own = [key for key, _ in self.quarantine.unread("issues") if key.isdigit()]
+        parents = [
+            issue_id
+            for child in CHILDREN
+            for issue_id in self.quarantine.parents(child)
+            if issue_id.isdigit() and issue_id not in self.attached
+        ]
+        ids = sorted(set(own + parents), key=int)
         params = {"fields": ",".join((*ISSUE_FIELDS, self.caused_by_field)), "expand": "changelog"}
         issues = fetch_each(ids, lambda i: self._issue(i, params), self.concurrency)
         if rows := self._issue_rows([issue for issue in issues if issue is not None]):
@@ -407,6 +433,7 @@ class IssueSearch:
     ) -> dict[str, Any]:
         parent = {"issue_id": row["id"], "issue_key": row["key"]}
         fields = issue.get("fields") or {}
+        self.attached.add(str(row["id"]))
         row["changelog"] = self.change_rows.rows(
             {**parent, **{k: v for k, v in history.items() if k != "items"}, **item}
             for history in histories
@@ -419,6 +446,8 @@ class IssueSearch:
         row["remote_links"] = self.remote_rows.rows(
             {**parent, **link} for link in remote_links if isinstance(link, dict)
         )
+        for child in CHILDREN:  # every list of the issue was read whole
+            self.quarantine.children_read(child, str(row["id"]))
         return row
 
     def _histories(self, issue: dict[str, Any], issue_id: int) -> list[dict[str, Any]]:

@@ -50,6 +50,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.client import PageData
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+from requests import HTTPError
 
 from pipelines.sources.contract import (
     SCHEMA_CONTRACT,
@@ -207,6 +208,7 @@ def incident_log_entries(
         _project_log_entry,
         quarantine,
         ignored=API_NOISE,
+        parent_of=_incident_of,
     )
 
     @dlt.resource(
@@ -223,12 +225,15 @@ def incident_log_entries(
         since = window_start(newest, _start(start_date), LOG_LAG)
         # Overview entries leave out the per-user notifications, the bulk of a real log.
         params = {"is_overview": "true"}
+        read: set[str] = set()
         for page in _window_pages(client, "log_entries", params, since, newest_first=True):
             rows = conformer.rows(page)
             if rows:
                 changed.update(row["incident_id"] for row in rows)
                 newest = later(newest, *(row["created_at"].isoformat() for row in rows))
+                read.update(row["id"] for row in rows)
                 yield rows
+        yield from _entries_again(client, conformer, params, read)
         if newest is not None:
             state["created_at"] = newest
 
@@ -280,6 +285,34 @@ def incidents(
             state["created_at"] = newest
 
     return _incidents()
+
+
+def _entries_again(
+    client: RESTClient, conformer: Conformer, params: dict[str, Any], read: set[str]
+) -> Iterator[list[dict[str, Any]]]:
+    """The log of each incident holding an entry an earlier load quarantined, read again
+    whole (`/incidents/{id}/log_entries`): the account-wide walk never goes back. Entries
+    this run read already are left out; an incident gone since (404) resolves its entries."""
+    for incident_id in conformer.quarantine.parents(conformer.resource):
+        path = f"/incidents/{quote(incident_id, safe='')}/log_entries"
+        try:
+            for page in client.paginate(
+                path, params=params, paginator=_paginator(), data_selector="log_entries"
+            ):
+                rows = [row for row in conformer.rows(page) if row["id"] not in read]
+                read.update(row["id"] for row in rows)
+                if rows:
+                    yield rows
+        except HTTPError as exc:
+            if exc.response is None or exc.response.status_code != 404:
+                raise
+        conformer.quarantine.children_read(conformer.resource, incident_id)
+
+
+def _incident_of(entry: dict[str, Any]) -> str | None:
+    """A log entry's parent key: the id of the incident it belongs to."""
+    incident_id = (entry.get("incident") or {}).get("id")
+    return str(incident_id) if incident_id else None
 
 
 def _fetch_incidents(

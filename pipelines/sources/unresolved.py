@@ -67,20 +67,22 @@ def seen_type(payload: Any, field: str) -> str | None:
 
 def unresolved_by_key(source: str) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """resource -> record key -> the unresolved quarantine rows of that record (oldest
-    first), from the warehouse the running pipeline loads into; empty outside a load."""
+    first), from the warehouse the running pipeline loads into; empty outside a load. A
+    record whose key could not be read is listed under its hash (its parent may still be)."""
     found: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with _warehouse() as query:
         if query is None:
             return found
         rows = query(
             "select * from {table} where source = %s and resolved_at is null "
-            "and record_key is not null order by quarantined_at",
+            "order by quarantined_at",
             source,
         )
         for row in rows:
             # Written back as they are when resolved; dlt sets its own columns again.
             kept = {k: v for k, v in row.items() if not k.startswith("_dlt")}
-            found.setdefault(row["resource"], {}).setdefault(row["record_key"], []).append(kept)
+            key = row["record_key"] if row["record_key"] is not None else row["record_hash"]
+            found.setdefault(row["resource"], {}).setdefault(key, []).append(kept)
     return found
 
 

@@ -28,7 +28,7 @@ Configuration follows dlt's convention (env vars or .dlt/ toml):
                                   GitHub flags production_environment; default: the dbt var
                                   production_environments, so the models and the loader agree
 
-Tables, merged on their natural keys (`quarantine` is appended):
+Tables, merged on their natural keys (`quarantine` on each record's hash):
   repositories                  GET /repos/{o}/{r} of each configured repository
   pull_requests                 the PR list, each changed PR read whole (sizes, merged_by)
   pull_request_reviews          reviews of changed PRs
@@ -49,7 +49,9 @@ the versions of the records it read within its look-back window (`Window`). A ru
 written again nor are its children fetched again. So a run with no changes makes one request
 per list and repository and writes nothing, and a record that shows up late with an older
 timestamp still loads. The single PR, reviews, commits, statuses and jobs are fetched only
-for new or changed parents. State is saved with the data, so a failed run changes nothing.
+for new or changed parents, and for the parents of records an earlier load quarantined
+(see `Extraction.quarantined_again`). State is saved with the data, so a failed run
+changes nothing.
 
   list                    cursor      look-back  version
   pull_requests           updated_at  1 hour     updated_at (sorted by update, newest first)

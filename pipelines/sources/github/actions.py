@@ -17,6 +17,7 @@ from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
     Window,
+    api_path,
     conformer,
     iso,
     version,
@@ -38,6 +39,7 @@ def workflow_runs(ctx: Extraction) -> DltResource:
             win = window(ctx, repo, RUN_LOOKBACK)
             project = partial(_project_run, repo)
             rows_of = conformer(ctx, "workflow_runs", WORKFLOW_RUN_COLUMNS, project)
+            read: set[str] = set()  # paths of the runs yielded, whose jobs are read
             for rows in _run_pages(ctx, rows_of, repo, win.since):
                 changed = [
                     r
@@ -50,8 +52,9 @@ def workflow_runs(ctx: Extraction) -> DltResource:
                     )
                 ]
                 if changed:
+                    read.update(api_path(repo, "actions/runs", r["id"]) for r in changed)
                     yield changed
-            if again := _quarantined_before(ctx, rows_of, repo, win):
+            if again := _quarantined_before(ctx, rows_of, repo, win, read):
                 yield again
             win.commit()
 
@@ -59,11 +62,14 @@ def workflow_runs(ctx: Extraction) -> DltResource:
 
 
 def _quarantined_before(
-    ctx: Extraction, rows_of: Conformer, repo: str, win: Window
+    ctx: Extraction, rows_of: Conformer, repo: str, win: Window, read: set[str]
 ) -> list[dict[str, Any]]:
     """Runs of `repo` an earlier load quarantined that this walk did not read (created
-    before the window), read again by id; those that conform now load with their jobs."""
-    rows = ctx.quarantined_again("workflow_runs", repo, workflow_run_path, rows_of)
+    before the window), and runs with a job quarantined that it did not yield, read again
+    by id; those that conform now load with their jobs."""
+    rows = ctx.quarantined_again(
+        "workflow_runs", repo, workflow_run_path, rows_of, ("workflow_jobs",), read
+    )
     for row in rows:
         at = version(row["updated_at"], row["status"], row["run_attempt"])
         win.note(row["id"], at, row["created_at"], settled=row["status"] == "completed")
@@ -150,11 +156,13 @@ def workflow_jobs(ctx: Extraction, runs: DltResource) -> DltResource:
         """The jobs of every attempt of each new or changed run (some runs have none)."""
         for run, pages in ctx.children(items, _jobs_path, {"filter": "all"}, "jobs"):
             project = partial(_project_job, run["repo_full_name"])
-            rows_of = conformer(ctx, "workflow_jobs", WORKFLOW_JOB_COLUMNS, project)
+            parent = api_path(run["repo_full_name"], "actions/runs", run["id"])
+            rows_of = conformer(ctx, "workflow_jobs", WORKFLOW_JOB_COLUMNS, project, parent=parent)
             for page in pages:
                 rows = rows_of.rows(page)
                 if rows:
                     yield rows
+            ctx.quarantine.children_read("workflow_jobs", parent)
 
     return workflow_jobs
 

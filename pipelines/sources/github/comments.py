@@ -1,5 +1,9 @@
 """Comments: review (diff) comments (`pull_request_review_comments`) and the conversation
-comments of PRs and issues (`issue_comments`), each from a repository-wide `since` walk."""
+comments of PRs and issues (`issue_comments`), each from a repository-wide `since` walk.
+
+A comment quarantined by an earlier load is read again with its PR's or issue's comments
+(`/pulls/{n}/comments`, `/issues/{n}/comments`, found from its `pull_request_url` or
+`issue_url`) at the end of the next walk: the walk passes it once its update is behind it."""
 
 from __future__ import annotations
 
@@ -46,14 +50,16 @@ def pull_request_review_comments(ctx: Extraction) -> DltResource:
             recheck = win.incremental and ctx.reviews_complete
             since = win.since if recheck or not win.incremental else win.start
             project = partial(_project_review_comment, repo)
+            parent = partial(_comments_path, "pull_request_url")
             rows_of = conformer(
-                ctx, "pull_request_review_comments", REVIEW_COMMENT_COLUMNS, project
+                ctx, "pull_request_review_comments", REVIEW_COMMENT_COLUMNS, project, None, parent
             )
             read: set[int] = set()
             path = f"/repos/{repo}/pulls/comments"
             yield from _comment_walk(ctx, win, rows_of, path, since, read)
             if recheck:
                 yield from _recheck_comments(ctx, rows_of, repo, since, read)
+            yield from ctx.children_again("pull_request_review_comments", repo, rows_of, read)
             win.commit()
 
     return pull_request_review_comments()
@@ -128,9 +134,12 @@ def issue_comments(ctx: Extraction) -> DltResource:
         for repo in ctx.repos():
             win = window(ctx, repo, COMMENT_LOOKBACK)
             project = partial(_project_issue_comment, repo)
-            rows_of = conformer(ctx, "issue_comments", ISSUE_COMMENT_COLUMNS, project)
+            parent = partial(_comments_path, "issue_url")
+            rows_of = conformer(ctx, "issue_comments", ISSUE_COMMENT_COLUMNS, project, None, parent)
+            read: set[int] = set()
             path = f"/repos/{repo}/issues/comments"
-            yield from _comment_walk(ctx, win, rows_of, path, win.since, set())
+            yield from _comment_walk(ctx, win, rows_of, path, win.since, read)
+            yield from ctx.children_again("issue_comments", repo, rows_of, read)
             win.commit()
 
     return issue_comments()
@@ -151,6 +160,13 @@ def _project_issue_comment(repo: str, comment: dict[str, Any]) -> dict[str, Any]
 
 
 _NUMBER_IN_URL = {kind: re.compile(rf"/{kind}/(\d+)/?$") for kind in ("pulls", "issues")}
+_PARENT_IN_URL = re.compile(r"(/repos/[^/]+/[^/]+/(?:pulls|issues)/\d+)/?$")
+
+
+def _comments_path(field: str, comment: dict[str, Any]) -> str | None:
+    """The API path of the comment list of the PR or issue whose API URL is `field`."""
+    match = _PARENT_IN_URL.search(str(comment.get(field) or ""))
+    return f"{match.group(1).lower()}/comments" if match else None
 
 
 def _number_from_url(url: str | None, kind: str) -> int | None:

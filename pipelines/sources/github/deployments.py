@@ -17,6 +17,7 @@ from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
     Window,
+    api_path,
     conformer,
     version,
     window,
@@ -37,6 +38,7 @@ def deployments(ctx: Extraction) -> DltResource:
             win = window(ctx, repo, DEPLOYMENT_LOOKBACK)
             project = partial(_project_deployment, repo)
             rows_of = conformer(ctx, "deployments", DEPLOYMENT_COLUMNS, project)
+            yielded: set[str] = set()  # paths of the deployments yielded, statuses read
             for page in ctx.pages(f"/repos/{repo}/deployments"):
                 fresh = win.inside(page, "created_at")
                 rows = rows_of.rows(fresh)
@@ -51,10 +53,11 @@ def deployments(ctx: Extraction) -> DltResource:
                     for row in changed:
                         read[row["id"]] = row
                         ctx.unstatused.add(row["id"])
+                        yielded.add(api_path(repo, "deployments", row["id"]))
                     yield changed
                 if len(fresh) < len(page) or len(inside) < len(rows):
                     break
-            if again := _quarantined_before(ctx, rows_of, repo, win):
+            if again := _quarantined_before(ctx, rows_of, repo, win, yielded):
                 read = ctx.deployments_read.setdefault(repo, {})
                 for row in again:
                     read[row["id"]] = row
@@ -68,11 +71,14 @@ def deployments(ctx: Extraction) -> DltResource:
 
 
 def _quarantined_before(
-    ctx: Extraction, rows_of: Conformer, repo: str, win: Window
+    ctx: Extraction, rows_of: Conformer, repo: str, win: Window, read: set[str]
 ) -> list[dict[str, Any]]:
     """Deployments of `repo` an earlier load quarantined that this walk did not read (created
-    before the window), read again by id; those that conform now load with their statuses."""
-    rows = ctx.quarantined_again("deployments", repo, deployment_path, rows_of)
+    before the window), and deployments with a status quarantined that it did not yield,
+    read again by id; those that conform now load with their statuses."""
+    rows = ctx.quarantined_again(
+        "deployments", repo, deployment_path, rows_of, ("deployment_statuses",), read
+    )
     for row in rows:
         win.note(row["id"], version(row["updated_at"]), row["created_at"])
     return rows
@@ -110,7 +116,10 @@ def deployment_statuses(ctx: Extraction, deploys: DltResource) -> DltResource:
         for deployment, pages in ctx.children(items, _statuses_path):
             repo, deployment_id = deployment["repo_full_name"], deployment["id"]
             project = partial(_project_deployment_status, repo, deployment_id)
-            rows_of = conformer(ctx, "deployment_statuses", DEPLOYMENT_STATUS_COLUMNS, project)
+            parent = api_path(repo, "deployments", deployment_id)
+            rows_of = conformer(
+                ctx, "deployment_statuses", DEPLOYMENT_STATUS_COLUMNS, project, parent=parent
+            )
             read = []
             for page in pages:
                 rows = rows_of.rows(page)
@@ -118,6 +127,7 @@ def deployment_statuses(ctx: Extraction, deploys: DltResource) -> DltResource:
                 if rows:
                     yield rows
             ctx.statuses_read(deployment_id, read)
+            ctx.quarantine.children_read("deployment_statuses", parent)
 
     return deployment_statuses
 

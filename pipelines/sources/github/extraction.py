@@ -94,19 +94,40 @@ class Extraction:
         repo: str,
         path_of: Callable[[dict[str, Any]], str | None],
         rows_of: Conformer,
+        children: Sequence[str] = (),
+        read: set[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Records of `resource` in `repo` an earlier load quarantined that this run has not
-        read (their window has passed them), read again on their own path (`path_of` their
-        stored payload); the rows of those that conform now."""
+        """Records of `resource` in `repo` read again on their own path: those an earlier
+        load quarantined that this run has not read (their window has passed them; `path_of`
+        their stored payload), and the parents of the `children` an earlier load quarantined
+        (a review: its PR), unless this run read them (`read`: their paths). The rows of
+        those that conform now; yielded, they bring their children's lists with them."""
         prefix = f"/repos/{repo.lower()}/"
-        paths = [
-            path
-            for _, payload in self.quarantine.unread(resource)
-            if (path := path_of(json.loads(payload))) and path.lower().startswith(prefix)
-        ]
-        records = self.each(paths, self.record)
+        own = [path_of(json.loads(payload)) for _, payload in self.quarantine.unread(resource)]
+        parents = [path for child in children for path in self.quarantine.parents(child)]
+        paths: dict[str, str] = {}
+        for path in own + parents:
+            if path and path.lower().startswith(prefix) and path.lower() not in (read or ()):
+                paths.setdefault(path.lower(), path)
+        records = self.each(list(paths.values()), self.record)
         rows = [rows_of.row(record) for record in records if record is not None]
         return [row for row in rows if row is not None]
+
+    def children_again(
+        self, resource: str, repo: str, rows_of: Conformer, read: set[Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The lists (`parent_key`: their path) in `repo` holding records of `resource` an
+        earlier load quarantined, read again whole; rows whose id this run has not `read`
+        (updated in place). A list gone since (404) resolves what it held."""
+        prefix = f"/repos/{repo.lower()}/"
+        lists = [path for path in self.quarantine.parents(resource) if path.startswith(prefix)]
+        for path, pages in self.children(lists, lambda path: path):
+            for page in pages:
+                rows = [row for row in rows_of.rows(page) if row["id"] not in read]
+                read.update(row["id"] for row in rows)
+                if rows:
+                    yield rows
+            self.quarantine.children_read(resource, path)
 
     def child_pages(
         self, path: str, params: dict[str, Any] | None = None, selector: str | None = None
@@ -240,9 +261,19 @@ def conformer(
     columns: TTableSchemaColumns,
     project: Callable,
     key: Callable | None = None,
+    parent: str | Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Conformer:
-    """`key`: a record's natural id for the quarantine (default: its `id`)."""
-    return Conformer(resource, columns, project, ctx.quarantine, key=key)
+    """`key`: a record's natural id for the quarantine (default: its `id`); `parent`: the
+    path of the parent or list a quarantined record is read again from (see `api_path`),
+    or how to read it from the record."""
+    parent_of = (lambda _record: parent) if isinstance(parent, str) else parent
+    return Conformer(resource, columns, project, ctx.quarantine, key=key, parent_of=parent_of)
+
+
+def api_path(repo: str, *parts: Any) -> str:
+    """A record's API path in `repo` as the quarantine keeps a parent: lower-cased, since
+    GitHub's names ignore case (`api_path("Acme/API", "pulls", 12)` -> /repos/acme/api/pulls/12)."""
+    return "/".join(("/repos", repo, *map(str, parts))).lower()
 
 
 def iso(at: datetime) -> str:

@@ -22,11 +22,12 @@ from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
     Window,
+    api_path,
     conformer,
     version,
     window,
 )
-from pipelines.sources.record_keys import pull_request_path
+from pipelines.sources.record_keys import pull_request_key, pull_request_path
 
 PULL_REQUEST_LOOKBACK = timedelta(hours=1)
 
@@ -47,6 +48,7 @@ def pull_requests(ctx: Extraction) -> DltResource:
         """
         for repo in ctx.repos():
             win = window(ctx, repo, PULL_REQUEST_LOOKBACK)
+            read: set[str] = set()  # paths of the PRs yielded, whose children are read
             params = {"state": "all", "sort": "updated", "direction": "desc"}
             for page in ctx.pages(f"/repos/{repo}/pulls", params):
                 fresh = win.inside(page, "updated_at")
@@ -60,6 +62,7 @@ def pull_requests(ctx: Extraction) -> DltResource:
                 if changed:
                     for row in changed:
                         ctx.unreviewed.add((row["repo_full_name"].lower(), row["number"]))
+                        read.add(_pr_key_path(row))
                     singles = ctx.each(changed, partial(_read_single, ctx, repo))
                     yield [
                         _whole(listed, row, single)
@@ -67,7 +70,7 @@ def pull_requests(ctx: Extraction) -> DltResource:
                     ]
                 if len(fresh) < len(page) or len(inside) < len(rows):
                     break
-            if again := _quarantined_before(ctx, listed, repo, win):
+            if again := _quarantined_before(ctx, listed, repo, win, read):
                 yield again
             win.commit()
         ctx.pulls_done = True
@@ -82,25 +85,30 @@ def _read_single(ctx: Extraction, repo: str, row: dict[str, Any]) -> Any:
 
 
 def _quarantined_before(
-    ctx: Extraction, listed: Conformer, repo: str, win: Window
+    ctx: Extraction, listed: Conformer, repo: str, win: Window, read: set[str]
 ) -> list[dict[str, Any]]:
     """PRs of `repo` an earlier load quarantined that this walk did not read (their update
-    lies behind the window), read again by number: a record rejected once is not lost when
-    its window passes. Those that conform now load with their children."""
-    prefix = f"{repo.lower()}#"
-    paths = [
-        path
-        for key, _ in ctx.quarantine.unread("pull_requests")
-        if key.startswith(prefix) and (path := pull_request_path(key))
-    ]
-    rows = []
-    for single in ctx.each(paths, ctx.record):
-        row = listed.row(single) if single is not None else None
-        if row is not None:
-            win.note(row["id"], version(row["updated_at"]), row["updated_at"])
-            ctx.unreviewed.add((row["repo_full_name"].lower(), row["number"]))
-            rows.append(row)
+    lies behind the window), and PRs with a review or commit quarantined that this walk did
+    not yield, read again by number: a record rejected once is not lost when its window
+    passes. Those that conform now load with their reviews and commits."""
+    rows = ctx.quarantined_again("pull_requests", repo, _payload_path, listed, CHILDREN, read)
+    for row in rows:
+        win.note(row["id"], version(row["updated_at"]), row["updated_at"])
+        ctx.unreviewed.add((row["repo_full_name"].lower(), row["number"]))
     return rows
+
+
+# The tables read per PR: a record of them quarantined has its PR read again.
+CHILDREN = ("pull_request_reviews", "pull_request_commits")
+
+
+def _payload_path(payload: dict[str, Any]) -> str | None:
+    key = pull_request_key(payload)
+    return pull_request_path(key) if key else None
+
+
+def _pr_key_path(pr: dict[str, Any]) -> str:
+    return api_path(pr["repo_full_name"], "pulls", pr["number"])
 
 
 def _whole(listed: Conformer, row: dict[str, Any], single: Any) -> dict[str, Any]:
@@ -169,7 +177,8 @@ def pull_request_reviews(ctx: Extraction, pulls: DltResource) -> DltResource:
         for pr, pages in ctx.children(prs, partial(_pr_path, "reviews")):
             project = partial(_project_review, pr["repo_full_name"], pr["number"])
             key = partial(_child_key, pr["repo_full_name"], pr["number"], "id")
-            rows_of = conformer(ctx, "pull_request_reviews", REVIEW_COLUMNS, project, key)
+            parent = _pr_key_path(pr)
+            rows_of = conformer(ctx, "pull_request_reviews", REVIEW_COLUMNS, project, key, parent)
             latest: datetime | None = None
             for page in pages:
                 rows = rows_of.rows(page)
@@ -178,6 +187,7 @@ def pull_request_reviews(ctx: Extraction, pulls: DltResource) -> DltResource:
                 if rows:
                     yield rows
             ctx.reviews_read(pr, latest)
+            ctx.quarantine.children_read("pull_request_reviews", parent)
 
     return pull_request_reviews
 
@@ -210,11 +220,13 @@ def pull_request_commits(ctx: Extraction, pulls: DltResource) -> DltResource:
         for pr, pages in ctx.children(prs, partial(_pr_path, "commits")):
             project = partial(_project_commit, pr["repo_full_name"], pr["number"])
             key = partial(_child_key, pr["repo_full_name"], pr["number"], "sha")
-            rows_of = conformer(ctx, "pull_request_commits", COMMIT_COLUMNS, project, key)
+            parent = _pr_key_path(pr)
+            rows_of = conformer(ctx, "pull_request_commits", COMMIT_COLUMNS, project, key, parent)
             for page in pages:
                 rows = rows_of.rows(page)
                 if rows:
                     yield rows
+            ctx.quarantine.children_read("pull_request_commits", parent)
 
     return pull_request_commits
 

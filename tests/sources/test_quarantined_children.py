@@ -199,69 +199,51 @@ def test_reading_a_parents_list_resolves_its_children_but_those_rejected_again()
     assert quarantine.parents("pull_request_reviews") == [pr1]
 
 
-def test_a_quarantined_billing_result_is_read_again_with_its_day(
+def test_quarantined_billing_records_are_read_again_with_their_day(
     loader: Loader, monkeypatch, tmp_path
 ):
     clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
     clean.load("anthropic")
-    whole = clean.scalar("select count(*) from raw_anthropic.messages_usage")
-    # The oldest day with usage: far behind the next load's 3-day look-back.
-    day = clean.scalar("select min(bucket_start)::date from raw_anthropic.messages_usage")
+    tables = ("messages_usage", "claude_code_usage")
+    whole = counts(clean, "raw_anthropic", tables)
+    # The oldest days with usage: far behind the next load's look-back.
+    usage_day = clean.scalar("select min(bucket_start)::date from raw_anthropic.messages_usage")
+    code_day = clean.scalar("select min(usage_date)::date from raw_anthropic.claude_code_usage")
 
-    # While `on`, the first result of that day's bucket sends its token count as words.
-    render, on = anthropic_vendor._report, {"on": True}
+    # While `on`, the first usage result of that day sends its token count in words, and
+    # every Claude Code record of its day its sessions.
+    report, record, on = anthropic_vendor._report, anthropic_vendor._claude_code_record, [1]
 
-    def garbled(page, results):
+    def garbled_report(page, results):
         broken = dict(results)
         for start, found in results.items():
-            if on["on"] and start.date() == day and found:
+            if on and start.date() == usage_day and found:
                 broken[start] = [{**found[0], "uncached_input_tokens": "many"}, *found[1:]]
-        return render(page, broken)
+        return report(page, broken)
 
-    monkeypatch.setattr(anthropic_vendor, "_report", garbled)
-    loader.load("anthropic")
-    (row,) = quarantine_rows(loader, "anthropic")
-    assert (row["resource"], row["parent_key"]) == ("messages_usage", day.isoformat())
-    assert row["field"] == "uncached_input_tokens"
-    assert loader.scalar("select count(*) from raw_anthropic.messages_usage") == whole - 1
+    def garbled_record(row, org_id):
+        rendered = record(row, org_id)
+        if on and row["date"] == code_day:
+            rendered["core_metrics"] = {**rendered["core_metrics"], "num_sessions": "many"}
+        return rendered
 
-    # Fixed at the vendor: the next load reads that day again on its own.
-    on["on"] = False
-    loader.load("anthropic")
-    assert loader.scalar("select count(*) from raw_anthropic.messages_usage") == whole
-    tokens = "select sum(uncached_input_tokens) from raw_anthropic.messages_usage"
-    assert loader.scalar(tokens) == clean.scalar(tokens)
-    (row,) = quarantine_rows(loader, "anthropic")
-    assert row["resolved_at"] is not None
-
-
-def test_a_quarantined_claude_code_record_is_read_again_with_its_day(
-    loader: Loader, monkeypatch, tmp_path
-):
-    clean = Loader(loader.sim, loader.store, tmp_path / "clean.duckdb")
-    clean.load("anthropic")
-    whole = clean.scalar("select count(*) from raw_anthropic.claude_code_usage")
-    day = clean.scalar("select min(usage_date)::date from raw_anthropic.claude_code_usage")
-
-    # While `on`, every record of that day counts its sessions in words.
-    render, on = anthropic_vendor._claude_code_record, {"on": True}
-
-    def garbled(row, org_id):
-        record = render(row, org_id)
-        if on["on"] and row["date"] == day:
-            record["core_metrics"] = {**record["core_metrics"], "num_sessions": "many"}
-        return record
-
-    monkeypatch.setattr(anthropic_vendor, "_claude_code_record", garbled)
+    monkeypatch.setattr(anthropic_vendor, "_report", garbled_report)
+    monkeypatch.setattr(anthropic_vendor, "_claude_code_record", garbled_record)
     loader.load("anthropic")
     rows = quarantine_rows(loader, "anthropic")
-    assert rows and {(r["resource"], r["parent_key"]) for r in rows} == {
-        ("claude_code_usage", day.isoformat())
+    days = {(r["resource"], r["parent_key"], r["field"]) for r in rows}
+    assert days == {
+        ("messages_usage", usage_day.isoformat(), "uncached_input_tokens"),
+        ("claude_code_usage", code_day.isoformat(), "core_metrics.num_sessions"),
     }
-    lost = len(rows)
-    assert loader.scalar("select count(*) from raw_anthropic.claude_code_usage") == whole - lost
+    lost = {t: sum(r["resource"] == t for r in rows) for t in tables}
+    assert lost["messages_usage"] == 1
+    assert counts(loader, "raw_anthropic", tables) == {t: whole[t] - lost[t] for t in tables}
 
-    on["on"] = False
+    # Fixed at the vendor: the next load reads those days again on their own.
+    on.clear()
     loader.load("anthropic")
-    assert loader.scalar("select count(*) from raw_anthropic.claude_code_usage") == whole
+    assert counts(loader, "raw_anthropic", tables) == whole
+    tokens = "select sum(uncached_input_tokens) from raw_anthropic.messages_usage"
+    assert loader.scalar(tokens) == clean.scalar(tokens)
     assert all(row["resolved_at"] is not None for row in quarantine_rows(loader, "anthropic"))

@@ -20,6 +20,7 @@ from pipelines.loads import run_load
 from pipelines.simulator.credentials import SIM_CREDENTIALS
 from pipelines.simulator.server import SimulatorServer
 from pipelines.sources import SOURCES
+from tests.definition_keys import SNAPSHOT, definition_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = SIM_CREDENTIALS["github"]
@@ -72,6 +73,14 @@ def workspace_validation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
 
 
 # --- definitions ---------------------------------------------------------------------------
+
+
+def test_every_asset_check_job_schedule_and_sensor_key_is_in_the_snapshot():
+    keys, expected = definition_keys(), SNAPSHOT.read_text(encoding="utf-8").splitlines()
+    added, gone = sorted(set(keys) - set(expected)), sorted(set(expected) - set(keys))
+    assert (added, gone) == ([], []), (
+        "definition keys changed; if intended: .venv/bin/python -m tests.definition_keys --update"
+    )
 
 
 def test_definitions_asset_keys_and_lineage():

@@ -30,14 +30,14 @@ install: .venv/.installed
 
 ## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job, summarise.
 demo: install
-	.venv/bin/python -m pipelines demo --size $(SIZE) --seed $(SEED) --preset $(PRESET)
+	.venv/bin/python -m org_simulator demo --size $(SIZE) --seed $(SEED) --preset $(PRESET)
 
 ## make test: lint, then the whole test suite.
 test: install lint unit
 
 lint: install
-	.venv/bin/ruff check pipelines tests benchmarks
-	.venv/bin/ruff format --check pipelines tests benchmarks
+	.venv/bin/ruff check pipelines simulator tests benchmarks
+	.venv/bin/ruff format --check pipelines simulator tests benchmarks
 
 # Two workers: the CI machine's cores. Each slow shared fixture (the scheduled runs, the
 # incremental comparison, the built organisation, dagster dev) stays on one worker

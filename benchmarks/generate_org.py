@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.simulator.generate import generate_org
-from pipelines.simulator.schema import ORG_TABLES
+from org_simulator.generate import generate_org
+from org_simulator.schema import ORG_TABLES
 
 
 def main() -> None:

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.demo import store_path
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
-from pipelines.simulator.vendors import github_transport
+from org_simulator.demo import store_path
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from org_simulator.vendors import github_transport
 from pipelines.sources import SOURCES
 
 

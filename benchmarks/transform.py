@@ -23,11 +23,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.demo import DATA_DIR, store_path
-from pipelines.simulator.seeds import simulated_org_env
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
-from pipelines.simulator.vendors import github_transport
+from org_simulator.demo import DATA_DIR, store_path
+from org_simulator.seeds import simulated_org_env
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from org_simulator.vendors import github_transport
 from pipelines.sources import SOURCES
 
 

@@ -17,9 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.simulator.options import add_arguments as add_org_options
-from pipelines.simulator.options import from_arguments as org_options
-from pipelines.simulator.sizes import SIZES
 from pipelines.warehouse_path import existing_warehouse
 
 DEFAULT_WAREHOUSE = Path(".data/warehouse.duckdb")
@@ -29,35 +26,6 @@ QUARANTINE_SETTINGS = ("AOW_QUARANTINE_MAX_SHARE",)
 # Shown for each failed dbt node: its first lines, not a compiled-SQL dump.
 NODE_MESSAGE_CHARS = 300
 FAILED_NODES_SHOWN = 20
-
-
-def _simulate(args: argparse.Namespace) -> int:
-    from pipelines.simulator.generate import generate_org
-
-    options = org_options(args)
-    path = generate_org(args.size, args.seed, args.out, generation=options.generation)
-    print(f"wrote the {args.size} organisation (seed {args.seed}) to {path}")
-    return 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from pipelines.demo import store_path
-    from pipelines.simulator.server import SimulatorServer
-    from pipelines.simulator.sources_env import simulator_sources_env
-
-    options = org_options(args)
-    store = args.store or store_path(args.size, args.seed, generation=options.generation)
-    sim = SimulatorServer(store, port=args.port, absent_fields=options.absent_fields)
-    print(f"serving {store} on {sim.url} (Ctrl-C stops). Point the loaders at it with:")
-    for key, value in simulator_sources_env(sim, vendors=options.vendors).items():
-        print(f"  export {key}='{value}'")
-    try:
-        sim.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.stop()
-    return 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -212,12 +180,6 @@ def _models_not_built(results) -> bool:
     return any(f.expectation == "relation_exists" for result in results for f in result.failed)
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from pipelines.demo import run_demo
-
-    return run_demo(args.size, args.seed, args.duckdb, org_options(args))
-
-
 def _dbt_vars(text: str) -> dict:
     """--vars as dbt takes them: a YAML (or JSON) mapping."""
     import yaml
@@ -231,9 +193,9 @@ def _dbt_vars(text: str) -> dict:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # --debug before or after the command; SUPPRESS keeps the subcommand's default from
-    # overriding a --debug given before it.
+def common_options() -> argparse.ArgumentParser:
+    """The options every command takes (a parent parser): --debug, before or after the
+    command; SUPPRESS keeps the subcommand's default from overriding one given before it."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--debug",
@@ -241,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="show the traceback of a failure (and dbt's own log)",
     )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
     parser = argparse.ArgumentParser(
         prog="python -m pipelines",
         description=__doc__,
@@ -261,32 +228,6 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="start a new warehouse file if there is none (its directory must exist)",
             )
-
-    def org_args(p: argparse.ArgumentParser, default_size: str = "demo", serving=True) -> None:
-        p.add_argument("--size", choices=sorted(SIZES), default=default_size)
-        p.add_argument("--seed", type=int, default=42)
-        add_org_options(p, serving=serving)  # vendors, empty billing, absent fields
-
-    p = command("demo", help="simulate, serve, run the whole Dagster job, summarise")
-    org_args(p)
-    p.add_argument(
-        "--duckdb",
-        type=Path,
-        default=Path(".data/demo.duckdb"),
-        help="a fresh warehouse, replaced on every demo run",
-    )
-    p.set_defaults(func=_demo)
-
-    p = command("simulate", help="generate a simulated organisation into a store file")
-    org_args(p, serving=False)
-    p.add_argument("--out", type=Path, required=True)
-    p.set_defaults(func=_simulate)
-
-    p = command("serve", help="serve a simulated organisation as the vendors' APIs")
-    org_args(p)
-    p.add_argument("--store", type=Path, help="a store made by `simulate` (default: cached)")
-    p.add_argument("--port", type=int, default=8765)
-    p.set_defaults(func=_serve)
 
     p = command("ingest", help="load one source into a DuckDB file (schema raw_<source>)")
     p.add_argument("source", choices=["github", "jira", "pagerduty", "anthropic", "openai"])
@@ -332,7 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command (`args.func`); an expected failure is one line per problem on
+    stderr (the traceback with `--debug`), and the exit code says which kind it was."""
     args.debug = getattr(args, "debug", False)  # absent when given neither before nor after
     try:
         return args.func(args)

@@ -22,12 +22,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.demo import store_path
+from org_simulator.demo import store_path
+from org_simulator.seeds import simulated_org_env
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from org_simulator.testing import TINY_SEED, simulator, tiny_store  # noqa: F401 (fixtures)
 from pipelines.loads import run_load
-from pipelines.simulator.generate import generate_org
-from pipelines.simulator.seeds import simulated_org_env
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 from pipelines.transform import BuildResult, build_models
 
@@ -35,7 +35,6 @@ from pipelines.transform import BuildResult, build_models
 # Set before any test module imports the Dagster definitions, which read it.
 os.environ.setdefault("AOW_SOURCE_RETRY_DELAY", "1")
 
-TINY_SEED = 7
 ORGS = {"tiny": TINY_SEED, "demo": 42}  # size -> seed
 # The demo organisation (about 15,400 API requests to load) is a scale run: `pytest -m slow`.
 ORG_PARAMS = [pytest.param("tiny"), pytest.param("demo", marks=pytest.mark.slow)]
@@ -44,20 +43,6 @@ ORG_PARAMS = [pytest.param("tiny"), pytest.param("demo", marks=pytest.mark.slow)
 # Slow shared builds run on one xdist worker (tests/xdist_groups.py); pytester runs xdist
 # itself in tests/test_xdist_groups.py.
 pytest_plugins = ("pytester", "tests.xdist_groups")
-
-
-@pytest.fixture(scope="session")
-def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The `tiny` organisation's store, generated once per test session. Read-only."""
-    path = tmp_path_factory.mktemp("sim") / "tiny.duckdb"
-    return generate_org(size="tiny", seed=TINY_SEED, path=path)
-
-
-@pytest.fixture
-def simulator(tiny_store: Path) -> Iterator[SimulatorServer]:
-    """A fresh server (clean faults, clock and statistics) over the tiny store."""
-    with SimulatorServer(tiny_store) as sim:
-        yield sim
 
 
 @dataclass

@@ -15,10 +15,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from org_simulator.credentials import SIM_CREDENTIALS
+from org_simulator.server import SimulatorServer
 from pipelines.definitions import defs
 from pipelines.loads import run_load
-from pipelines.simulator.credentials import SIM_CREDENTIALS
-from pipelines.simulator.server import SimulatorServer
 from pipelines.sources import SOURCES
 from tests.definition_keys import SNAPSHOT, definition_keys
 

@@ -23,16 +23,16 @@ import dagster as dg
 import duckdb
 import pytest
 
+from org_simulator.demo import store_path
+from org_simulator.faults import Fault
+from org_simulator.seeds import simulated_org_env
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from org_simulator.testing import TINY_SEED
 from pipelines.defs.dlt.assets import build_source_assets
 from pipelines.defs.resources import WarehouseResource
-from pipelines.demo import store_path
-from pipelines.simulator.faults import Fault
-from pipelines.simulator.seeds import simulated_org_env
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
-from tests.conftest import TINY_SEED
 from tests.daily_job import run_daily_job
 
 FIRST_DAY, LAST_DAY = "2026-10-26", "2026-10-30"

@@ -18,10 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from org_simulator.seeds import simulated_org_env
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
 from pipelines.definitions import defs
-from pipelines.simulator.seeds import simulated_org_env
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from tests.daily_job import run_daily_job
 
 CONFIGURED = ("github", "jira", "anthropic")

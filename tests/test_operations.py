@@ -15,14 +15,14 @@ import duckdb
 import pytest
 from dagster._core.test_utils import freeze_time
 
+from org_simulator.faults import Fault
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
 from pipelines.defs.dlt.assets import build_source_assets, source_retry_policy
 from pipelines.defs.freshness import freshness_checks_sensor, source_freshness_checks
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import last_complete_day
 from pipelines.loads import run_load
-from pipelines.simulator.faults import Fault
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
 from pipelines.warehouse_lock import WarehouseBusy, writer_lock

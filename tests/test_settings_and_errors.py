@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
 from pipelines.cli import main
 from pipelines.org_seeds import DEFAULT_SEEDS_DIR, SeedError, check_seed_files, seed_files
 from pipelines.settings import PROJECT_RULES, SOURCE_RULES, problem, source_setting_name
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 from pipelines.sources.configuration import (
     SourceSettingsInvalid,

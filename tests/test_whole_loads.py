@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
 from pipelines.loads import run_load
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from org_simulator.faults import Fault
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
 from pipelines.loads import run_load
 from pipelines.parameters import metric_parameters
 from pipelines.quality.gx_suites import SuiteResult, load_suites, run_suite
-from pipelines.simulator.faults import Fault
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.transform import build_models
 
 SUITES = {suite.name: suite for suite in load_suites()}

@@ -15,9 +15,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
 from pipelines.loads import run_load
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources.http_session import RetryPolicy
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from org_simulator.credentials import SIM_CREDENTIALS
+from org_simulator.faults import Fault
 from pipelines.loads import make_pipeline, run_load
-from pipelines.simulator.credentials import SIM_CREDENTIALS
-from pipelines.simulator.faults import Fault
 from pipelines.sources import anthropic as source
 from pipelines.sources.billing_buckets import first_bucket, row_key
 from pipelines.sources.contract import Conformer, Quarantine

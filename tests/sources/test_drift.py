@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.simulator.faults import Fault
+from org_simulator.faults import Fault
 from tests.sources.conftest import Loader
 from tests.sources.test_github import AS_OF, SMALL_REPO, SMALL_START, configure
 

@@ -18,12 +18,13 @@ from typing import Any
 import duckdb
 import pytest
 
+from org_simulator.credentials import SIM_CREDENTIALS
+from org_simulator.faults import Fault
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from org_simulator.truth_ranges import range_commit_rows, range_rows, served_ranges
+from org_simulator.vendors import github as sim_github
 from pipelines.loads import run_load
-from pipelines.simulator.credentials import SIM_CREDENTIALS
-from pipelines.simulator.faults import Fault
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
-from pipelines.simulator.vendors import github as sim_github
 from pipelines.sources import SOURCES
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed
@@ -36,7 +37,6 @@ from pipelines.sources.github.extraction import Window
 from pipelines.sources.github.pulls import _project_pull_request
 from pipelines.sources.http_session import RetryPolicy
 from tests.sources.conftest import Loader
-from tests.sources.served_ranges import range_commit_rows, range_rows, served_ranges
 
 T1 = datetime(2026, 10, 15)
 AS_OF = datetime(2026, 11, 1)

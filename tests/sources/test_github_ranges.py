@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 from dlt.common.versioned_state import decompress_state
 
-from pipelines.simulator.faults import Fault
+from org_simulator.faults import Fault
+from org_simulator.truth_ranges import range_commit_rows, range_rows, served_ranges
 from pipelines.sources.github.ranges import ProductionEnvironments, Released, _pairs, _prune
 from tests.sources.conftest import Loader
-from tests.sources.served_ranges import range_commit_rows, range_rows, served_ranges
 from tests.sources.test_github import SMALL_REPO, SMALL_START, configure, query
 
 START = datetime.fromisoformat(SMALL_START)

@@ -7,10 +7,10 @@ import requests
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
-from pipelines.simulator.credentials import SIM_CREDENTIALS
-from pipelines.simulator.faults import Fault
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.vendors import github_transport
+from org_simulator.credentials import SIM_CREDENTIALS
+from org_simulator.faults import Fault
+from org_simulator.server import SimulatorServer
+from org_simulator.vendors import github_transport
 from pipelines.sources.http_session import RateLimitExceeded, RetryPolicy
 from pipelines.sources.rest import get_json, rest_client
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from org_simulator.credentials import SIM_CREDENTIALS
+from org_simulator.faults import Fault
 from pipelines.loads import run_load
-from pipelines.simulator.credentials import SIM_CREDENTIALS
-from pipelines.simulator.faults import Fault
 from pipelines.sources import openai as source
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed

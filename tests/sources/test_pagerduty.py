@@ -19,10 +19,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from org_simulator.credentials import SIM_CREDENTIALS
+from org_simulator.faults import Fault
+from org_simulator.server import SimulatorServer
 from pipelines.loads import run_load
-from pipelines.simulator.credentials import SIM_CREDENTIALS
-from pipelines.simulator.faults import Fault
-from pipelines.simulator.server import SimulatorServer
 from pipelines.sources import pagerduty
 from pipelines.sources.failures import LoadFailed
 from pipelines.sources.http_session import RetryPolicy

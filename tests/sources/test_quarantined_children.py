@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from pipelines.simulator.faults import Fault
-from pipelines.simulator.vendors import anthropic as anthropic_vendor
-from pipelines.simulator.vendors import jira as jira_vendor
+from org_simulator.faults import Fault
+from org_simulator.vendors import anthropic as anthropic_vendor
+from org_simulator.vendors import jira as jira_vendor
 from pipelines.sources.contract import Quarantine
 from tests.sources.conftest import Loader
 from tests.sources.test_quarantine import REPO, quarantine_rows

@@ -125,10 +125,10 @@ def test_optional_fields_a_vendor_leaves_out_still_get_their_declared_columns(
     """A PagerDuty or GitHub that omits assigned_via, is_mergeable and check_suite_id (the
     simulator told to leave them out): the loaders still create the columns staging reads,
     typed as declared, all null."""
+    from org_simulator.options import OPTIONAL_FIELDS
+    from org_simulator.server import SimulatorServer
+    from org_simulator.sources_env import simulator_sources_env
     from pipelines.loads import load_checkpoints, run_load
-    from pipelines.simulator.options import OPTIONAL_FIELDS
-    from pipelines.simulator.server import SimulatorServer
-    from pipelines.simulator.sources_env import simulator_sources_env
 
     warehouse = tmp_path / "sparse.duckdb"
     with SimulatorServer(tiny_store, absent_fields=OPTIONAL_FIELDS) as sim:

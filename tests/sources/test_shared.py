@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from pipelines.simulator.faults import Fault
+from org_simulator.faults import Fault
 from tests.sources.conftest import Loader
 
 

@@ -2,7 +2,7 @@
 the shipping rule and DORA's change failures (docs/metrics.md sections 3, 4 and 8).
 
 truth_deployments and truth_deployment_incidents come from an independent implementation of
-the same rules (pipelines/simulator/truth_deployments.py): every production flag, range,
+the same rules (simulator/org_simulator/truth_deployments.py): every production flag, range,
 shipping deployment and incident link must equal it row for row, and the DORA marts must
 equal the aggregates this file computes from those truth rows (counts exactly, rates and
 medians within 1e-9). Times compare at the API's precision (whole seconds).

@@ -17,11 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import store_path
+from org_simulator.demo import store_path
+from org_simulator.seeds import simulated_org_env
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
 from pipelines.loads import run_load
-from pipelines.simulator.seeds import simulated_org_env
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 from pipelines.transform import build_models
 

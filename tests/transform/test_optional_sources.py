@@ -26,15 +26,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.demo import store_path
+from org_simulator.demo import store_path
+from org_simulator.options import BILLING_PROVIDERS, VENDORS, Generation
+from org_simulator.seeds import simulated_org_env
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from org_simulator.testing import TINY_SEED
 from pipelines.loads import SourceNotConfigured, run_load
-from pipelines.simulator.options import BILLING_PROVIDERS, VENDORS, Generation
-from pipelines.simulator.seeds import simulated_org_env
-from pipelines.simulator.server import SimulatorServer
-from pipelines.simulator.sources_env import simulator_sources_env
 from pipelines.summary import format_summary, outcome_summary
 from pipelines.transform import BuildResult, build_models
-from tests.conftest import TINY_SEED, shared_file
+from tests.conftest import shared_file
 
 GROUP_A = pytest.mark.xdist_group("optional_sources_a")
 GROUP_B = pytest.mark.xdist_group("optional_sources_b")

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.simulator.seeds import export_seeds, store_as_of
+from org_simulator.seeds import export_seeds, store_as_of
 from pipelines.transform import build_models, org_env
 from tests.transform.reporting_groups import NO_TEAM, OTHER, group_of, reporting_groups
 

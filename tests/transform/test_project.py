@@ -99,8 +99,8 @@ def test_project_dir_is_the_repository_one():
 def test_committed_seeds_are_the_demo_organisations(tmp_path):
     """dbt_project/seeds holds what the demo organisation's admins would write; it must not
     drift from the simulator's, or `make demo` would compare against other people."""
-    from pipelines.demo import store_path
-    from pipelines.simulator.seeds import DEFAULT_SEEDS_DIR, STORE_SEEDS, export_seeds
+    from org_simulator.demo import store_path
+    from org_simulator.seeds import DEFAULT_SEEDS_DIR, STORE_SEEDS, export_seeds
 
     exported = export_seeds(store_path("demo", 42), tmp_path / "seeds")
     for name in STORE_SEEDS:
@@ -113,7 +113,7 @@ def test_the_organisation_seeds_come_from_outside_the_project_and_stay_as_they_w
 ):
     """The organisation's seeds live beside its store, outside the dbt project (an absolute
     path), and the build leaves them byte for byte as a fresh export writes them."""
-    from pipelines.simulator.seeds import export_seeds
+    from org_simulator.seeds import export_seeds
     from pipelines.transform import DBT_PROJECT_DIR
 
     seeds_dir = Path(built_org.env["AOW_SEEDS_DIR"])

@@ -1,6 +1,6 @@
 """Pull requests, review sessions and identities against the simulator's ground truth.
 
-The truth (pipelines/simulator/truth.py) computes from the simulated records with their full
+The truth (simulator/org_simulator/truth.py) computes from the simulated records with their full
 precision; the warehouse sees them through the GitHub API, which speaks whole seconds. So
 truth times are compared truncated to the second, and durations (session minutes, review
 hours) against the truth's own sessions re-timed from those truncated times: the same rule

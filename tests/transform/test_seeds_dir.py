@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from org_simulator.seeds import export_seeds
 from pipelines.org_seeds import DBT_PROJECT_DIR, ORG_SEEDS, seed_files, stage_seeds
-from pipelines.simulator.seeds import export_seeds
 from pipelines.transform import build_models, org_env
 
 

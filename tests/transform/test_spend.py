@@ -2,7 +2,7 @@
 
 The warehouse is the organisation loaded through the real loaders and built by dbt (`built_org`);
 the store's truth tables (`sim.truth_*`) are an independent Python implementation of the same
-rules (pipelines/simulator/truth.py). Money is compared exactly where both sides round the same
+rules (simulator/org_simulator/truth.py). Money is compared exactly where both sides round the same
 sums the same way, and within a stated tolerance where they do not.
 """
 

@@ -1,0 +1,102 @@
+"""The demo: simulate an organisation, serve it as the vendors' APIs, run the daily job on it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from org_simulator.generate import STORE_VERSION, generate_org
+from org_simulator.options import Generation, OrgOptions
+from org_simulator.seeds import simulated_org_env
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from pipelines.atomic_files import written_atomically
+from pipelines.envvars import temporary_env
+from pipelines.settings import CREATE_WAREHOUSE_ENV
+from pipelines.summary import format_summary, outcome_summary
+
+# The repository's .data/ (simulator/org_simulator/demo.py -> the workspace root).
+DATA_DIR = Path(__file__).resolve().parents[2] / ".data"
+DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
+
+
+def store_path(
+    size: str, seed: int, data_dir: Path = DATA_DIR, generation: Generation | None = None
+) -> Path:
+    """The simulator store of this size and seed (and generation options, pipelines.
+    simulator.options), generated once and reused."""
+    generation = generation or Generation()
+    path = data_dir / "sim" / f"{size}-seed{seed}{generation.suffix}-v{STORE_VERSION}.duckdb"
+    if not path.exists():
+        # Complete or absent, never half-written; two processes (the test workers) may
+        # generate it at once, and either's store is the same.
+        with written_atomically(path) as tmp:
+            generate_org(size=size, seed=seed, path=tmp, generation=generation)
+    return path
+
+
+def history_range_tags(sim: SimulatorServer) -> dict[str, str]:
+    """Run tags for one run over every daily partition of the organisation's history up to
+    the simulator's clock: the backfill a new warehouse starts with."""
+    from pipelines.defs.partitions import range_tags
+    from pipelines.defs.schedules import last_complete_day
+
+    return range_tags(sim.history_start()[:10], last_complete_day(sim.now))
+
+
+def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None = None) -> int:
+    """Run the whole Dagster job against the simulated vendors; print a summary. Exit code."""
+    started = time.monotonic()
+    options = options or OrgOptions()
+    store = store_path(size, seed, generation=options.generation)
+    print(f"simulated organisation: {size} (seed {seed}) -> {store}")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    # A demo is one organisation in one fresh warehouse: never merge two simulations.
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    with SimulatorServer(store, absent_fields=options.absent_fields) as sim:
+        print(f"simulated vendor APIs on {sim.url}")
+        env = {
+            **simulator_sources_env(sim, vendors=options.vendors),
+            # dbt reads this organisation's seeds and clock, not the committed demo seeds.
+            **simulated_org_env(store),
+            DUCKDB_PATH_ENV: str(warehouse.resolve()),
+            CREATE_WAREHOUSE_ENV: "1",  # a fresh warehouse, on purpose
+        }
+        with temporary_env(env):
+            from pipelines.definitions import defs  # reads the environment above
+
+            job = defs.resolve_job_def("daily_warehouse_job")
+            result = job.execute_in_process(tags=history_range_tags(sim))
+        requests = sim.stats()["total"]
+    elapsed = time.monotonic() - started
+    status = "succeeded" if result.success else "FAILED"
+    print(f"\nDagster job daily_warehouse_job {status} in {elapsed:.1f}s ({requests} API requests)")
+    print(f"warehouse: {warehouse.resolve()}\n")
+    print_summary(warehouse)
+    return 0 if result.success else 1
+
+
+def print_summary(warehouse: Path) -> None:
+    """A short read of what the warehouse now holds."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema like 'raw_%' and table_schema not like '%_staging' "
+            "and table_name not like '_dlt%' "
+            "order by 1, 2"
+        ).fetchall()
+        print("raw tables")
+        for schema, table in tables:
+            n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            print(f"  {schema + '.' + table:<48} {n:>9,} rows")
+        print()
+        try:
+            print(format_summary(outcome_summary(con)))
+        except duckdb.CatalogException as exc:  # the job failed before the marts were built
+            print(f"no outcome summary: the marts are not built ({exc})")
+    finally:
+        con.close()

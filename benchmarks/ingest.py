@@ -71,7 +71,7 @@ def _record_pages(record_dir: Path) -> dict[str, float]:
 
 
 def _child_load(source: str, warehouse: Path, record_dir: Path) -> None:
-    from pipelines.loads import run_load
+    from pipelines.ingest.loads import run_load
 
     timing = _record_pages(record_dir)
     started = time.perf_counter()

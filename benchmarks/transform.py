@@ -32,7 +32,7 @@ from pipelines.sources import SOURCES
 
 
 def _load(store: Path, warehouse: Path, repositories: int | None) -> None:
-    from pipelines.loads import run_load
+    from pipelines.ingest.loads import run_load
 
     with SimulatorServer(store) as sim:
         env = simulator_sources_env(sim)
@@ -47,7 +47,7 @@ def _load(store: Path, warehouse: Path, repositories: int | None) -> None:
 
 
 def _child_build(warehouse: Path, full_refresh: bool) -> None:
-    from pipelines.transform import build_models
+    from pipelines.transform.dbt_runner import build_models
 
     started = time.perf_counter()
     result = build_models(warehouse, full_refresh=full_refresh)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.warehouse_path import existing_warehouse
+from pipelines.warehouse.path import existing_warehouse
 
 DEFAULT_WAREHOUSE = Path(".data/warehouse.duckdb")
 CREATE_HINT = "pass --create to start a new warehouse there"
@@ -29,7 +29,7 @@ FAILED_NODES_SHOWN = 20
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from pipelines.loads import run_load
+    from pipelines.ingest.loads import run_load
 
     def report(counts: dict[str, int]) -> None:
         print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
@@ -44,7 +44,7 @@ def _load_command(
 ) -> int:
     """Check the settings and the warehouse, run a source load, then `report` its result.
     A failed load reaches main() (one line, no traceback)."""
-    from pipelines.loads import SourceNotConfigured, source_spec
+    from pipelines.ingest.loads import SourceNotConfigured, source_spec
     from pipelines.settings import check_project_settings
     from pipelines.sources.configuration import source_configuration
 
@@ -65,7 +65,7 @@ def _load_command(
 
 
 def _transform(args: argparse.Namespace) -> int:
-    from pipelines.transform import build_models, org_env
+    from pipelines.transform.dbt_runner import build_models, org_env
 
     _check_org_settings(args)
     warehouse = existing_warehouse(args.duckdb, create=args.create, hint=CREATE_HINT)
@@ -167,7 +167,7 @@ def _check_quarantine(duckdb_path: Path) -> bool:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from pipelines.replay import replay
+    from pipelines.ingest.replay import replay
 
     def report(result: Any) -> None:
         print("\n".join(result.lines()))
@@ -298,7 +298,7 @@ def _expected_failures() -> tuple[type[BaseException], ...]:
     import duckdb
 
     from pipelines.sources.failures import LoadFailed
-    from pipelines.warehouse_lock import WarehouseBusy
+    from pipelines.warehouse.lock import WarehouseBusy
 
     return (ValueError, FileNotFoundError, LoadFailed, WarehouseBusy, duckdb.Error)
 
@@ -313,7 +313,7 @@ def _exit_code(exc: BaseException) -> int:
     """2 for what was given (a setting, a path, a seed file), 1 for a run that failed."""
     from pipelines.settings import SettingError
     from pipelines.sources.failures import LoadFailed
-    from pipelines.warehouse_lock import WarehouseBusy
+    from pipelines.warehouse.lock import WarehouseBusy
 
     failed_run = isinstance(exc, LoadFailed | WarehouseBusy) and not isinstance(exc, SettingError)
     return 1 if failed_run else 2

@@ -10,7 +10,7 @@ line naming it the way it is set:
     ["acme/api"]; got '[acme/api' (not JSON: Expecting value at character 1)
 
 The command line checks the settings a command needs before doing anything; a load
-(pipelines.loads, so every Dagster source step too) checks its source's before its first
+(pipelines.ingest.loads, so every Dagster source step too) checks its source's before its first
 request. docs/operations.md lists the same rules (a test keeps the two in step).
 
 Source settings are read the way dlt resolves them (environment variables
@@ -168,7 +168,7 @@ def _directory(value: Any) -> None:
 def _warehouse(value: Any) -> None:
     """The Dagster warehouse: a typo must not start a new, empty warehouse that the runs
     then fill while the real one goes stale. (Reads AOW_CREATE_WAREHOUSE itself.)"""
-    from pipelines.warehouse_path import existing_warehouse
+    from pipelines.warehouse.path import existing_warehouse
 
     create = os.environ.get(CREATE_WAREHOUSE_ENV) == "1"
     hint = f"set {CREATE_WAREHOUSE_ENV}=1 to start a new warehouse there"

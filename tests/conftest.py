@@ -27,9 +27,9 @@ from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED, simulator, tiny_store  # noqa: F401 (fixtures)
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
 from pipelines.sources import SOURCES
-from pipelines.transform import BuildResult, build_models
+from pipelines.transform.dbt_runner import BuildResult, build_models
 
 # A failed source step is retried after a second, not a minute: a test that fails, fails fast.
 # Set before any test module imports the Dagster definitions, which read it.

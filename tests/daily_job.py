@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.definitions import defs
-from pipelines.defs.partitions import range_tags
+from pipelines.orchestration.definitions import defs
+from pipelines.orchestration.partitions import range_tags
 
 
 def run_daily_job(

@@ -15,7 +15,7 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "dagster_definitions.txt"
 
 
 def definition_keys() -> list[str]:
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
     repository = defs.get_repository_def()

@@ -2,7 +2,7 @@
 
     python -m tests.load_killer PHASE NTH SOURCE WAREHOUSE
 
-runs `pipelines.loads.run_load(SOURCE, WAREHOUSE)` (configured by the SOURCES__* variables of
+runs `pipelines.ingest.loads.run_load(SOURCE, WAREHOUSE)` (configured by the SOURCES__* variables of
 its environment) and sends itself SIGKILL at the NTH time (from 1) it reaches PHASE:
 
 - extract: an HTTP request to the vendor is about to be sent (NTH counts requests);
@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from pipelines import loads, staged_loads
+from pipelines.ingest import loads, staged_loads
 
 PHASES = ("extract", "normalize", "load", "merge", "swap", "done")
 

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance, QueuedRunCoordinator
 
-from pipelines.defs.quality.checks import gx_check_name
-from pipelines.defs.resources import DUCKDB_POOL
+from pipelines.orchestration.quality.checks import gx_check_name
+from pipelines.orchestration.resources import DUCKDB_POOL
 from pipelines.quality.gx_suites import load_suite, suite_paths
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -29,10 +29,10 @@ from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.definitions import defs
-from pipelines.defs.dlt.assets import source_assets
-from pipelines.defs.partitions import range_tags
-from pipelines.defs.resources import WarehouseResource
+from pipelines.orchestration.definitions import defs
+from pipelines.orchestration.dlt.assets import source_assets
+from pipelines.orchestration.partitions import range_tags
+from pipelines.orchestration.resources import WarehouseResource
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST_TICK = datetime(2026, 10, 31, 6, 0, tzinfo=BERLIN)

@@ -17,8 +17,8 @@ import pytest
 
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.server import SimulatorServer
-from pipelines.definitions import defs
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
+from pipelines.orchestration.definitions import defs
 from pipelines.sources import SOURCES
 from tests.definition_keys import SNAPSHOT, definition_keys
 
@@ -127,7 +127,7 @@ def test_run_load_is_incremental_and_fails_without_leaking(
 
 def test_build_models_and_run_checks(built_org, tmp_path: Path):
     from pipelines.quality import run_checks
-    from pipelines.transform import build_models
+    from pipelines.transform.dbt_runner import build_models
 
     warehouse = _copy_db(built_org.warehouse, tmp_path / "copy.duckdb")
     built = build_models(warehouse, select="staging")

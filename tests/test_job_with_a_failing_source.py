@@ -29,8 +29,8 @@ from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED
-from pipelines.defs.dlt.assets import build_source_assets
-from pipelines.defs.resources import WarehouseResource
+from pipelines.orchestration.dlt.assets import build_source_assets
+from pipelines.orchestration.resources import WarehouseResource
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
 from tests.daily_job import run_daily_job

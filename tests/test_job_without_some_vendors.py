@@ -21,7 +21,7 @@ import pytest
 from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.definitions import defs
+from pipelines.orchestration.definitions import defs
 from tests.daily_job import run_daily_job
 
 CONFIGURED = ("github", "jira", "anthropic")

@@ -18,14 +18,14 @@ from dagster._core.test_utils import freeze_time
 from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.defs.dlt.assets import build_source_assets, source_retry_policy
-from pipelines.defs.freshness import freshness_checks_sensor, source_freshness_checks
-from pipelines.defs.resources import WarehouseResource
-from pipelines.defs.schedules import last_complete_day
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
+from pipelines.orchestration.dlt.assets import build_source_assets, source_retry_policy
+from pipelines.orchestration.freshness import freshness_checks_sensor, source_freshness_checks
+from pipelines.orchestration.resources import WarehouseResource
+from pipelines.orchestration.schedules import last_complete_day
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
-from pipelines.warehouse_lock import WarehouseBusy, writer_lock
+from pipelines.warehouse.lock import WarehouseBusy, writer_lock
 
 INCIDENTS = dg.AssetKey(["raw_pagerduty", "incidents"])
 # One attempt per request, so a single 503 fails the load and only Dagster's retry helps.
@@ -55,7 +55,7 @@ def other_writer(tmp_path: Path):
             "-c",
             textwrap.dedent(f"""
                 import sys, time
-                from pipelines.warehouse_lock import writer_lock
+                from pipelines.warehouse.lock import writer_lock
                 with writer_lock({str(warehouse)!r}, "nightly cron"):
                     print("held", flush=True)
                     time.sleep(600)
@@ -123,7 +123,7 @@ def test_lock_is_not_reentrant_and_is_released_on_exit(tmp_path: Path):
 
 
 def test_source_assets_retry_with_exponential_backoff():
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     job = defs.resolve_job_def("daily_warehouse_job")
     for spec in SOURCES.values():
@@ -222,8 +222,8 @@ def test_never_loaded_source_is_flagged():
 
 
 def test_every_raw_table_has_a_freshness_check_and_the_sensor_watches_them():
-    from pipelines.definitions import defs
-    from pipelines.defs.dlt.assets import source_assets
+    from pipelines.orchestration.definitions import defs
+    from pipelines.orchestration.dlt.assets import source_assets
 
     raw = {key for assets in source_assets for key in assets.keys}
     checked = {key.asset_key for checks in source_freshness_checks for key in checks.check_keys}
@@ -249,7 +249,7 @@ def test_last_complete_day_is_the_utc_day_before_the_tick(tick, zone, day):
 
 
 def test_schedule_fires_daily_in_the_organisation_time_zone():
-    from pipelines.definitions import defs
+    from pipelines.orchestration.definitions import defs
 
     schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
     assert schedule.cron_schedule == "0 6 * * *"

@@ -18,7 +18,6 @@ import pytest
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.cli import main
-from pipelines.org_seeds import DEFAULT_SEEDS_DIR, SeedError, check_seed_files, seed_files
 from pipelines.settings import PROJECT_RULES, SOURCE_RULES, problem, source_setting_name
 from pipelines.sources import SOURCES
 from pipelines.sources.configuration import (
@@ -26,6 +25,7 @@ from pipelines.sources.configuration import (
     settings,
     source_configuration,
 )
+from pipelines.transform.org_seeds import DEFAULT_SEEDS_DIR, SeedError, check_seed_files, seed_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
@@ -110,7 +110,7 @@ def test_every_broken_setting_is_named_at_once(sim_env, tmp_path: Path, monkeypa
 def test_a_load_refuses_a_bad_setting_and_records_it(sim_env, tmp_path: Path, monkeypatch):
     """The library path every Dagster source step takes: no request, a failed load recorded
     in the existing warehouse (the coverage mart reads it), an error naming the setting."""
-    from pipelines.loads import run_load
+    from pipelines.ingest.loads import run_load
 
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()
@@ -176,8 +176,8 @@ def test_a_new_warehouse_needs_create(sim_env, tmp_path: Path, capsys):
 
 
 def test_the_writer_lock_creates_no_directory(tmp_path: Path):
-    from pipelines.warehouse_lock import writer_lock
-    from pipelines.warehouse_path import WarehouseMissing
+    from pipelines.warehouse.lock import writer_lock
+    from pipelines.warehouse.path import WarehouseMissing
 
     lock = writer_lock(tmp_path / "typo" / "w.duckdb", "test")
     with pytest.raises(WarehouseMissing, match="does not exist"), lock:
@@ -297,7 +297,7 @@ def test_a_dbt_failure_is_its_node_and_message(tmp_path: Path, capsys):
 def test_the_dagster_warehouse_must_exist_unless_a_new_one_is_asked_for(
     tmp_path: Path, monkeypatch
 ):
-    """What the code location checks as it loads (pipelines.definitions)."""
+    """What the code location checks as it loads (pipelines.orchestration.definitions)."""
     from pipelines.settings import SettingError, check_project_settings
 
     warehouse = tmp_path / "warehouse.duckdb"
@@ -328,7 +328,7 @@ def test_a_broken_project_setting_stops_the_code_location_loading(tmp_path: Path
     }
     done = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate"]
-        + ["-m", "pipelines.definitions"],
+        + ["-m", "pipelines.orchestration.definitions"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -360,8 +360,8 @@ def test_a_dagster_source_step_reports_the_setting_and_is_not_retried(
     table of the source reports the failure with the setting named."""
     import dagster as dg
 
-    from pipelines.defs.dlt.assets import build_source_assets
-    from pipelines.defs.resources import WarehouseResource
+    from pipelines.orchestration.dlt.assets import build_source_assets
+    from pipelines.orchestration.resources import WarehouseResource
 
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()

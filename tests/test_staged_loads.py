@@ -14,8 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.pipeline_folders import OWNER_FILE, UNOWNED_AGE_SECONDS, sweep_pipeline_folders
-from pipelines.staged_loads import stage_dataset, swap_in
+from pipelines.ingest.pipeline_folders import (
+    OWNER_FILE,
+    UNOWNED_AGE_SECONDS,
+    sweep_pipeline_folders,
+)
+from pipelines.ingest.staged_loads import stage_dataset, swap_in
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = "raw_vendor"
@@ -153,7 +157,7 @@ def test_a_load_folder_is_removed_however_the_load_ends(ending: str, tmp_path: P
             "-c",
             textwrap.dedent("""
                 import sys
-                from pipelines.pipeline_folders import pipeline_folder
+                from pipelines.ingest.pipeline_folders import pipeline_folder
                 with pipeline_folder() as path:
                     (path / "extracted.jsonl").write_text("vendor data")
                     print(path, flush=True)

@@ -8,7 +8,7 @@
     sources, so that neither the log nor dlt's bookkeeping becomes a (phantom) Dagster asset,
     and so that no model is made to depend on every source's raw tables. -#}
 
-{#- The load log (pipelines/loads.py), or an empty relation of its columns when the warehouse
+{#- The load log (pipelines/ingest/loads.py), or an empty relation of its columns when the warehouse
     has none. -#}
 {% macro source_loads_relation() -%}
     {%- set log = adapter.get_relation(database=target.database, schema='ops',

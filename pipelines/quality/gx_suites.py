@@ -37,13 +37,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.parameters import metric_parameters  # the suites' $PARAMETER values
+from pipelines.project_files import EXPECTATIONS_DIR
+from pipelines.transform.parameters import metric_parameters  # the suites' $PARAMETER values
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 DEFAULT_MAX_ROWS = 1_000_000
 SAMPLE_ROWS = 5
 

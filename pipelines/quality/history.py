@@ -4,7 +4,7 @@ Dagster keeps each check's result with its run; this table keeps them beside the
 an analyst can ask since when a suite fails, or how a relation's row count moved, in SQL.
 Rows are appended; writing the same (run_id, suite) again replaces that row, so a retried
 step does not count twice. DuckDB takes one writer per file: write_results takes a writable
-connection from a caller that holds the warehouse's writer lock (pipelines.warehouse_lock),
+connection from a caller that holds the warehouse's writer lock (pipelines.warehouse.lock),
 record_results takes the lock itself.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.quality.gx_suites import SuiteResult
-from pipelines.warehouse_lock import writer_lock
+from pipelines.warehouse.lock import writer_lock
 
 SCHEMA = "quality"
 TABLE = f"{SCHEMA}.gx_results"

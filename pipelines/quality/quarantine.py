@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.load_log import TABLE as SOURCE_LOADS
+from pipelines.ingest.load_log import TABLE as SOURCE_LOADS
 from pipelines.settings import check_project_settings
 from pipelines.sources.unresolved import QUARANTINE_TABLE
 

@@ -24,7 +24,7 @@ class SourceSpec:
     # resources (asset specs) when it loads the definitions, before any secret is resolved.
     spec_args: dict[str, Any] = field(default_factory=dict)
     # The factory arguments of each run a load is split into, every run committing its data
-    # and cursors before the next starts (pipelines.loads.load_checkpoints): a backfill
+    # and cursors before the next starts (pipelines.ingest.loads.load_checkpoints): a backfill
     # larger than one rate-limit window then keeps its progress. Default: one run.
     checkpoints: Callable[[], list[dict[str, Any]]] = lambda: [{}]
     # The factory reads exactly the UTC days [start_date, end_date) when given both (daily

@@ -91,7 +91,7 @@ class Quarantine:
     key; resources read again the lists of the `parents` of unresolved children and say so
     (`children_read`), which resolves every earlier child of that parent the list did not
     reject again: its id may be the very field that broke. `resource()` is listed last in
-    the source and drains it (extraction runs the resources in order, see pipelines.loads),
+    the source and drains it (extraction runs the resources in order, see pipelines.ingest.loads),
     merging on `record_hash`.
     """
 

@@ -8,7 +8,7 @@ configuration, or a schema contract the vendor's data broke. Everything else is 
 rate limit (429, or 403 with rate-limit headers), a server error (5xx), a dropped connection, a
 timeout, a broken body, a busy vendor, and any error this module cannot place (retrying a load
 costs only time: loads are idempotent). Dagster retries a transient failure and not a permanent
-one (pipelines.defs.dlt.assets).
+one (pipelines.orchestration.dlt.assets).
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import dlt
@@ -29,9 +28,10 @@ from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.schema.typing import C_DLT_ID, C_DLT_LOAD_ID, TTableSchema
 
 from pipelines.atomic_files import written_atomically
+from pipelines.project_files import DBT_PROJECT_DIR
 from pipelines.sources import SOURCES
 
-MACRO_PATH = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "raw_columns.sql"
+MACRO_PATH = DBT_PROJECT_DIR / "macros" / "raw_columns.sql"
 
 # (source -> {"schema": dataset, "tables": {table -> [[column, DuckDB type], ...]}})
 RawColumns = dict[str, dict[str, Any]]

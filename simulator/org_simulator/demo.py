@@ -14,8 +14,8 @@ from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
+from pipelines.serving.summary import format_summary, outcome_summary
 from pipelines.settings import CREATE_WAREHOUSE_ENV
-from pipelines.summary import format_summary, outcome_summary
 
 # The repository's .data/ (simulator/org_simulator/demo.py -> the workspace root).
 DATA_DIR = Path(__file__).resolve().parents[2] / ".data"
@@ -40,8 +40,8 @@ def store_path(
 def history_range_tags(sim: SimulatorServer) -> dict[str, str]:
     """Run tags for one run over every daily partition of the organisation's history up to
     the simulator's clock: the backfill a new warehouse starts with."""
-    from pipelines.defs.partitions import range_tags
-    from pipelines.defs.schedules import last_complete_day
+    from pipelines.orchestration.partitions import range_tags
+    from pipelines.orchestration.schedules import last_complete_day
 
     return range_tags(sim.history_start()[:10], last_complete_day(sim.now))
 
@@ -66,7 +66,7 @@ def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None =
             CREATE_WAREHOUSE_ENV: "1",  # a fresh warehouse, on purpose
         }
         with temporary_env(env):
-            from pipelines.definitions import defs  # reads the environment above
+            from pipelines.orchestration.definitions import defs  # reads the environment above
 
             job = defs.resolve_job_def("daily_warehouse_job")
             result = job.execute_in_process(tags=history_range_tags(sim))

@@ -64,7 +64,7 @@ def simulated_org_env(store: Path) -> dict[str, str]:
     """dbt's environment for a simulated organisation: its seeds and its fixed clock, so a
     build is reproducible and comparable with the ground truth. The seeds are exported beside
     the store, outside the dbt project, as an organisation keeps its own."""
-    from pipelines.transform import org_env
+    from pipelines.transform.dbt_runner import org_env
 
     store = Path(store)
     seeds_dir = export_seeds(store, store.parent / f"{store.stem}-seeds")

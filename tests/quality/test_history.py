@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.quality.gx_suites import EXPECTATIONS_DIR, load_suite, run_suite
 from pipelines.quality.history import TABLE, record_results, write_results
-from pipelines.warehouse_lock import WarehouseBusy, writer_lock
+from pipelines.warehouse.lock import WarehouseBusy, writer_lock
 
 PRS = load_suite(EXPECTATIONS_DIR / "raw_github__pull_requests.json")
 WASTE = load_suite(EXPECTATIONS_DIR / "mart_waste_share.json")

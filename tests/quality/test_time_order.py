@@ -21,10 +21,10 @@ import pytest
 from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.loads import run_load
-from pipelines.parameters import metric_parameters
+from pipelines.ingest.loads import run_load
 from pipelines.quality.gx_suites import SuiteResult, load_suites, run_suite
-from pipelines.transform import build_models
+from pipelines.transform.dbt_runner import build_models
+from pipelines.transform.parameters import metric_parameters
 
 SUITES = {suite.name: suite for suite in load_suites()}
 WEEKS_EARLY = 6  # how far the simulator moves the reviews of one PR back
@@ -234,9 +234,9 @@ def test_in_dagster_a_review_before_its_pr_holds_back_the_marts(
     builds the marts does not run, so the marts are the previous build's."""
     import dagster as dg
 
-    from pipelines.defs.dbt.assets import dbt_foundation, dbt_outcomes, dbt_resource
-    from pipelines.defs.quality.checks import build_gx_check, gx_check_name
-    from pipelines.defs.resources import WarehouseResource
+    from pipelines.orchestration.dbt.assets import dbt_foundation, dbt_outcomes, dbt_resource
+    from pipelines.orchestration.quality.checks import build_gx_check, gx_check_name
+    from pipelines.orchestration.resources import WarehouseResource
 
     review_id = _review_at(warehouse_copy, 21 * 24 * 60)
     marts_before = _marts_checksum(warehouse_copy)

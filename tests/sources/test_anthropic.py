@@ -20,7 +20,7 @@ import pytest
 
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.faults import Fault
-from pipelines.loads import make_pipeline, run_load
+from pipelines.ingest.loads import make_pipeline, run_load
 from pipelines.sources import anthropic as source
 from pipelines.sources.billing_buckets import first_bucket, row_key
 from pipelines.sources.contract import Conformer, Quarantine

@@ -11,12 +11,12 @@ import dlt
 import duckdb
 import pytest
 
-from pipelines.loads import with_file_formats
+from pipelines.ingest.loads import with_file_formats
 from pipelines.sources import SOURCES
 from pipelines.sources.arrow_rows import to_table
 from pipelines.sources.contract import EXTRA_COLUMN, SCHEMA_CONTRACT, Conformer, Quarantine
 from pipelines.sources.field_rules import REQUIRED_FOR, required_for, set_when
-from pipelines.transform import DBT_PROJECT_DIR
+from pipelines.transform.dbt_runner import DBT_PROJECT_DIR
 
 COLUMNS = {
     "id": {"data_type": "bigint", "nullable": False},

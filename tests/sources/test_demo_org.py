@@ -16,7 +16,7 @@ import pytest
 from org_simulator.demo import store_path
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
 from pipelines.sources import SOURCES
 
 pytestmark = pytest.mark.slow

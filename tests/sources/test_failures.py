@@ -17,7 +17,7 @@ import pytest
 from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
 from pipelines.sources.failures import LoadFailed
 from pipelines.sources.http_session import RetryPolicy
 

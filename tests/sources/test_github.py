@@ -24,7 +24,7 @@ from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.truth_ranges import range_commit_rows, range_rows, served_ranges
 from org_simulator.vendors import github as sim_github
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
 from pipelines.sources import SOURCES
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed

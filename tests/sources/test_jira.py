@@ -26,7 +26,7 @@ import pytest
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
-from pipelines.loads import SourceNotConfigured, run_load
+from pipelines.ingest.loads import SourceNotConfigured, run_load
 from pipelines.sources import SOURCES
 from pipelines.sources.failures import LoadFailed
 from pipelines.sources.http_session import RetryPolicy

@@ -20,7 +20,7 @@ import pytest
 
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.faults import Fault
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
 from pipelines.sources import openai as source
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed

@@ -22,7 +22,7 @@ import pytest
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
 from pipelines.sources import pagerduty
 from pipelines.sources.failures import LoadFailed
 from pipelines.sources.http_session import RetryPolicy

@@ -18,9 +18,9 @@ from org_simulator.faults import Fault
 from org_simulator.vendors import github_objects
 from pipelines.cli import _check_quarantine as check_quarantine
 from pipelines.cli import main
-from pipelines.defs.dlt.assets import build_source_assets
-from pipelines.defs.quality.quarantine import CHECK_NAME, build_quarantine_check
-from pipelines.defs.resources import WarehouseResource
+from pipelines.orchestration.dlt.assets import build_source_assets
+from pipelines.orchestration.quality.quarantine import CHECK_NAME, build_quarantine_check
+from pipelines.orchestration.resources import WarehouseResource
 from pipelines.quality.quarantine import MAX_SHARE_ENV, QuarantineShare, check_source, max_share
 from pipelines.sources import SOURCES
 from pipelines.sources.contract import Quarantine

@@ -128,7 +128,7 @@ def test_optional_fields_a_vendor_leaves_out_still_get_their_declared_columns(
     from org_simulator.options import OPTIONAL_FIELDS
     from org_simulator.server import SimulatorServer
     from org_simulator.sources_env import simulator_sources_env
-    from pipelines.loads import load_checkpoints, run_load
+    from pipelines.ingest.loads import load_checkpoints, run_load
 
     warehouse = tmp_path / "sparse.duckdb"
     with SimulatorServer(tiny_store, absent_fields=OPTIONAL_FIELDS) as sim:

@@ -21,9 +21,9 @@ from org_simulator.demo import store_path
 from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.loads import run_load
+from pipelines.ingest.loads import run_load
 from pipelines.sources import SOURCES
-from pipelines.transform import build_models
+from pipelines.transform.dbt_runner import build_models
 
 EARLIER = timedelta(days=12)
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from pipelines.summary import format_summary, outcome_summary
+from pipelines.serving.summary import format_summary, outcome_summary
 from tests.transform.reporting_groups import NO_TEAM, OTHER, group_of
 
 H = timedelta(days=30)

@@ -32,9 +32,9 @@ from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED
-from pipelines.loads import SourceNotConfigured, run_load
-from pipelines.summary import format_summary, outcome_summary
-from pipelines.transform import BuildResult, build_models
+from pipelines.ingest.loads import SourceNotConfigured, run_load
+from pipelines.serving.summary import format_summary, outcome_summary
+from pipelines.transform.dbt_runner import BuildResult, build_models
 from tests.conftest import shared_file
 
 GROUP_A = pytest.mark.xdist_group("optional_sources_a")
@@ -442,7 +442,7 @@ def test_a_column_staging_reads_but_no_loader_declares_fails_the_build(tmp_path)
     from dbt.cli.main import dbtRunner
 
     from pipelines.envvars import temporary_env
-    from pipelines.transform import DBT_PROJECT_DIR, DUCKDB_PATH_ENV, _close_duckdb
+    from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, DUCKDB_PATH_ENV, _close_duckdb
 
     project = tmp_path / "dbt_project"
     shutil.copytree(

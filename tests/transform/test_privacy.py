@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from org_simulator.seeds import export_seeds, store_as_of
-from pipelines.transform import build_models, org_env
+from pipelines.transform.dbt_runner import build_models, org_env
 from tests.transform.reporting_groups import NO_TEAM, OTHER, group_of, reporting_groups
 
 SOLO = "p000000"  # chen-okafor of payments, an author of merged PRs and a spender

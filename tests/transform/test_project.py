@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.transform import DBT_PROJECT_DIR, docs_generate
+from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, docs_generate
 
 # The marts BI tools and analysts build on (issue contract): schema `marts`, stable names.
 CONTRACT_MARTS = {
@@ -114,7 +114,7 @@ def test_the_organisation_seeds_come_from_outside_the_project_and_stay_as_they_w
     """The organisation's seeds live beside its store, outside the dbt project (an absolute
     path), and the build leaves them byte for byte as a fresh export writes them."""
     from org_simulator.seeds import export_seeds
-    from pipelines.transform import DBT_PROJECT_DIR
+    from pipelines.transform.dbt_runner import DBT_PROJECT_DIR
 
     seeds_dir = Path(built_org.env["AOW_SEEDS_DIR"])
     assert seeds_dir.is_absolute() and not seeds_dir.is_relative_to(DBT_PROJECT_DIR)

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from org_simulator.seeds import export_seeds
-from pipelines.org_seeds import DBT_PROJECT_DIR, ORG_SEEDS, seed_files, stage_seeds
-from pipelines.transform import build_models, org_env
+from pipelines.transform.dbt_runner import build_models, org_env
+from pipelines.transform.org_seeds import DBT_PROJECT_DIR, ORG_SEEDS, seed_files, stage_seeds
 
 
 def _snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:

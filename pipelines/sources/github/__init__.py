@@ -162,7 +162,7 @@ def github(
     deploys = deployments(ctx)
     ranges, range_commits = deployment_ranges(ctx, ProductionEnvironments(production_environments))
     runs = workflow_runs(ctx)
-    # Extraction follows this order (pipelines.loads): a parent's transformers run as its
+    # Extraction follows this order (pipelines.ingest.loads): a parent's transformers run as its
     # pages are yielded, the review-comment walk after the reviews it depends on, the ranges
     # after the deployments and statuses they are found from, and the quarantine last.
     return [

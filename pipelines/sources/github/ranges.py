@@ -38,7 +38,6 @@ import dlt
 from dlt.sources import DltResource
 from requests import HTTPError
 
-from pipelines.parameters import metric_parameters
 from pipelines.sources.contract import to_timestamp
 from pipelines.sources.github.columns import (
     DEPLOYMENT_RANGE_COLUMNS,
@@ -46,6 +45,7 @@ from pipelines.sources.github.columns import (
 )
 from pipelines.sources.github.extraction import RESOURCE_HINTS, Extraction, conformer
 from pipelines.sources.http_session import RateLimitExceeded
+from pipelines.transform.parameters import metric_parameters
 
 # Client errors that are the caller's problem, not the comparison's: retried or raised.
 _RAISED = (401, 403, 429)

@@ -1,5 +1,5 @@
 {#- AI-assisted PRs against the others over the whole history: one row per is_ai_assisted. The
-    figures `make demo` prints (pipelines/summary.py reads them here, never recomputes): the
+    figures `make demo` prints (pipelines/serving/summary.py reads them here, never recomputes): the
     funnel (opened -> merged -> shipped -> survived H), the spend allocated to the PRs and the
     allocated cost per surviving PR (the formula of mart_cost_per_outcome_by_ai over the whole
     history: spend allocated to the cohort's PRs, whatever became of them, over its surviving

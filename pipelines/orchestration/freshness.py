@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from pipelines.defs.dlt.assets import source_assets
+from pipelines.orchestration.dlt.assets import source_assets
 
 STALE_AFTER = timedelta(days=1)
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
-from pipelines.org_seeds import SEEDS_DIR_ENV, dbt_seed_env
-from pipelines.warehouse_lock import writer_lock
+from pipelines.project_files import DBT_PROJECT_DIR
+from pipelines.transform.org_seeds import SEEDS_DIR_ENV, dbt_seed_env
+from pipelines.warehouse.lock import writer_lock
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # What `dbt parse` and every build publish: manifest.json (which the Dagster definitions
 # read), run_results.json, partial_parse.msgpack (the next invocation's head start).
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
@@ -74,12 +74,12 @@ def build_models(
 
     `select` is dbt selection syntax; `dbt_vars` override the docs/metrics.md parameters; `env`
     adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env; the
-    seeds are read from a staged copy, pipelines.org_seeds); `tests`
+    seeds are read from a staged copy, pipelines.transform.org_seeds); `tests`
     False builds seeds and models only (no data or unit tests: they take most of a build's
     time); `quiet` keeps dbt's console log to itself (it still writes dbt_project/logs/
     dbt.log): the caller reports the failed nodes. The seed files are checked first
-    (pipelines.org_seeds: SeedError names the file, line and column). Holds the warehouse's
-    writer lock: raises WarehouseBusy while another process writes it.
+    (pipelines.transform.org_seeds: SeedError names the file, line and column). Holds the
+    warehouse's writer lock: raises WarehouseBusy while another process writes it.
     """
     from dbt.cli.main import dbtRunner
 
@@ -140,7 +140,7 @@ def docs_generate(duckdb_path: Path | str, env: dict[str, str] | None = None) ->
 
 def org_env(seeds_dir: Path | str | None = None, as_of: str | None = None) -> dict[str, str]:
     """The variables that point a dbt run at an organisation's seeds (any directory; it is
-    read, never written: see pipelines.org_seeds) and clock."""
+    read, never written: see pipelines.transform.org_seeds) and clock."""
     env = {}
     if seeds_dir is not None:
         env[SEEDS_DIR_ENV] = str(Path(seeds_dir).expanduser().resolve())

@@ -10,7 +10,7 @@ seen types, the count and a sample record.
 
 import dagster as dg
 
-from pipelines.defs.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.quality.quarantine import QuarantineShare, check_source, max_share
 from pipelines.sources import SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.warehouse_path import require_directory
+from pipelines.warehouse.path import require_directory
 
 
 class WarehouseBusy(RuntimeError):

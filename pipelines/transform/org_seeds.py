@@ -33,9 +33,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from pipelines.project_files import DBT_PROJECT_DIR
 from pipelines.settings import SettingError
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DEFAULT_SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 # Where staged copies live (git-ignored; `make clean` removes them).
 STAGING_DIR = DBT_PROJECT_DIR / "org_seeds"

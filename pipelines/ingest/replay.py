@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.loads import run_load, source_spec
+from pipelines.ingest.loads import run_load, source_spec
 from pipelines.sources.unresolved import QUARANTINE_TABLE
 
 

@@ -3,7 +3,7 @@
 One multi-asset per registered source (pipelines.sources.SOURCES), so each vendor is one
 step: its resources share a client and a rate limit. dagster-dlt builds the asset specs from
 the source; the step runs the load the way the command line does
-(pipelines.loads.load_checkpoints): in the source's checkpointed runs, so a backfill that
+(pipelines.ingest.loads.load_checkpoints): in the source's checkpointed runs, so a backfill that
 fails part-way keeps what it finished, under the warehouse's writer lock.
 
 Sources that read fixed windows of days (the billing reports) are daily-partitioned: a run
@@ -21,7 +21,8 @@ configuration: pipelines.sources.failures) is not retried. Once a failure is per
 retries are spent, the step gives up on the source without failing: it reports each table with
 `source_status: failed` and the reason, so the dbt ops still run and rebuild the marts on the
 source's last good raw data. The load log says the source failed, mart_source_coverage says it
-is stale, and the check on that mart fails the run, naming it (pipelines.defs.source_loads).
+is stale, and the check on that mart fails the run, naming it
+(pipelines.orchestration.source_loads).
 Dagster would skip every op downstream of a failed step: one vendor's expired token would hold
 back every mart, the spend marts included.
 """
@@ -38,16 +39,16 @@ from dagster_dlt import DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.schema import Schema
 
-from pipelines.defs.partitions import daily_partitions, single_run_backfill, window_dates
-from pipelines.defs.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
-from pipelines.load_log import last_loaded_at
-from pipelines.loads import (
+from pipelines.ingest.load_log import last_loaded_at
+from pipelines.ingest.loads import (
     SourceNotConfigured,
     load_checkpoints,
     load_ids,
     make_pipeline,
     source_spec,
 )
+from pipelines.orchestration.partitions import daily_partitions, single_run_backfill, window_dates
+from pipelines.orchestration.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed
@@ -81,7 +82,7 @@ class RawTranslator(DagsterDltTranslator):
 
 def _definition_pipeline(source: str):
     """A pipeline object for building asset specs only. Runs build their own, pointed at
-    the warehouse resource's path, in a throwaway pipelines dir (see pipelines.loads)."""
+    the warehouse resource's path, in a throwaway pipelines dir (see pipelines.ingest.loads)."""
     specs_dir = Path(tempfile.gettempdir()) / "aow-dlt-definitions"
     return make_pipeline(source, DEFAULT_DUCKDB_PATH, specs_dir)
 

@@ -3,7 +3,7 @@
 One check per suite file, on the asset named in its meta.aow.asset_key. Blocking: a failed
 suite fails its step (and so the run), and assets downstream of the checked one are not
 materialized in that run. Dagster can only hold back other ops, which is why the dbt project
-runs as three ops (pipelines.defs.dbt.assets): a failed suite on a raw table or a staging
+runs as three ops (pipelines.orchestration.dbt.assets): a failed suite on a raw table or a staging
 model stops the ops that build the marts.
 
 Each check validates on a read-only connection, then appends its result to the warehouse's
@@ -13,7 +13,7 @@ closed before the lock is released.
 
 import dagster as dg
 
-from pipelines.defs.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.quality.gx_suites import Suite, load_suites, run_suite
 from pipelines.quality.history import write_results
 

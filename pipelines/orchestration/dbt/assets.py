@@ -15,11 +15,10 @@ from collections.abc import Iterator, Mapping
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from pipelines.defs.partitions import daily_partitions, single_run_backfill, window_env
-from pipelines.defs.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.envvars import temporary_env
-from pipelines.org_seeds import dbt_seed_env
-from pipelines.transform import (
+from pipelines.orchestration.partitions import daily_partitions, single_run_backfill, window_env
+from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.transform.dbt_runner import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     PARTIAL_PARSE,
@@ -27,6 +26,7 @@ from pipelines.transform import (
     parse_project,
     publish_target_files,
 )
+from pipelines.transform.org_seeds import dbt_seed_env
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 # Parse when the manifest is missing or older than any project file, so every load (and

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
+from pipelines.project_files import DBT_PROJECT_DIR
+
+DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
 
 
 def metric_parameters(project_file: Path | str = DBT_PROJECT_FILE) -> dict[str, Any]:

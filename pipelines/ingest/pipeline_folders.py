@@ -2,7 +2,7 @@
 swept at the next start when a killed process could not remove its own.
 
 A folder holds a load's extracted vendor data, dlt's normalized files and the load's stage
-(pipelines.staged_loads): nothing the next load needs, since the warehouse keeps the state.
+(pipelines.ingest.staged_loads): nothing the next load needs, since the warehouse keeps the state.
 Its name carries the owner's pid, and `owner.json` inside the owner's start time (a pid can be
 reused); a folder is swept only when that process is gone, never a live load's.
 """

@@ -1,6 +1,6 @@
 """The run fails when a source's latest load failed, naming the source.
 
-A source step whose load fails for good does not fail (pipelines.defs.dlt.assets): the dbt
+A source step whose load fails for good does not fail (pipelines.orchestration.dlt.assets): the dbt
 ops must still build the marts, on that source's last good data. So that the run still ends
 failed, and the schedule's alerting sees it, this check reads mart_source_coverage, built in
 the same run after the loads, and fails when any source is stale (its latest load attempt
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 
 COVERAGE_MART = dg.AssetKey(["marts", "mart_source_coverage"])
 

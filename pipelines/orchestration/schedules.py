@@ -1,7 +1,7 @@
 """The daily schedule: the whole graph once a day, at a time of the organisation's day.
 
 The tick fires at SCHEDULE_CRON in the organisation's time zone and requests the latest
-complete UTC day's partition (partitions are UTC days, pipelines.defs.partitions): at 06:00
+complete UTC day's partition (partitions are UTC days, pipelines.orchestration.partitions): at 06:00
 in Berlin that is yesterday, at 06:00 in Tokyo (21:00 UTC) the day before. The sources
 without partitions load whatever changed since their last load in the same run.
 """
@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from pipelines.defs.jobs import daily_warehouse_job
-from pipelines.defs.partitions import org_timezone
+from pipelines.orchestration.jobs import daily_warehouse_job
+from pipelines.orchestration.partitions import org_timezone
 
 SCHEDULE_CRON_ENV = "AOW_SCHEDULE_CRON"
 DEFAULT_SCHEDULE_CRON = "0 6 * * *"

@@ -3,9 +3,9 @@
 Local dlt pipeline state (the pipelines dir) is only a cache: the warehouse itself holds the
 authoritative state, cursors included (`<dataset>._dlt_pipeline_state`), and dlt restores it
 at the start of each run. So by default every load uses a throwaway pipelines dir
-(pipelines.pipeline_folders), which keeps state from one warehouse file from ever leaking
+(pipelines.ingest.pipeline_folders), which keeps state from one warehouse file from ever leaking
 into a load of another. dlt loads into a stage in that folder, and each checkpoint reaches
-the warehouse in one transaction (pipelines.staged_loads), so readers see loads whole.
+the warehouse in one transaction (pipelines.ingest.staged_loads), so readers see loads whole.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from dlt.common.configuration.container import Container
 from dlt.common.pipeline import PipelineContext
 from dlt.sources import DltSource
 
-from pipelines.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
-from pipelines.pipeline_folders import pipeline_folder
+from pipelines.ingest.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
+from pipelines.ingest.pipeline_folders import pipeline_folder
+from pipelines.ingest.staged_loads import STAGE_FILE, stage_dataset, swap_in
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.configuration import source_configuration
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed
-from pipelines.staged_loads import STAGE_FILE, stage_dataset, swap_in
-from pipelines.warehouse_lock import writer_lock
+from pipelines.warehouse.lock import writer_lock
 
 # How normalized dict rows reach DuckDB. dlt's default for DuckDB is SQL INSERT statements;
 # JSON lines that DuckDB reads natively loaded the billing sources about 1.5x faster with a
@@ -137,7 +137,7 @@ def load_checkpoints(
     does not use it), SourceSettingsInvalid (a LoadFailed) when a setting breaks its rule
     (pipelines.settings), and LoadFailed, with a one-line reason safe to print, on an
     incomplete configuration, an API error that retries did not cure, or a failed load job. Every
-    attempt is recorded in the warehouse's ops.source_loads (pipelines.load_log).
+    attempt is recorded in the warehouse's ops.source_loads (pipelines.ingest.load_log).
     """
     spec = source_spec(source)
     configuration = source_configuration(spec)

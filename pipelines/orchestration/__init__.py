@@ -1,4 +1,5 @@
-"""Dagster definitions, one package per tool (dlt, dbt, quality); see pipelines.definitions.
+"""Orchestration: the Dagster definitions, one package per tool (dlt, dbt, quality),
+assembled in pipelines.orchestration.definitions.
 
 The project's settings (AOW_*) are checked here, before any module below reads one: a broken
 one fails the code location's load with its name (pipelines.settings), not with an error

@@ -2,7 +2,7 @@
 
 Partitions are UTC days: the vendors bucket usage and cost by UTC day and docs/metrics.md counts
 days in UTC, so a partition is exactly one bucket of every billing report. The organisation's
-time zone only decides when the schedule fires (pipelines.defs.schedules).
+time zone only decides when the schedule fires (pipelines.orchestration.schedules).
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.warehouse_lock import writer_lock
+from pipelines.project_files import REPO_ROOT
+from pipelines.warehouse.lock import writer_lock
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = REPO_ROOT / "warehouse.duckdb"
 
@@ -48,7 +48,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def writer(self, holder: str) -> Iterator[Path]:
-        """Hold the warehouse's writer lock (pipelines.warehouse_lock) for the block: a
+        """Hold the warehouse's writer lock (pipelines.warehouse.lock) for the block: a
         second writer, in this run or any other process, fails at once with WarehouseBusy."""
         with writer_lock(self.path, holder):
             yield self.path

@@ -92,6 +92,27 @@ def test_every_model_has_a_primary_key_test(docs):
     assert sorted(models - keyed) == []
 
 
+def test_every_grain_is_tested_one_way(docs):
+    """A one-column key is `unique` on that column, a compound key `unique_key` on its
+    columns: never `unique` on an expression (a concatenation with a null part is null, and
+    the test skips it)."""
+    manifest, _ = docs
+    nodes = manifest["nodes"]
+    expressions = []
+    for test in nodes.values():
+        if test["resource_type"] != "test":
+            continue
+        name = test.get("test_metadata", {}).get("name")
+        model = nodes.get(test.get("attached_node") or "", {})
+        columns = set(model.get("columns", {}))
+        if name == "unique" and test["column_name"] not in columns:
+            expressions.append((model["name"], test["column_name"]))
+        if name == "unique_key":
+            key = test["test_metadata"]["kwargs"]["columns"]
+            assert len(key) > 1 and set(key) <= columns, (model["name"], key)
+    assert expressions == []
+
+
 def test_project_dir_is_the_repository_one():
     assert (DBT_PROJECT_DIR / "dbt_project.yml").exists()
 

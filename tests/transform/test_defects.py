@@ -1,9 +1,9 @@
 """Defects, survival, DORA and agentic work units against the simulator's ground truth.
 
-The attribution and survival facts must equal truth.py's row for row. The quality marts must
-equal the aggregates this file computes in plain Python from the truth tables (counts exactly,
-rates within 1e-9). The Kaplan-Meier curve is recomputed by the product-limit rule from
-truth_pull_requests, and the DORA frequency and lead time from the store's raw GitHub
+The attribution and survival facts must equal truth.py's row for row. The defect and survival
+marts must equal the aggregates this file computes in plain Python from the truth tables
+(counts exactly, rates within 1e-9). The Kaplan-Meier curve is recomputed by the product-limit
+rule from truth_pull_requests, and the DORA frequency and lead time from the store's raw GitHub
 deployments. Each test runs on the tiny and the demo organisation (fixture `built_org`).
 """
 

@@ -3,7 +3,7 @@
     ref becomes a consumed `(^|[^\w/])` group, which finds the same refs (the consumed
     character is never part of a ref). -#}
 {%- set pr_url_pattern = "'https://github[.]com/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/pull/([0-9]+)'" -%}
-{%- set pr_short_pattern = "'(^|[^A-Za-z0-9_/])([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#([0-9]+)" ~ defects_word_boundary() ~ "'" -%}
+{%- set pr_short_pattern = "'(^|[^A-Za-z0-9_/])([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#([0-9]+)" ~ regexp_word_boundary() ~ "'" -%}
 {%- set deployment_pattern = "'/repos/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/deployments/([0-9]+)'" -%}
 
 with

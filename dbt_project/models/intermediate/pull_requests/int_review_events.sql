@@ -99,8 +99,8 @@ joined as (
         events.*,
         pull_requests.pull_request_id,
         pull_requests.author_login,
-        {{ prs_dlt_load_time('events.dlt_load_id') }} as event_loaded_at,
-        {{ prs_dlt_load_time('pull_requests.dlt_load_id') }} as pull_request_loaded_at
+        {{ dlt_load_time('events.dlt_load_id') }} as event_loaded_at,
+        {{ dlt_load_time('pull_requests.dlt_load_id') }} as pull_request_loaded_at
     from events
     inner join pull_requests
         on events.repo_full_name = pull_requests.repo_full_name

@@ -142,33 +142,33 @@ final as (
         deployments,
         successful_deployments,
         deployments_per_day,
-        {{ defects_dora_tier('deployment_frequency', 'deployments_per_day') }}
+        {{ dora_tier('deployment_frequency', 'deployments_per_day') }}
             as deployment_frequency_tier,
 
         ---------- lead time for changes
         shipped_prs,
         lead_time_median_hours,
         lead_time_p75_hours,
-        {{ defects_dora_tier('lead_time_for_changes', 'lead_time_median_hours') }}
+        {{ dora_tier('lead_time_for_changes', 'lead_time_median_hours') }}
             as lead_time_tier,
 
         ---------- change failure rate
         change_failures,
         rolled_back_deployments,
         change_failure_rate,
-        {{ defects_dora_tier('change_failure_rate', 'change_failure_rate') }}
+        {{ dora_tier('change_failure_rate', 'change_failure_rate') }}
             as change_failure_rate_tier,
 
         ---------- failed deployment recovery time
         recovered_incidents,
         recovery_time_median_hours,
-        {{ defects_dora_tier('failed_deployment_recovery_time', 'recovery_time_median_hours') }}
+        {{ dora_tier('failed_deployment_recovery_time', 'recovery_time_median_hours') }}
             as recovery_time_tier,
 
         ---------- deployment rework rate
         rework_deployments,
         deployment_rework_rate,
-        {{ defects_dora_tier('deployment_rework_rate', 'deployment_rework_rate') }}
+        {{ dora_tier('deployment_rework_rate', 'deployment_rework_rate') }}
             as deployment_rework_rate_tier,
 
         ---------- figures null for want of a source

@@ -143,7 +143,7 @@ final as (
 
         ---------- product-limit estimate (rounded to 10 decimals)
         day_survival,
-        {{ defects_round('product_limit', 10) }} as survival_probability
+        {{ round_double('product_limit', 10) }} as survival_probability
 
     from products
 

@@ -1,3 +1,6 @@
+{#- Exact USD arithmetic of the spend models and the cost marts: rounding, micro-dollars,
+    shares of an amount, cost per unit. -#}
+
 {#- `value` (an exact decimal) rounded to `scale` decimals, ties to even: Python's
     Decimal.quantize default, which the simulator's ground truth uses. A plain round() sends
     ties away from zero, a micro-dollar apart on one tie in 10,000. -#}

@@ -1,8 +1,10 @@
+{#- The DORA marts (mart_dora, mart_dora_summary): performance tiers, what their figures need. -#}
+
 {#- The DORA performance tier of `value` for `metric`, from the seed dora_thresholds: the best
     tier (lowest tier_order) whose threshold the value meets (higher_is_better: value >=
     threshold; lower_is_better: value <= threshold); a null threshold is the catch-all lowest
     tier. Null when the value is null or the seed has no rows for the metric. -#}
-{% macro defects_dora_tier(metric, value) -%}
+{% macro dora_tier(metric, value) -%}
     case
         when {{ value }} is not null then (
             select dora_thresholds.tier

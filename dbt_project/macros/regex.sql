@@ -1,0 +1,39 @@
+{#- Regular expressions: a match anywhere, every match as rows, the word boundary.
+    Each dispatches (docs/transformation.md, Portability): `default__` is standard SQL /
+    Postgres, `duckdb__` the DuckDB form; add an adapter by adding its `<adapter>__` version. -#}
+
+{#- True when `text` matches the regular expression `pattern` anywhere. -#}
+{% macro regexp_like(text, pattern) -%}
+    {{ return(adapter.dispatch('regexp_like', 'ai_outcomes')(text, pattern)) }}
+{%- endmacro %}
+{% macro default__regexp_like(text, pattern) -%}
+    coalesce({{ text }} ~ {{ pattern }}, false)
+{%- endmacro %}
+{% macro duckdb__regexp_like(text, pattern) -%}
+    coalesce(regexp_matches({{ text }}, {{ pattern }}), false)
+{%- endmacro %}
+
+{#- Group `group` of every match of `pattern` in `text`, one row per match. Use it as a
+    select-list expression over a single source row: `select id, {{ regexp_matches_unnested(
+    'body', "'x(\\d+)'", 1) }} as n from t`. -#}
+{% macro regexp_matches_unnested(text, pattern, group=0) -%}
+    {{ return(adapter.dispatch('regexp_matches_unnested', 'ai_outcomes')(text, pattern, group)) }}
+{%- endmacro %}
+{% macro default__regexp_matches_unnested(text, pattern, group=0) -%}
+    (regexp_matches({{ text }}, {{ pattern }}, 'g'))[{{ group if group else 1 }}]
+{%- endmacro %}
+{% macro duckdb__regexp_matches_unnested(text, pattern, group=0) -%}
+    unnest(regexp_extract_all({{ text }}, {{ pattern }}, {{ group }}))
+{%- endmacro %}
+
+{#- The word-boundary escape of the adapter's regular expressions, for patterns that need
+    one (RE2 and most engines: \b; PostgreSQL's ARE: \y, where \b is a backspace). -#}
+{% macro regexp_word_boundary() -%}
+    {{ return(adapter.dispatch('regexp_word_boundary', 'ai_outcomes')()) }}
+{%- endmacro %}
+{% macro default__regexp_word_boundary() -%}
+    {{ return('\\y') }}
+{%- endmacro %}
+{% macro duckdb__regexp_word_boundary() -%}
+    {{ return('\\b') }}
+{%- endmacro %}

@@ -139,6 +139,9 @@ def killed_load(phase: str, nth: int, source: str, warehouse: Path, env, tmp: Pa
 
 # (source, phase, nth): GitHub killed in its second checkpoint (the first is committed),
 # PagerDuty and Jira (one checkpoint each) in their only one.
+# CI kills one source at every phase, and the two others at the phases that matter most; the
+# rest run with the scale tests (`pytest -m slow`), each a minute of a 2-core CI machine.
+SLOW = pytest.mark.slow
 KILLS = [
     ("pagerduty", "extract", 3),
     ("pagerduty", "normalize", 1),
@@ -146,7 +149,7 @@ KILLS = [
     ("pagerduty", "merge", 1),
     ("pagerduty", "swap", 1),
     ("jira", "merge", 1),  # issues merged, their changelog (a child table) not yet
-    ("github", "merge", 2),
+    pytest.param("github", "merge", 2, marks=SLOW),
     ("github", "swap", 2),
 ]
 

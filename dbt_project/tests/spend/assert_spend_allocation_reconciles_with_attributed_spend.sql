@@ -39,7 +39,7 @@ person_day_breaks as (
     from spend_person_days
     full outer join allocation_person_days
         on spend_person_days.person_id = allocation_person_days.person_id
-        and spend_person_days.day = allocation_person_days.day
+            and spend_person_days.day = allocation_person_days.day
     where spend_person_days.person_id is null
         or allocation_person_days.person_id is null
         or allocation_person_days.allocated_usd

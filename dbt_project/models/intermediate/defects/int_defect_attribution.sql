@@ -55,7 +55,7 @@ causes as (
     from evidence
     inner join applied_rules
         on evidence.defect_id = applied_rules.defect_id
-        and evidence.rule = applied_rules.applied_rule
+            and evidence.rule = applied_rules.applied_rule
     where evidence.pull_request_id is not null
 
 ),

@@ -87,7 +87,7 @@ through_work_items as (
         on caused_by.defect_id = defects.defect_id
     inner join work_item_pull_requests
         on caused_by.work_item_key = work_item_pull_requests.work_item_key
-        and work_item_pull_requests.is_merged
+            and work_item_pull_requests.is_merged
 
 ),
 
@@ -143,9 +143,9 @@ latest_deployment_before as (
             on defects.service_id = service_repos.service_id
         inner join deployments
             on service_repos.repo_full_name = deployments.repo_full_name
-            and deployments.is_production
-            and deployments.is_successful
-            and deployments.finished_at < defects.created_at
+                and deployments.is_production
+                and deployments.is_successful
+                and defects.created_at > deployments.finished_at
         where defects.defect_kind = 'incident'
     ) as ranked
     where recency_rank = 1

@@ -122,8 +122,8 @@ pull_request_refs as (
     ) as refs
     inner join pull_requests
         on refs.repo_full_name = pull_requests.repo_full_name
-        and cast(refs.number_text as {{ dbt.type_bigint() }})
-        = pull_requests.pull_request_number
+            and cast(refs.number_text as {{ dbt.type_bigint() }})
+            = pull_requests.pull_request_number
 
 ),
 

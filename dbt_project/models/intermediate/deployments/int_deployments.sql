@@ -71,7 +71,7 @@ final as (
         on deployments.deployment_id = status_times.deployment_id
     left join latest_status
         on deployments.deployment_id = latest_status.deployment_id
-        and latest_status.status_rank = 1
+            and latest_status.status_rank = 1
 
 )
 

@@ -54,7 +54,7 @@ usable_range_commits as (
     from ranges
     inner join range_commits
         on ranges.deployment_id = range_commits.deployment_id
-        and ranges.base_deployment_id = range_commits.base_deployment_id
+            and ranges.base_deployment_id = range_commits.base_deployment_id
     where ranges.is_range_usable
 
 ),
@@ -75,7 +75,7 @@ range_matches as (
         on pull_requests.merge_commit_sha = usable_range_commits.commit_sha
     inner join production_deployments
         on usable_range_commits.deployment_id = production_deployments.deployment_id
-        and pull_requests.repo_full_name = production_deployments.repo_full_name
+            and pull_requests.repo_full_name = production_deployments.repo_full_name
 
 ),
 
@@ -105,18 +105,20 @@ time_matches as (
     from pull_requests
     inner join unknown_range_deployments
         on pull_requests.repo_full_name = unknown_range_deployments.repo_full_name
-        and unknown_range_deployments.created_at >= pull_requests.merged_at
+            and pull_requests.merged_at <= unknown_range_deployments.created_at
     where pull_requests.pull_request_id not in (
-        select pull_request_id from range_matches
-    )
+            select range_matches.pull_request_id from range_matches
+        )
 
 ),
 
 shipped as (
 
-    select * from range_matches where match_rank = 1
+    select * from range_matches
+    where match_rank = 1
     union all
-    select * from time_matches where match_rank = 1
+    select * from time_matches
+    where match_rank = 1
 
 ),
 

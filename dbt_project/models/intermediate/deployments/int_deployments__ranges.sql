@@ -64,7 +64,7 @@ final as (
     from ordered
     left join ranges
         on ordered.deployment_id = ranges.deployment_id
-        and ordered.base_deployment_id = ranges.base_deployment_id
+            and ordered.base_deployment_id = ranges.base_deployment_id
 
 )
 

@@ -127,10 +127,10 @@ resolved_emails as (
     from emails
     left join email_matches
         on emails.system = email_matches.system
-        and emails.external_id = email_matches.external_id
+            and emails.external_id = email_matches.external_id
     left join noreply_matches
         on emails.system = noreply_matches.system
-        and emails.external_id = noreply_matches.external_id
+            and emails.external_id = noreply_matches.external_id
 
 ),
 

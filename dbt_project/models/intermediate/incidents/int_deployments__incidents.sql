@@ -79,7 +79,7 @@ through_deployments as (
     from evidence
     inner join decided_rules
         on evidence.defect_id = decided_rules.defect_id
-        and evidence.rule = decided_rules.applied_rule
+            and evidence.rule = decided_rules.applied_rule
     where evidence.rule in ('deployment', 'time')
         and evidence.via_deployment_id is not null
 
@@ -120,7 +120,7 @@ final as (
     from links
     inner join deployments
         on links.deployment_id = deployments.deployment_id
-        and deployments.is_production
+            and deployments.is_production
     inner join incidents
         on links.incident_id = incidents.incident_id
     left join rollbacks

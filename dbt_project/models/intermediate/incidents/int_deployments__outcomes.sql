@@ -73,7 +73,7 @@ repository_teams as (
             team_id,
             row_number() over (
                 partition by repo_full_name
-                order by votes desc, team_id
+                order by votes desc, team_id asc
             ) as team_rank
         from repository_team_votes
     ) as ranked

@@ -79,9 +79,9 @@ incident_teams as (
             row_number() over (
                 partition by incident_pagerduty_teams.incident_id
                 order by
-                    incident_pagerduty_teams.source_order,
+                    incident_pagerduty_teams.source_order asc,
                     pagerduty_team_votes.votes desc,
-                    pagerduty_team_votes.team_id
+                    pagerduty_team_votes.team_id asc
             ) as team_rank
         from incident_pagerduty_teams
         inner join pagerduty_team_votes

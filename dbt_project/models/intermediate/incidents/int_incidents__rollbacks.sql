@@ -48,7 +48,7 @@ final as (
     from incidents
     left join rollback_entries
         on incidents.incident_id = rollback_entries.incident_id
-        and rollback_entries.entry_rank = 1
+            and rollback_entries.entry_rank = 1
 
 )
 

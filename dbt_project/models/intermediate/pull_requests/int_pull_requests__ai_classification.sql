@@ -28,7 +28,8 @@ signatures as (
 
 trailers as (
 
-    select lower(pattern) as pattern from signatures where kind = 'trailer'
+    select lower(pattern) as pattern from signatures
+    where kind = 'trailer'
 
 ),
 
@@ -69,7 +70,7 @@ agent_authors as (
     from pull_requests
     inner join signatures
         on signatures.kind = 'author'
-        and pull_requests.author_login = signatures.pattern
+            and pull_requests.author_login = signatures.pattern
 
 ),
 
@@ -79,7 +80,7 @@ branch_prefixes as (
     from pull_requests
     inner join signatures
         on signatures.kind = 'branch_prefix'
-        and {{ dbt.position('signatures.pattern', 'pull_requests.head_ref') }} = 1
+            and {{ dbt.position('signatures.pattern', 'pull_requests.head_ref') }} = 1
 
 ),
 
@@ -99,7 +100,7 @@ ai_labels as (
     from pull_request_labels
     inner join signatures
         on signatures.kind = 'label'
-        and pull_request_labels.label_name = signatures.pattern
+            and pull_request_labels.label_name = signatures.pattern
 
 ),
 
@@ -118,7 +119,7 @@ flags as (
     from pull_requests
     left join commit_counts
         on pull_requests.repo_full_name = commit_counts.repo_full_name
-        and pull_requests.pull_request_number = commit_counts.pull_request_number
+            and pull_requests.pull_request_number = commit_counts.pull_request_number
     left join agent_authors
         on pull_requests.pull_request_id = agent_authors.pull_request_id
     left join branch_prefixes

@@ -155,7 +155,7 @@ joined as (
         on pull_requests.pull_request_id = ai.pull_request_id
     left join commit_times
         on pull_requests.repo_full_name = commit_times.repo_full_name
-        and pull_requests.pull_request_number = commit_times.pull_request_number
+            and pull_requests.pull_request_number = commit_times.pull_request_number
     left join review_summary
         on pull_requests.pull_request_id = review_summary.pull_request_id
     left join session_summary

@@ -54,8 +54,8 @@ by_reference as (
     from body_references
     inner join pull_requests as targets
         on targets.repo_full_name = {{ dbt.split_part('body_references.reference', "'#'", 1) }}
-        and cast(targets.pull_request_number as {{ dbt.type_string() }})
-        = {{ dbt.split_part('body_references.reference', "'#'", 2) }}
+            and cast(targets.pull_request_number as {{ dbt.type_string() }})
+            = {{ dbt.split_part('body_references.reference', "'#'", 2) }}
 
 ),
 
@@ -79,7 +79,7 @@ by_sha as (
     from body_shas
     inner join pull_requests as targets
         on targets.merged_at is not null
-        and {{ dbt.position('body_shas.sha_prefix', 'targets.merge_commit_sha') }} = 1
+            and {{ dbt.position('body_shas.sha_prefix', 'targets.merge_commit_sha') }} = 1
 
 ),
 
@@ -111,8 +111,8 @@ title_candidates as (
     from revert_titles
     inner join pull_requests as targets
         on revert_titles.repo_full_name = targets.repo_full_name
-        and revert_titles.reverted_title = targets.pull_request_title
-        and targets.merged_at < revert_titles.opened_at
+            and revert_titles.reverted_title = targets.pull_request_title
+            and revert_titles.opened_at > targets.merged_at
 
 ),
 

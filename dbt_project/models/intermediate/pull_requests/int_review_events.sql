@@ -104,7 +104,7 @@ joined as (
     from events
     inner join pull_requests
         on events.repo_full_name = pull_requests.repo_full_name
-        and events.pull_request_number = pull_requests.pull_request_number
+            and events.pull_request_number = pull_requests.pull_request_number
 
 ),
 

@@ -52,7 +52,10 @@ warehouse as (
         {{ sources[source_name]['tables'] | length }} as raw_tables_declared,
         {{ raw_tables_present(source_name) }} as raw_tables_present,
         (select count(*) from {{ dlt_loads_relation(source_name) }} as loads) as dlt_loads,
-        (select max({{ utc_timestamp('inserted_at') }}) from {{ dlt_loads_relation(source_name) }} as loads)
+        (
+            select max({{ utc_timestamp('inserted_at') }})
+            from {{ dlt_loads_relation(source_name) }} as loads
+        )
             as last_dlt_load_at
     {{ "union all" if not loop.last }}
     {%- endfor %}
@@ -89,7 +92,7 @@ decided as (
         on warehouse.source = attempts.source
     left join latest_attempt
         on warehouse.source = latest_attempt.source
-        and latest_attempt.attempt_rank = 1
+            and latest_attempt.attempt_rank = 1
 
 ),
 

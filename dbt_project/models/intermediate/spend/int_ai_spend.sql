@@ -128,10 +128,10 @@ priced as (
     from usage_tokens
     left join prices
         on usage_tokens.provider = prices.provider
-        and usage_tokens.model = prices.model
-        and usage_tokens.token_kind = prices.token_kind
-        and usage_tokens.day >= prices.valid_from
-        and (prices.valid_to is null or usage_tokens.day <= prices.valid_to)
+            and usage_tokens.model = prices.model
+            and usage_tokens.token_kind = prices.token_kind
+            and usage_tokens.day >= prices.valid_from
+            and (prices.valid_to is null or usage_tokens.day <= prices.valid_to)
 
 ),
 
@@ -194,10 +194,10 @@ resolved as (
     from priced
     left join user_people
         on priced.provider = 'openai'
-        and priced.user_id = user_people.user_id
+            and priced.user_id = user_people.user_id
     left join api_keys
         on priced.provider = api_keys.provider
-        and priced.api_key_id = api_keys.api_key_id
+            and priced.api_key_id = api_keys.api_key_id
     where priced.price_rank = 1
 
 ),

@@ -58,7 +58,7 @@ final as (
     from billed
     full outer join computed
         on billed.provider = computed.provider
-        and billed.day = computed.day
+            and billed.day = computed.day
 
 )
 

@@ -89,8 +89,8 @@ live as (
     from person_day_micros
     inner join in_flight
         on person_day_micros.person_id = in_flight.author_person_id
-        and person_day_micros.day >= cast(in_flight.first_day as date)
-        and person_day_micros.day <= cast(in_flight.last_day as date)
+            and person_day_micros.day >= cast(in_flight.first_day as date)
+            and person_day_micros.day <= cast(in_flight.last_day as date)
 
 ),
 
@@ -108,14 +108,14 @@ allocated as (
         + case
             when live.pr_order = 1
                 then person_day_micros.cost_micros
-                - {{ spend_floor_divide('person_day_micros.cost_micros', 'live.prs_in_flight') }}
-                * live.prs_in_flight
+                    - {{ spend_floor_divide('person_day_micros.cost_micros', 'live.prs_in_flight') }}
+                    * live.prs_in_flight
             else 0
         end as cost_micros
     from live
     inner join person_day_micros
         on live.person_id = person_day_micros.person_id
-        and live.day = person_day_micros.day
+            and live.day = person_day_micros.day
 
 ),
 
@@ -132,11 +132,11 @@ unallocated as (
         person_day_micros.cost_micros
     from person_day_micros
     where not exists (
-        select 1
-        from live
-        where live.person_id = person_day_micros.person_id
-            and live.day = person_day_micros.day
-    )
+            select 1
+            from live
+            where live.person_id = person_day_micros.person_id
+                and live.day = person_day_micros.day
+        )
 
 ),
 

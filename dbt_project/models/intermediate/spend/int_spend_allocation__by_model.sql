@@ -46,13 +46,13 @@ shares as (
         case
             when person_days.person_day_cost_usd > 0
                 then cast(person_day_models.model_cost_usd as double precision)
-                / cast(person_days.person_day_cost_usd as double precision)
+                    / cast(person_days.person_day_cost_usd as double precision)
             else 0
         end as model_share
     from person_day_models
     inner join person_days
         on person_day_models.person_id = person_days.person_id
-        and person_day_models.day = person_days.day
+            and person_day_models.day = person_days.day
 
 ),
 
@@ -82,7 +82,7 @@ final as (
     from allocation
     inner join shares
         on allocation.person_id = shares.person_id
-        and allocation.day = shares.day
+            and allocation.day = shares.day
 
 )
 

@@ -119,7 +119,7 @@ project_teams as (
             team_id,
             row_number() over (
                 partition by project_key
-                order by votes desc, team_id
+                order by votes desc, team_id asc
             ) as team_rank
         from project_team_votes
     ) as ranked

@@ -110,7 +110,8 @@ spend as (
 
 facts as (
 
-    select team_id, person_id, month_start, shipped_prs, surviving_prs, observed_prs,
+    select
+        team_id, person_id, month_start, shipped_prs, surviving_prs, observed_prs,
         defect_weight, 0 as awus, 0 as review_hours_on_others_prs, 0 as attributed_spend_usd
     from shipped
     union all
@@ -221,8 +222,8 @@ final as (
         on board.team_id = team_sizes.team_id
     left join costs
         on board.board_level = 'team'
-        and board.team_id = costs.team_id
-        and board.month_start = costs.month
+            and board.team_id = costs.team_id
+            and board.month_start = costs.month
 
 )
 

@@ -53,7 +53,7 @@ budget_days as (
     from budgets
     inner join daily
         on budgets.scope = 'org'
-        or (budgets.scope = 'team' and budgets.team_id = daily.team_id)
+            or (budgets.scope = 'team' and budgets.team_id = daily.team_id)
 
 ),
 
@@ -68,8 +68,8 @@ period_days as (
     from budget_days
     inner join budgets
         on budget_days.scope = budgets.scope
-        and budget_days.team_id is not distinct from budgets.team_id
-        and budget_days.period_start = budgets.period_start
+            and budget_days.team_id is not distinct from budgets.team_id
+            and budget_days.period_start = budgets.period_start
     where budget_days.day between budgets.period_start and budgets.period_end
     group by budget_days.scope, budget_days.team_id, budget_days.period_start, budget_days.day
 
@@ -98,8 +98,8 @@ exhausted as (
     from cumulative
     inner join budgets
         on cumulative.scope = budgets.scope
-        and cumulative.team_id is not distinct from budgets.team_id
-        and cumulative.period_start = budgets.period_start
+            and cumulative.team_id is not distinct from budgets.team_id
+            and cumulative.period_start = budgets.period_start
     where cumulative.cumulative_usd >= budgets.budget_usd
     group by cumulative.scope, cumulative.team_id, cumulative.period_start
 
@@ -149,16 +149,16 @@ measured as (
     from budgets
     left join to_date
         on budgets.scope = to_date.scope
-        and budgets.team_id is not distinct from to_date.team_id
-        and budgets.period_start = to_date.period_start
+            and budgets.team_id is not distinct from to_date.team_id
+            and budgets.period_start = to_date.period_start
     left join trailing_window
         on budgets.scope = trailing_window.scope
-        and budgets.team_id is not distinct from trailing_window.team_id
-        and budgets.period_start = trailing_window.period_start
+            and budgets.team_id is not distinct from trailing_window.team_id
+            and budgets.period_start = trailing_window.period_start
     left join exhausted
         on budgets.scope = exhausted.scope
-        and budgets.team_id is not distinct from exhausted.team_id
-        and budgets.period_start = exhausted.period_start
+            and budgets.team_id is not distinct from exhausted.team_id
+            and budgets.period_start = exhausted.period_start
 
 ),
 

@@ -80,7 +80,7 @@ final as (
         {{ when_available(needs, 'surviving_prs', 'coalesce(shipped.surviving_prs, 0)') }}
             as surviving_prs,
 
-        ---------- ratios (USD per PR)
+            ---------- ratios (USD per PR)
         {{ when_available(needs, 'cost_per_shipped_pr',
             usd_per('spend.attributed_spend_usd', 'shipped.shipped_prs')) }} as cost_per_shipped_pr,
         {{ when_available(needs, 'cost_per_surviving_pr',
@@ -93,10 +93,10 @@ final as (
     from team_months
     left join spend
         on team_months.team_id = spend.team_id
-        and team_months.month = spend.month
+            and team_months.month = spend.month
     left join shipped
         on team_months.team_id = shipped.team_id
-        and team_months.month = shipped.month
+            and team_months.month = shipped.month
 
 )
 

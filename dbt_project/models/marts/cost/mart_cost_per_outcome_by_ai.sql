@@ -105,12 +105,12 @@ final as (
     from cohorts
     left join allocated
         on cohorts.team_id = allocated.team_id
-        and cohorts.month = allocated.month
-        and cohorts.is_ai_assisted = allocated.is_ai_assisted
+            and cohorts.month = allocated.month
+            and cohorts.is_ai_assisted = allocated.is_ai_assisted
     left join shipped
         on cohorts.team_id = shipped.team_id
-        and cohorts.month = shipped.month
-        and cohorts.is_ai_assisted = shipped.is_ai_assisted
+            and cohorts.month = shipped.month
+            and cohorts.is_ai_assisted = shipped.is_ai_assisted
 
 )
 

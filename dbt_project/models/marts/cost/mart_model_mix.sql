@@ -71,16 +71,16 @@ final as (
         case
             when with_totals.month_spend_usd > 0
                 then round(
-                    cast(with_totals.spend_usd as double precision)
-                    / cast(with_totals.month_spend_usd as double precision), 6
-                )
+                        cast(with_totals.spend_usd as double precision)
+                        / cast(with_totals.month_spend_usd as double precision), 6
+                    )
         end as share_of_month_spend,
         case
             when with_totals.provider_month_spend_usd > 0
                 then round(
-                    cast(with_totals.spend_usd as double precision)
-                    / cast(with_totals.provider_month_spend_usd as double precision), 6
-                )
+                        cast(with_totals.spend_usd as double precision)
+                        / cast(with_totals.provider_month_spend_usd as double precision), 6
+                    )
         end as share_of_provider_month_spend,
 
         ---------- outcomes through the allocation
@@ -95,11 +95,11 @@ final as (
     from with_totals
     left join models
         on with_totals.provider = models.provider
-        and with_totals.model = models.model
+            and with_totals.model = models.model
     left join allocated
         on with_totals.provider = allocated.provider
-        and with_totals.model = allocated.model
-        and with_totals.month = allocated.month
+            and with_totals.model = allocated.model
+            and with_totals.month = allocated.month
 
 )
 

@@ -29,7 +29,7 @@ pull_requests as (
         additions + deletions as size_lines,
         coalesce(review_hours, 0) as review_hours
     from {{ ref('int_pull_requests__lifecycle') }}
-    where pull_request_id in (select pull_request_id from allocation)
+    where pull_request_id in (select allocation.pull_request_id from allocation)
 
 ),
 
@@ -64,7 +64,7 @@ classified as (
     from allocation
     left join models
         on allocation.provider = models.provider
-        and allocation.model = models.model
+            and allocation.model = models.model
     left join small_and_light
         on allocation.pull_request_id = small_and_light.pull_request_id
 

@@ -80,10 +80,10 @@ person_quarters as (
     cross join quarters
     left join spend
         on eligible_people.person_id = spend.person_id
-        and quarters.quarter = spend.quarter
+            and quarters.quarter = spend.quarter
     left join outcomes
         on eligible_people.person_id = outcomes.person_id
-        and quarters.quarter = outcomes.quarter
+            and quarters.quarter = outcomes.quarter
 
 ),
 

@@ -58,11 +58,14 @@ pull_request_weights as (
             as work_item_defect_weight,
         {{ exact_sum("case when defect_kind = 'incident' then weight else 0 end", weight_scale) }}
             as incident_defect_weight,
+        -- noqa: disable=LT02
+        -- (the loop's columns keep the select's indent: sqlfluff would outdent them)
         {%- for rule in rules %}
         {{ exact_sum("case when rule = '" ~ rule ~ "' then weight else 0 end", weight_scale) }}
             as {{ rule }}_rule_weight
         {{- "," if not loop.last }}
         {%- endfor %}
+    -- noqa: enable=LT02
     from defects_within_horizon
     group by pull_request_id
 
@@ -78,16 +81,20 @@ cohorts as (
         sum(case when shipped.is_censored then 1 else 0 end) as censored_prs,
         sum(case when shipped.is_censored then 0 else 1 end) as shipped_prs,
         sum(case when pull_request_weights.defects > 0 then 1 else 0 end) as defective_prs,
-        coalesce({{ exact_sum('pull_request_weights.defect_weight', weight_scale) }}, 0) as defect_weight,
+        coalesce({{ exact_sum('pull_request_weights.defect_weight', weight_scale) }}, 0)
+            as defect_weight,
         coalesce({{ exact_sum('pull_request_weights.work_item_defect_weight', weight_scale) }}, 0)
             as work_item_defect_weight,
         coalesce({{ exact_sum('pull_request_weights.incident_defect_weight', weight_scale) }}, 0)
             as incident_defect_weight,
+        -- noqa: disable=LT02
+        -- (the loop's columns keep the select's indent: sqlfluff would outdent them)
         {%- for rule in rules %}
         coalesce({{ exact_sum('pull_request_weights.' ~ rule ~ '_rule_weight', weight_scale) }}, 0)
             as {{ rule }}_rule_weight
         {{- "," if not loop.last }}
         {%- endfor %}
+    -- noqa: enable=LT02
     from shipped
     left join pull_request_weights
         on shipped.pull_request_id = pull_request_weights.pull_request_id

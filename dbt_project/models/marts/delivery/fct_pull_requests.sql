@@ -41,7 +41,8 @@ defects as (
     inner join lifecycle
         on attribution.pull_request_id = lifecycle.pull_request_id
     where lifecycle.shipped_at is not null
-        and attribution.created_at <= {{ dbt.dateadd('day', var('survival_horizon_days'), 'lifecycle.shipped_at') }}
+        and attribution.created_at
+        <= {{ dbt.dateadd('day', var('survival_horizon_days'), 'lifecycle.shipped_at') }}
     group by attribution.pull_request_id
 
 ),

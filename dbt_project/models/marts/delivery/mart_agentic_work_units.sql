@@ -82,10 +82,10 @@ counted as (
     from team_weeks
     left join unit_weeks
         on team_weeks.team_id = unit_weeks.team_id
-        and team_weeks.week_start = unit_weeks.week_start
+            and team_weeks.week_start = unit_weeks.week_start
     left join spend_weeks
         on team_weeks.team_id = spend_weeks.team_id
-        and team_weeks.week_start = spend_weeks.week_start
+            and team_weeks.week_start = spend_weeks.week_start
 
 ),
 

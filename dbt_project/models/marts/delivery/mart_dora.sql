@@ -54,10 +54,14 @@ lead_times as (
         deployments.repo_full_name,
         deployments.deployment_week,
         percentile_cont(0.5) within group (
-            order by {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }} / 60.0
+            order by
+                {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }}
+                / 60.0
         ) as lead_time_median_hours,
         percentile_cont(0.75) within group (
-            order by {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }} / 60.0
+            order by
+                {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }}
+                / 60.0
         ) as lead_time_p75_hours
     from pull_requests
     inner join deployments
@@ -122,10 +126,10 @@ metrics as (
     from weekly_deployments
     left join lead_times
         on weekly_deployments.repo_full_name = lead_times.repo_full_name
-        and weekly_deployments.deployment_week = lead_times.deployment_week
+            and weekly_deployments.deployment_week = lead_times.deployment_week
     left join recoveries
         on weekly_deployments.repo_full_name = recoveries.repo_full_name
-        and weekly_deployments.deployment_week = recoveries.deployment_week
+            and weekly_deployments.deployment_week = recoveries.deployment_week
 
 ),
 

@@ -63,10 +63,14 @@ lead_times as (
         scoped_deployments.grain,
         scoped_deployments.team_id,
         percentile_cont(0.5) within group (
-            order by {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }} / 60.0
+            order by
+                {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }}
+                / 60.0
         ) as lead_time_median_hours,
         percentile_cont(0.75) within group (
-            order by {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }} / 60.0
+            order by
+                {{ minutes_between('pull_requests.first_commit_at', 'pull_requests.shipped_at') }}
+                / 60.0
         ) as lead_time_p75_hours
     from pull_requests
     inner join scoped_deployments
@@ -136,10 +140,10 @@ metrics as (
     cross join period
     left join lead_times
         on counts.grain = lead_times.grain
-        and coalesce(counts.team_id, '') = coalesce(lead_times.team_id, '')
+            and coalesce(counts.team_id, '') = coalesce(lead_times.team_id, '')
     left join recoveries
         on counts.grain = recoveries.grain
-        and coalesce(counts.team_id, '') = coalesce(recoveries.team_id, '')
+            and coalesce(counts.team_id, '') = coalesce(recoveries.team_id, '')
 
 ),
 

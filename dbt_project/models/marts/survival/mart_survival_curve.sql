@@ -113,16 +113,18 @@ products as (
     select
         *,
         case
-            when sum(case when day_survival = 0 then 1 else 0 end) over (
-                partition by cohort
-                order by day_since_ship
-                rows between unbounded preceding and current row
-            ) > 0 then 0.0
+            when sum(case when day_survival = 0 then 1 else 0 end)
+                    over (
+                        partition by cohort
+                        order by day_since_ship
+                        rows between unbounded preceding and current row
+                    )
+                > 0 then 0.0
             else exp(sum(case when day_survival > 0 then ln(day_survival) else 0 end) over (
-                partition by cohort
-                order by day_since_ship
-                rows between unbounded preceding and current row
-            ))
+                    partition by cohort
+                    order by day_since_ship
+                    rows between unbounded preceding and current row
+                ))
         end as product_limit
     from factors
 

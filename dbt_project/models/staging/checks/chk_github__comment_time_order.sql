@@ -60,7 +60,7 @@ final as (
     from comments
     inner join pull_requests
         on comments.repo_full_name = pull_requests.repo_full_name
-        and comments.pull_request_number = pull_requests.pull_request_number
+            and comments.pull_request_number = pull_requests.pull_request_number
 
 )
 

@@ -54,7 +54,7 @@ final as (
     from commits
     inner join pull_requests
         on commits.repo_full_name = pull_requests.repo_full_name
-        and commits.pull_request_number = pull_requests.pull_request_number
+            and commits.pull_request_number = pull_requests.pull_request_number
 
 )
 

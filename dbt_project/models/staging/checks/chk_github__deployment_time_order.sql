@@ -66,7 +66,7 @@ final as (
         on held.deployment_id = deployments.deployment_id
     inner join pull_requests
         on held.commit_sha = pull_requests.merge_commit_sha
-        and deployments.repo_full_name = pull_requests.repo_full_name
+            and deployments.repo_full_name = pull_requests.repo_full_name
 
 )
 

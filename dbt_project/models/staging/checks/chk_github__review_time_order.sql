@@ -44,7 +44,7 @@ final as (
     from reviews
     inner join pull_requests
         on reviews.repo_full_name = pull_requests.repo_full_name
-        and reviews.pull_request_number = pull_requests.pull_request_number
+            and reviews.pull_request_number = pull_requests.pull_request_number
 
 )
 

@@ -68,11 +68,11 @@ def test_every_source_and_child_table_is_declared_with_dlt_columns(declared):
 
 
 def test_optional_vendor_fields_that_staging_reads_are_declared_nullable():
-    from pipelines.sources.github.columns import WORKFLOW_RUN_COLUMNS
+    from pipelines.sources.github.tables import WORKFLOW_RUNS
     from pipelines.sources.pagerduty import INCIDENT_COLUMNS
 
     for columns, name in (
-        (WORKFLOW_RUN_COLUMNS, "check_suite_id"),
+        (WORKFLOW_RUNS.hints, "check_suite_id"),
         (INCIDENT_COLUMNS, "assigned_via"),
         (INCIDENT_COLUMNS, "is_mergeable"),
     ):

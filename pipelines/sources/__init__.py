@@ -2,6 +2,20 @@
 
 A factory called without arguments resolves its configuration the dlt way (env vars such
 as SOURCES__GITHUB__ACCESS_TOKEN, or .dlt/*.toml).
+
+Every source is laid out the same way, in one module (`jira`, `pagerduty`, `anthropic`,
+`openai`) or, for GitHub, one package whose modules hold the same parts:
+
+1. the docstring: the configuration, the tables, how a load stays incremental;
+2. the tables, each declared once (pipelines.sources.tables) with the small functions its
+   columns derive values with: the `# --- tables` section (GitHub: `github/tables.py`). The
+   billing sources declare each report and reference list with its endpoint (`Report`,
+   `ReferenceList`, pipelines.sources.billing_buckets);
+3. the `@dlt.source` function, listing the resources in the order they extract, the
+   `quarantine` last;
+4. the resources (`# --- resources`; GitHub: a module per family), each conforming its
+   records to its table (`Conformer.of`, pipelines.sources.contract);
+5. what the requests need: pages, windows, cursors.
 """
 
 from __future__ import annotations

@@ -37,10 +37,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
+from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import dlt
-from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
@@ -52,7 +53,6 @@ from pipelines.sources.billing_buckets import (
     Report,
     ReportWindow,
     bucket_columns,
-    bucket_fields,
     column,
     exact_decimal,
     reference_resource,
@@ -66,6 +66,7 @@ from pipelines.sources.billing_buckets import (
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import later
 from pipelines.sources.rest import rest_client
+from pipelines.sources.tables import Table
 
 SOURCE_NAME = "anthropic"
 DATASET_NAME = "raw_anthropic"
@@ -93,77 +94,192 @@ COST_DIMS = (
     "service_tier",
     "context_window",
 )
-
-
-MESSAGES_USAGE_COLUMNS: TTableSchemaColumns = {
-    **bucket_columns(),
-    **{dim: column("text") for dim in USAGE_GROUP_BY},
-    "uncached_input_tokens": column("bigint"),
-    "cache_creation_5m_input_tokens": column("bigint"),
-    "cache_creation_1h_input_tokens": column("bigint"),
-    "cache_read_input_tokens": column("bigint"),
-    "output_tokens": column("bigint"),
-    "web_search_requests": column("bigint"),
-}
-
-COST_REPORT_COLUMNS: TTableSchemaColumns = {
-    **bucket_columns(),
-    **{dim: column("text") for dim in COST_DIMS},
-    "amount": column("text", nullable=False),  # cents, the API's decimal string
-    "amount_usd": usd_decimal(nullable=False),
-    "currency": column("text"),
-}
-
 TOOLS = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
-CLAUDE_CODE_COLUMNS: TTableSchemaColumns = {
-    "row_key": column("text", nullable=False),
-    "usage_date": column("date", nullable=False),
-    "actor_type": column("text", nullable=False),
-    "actor_email_address": column("text"),
-    "actor_api_key_name": column("text"),
-    "organization_id": column("text"),
-    "customer_type": column("text"),
-    "subscription_type": column("text"),
-    "terminal_type": column("text"),
-    "num_sessions": column("bigint"),
-    "lines_added": column("bigint"),
-    "lines_removed": column("bigint"),
-    "commits_by_claude_code": column("bigint"),
-    "pull_requests_by_claude_code": column("bigint"),
-    **{
-        f"{tool}_{verdict}": column("bigint")
-        for tool in TOOLS
-        for verdict in ("accepted", "rejected")
-    },
-}
-MODEL_BREAKDOWN_COLUMNS: TTableSchemaColumns = {
-    "usage_row_key": column("text", nullable=False),
-    "model": column("text"),
-    "input_tokens": column("bigint"),
-    "output_tokens": column("bigint"),
-    "cache_read_tokens": column("bigint"),
-    "cache_creation_tokens": column("bigint"),
-    "estimated_cost_cents": usd_decimal(),
-    "estimated_cost_currency": column("text"),
-}
 
-WORKSPACE_COLUMNS: TTableSchemaColumns = {
-    "id": column("text", nullable=False),
-    "name": column("text"),
-    "created_at": column("timestamp"),
-    "archived_at": column("timestamp"),
-    "display_color": column("text"),
-}
-API_KEY_COLUMNS: TTableSchemaColumns = {
-    "id": column("text", nullable=False),
-    "name": column("text"),
-    "workspace_id": column("text"),
-    "status": column("text"),
-    "created_at": column("timestamp"),
-    "created_by_id": column("text"),
-    "created_by_type": column("text"),
-    "partial_key_hint": column("text"),
-}
+
+# --- tables ------------------------------------------------------------------------------
+
+
+def _report_params(start: datetime, end: datetime, **params: Any) -> dict[str, Any]:
+    return {
+        "starting_at": rfc3339(start),
+        "ending_at": rfc3339(end),
+        "bucket_width": "1d",
+        **params,
+    }
+
+
+def _cents_to_usd(amount: Any) -> Decimal:
+    return exact_decimal(amount) / 100  # exact: cents to dollars
+
+
+# Daily buckets grouped by every dimension the API offers: the finest grain.
+MESSAGES_USAGE = Report(
+    Table(
+        "messages_usage",
+        [
+            *bucket_columns(USAGE_GROUP_BY),
+            *(column(dim) for dim in USAGE_GROUP_BY),
+            column("uncached_input_tokens", "bigint"),
+            column(
+                "cache_creation_5m_input_tokens",
+                "bigint",
+                path="cache_creation.ephemeral_5m_input_tokens",
+            ),
+            column(
+                "cache_creation_1h_input_tokens",
+                "bigint",
+                path="cache_creation.ephemeral_1h_input_tokens",
+            ),
+            column("cache_read_input_tokens", "bigint"),
+            column("output_tokens", "bigint"),
+            column("web_search_requests", "bigint", path="server_tool_use.web_search_requests"),
+        ],
+    ),
+    path=MESSAGES_PATH,
+    params=lambda start, end: _report_params(
+        start, end, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(USAGE_GROUP_BY)}
+    ),
+    start_field="starting_at",
+    end_field="ending_at",
+)
+# Daily cost lines per workspace and description (model x token type).
+COST_REPORT = Report(
+    Table(
+        "cost_report",
+        [
+            *bucket_columns(COST_DIMS),
+            *(column(dim) for dim in COST_DIMS),
+            column("amount", nullable=False, derive=str),  # cents, the API's decimal string
+            usd_decimal("amount_usd", nullable=False, path="amount", derive=_cents_to_usd),
+            column("currency"),
+        ],
+    ),
+    path=COST_PATH,
+    params=lambda start, end: _report_params(
+        start, end, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(COST_GROUP_BY)}
+    ),
+    start_field="starting_at",
+    end_field="ending_at",
+)
+
+
+def _count(value: Any) -> int | None:
+    """A whole count from the API, or a ValueError that quarantines its record."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError(f"{value!r:.40} is not a count")
+    return int(value)
+
+
+def _cents(amount: Any) -> Decimal | None:
+    return None if amount is None else exact_decimal(amount)
+
+
+# A Claude Code record's tokens and estimated cost per model, keyed by the record's row.
+MODEL_BREAKDOWN = Table(
+    "claude_code_usage__model_breakdown",
+    [
+        column("usage_row_key", nullable=False, context=True),
+        column("model"),
+        column("input_tokens", "bigint", path="tokens.input", derive=_count),
+        column("output_tokens", "bigint", path="tokens.output", derive=_count),
+        column("cache_read_tokens", "bigint", path="tokens.cache_read", derive=_count),
+        column("cache_creation_tokens", "bigint", path="tokens.cache_creation", derive=_count),
+        usd_decimal("estimated_cost_cents", path="estimated_cost.amount", derive=_cents),
+        column("estimated_cost_currency", path="estimated_cost.currency"),
+    ],
+)
+
+
+def _day(value: Any) -> date:
+    return to_timestamp(value).date()
+
+
+# What tells Claude Code records apart, besides their day.
+_IDENTITY = itemgetter("actor_type", "actor_email_address", "actor_api_key_name", "terminal_type")
+
+
+def _key_tools_and_models(row: dict[str, Any], record: dict[str, Any]) -> None:
+    """The row's key (the md5 of its day and identity); the accepted and rejected edits of
+    each tool the record lists (one the API adds becomes a column of its own); the record's
+    `model_breakdown` rows, keyed by the row's."""
+    row["row_key"] = row_key(row["usage_date"].isoformat(), *_IDENTITY(row))
+    for tool, counts in (record.get("tool_actions") or {}).items():
+        row[f"{tool}_accepted"] = _count((counts or {}).get("accepted"))
+        row[f"{tool}_rejected"] = _count((counts or {}).get("rejected"))
+    models = MODEL_BREAKDOWN.projection(usage_row_key=row["row_key"])
+    row["model_breakdown"] = [models(item) for item in record.get("model_breakdown") or []]
+
+
+CLAUDE_CODE = Table(
+    "claude_code_usage",
+    [
+        column("row_key", nullable=False, set_by_finish=True),
+        column("usage_date", "date", nullable=False, path="date", derive=_day),
+        column("actor_type", nullable=False, path="actor", derive=itemgetter("type")),
+        column("actor_email_address", path="actor.email_address"),
+        column("actor_api_key_name", path="actor.api_key_name"),
+        column("organization_id"),
+        column("customer_type"),
+        column("subscription_type"),
+        column("terminal_type"),
+        column("num_sessions", "bigint", path="core_metrics.num_sessions"),
+        column("lines_added", "bigint", path="core_metrics.lines_of_code.added"),
+        column("lines_removed", "bigint", path="core_metrics.lines_of_code.removed"),
+        column("commits_by_claude_code", "bigint", path="core_metrics.commits_by_claude_code"),
+        column(
+            "pull_requests_by_claude_code",
+            "bigint",
+            path="core_metrics.pull_requests_by_claude_code",
+        ),
+        *(
+            column(f"{tool}_{verdict}", "bigint", set_by_finish=True)
+            for tool in TOOLS
+            for verdict in ("accepted", "rejected")
+        ),
+    ],
+    ignored=("date",),
+    finish=_key_tools_and_models,
+)
+
+# Reference lists, re-read whole every run.
+WORKSPACES = ReferenceList(
+    Table(
+        "workspaces",
+        [
+            column("id", nullable=False),
+            column("name"),
+            column("created_at", "timestamp"),
+            column("archived_at", "timestamp"),
+            column("display_color"),
+        ],
+        ignored=("type",),
+    ),
+    path="/v1/organizations/workspaces",
+    cursor_param="after_id",
+    params={"limit": LIST_LIMIT},
+)
+API_KEYS = ReferenceList(
+    Table(
+        "api_keys",
+        [
+            column("id", nullable=False),
+            column("name"),
+            column("workspace_id"),
+            column("status"),
+            column("created_at", "timestamp"),
+            column("created_by_id", path="created_by.id"),
+            column("created_by_type", path="created_by.type"),
+            column("partial_key_hint"),
+        ],
+        ignored=("type",),
+    ),
+    path="/v1/organizations/api_keys",
+    cursor_param="after_id",
+    params={"limit": LIST_LIMIT},
+)
 
 
 @dlt.source(name=SOURCE_NAME, section=SOURCE_NAME, max_table_nesting=1)
@@ -224,42 +340,20 @@ class ApiDay:
         return self.day
 
 
-def _report_params(start: datetime, end: datetime, **params: Any) -> dict[str, Any]:
-    return {
-        "starting_at": rfc3339(start),
-        "ending_at": rfc3339(end),
-        "bucket_width": "1d",
-        **params,
-    }
-
-
-# --- reports -----------------------------------------------------------------------------
+# --- resources ---------------------------------------------------------------------------
 
 
 def claude_code_usage(
     client: RESTClient, window: ReportWindow, api_day: ApiDay, quarantine: Quarantine
 ) -> DltResource:
-    conformer = Conformer(
-        "claude_code_usage",
-        CLAUDE_CODE_COLUMNS,
-        _project_claude_code,
-        quarantine,
-        ignored=("date",),
-    )
+    conformer = Conformer.of(CLAUDE_CODE, quarantine)
 
     @dlt.resource(
         name="claude_code_usage",
         primary_key="row_key",
         write_disposition="merge",
-        columns=CLAUDE_CODE_COLUMNS,
-        # Nested hints take named columns (dlt names only a resource's own `columns`).
-        nested_hints={
-            "model_breakdown": {
-                "columns": {
-                    name: {**c, "name": name} for name, c in MODEL_BREAKDOWN_COLUMNS.items()
-                }
-            }
-        },
+        columns=CLAUDE_CODE.hints,
+        nested_hints={"model_breakdown": MODEL_BREAKDOWN.nested_hints()},
         schema_contract=SCHEMA_CONTRACT,
     )
     def _claude_code_usage() -> Iterator[list[dict[str, Any]]]:
@@ -288,163 +382,3 @@ def claude_code_usage(
         state["newest_day"] = later(cursor, last.isoformat())
 
     return _claude_code_usage()
-
-
-# --- reference lists ---------------------------------------------------------------------
-
-
-# --- projections -------------------------------------------------------------------------
-
-
-def _project_usage(result: dict[str, Any]) -> dict[str, Any]:
-    cache_creation = result.get("cache_creation") or {}
-    server_tools = result.get("server_tool_use") or {}
-    return {
-        **bucket_fields(result, USAGE_GROUP_BY),
-        "uncached_input_tokens": result.get("uncached_input_tokens"),
-        "cache_creation_5m_input_tokens": cache_creation.get("ephemeral_5m_input_tokens"),
-        "cache_creation_1h_input_tokens": cache_creation.get("ephemeral_1h_input_tokens"),
-        "cache_read_input_tokens": result.get("cache_read_input_tokens"),
-        "output_tokens": result.get("output_tokens"),
-        "web_search_requests": server_tools.get("web_search_requests"),
-    }
-
-
-def _project_cost(result: dict[str, Any]) -> dict[str, Any]:
-    amount = result["amount"]
-    return {
-        **bucket_fields(result, COST_DIMS),
-        "amount": str(amount),
-        "amount_usd": exact_decimal(amount) / 100,  # exact: cents to dollars
-        "currency": result.get("currency"),
-    }
-
-
-# Daily buckets grouped by every dimension the API offers: the finest grain.
-MESSAGES_USAGE = Report(
-    name="messages_usage",
-    columns=MESSAGES_USAGE_COLUMNS,
-    project=_project_usage,
-    path=MESSAGES_PATH,
-    params=lambda start, end: _report_params(
-        start, end, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(USAGE_GROUP_BY)}
-    ),
-    start_field="starting_at",
-    end_field="ending_at",
-)
-# Daily cost lines per workspace and description (model x token type).
-COST_REPORT = Report(
-    name="cost_report",
-    columns=COST_REPORT_COLUMNS,
-    project=_project_cost,
-    path=COST_PATH,
-    params=lambda start, end: _report_params(
-        start, end, limit=MAX_DAILY_BUCKETS, **{"group_by[]": list(COST_GROUP_BY)}
-    ),
-    start_field="starting_at",
-    end_field="ending_at",
-)
-
-
-def _project_claude_code(record: dict[str, Any]) -> dict[str, Any]:
-    actor = record["actor"]
-    usage_date = to_timestamp(record["date"]).date()
-    identity = {
-        "actor_type": actor["type"],
-        "actor_email_address": actor.get("email_address"),
-        "actor_api_key_name": actor.get("api_key_name"),
-        "terminal_type": record.get("terminal_type"),
-    }
-    key = row_key(usage_date.isoformat(), *identity.values())
-    core = record.get("core_metrics") or {}
-    lines = core.get("lines_of_code") or {}
-    row = {
-        "row_key": key,
-        "usage_date": usage_date,
-        **identity,
-        "organization_id": record.get("organization_id"),
-        "customer_type": record.get("customer_type"),
-        "subscription_type": record.get("subscription_type"),
-        "num_sessions": core.get("num_sessions"),
-        "lines_added": lines.get("added"),
-        "lines_removed": lines.get("removed"),
-        "commits_by_claude_code": core.get("commits_by_claude_code"),
-        "pull_requests_by_claude_code": core.get("pull_requests_by_claude_code"),
-    }
-    for tool, counts in (record.get("tool_actions") or {}).items():
-        row[f"{tool}_accepted"] = _count((counts or {}).get("accepted"))
-        row[f"{tool}_rejected"] = _count((counts or {}).get("rejected"))
-    row["model_breakdown"] = [
-        _project_model_breakdown(key, item) for item in record.get("model_breakdown") or []
-    ]
-    return row
-
-
-def _project_model_breakdown(usage_row_key: str, item: dict[str, Any]) -> dict[str, Any]:
-    tokens = item.get("tokens") or {}
-    cost = item.get("estimated_cost") or {}
-    amount = cost.get("amount")
-    return {
-        "usage_row_key": usage_row_key,
-        "model": item.get("model"),
-        "input_tokens": _count(tokens.get("input")),
-        "output_tokens": _count(tokens.get("output")),
-        "cache_read_tokens": _count(tokens.get("cache_read")),
-        "cache_creation_tokens": _count(tokens.get("cache_creation")),
-        "estimated_cost_cents": None if amount is None else exact_decimal(amount),
-        "estimated_cost_currency": cost.get("currency"),
-    }
-
-
-def _count(value: Any) -> int | None:
-    """A whole count from the API, or a ValueError that quarantines its record."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise ValueError(f"{value!r:.40} is not a count")
-    return int(value)
-
-
-def _project_workspace(workspace: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": workspace["id"],
-        "name": workspace.get("name"),
-        "created_at": workspace.get("created_at"),
-        "archived_at": workspace.get("archived_at"),
-        "display_color": workspace.get("display_color"),
-    }
-
-
-def _project_api_key(key: dict[str, Any]) -> dict[str, Any]:
-    created_by = key.get("created_by") or {}
-    return {
-        "id": key["id"],
-        "name": key.get("name"),
-        "workspace_id": key.get("workspace_id"),
-        "status": key.get("status"),
-        "created_at": key.get("created_at"),
-        "created_by_id": created_by.get("id"),
-        "created_by_type": created_by.get("type"),
-        "partial_key_hint": key.get("partial_key_hint"),
-    }
-
-
-# Reference lists, re-read whole every run.
-WORKSPACES = ReferenceList(
-    name="workspaces",
-    columns=WORKSPACE_COLUMNS,
-    project=_project_workspace,
-    path="/v1/organizations/workspaces",
-    cursor_param="after_id",
-    params={"limit": LIST_LIMIT},
-    ignored=("type",),
-)
-API_KEYS = ReferenceList(
-    name="api_keys",
-    columns=API_KEY_COLUMNS,
-    project=_project_api_key,
-    path="/v1/organizations/api_keys",
-    cursor_param="after_id",
-    params={"limit": LIST_LIMIT},
-    ignored=("type",),
-)

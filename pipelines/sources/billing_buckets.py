@@ -26,16 +26,17 @@ without a user). So:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 import dlt
 import orjson
 import pyarrow as pa
-from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.common.data_types import TDataType
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
@@ -43,6 +44,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from pipelines.sources.arrow_rows import batched_tables
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import later, window_start
+from pipelines.sources.tables import RECORD, Column, Table
 
 DAY = timedelta(days=1)
 LOOKBACK = timedelta(days=3)
@@ -50,23 +52,30 @@ DEFAULT_HISTORY = timedelta(days=90)
 CURSOR = "newest_bucket"  # resource-state key: start of the newest bucket the API returned
 
 
-def column(data_type: str, nullable: bool = True) -> dict[str, Any]:
-    """A column hint; a fresh dict each time, since dlt writes the column's name into it."""
-    return {"data_type": data_type, "nullable": nullable}
+def column(name: str, data_type: TDataType = "text", nullable: bool = True, **more: Any) -> Column:
+    """A column of a billing table: these say whether they are nullable either way, as the
+    schemas dlt stored for them do."""
+    return Column(name, data_type, nullable=nullable, **more)
 
 
-def bucket_columns() -> TTableSchemaColumns:
-    """The columns every report table starts with."""
-    return {
-        "row_key": column("text", nullable=False),
-        "bucket_start": column("timestamp", nullable=False),
-        "bucket_end": column("timestamp", nullable=False),
-    }
+def bucket_columns(key_dims: Sequence[str]) -> list[Column]:
+    """The columns every report table starts with: `row_key`, the md5 of the bucket's start
+    and of the result's `key_dims` (its natural key), and the bucket's times, which
+    `report_rows` sets on each result."""
+    return [
+        column("row_key", nullable=False, path=RECORD, derive=partial(_bucket_key, key_dims)),
+        column("bucket_start", "timestamp", nullable=False),
+        column("bucket_end", "timestamp", nullable=False),
+    ]
 
 
-def usd_decimal(nullable: bool = True) -> dict[str, Any]:
+def _bucket_key(key_dims: Sequence[str], result: dict[str, Any]) -> str:
+    return row_key(result["bucket_start"].isoformat(), *(result.get(dim) for dim in key_dims))
+
+
+def usd_decimal(name: str, nullable: bool = True, **more: Any) -> Column:
     """Exact money: the reports' amounts have at most 10 decimals in USD."""
-    return {"data_type": "decimal", "precision": 38, "scale": 12, "nullable": nullable}
+    return column(name, "decimal", nullable, precision=38, scale=12, **more)
 
 
 def exact_decimal(value: Any) -> Decimal:
@@ -95,17 +104,6 @@ def list_paginator(cursor_param: str) -> JSONResponseCursorPaginator:
     return JSONResponseCursorPaginator(
         cursor_path="last_id", cursor_param=cursor_param, has_more_path="has_more"
     )
-
-
-def bucket_fields(result: dict[str, Any], group_by: Iterable[str]) -> dict[str, Any]:
-    """The columns of `bucket_columns()` plus the group-by values, for a projected result."""
-    dims = {dim: result.get(dim) for dim in group_by}
-    return {
-        "row_key": row_key(result["bucket_start"].isoformat(), *dims.values()),
-        "bucket_start": result["bucket_start"],
-        "bucket_end": result["bucket_end"],
-        **dims,
-    }
 
 
 def row_key(*parts: Any) -> str:
@@ -208,14 +206,11 @@ def report_rows(
 class Report:
     """One report endpoint: its table, the request parameters of a window, the bucket's fields."""
 
-    name: str
-    columns: TTableSchemaColumns
-    project: Callable[[dict[str, Any]], dict[str, Any]]
+    table: Table
     path: str
     params: Callable[[datetime, datetime], dict[str, Any]]  # window -> query parameters
     start_field: str
     end_field: str
-    ignored: tuple[str, ...] = ()
 
 
 def report_resource(
@@ -227,20 +222,14 @@ def report_resource(
 ) -> DltResource:
     """A report table: its window, its pages, rows merged on `row_key`.
     `on_newest` hears the newest bucket the API answered (the vendor's current day)."""
-    conformer = Conformer(
-        report.name,
-        report.columns,
-        report.project,
-        quarantine,
-        report.ignored,
-        parent_of=bucket_day,
-    )
+    table = report.table
+    conformer = Conformer.of(table, quarantine, parent_of=bucket_day)
 
     @dlt.resource(
-        name=report.name,
+        name=table.name,
         primary_key="row_key",
         write_disposition="merge",
-        columns=report.columns,
+        columns=table.hints,
         schema_contract=SCHEMA_CONTRACT,
         file_format="parquet",  # Arrow tables, written as they come (pipelines.sources.arrow_rows)
     )
@@ -248,15 +237,15 @@ def report_resource(
         state = dlt.current.resource_state()
         start, end = window.start(state.get(CURSOR)), window.end()
         rows = _window_rows(report, client, conformer, state, start, end)
-        newest = yield from batched_tables(rows, report.columns)
+        newest = yield from batched_tables(rows, table.hints)
         # Days holding results an earlier load quarantined: read alone when the window
         # did not read them, then resolved but for the results rejected again.
-        for day in quarantine.parents(report.name):
+        for day in quarantine.parents(table.name):
             midnight = utc_midnight(date.fromisoformat(day))
             if not start <= midnight < end:
                 rows = _window_rows(report, client, conformer, state, midnight, midnight + DAY)
-                yield from batched_tables(rows, report.columns)
-            quarantine.children_read(report.name, day)
+                yield from batched_tables(rows, table.hints)
+            quarantine.children_read(table.name, day)
         if on_newest is not None:
             on_newest(newest)
 
@@ -287,27 +276,22 @@ class ReferenceList:
     """An id-ordered reference list (workspaces, API keys, projects, users): small, re-read
     whole every run and merged on `id`."""
 
-    name: str
-    columns: TTableSchemaColumns
-    project: Callable[[dict[str, Any]], dict[str, Any]]
+    table: Table
     path: str
     cursor_param: str  # the vendor's `<cursor_param>=<last_id>`
     params: dict[str, Any]  # page size and filters
-    ignored: tuple[str, ...] = ()
 
 
 def reference_resource(
     listing: ReferenceList, client: RESTClient, quarantine: Quarantine
 ) -> DltResource:
-    conformer = Conformer(
-        listing.name, listing.columns, listing.project, quarantine, listing.ignored
-    )
+    conformer = Conformer.of(listing.table, quarantine)
 
     @dlt.resource(
-        name=listing.name,
+        name=listing.table.name,
         primary_key="id",
         write_disposition="merge",
-        columns=listing.columns,
+        columns=listing.table.hints,
         schema_contract=SCHEMA_CONTRACT,
     )
     def _reference() -> Iterator[list[dict[str, Any]]]:

@@ -1,7 +1,8 @@
 """Records against their table's contract; what breaks it goes to quarantine, the rest loads.
 
-Every resource projects a vendor object to the typed columns the models need. `Conformer`
-checks each record and its projected row against those columns: the fields the models need
+Every resource projects a vendor object to the typed columns the models need, as its table
+declares them (pipelines.sources.tables). `Conformer` checks each record and its projected row
+against those columns: the fields the models need
 are in the record and the invariants between them hold (pipelines.sources.field_rules),
 required values are present, timestamps, numbers and booleans parse; it converts the values to
 their Python types, so dlt never has to guess. A record that fails is kept whole in the
@@ -33,6 +34,7 @@ from dlt.sources import DltResource
 
 from pipelines.sources.field_rules import ContractError, FieldRules, describe
 from pipelines.sources.record_keys import KeyOf, record_key
+from pipelines.sources.tables import Table
 from pipelines.sources.unresolved import (
     QUARANTINE_TABLE,
     again,
@@ -270,6 +272,29 @@ class Conformer:
             for name, col in columns.items()
         ]
         self.known.update(columns)
+
+    @classmethod
+    def of(
+        cls,
+        table: Table,
+        quarantine: Quarantine,
+        *,
+        context: Mapping[str, Any] | None = None,
+        key: RecordKey | None = None,
+        parent_of: ParentOf | None = None,
+    ) -> Conformer:
+        """The conformer of `table`'s records; `context`: the values the loader gives its
+        context columns (pipelines.sources.tables)."""
+        project = table.projection(**(context or {}))
+        return cls(
+            table.name,
+            table.hints,
+            project,
+            quarantine,
+            table.ignored,
+            key=key,
+            parent_of=parent_of,
+        )
 
     def under(self, parent: str) -> Conformer:
         """This conformer for the records of one parent, kept as their `parent_key`."""

@@ -1,8 +1,9 @@
 """What a record must carry beyond its column types: fields the models need, and invariants
 between fields. Declared as custom hints on the loaders' columns, so one declaration says a
-column's type, whether the models need it and for which marts.
+column's type, whether the models need it and for which marts (a `Column` of
+pipelines.sources.tables makes the hints):
 
-    "merged_at": {"data_type": "timestamp", **required_for("mart_dora"), **set_when(merged=True)}
+    Column("merged_at", "timestamp", required_for=("mart_dora",), set_when={"merged": True})
 
 - `required_for(*marts, field=...)`: the vendor's field (`field`, a dotted path into the
   record; default the column's name) must be in the record. A null the vendor documents is

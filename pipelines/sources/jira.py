@@ -49,7 +49,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
-from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
@@ -62,9 +61,9 @@ from dlt.sources.helpers.rest_client.paginators import (
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import later, window_start
 from pipelines.sources.fanout import fetch_each
-from pipelines.sources.field_rules import required_for
 from pipelines.sources.record_keys import JIRA_KEYS
 from pipelines.sources.rest import get_json, rest_client
+from pipelines.sources.tables import RECORD, Column, Table
 
 SOURCE_NAME = "jira"
 DATASET_NAME = "raw_jira"
@@ -99,87 +98,144 @@ ISSUE_FIELDS = (
 # The marts that read an issue's type, status and creation (bugs and their causes).
 DEFECT_MARTS = ("mart_bugs_per_shipped_pr", "mart_unattributed_defects", "mart_production_survival")
 
-ISSUE_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "bigint", "nullable": False},
-    "key": {"data_type": "text", "nullable": False},
-    "project_id": {"data_type": "text"},
-    "project_key": {"data_type": "text"},
-    # Type names are in the project's language (缺陷 for Bug): models map on the id.
-    "issuetype_id": {"data_type": "text", **required_for(*DEFECT_MARTS, field="fields.issuetype")},
-    "issuetype_name": {"data_type": "text"},
-    "issuetype_subtask": {"data_type": "bool"},
-    "issuetype_hierarchy_level": {"data_type": "bigint"},
-    "parent_id": {"data_type": "bigint"},
-    "parent_key": {"data_type": "text"},
-    "summary": {"data_type": "text"},
-    # Plain text flattened from the ADF document; link targets are kept (PR URLs live here).
-    "description": {"data_type": "text"},
-    "status_id": {"data_type": "text"},
-    "status_name": {"data_type": "text"},
-    # new / indeterminate / done
-    "status_category_key": {
-        "data_type": "text",
-        **required_for(*DEFECT_MARTS, field="fields.status"),
-    },
-    "statuscategorychangedate": {"data_type": "timestamp"},
-    "resolution_name": {"data_type": "text"},
-    "resolutiondate": {"data_type": "timestamp"},
-    "priority_name": {"data_type": "text"},
-    "assignee_account_id": {"data_type": "text"},
-    "reporter_account_id": {"data_type": "text"},
-    "labels": {"data_type": "json"},
-    "caused_by_pr": {"data_type": "text"},
-    "created": {"data_type": "timestamp", **required_for(*DEFECT_MARTS, field="fields.created")},
-    "updated": {"data_type": "timestamp", "nullable": False},
-}
 
-CHANGELOG_COLUMNS: TTableSchemaColumns = {
-    "history_id": {"data_type": "bigint", "nullable": False},
-    "issue_id": {"data_type": "bigint", "nullable": False},
-    "issue_key": {"data_type": "text"},
-    "author_account_id": {"data_type": "text"},
-    "created": {"data_type": "timestamp", "nullable": False},
-    "field": {"data_type": "text"},
-    "fieldtype": {"data_type": "text"},
-    "field_id": {"data_type": "text"},
-    "from_value": {"data_type": "text"},
-    "from_string": {"data_type": "text"},
-    "to_value": {"data_type": "text"},
-    "to_string": {"data_type": "text"},
-}
+# --- tables ------------------------------------------------------------------------------
 
-LINK_COLUMNS: TTableSchemaColumns = {
-    "link_id": {"data_type": "bigint", "nullable": False},
-    "issue_id": {"data_type": "bigint", "nullable": False},
-    "issue_key": {"data_type": "text"},
-    "type_id": {"data_type": "text"},
-    "type_name": {"data_type": "text"},
-    "inward_description": {"data_type": "text"},  # e.g. "is caused by"
-    "outward_description": {"data_type": "text"},  # e.g. "causes"
-    # "inward": this issue <inward_description> the other one; "outward": <outward_...>.
-    "direction": {"data_type": "text"},
-    "other_issue_id": {"data_type": "bigint"},
-    "other_issue_key": {"data_type": "text"},
-    "outward_issue_key": {"data_type": "text"},
-    "inward_issue_key": {"data_type": "text"},
-}
 
-REMOTE_LINK_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "bigint", "nullable": False},
-    "issue_id": {"data_type": "bigint", "nullable": False},
-    "issue_key": {"data_type": "text"},
-    "global_id": {"data_type": "text"},
-    "url": {"data_type": "text"},
-    "title": {"data_type": "text"},
-    "relationship": {"data_type": "text"},
-    "application_name": {"data_type": "text"},
-}
+def issues_table(caused_by_field: str) -> Table:
+    """The issues, their "Caused by PR" read from this site's custom field."""
+    return Table(
+        "issues",
+        [
+            Column("id", "bigint", nullable=False),
+            Column("key", nullable=False),
+            Column("project_id", path="fields.project.id"),
+            Column("project_key", path="fields.project.key"),
+            # Type names are in the project's language (缺陷 for Bug): models map on the id.
+            Column(
+                "issuetype_id",
+                path="fields.issuetype.id",
+                required_for=DEFECT_MARTS,
+                required_field="fields.issuetype",
+            ),
+            Column("issuetype_name", path="fields.issuetype.name"),
+            Column("issuetype_subtask", "bool", path="fields.issuetype.subtask"),
+            Column("issuetype_hierarchy_level", "bigint", path="fields.issuetype.hierarchyLevel"),
+            Column("parent_id", "bigint", path="fields.parent.id"),
+            Column("parent_key", path="fields.parent.key"),
+            Column("summary", path="fields.summary"),
+            # Plain text flattened from the ADF document; link targets kept (PR URLs live here).
+            Column("description", path="fields.description", derive=adf_text),
+            Column("status_id", path="fields.status.id"),
+            Column("status_name", path="fields.status.name"),
+            # new / indeterminate / done
+            Column(
+                "status_category_key",
+                path="fields.status.statusCategory.key",
+                required_for=DEFECT_MARTS,
+                required_field="fields.status",
+            ),
+            Column("statuscategorychangedate", "timestamp", path="fields.statuscategorychangedate"),
+            Column("resolution_name", path="fields.resolution.name"),
+            Column("resolutiondate", "timestamp", path="fields.resolutiondate"),
+            Column("priority_name", path="fields.priority.name"),
+            Column("assignee_account_id", path="fields.assignee.accountId"),
+            Column("reporter_account_id", path="fields.reporter.accountId"),
+            Column("labels", "json", path="fields.labels", derive=_texts),
+            Column("caused_by_pr", path=("fields", caused_by_field), derive=field_text),
+            Column("created", "timestamp", path="fields.created", required_for=DEFECT_MARTS),
+            Column("updated", "timestamp", nullable=False, path="fields.updated"),
+        ],
+        ignored=("expand", "self", "fields", "changelog", "renderedFields", "names", "schema"),
+    )
 
-# Vendor keys a projection already covers under another name, or that describe the API.
-_ISSUE_IGNORED = ("expand", "self", "fields", "changelog", "renderedFields", "names", "schema")
-_HISTORY_IGNORED = ("id", "author", "items", "from", "to", "fromString", "toString", "fieldId")
-_LINK_IGNORED = ("id", "self", "type", "inwardIssue", "outwardIssue")
-_REMOTE_IGNORED = ("self", "globalId", "application", "object")
+
+def _texts(values: list[Any] | None) -> list[str]:
+    return [str(value) for value in values or []]
+
+
+# The issue a child record belongs to, merged into the record by the loader (see
+# `IssueSearch._with_children`).
+CHILD_OF = (Column("issue_id", "bigint", nullable=False), Column("issue_key", strict=True))
+
+# One changed field of a history, the history's id, author and time merged in.
+CHANGELOG = Table(
+    "issues__changelog",
+    [
+        Column("history_id", "bigint", nullable=False, path="id"),
+        *CHILD_OF,
+        Column("author_account_id", path="author.accountId"),
+        Column("created", "timestamp", nullable=False),
+        Column("field"),
+        Column("fieldtype"),
+        Column("field_id", path="fieldId"),
+        Column("from_value", path="from"),
+        Column("from_string", path="fromString"),
+        Column("to_value", path="to"),
+        Column("to_string", path="toString"),
+    ],
+    ignored=("id", "author", "items", "from", "to", "fromString", "toString", "fieldId"),
+)
+
+
+def _other_issue(link: dict[str, Any]) -> dict[str, Any]:
+    """The issue at the other end of a link, as this issue's view shows it."""
+    inward = link.get("inwardIssue")
+    return (inward if inward is not None else link.get("outwardIssue")) or {}
+
+
+def _direction(link: dict[str, Any]) -> str:
+    return "inward" if link.get("inwardIssue") is not None else "outward"
+
+
+# On an issue's view, {inwardIssue: X} reads "this <inward> X", i.e. "X <outward> this".
+def _outward_issue_key(link: dict[str, Any]) -> Any:
+    inward = _direction(link) == "inward"
+    return _other_issue(link).get("key") if inward else link["issue_key"]
+
+
+def _inward_issue_key(link: dict[str, Any]) -> Any:
+    inward = _direction(link) == "inward"
+    return link["issue_key"] if inward else _other_issue(link).get("key")
+
+
+LINKS = Table(
+    "issues__links",
+    [
+        Column("link_id", "bigint", nullable=False, path="id"),
+        *CHILD_OF,
+        Column("type_id", path="type.id"),
+        Column("type_name", path="type.name"),
+        Column("inward_description", path="type.inward"),  # e.g. "is caused by"
+        Column("outward_description", path="type.outward"),  # e.g. "causes"
+        # "inward": this issue <inward_description> the other one; "outward": <outward_...>.
+        Column("direction", path=RECORD, derive=_direction),
+        Column(
+            "other_issue_id",
+            "bigint",
+            path=RECORD,
+            derive=lambda link: _other_issue(link).get("id"),
+        ),
+        Column("other_issue_key", path=RECORD, derive=lambda link: _other_issue(link).get("key")),
+        Column("outward_issue_key", path=RECORD, derive=_outward_issue_key),
+        Column("inward_issue_key", path=RECORD, derive=_inward_issue_key),
+    ],
+    ignored=("id", "self", "type", "inwardIssue", "outwardIssue"),
+)
+
+REMOTE_LINKS = Table(
+    "issues__remote_links",
+    [
+        Column("id", "bigint", nullable=False),
+        *CHILD_OF,
+        Column("global_id", path="globalId"),
+        Column("url", path="object.url"),
+        Column("title", path="object.title"),
+        Column("relationship"),
+        Column("application_name", path="application.name"),
+    ],
+    ignored=("self", "globalId", "application", "object"),
+)
 
 
 @dlt.source(name=SOURCE_NAME, section=SOURCE_NAME, max_table_nesting=1)
@@ -215,6 +271,9 @@ def jira(
     ]
 
 
+# --- resources ---------------------------------------------------------------------------
+
+
 def issues(
     search: IssueSearch,
     base_url: str,
@@ -226,11 +285,11 @@ def issues(
         name="issues",
         primary_key="id",
         write_disposition="merge",
-        columns=ISSUE_COLUMNS,
+        columns=search.issues_table.hints,
         nested_hints={
-            "changelog": {"columns": _named(CHANGELOG_COLUMNS)},
-            "links": {"columns": _named(LINK_COLUMNS)},
-            "remote_links": {"columns": _named(REMOTE_LINK_COLUMNS)},
+            "changelog": CHANGELOG.nested_hints(),
+            "links": LINKS.nested_hints(),
+            "remote_links": REMOTE_LINKS.nested_hints(),
         },
         schema_contract=SCHEMA_CONTRACT,
     )
@@ -270,17 +329,12 @@ def issues(
 
 
 # The nested tables read with each issue: a record of them quarantined has its issue read again.
-CHILDREN = ("issues__changelog", "issues__links", "issues__remote_links")
+CHILDREN = (CHANGELOG.name, LINKS.name, REMOTE_LINKS.name)
 
 
 def _issue_of(record: dict[str, Any]) -> str:
     """A child's parent key: its issue's id (set by the loader, so never broken)."""
     return str(record["issue_id"])
-
-
-def _named(columns: TTableSchemaColumns) -> TTableSchemaColumns:
-    """Columns with their names inside: nested table hints are taken as they are."""
-    return {name: {**column, "name": name} for name, column in columns.items()}
 
 
 def _cursor_groups(
@@ -302,6 +356,9 @@ def _forget_before(loaded: dict[str, str], start: datetime | None) -> None:
         del loaded[issue_id]
 
 
+# --- requests ----------------------------------------------------------------------------
+
+
 class IssueSearch:
     """The requests of one run: searches, long changelogs and remote links."""
 
@@ -321,33 +378,11 @@ class IssueSearch:
         self.quarantine = quarantine
         # Ids of the issues whose children this run read.
         self.attached: set[str] = set()
-        self.issue_rows = Conformer(
-            "issues", ISSUE_COLUMNS, self._project_issue, quarantine, ignored=_ISSUE_IGNORED
-        )
-        self.change_rows = Conformer(
-            "issues__changelog",
-            CHANGELOG_COLUMNS,
-            _project_change,
-            quarantine,
-            ignored=_HISTORY_IGNORED,
-            parent_of=_issue_of,
-        )
-        self.link_rows = Conformer(
-            "issues__links",
-            LINK_COLUMNS,
-            _project_link,
-            quarantine,
-            ignored=_LINK_IGNORED,
-            parent_of=_issue_of,
-        )
-        self.remote_rows = Conformer(
-            "issues__remote_links",
-            REMOTE_LINK_COLUMNS,
-            _project_remote_link,
-            quarantine,
-            ignored=_REMOTE_IGNORED,
-            parent_of=_issue_of,
-        )
+        self.issues_table = issues_table(caused_by_field)
+        self.issue_rows = Conformer.of(self.issues_table, quarantine)
+        self.change_rows = Conformer.of(CHANGELOG, quarantine, parent_of=_issue_of)
+        self.link_rows = Conformer.of(LINKS, quarantine, parent_of=_issue_of)
+        self.remote_rows = Conformer.of(REMOTE_LINKS, quarantine, parent_of=_issue_of)
 
     def user_zone(self) -> ZoneInfo | None:
         """The time zone JQL dates are read in: the API user's profile time zone."""
@@ -487,39 +522,6 @@ class IssueSearch:
         links = response.json()
         return links if isinstance(links, list) else []
 
-    def _project_issue(self, issue: dict[str, Any]) -> dict[str, Any]:
-        fields = issue.get("fields") or {}
-        issuetype = fields.get("issuetype") or {}
-        status = fields.get("status") or {}
-        parent = fields.get("parent") or {}
-        return {
-            "id": issue["id"],
-            "key": issue["key"],
-            "project_id": (fields.get("project") or {}).get("id"),
-            "project_key": (fields.get("project") or {}).get("key"),
-            "issuetype_id": issuetype.get("id"),
-            "issuetype_name": issuetype.get("name"),
-            "issuetype_subtask": issuetype.get("subtask"),
-            "issuetype_hierarchy_level": issuetype.get("hierarchyLevel"),
-            "parent_id": parent.get("id"),
-            "parent_key": parent.get("key"),
-            "summary": fields.get("summary"),
-            "description": adf_text(fields.get("description")),
-            "status_id": status.get("id"),
-            "status_name": status.get("name"),
-            "status_category_key": (status.get("statusCategory") or {}).get("key"),
-            "statuscategorychangedate": fields.get("statuscategorychangedate"),
-            "resolution_name": (fields.get("resolution") or {}).get("name"),
-            "resolutiondate": fields.get("resolutiondate"),
-            "priority_name": (fields.get("priority") or {}).get("name"),
-            "assignee_account_id": (fields.get("assignee") or {}).get("accountId"),
-            "reporter_account_id": (fields.get("reporter") or {}).get("accountId"),
-            "labels": [str(label) for label in fields.get("labels") or []],
-            "caused_by_pr": field_text(fields.get(self.caused_by_field)),
-            "created": fields.get("created"),
-            "updated": fields["updated"],
-        }
-
 
 def jql(projects: list[str], since: datetime | None, zone: ZoneInfo | None) -> str:
     """The search for these projects' issues updated since `since` (minute-granular, in the
@@ -544,61 +546,6 @@ def _unchanged(issue: Any, loaded: dict[str, str]) -> bool:
         return to_timestamp(updated) == to_timestamp(before)
     except (TypeError, ValueError):
         return False
-
-
-def _project_change(record: dict[str, Any]) -> dict[str, Any]:
-    """One changed field of a history, the history's id, author and time merged in."""
-    return {
-        "history_id": record["id"],
-        "issue_id": record["issue_id"],
-        "issue_key": record["issue_key"],
-        "author_account_id": (record.get("author") or {}).get("accountId"),
-        "created": record["created"],
-        "field": record.get("field"),
-        "fieldtype": record.get("fieldtype"),
-        "field_id": record.get("fieldId"),
-        "from_value": record.get("from"),
-        "from_string": record.get("fromString"),
-        "to_value": record.get("to"),
-        "to_string": record.get("toString"),
-    }
-
-
-def _project_link(link: dict[str, Any]) -> dict[str, Any]:
-    link_type = link.get("type") or {}
-    inward = link.get("inwardIssue")
-    other = inward if inward is not None else link.get("outwardIssue")
-    other = other or {}
-    this, that = link["issue_key"], other.get("key")
-    return {
-        "link_id": link["id"],
-        "issue_id": link["issue_id"],
-        "issue_key": this,
-        "type_id": link_type.get("id"),
-        "type_name": link_type.get("name"),
-        "inward_description": link_type.get("inward"),
-        "outward_description": link_type.get("outward"),
-        "direction": "inward" if inward is not None else "outward",
-        "other_issue_id": other.get("id"),
-        "other_issue_key": that,
-        # On an issue's view, {inwardIssue: X} reads "this <inward> X", i.e. "X <outward> this".
-        "outward_issue_key": that if inward is not None else this,
-        "inward_issue_key": this if inward is not None else that,
-    }
-
-
-def _project_remote_link(link: dict[str, Any]) -> dict[str, Any]:
-    target = link.get("object") or {}
-    return {
-        "id": link["id"],
-        "issue_id": link["issue_id"],
-        "issue_key": link["issue_key"],
-        "global_id": link.get("globalId"),
-        "url": target.get("url"),
-        "title": target.get("title"),
-        "relationship": link.get("relationship"),
-        "application_name": (link.get("application") or {}).get("name"),
-    }
 
 
 # --- Atlassian Document Format -> text ---------------------------------------------------

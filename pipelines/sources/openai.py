@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import dlt
-from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
@@ -42,7 +42,6 @@ from pipelines.sources.billing_buckets import (
     Report,
     ReportWindow,
     bucket_columns,
-    bucket_fields,
     column,
     exact_decimal,
     list_paginator,
@@ -52,6 +51,7 @@ from pipelines.sources.billing_buckets import (
 )
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine
 from pipelines.sources.rest import rest_client
+from pipelines.sources.tables import Table
 
 SOURCE_NAME = "openai"
 DATASET_NAME = "raw_openai"
@@ -66,48 +66,128 @@ LIST_LIMIT = 100
 USAGE_GROUP_BY = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
 COST_GROUP_BY = ("project_id", "line_item", "api_key_id")
 
-COMPLETIONS_COLUMNS: TTableSchemaColumns = {
-    **bucket_columns(),
-    **{dim: column("text") for dim in USAGE_GROUP_BY if dim != "batch"},
-    "batch": column("bool"),
-    "input_tokens": column("bigint"),
-    "input_cached_tokens": column("bigint"),
-    "output_tokens": column("bigint"),
-    "num_model_requests": column("bigint"),
-}
-COSTS_COLUMNS: TTableSchemaColumns = {
-    **bucket_columns(),
-    **{dim: column("text") for dim in COST_GROUP_BY},
-    "amount_usd": usd_decimal(nullable=False),
-    "currency": column("text"),
-}
-PROJECT_COLUMNS: TTableSchemaColumns = {
-    "id": column("text", nullable=False),
-    "name": column("text"),
-    "status": column("text"),
-    "created_at": column("timestamp"),
-    "archived_at": column("timestamp"),
-}
-USER_COLUMNS: TTableSchemaColumns = {
-    "id": column("text", nullable=False),
-    "name": column("text"),
-    "email": column("text"),
-    "role": column("text"),
-    "added_at": column("timestamp"),
-}
-API_KEY_COLUMNS: TTableSchemaColumns = {
-    "id": column("text", nullable=False),
-    "project_id": column("text", nullable=False),
-    "name": column("text"),
-    "redacted_value": column("text"),
-    "created_at": column("timestamp"),
-    "last_used_at": column("timestamp"),
-    "owner_type": column("text"),  # user or service_account
-    "owner_id": column("text"),
-    "owner_name": column("text"),
-    "owner_email": column("text"),  # users only
-    "owner_role": column("text"),
-}
+
+# --- tables ------------------------------------------------------------------------------
+
+
+def _report_params(
+    start: datetime, end: datetime, limit: int, group_by: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "start_time": int(start.timestamp()),
+        "end_time": int(end.timestamp()),
+        "bucket_width": "1d",
+        "limit": limit,
+        "group_by": list(group_by),
+    }
+
+
+def _amount_usd(amount: dict[str, Any]) -> Decimal:
+    # The float's shortest repr: the decimal the API meant, as far as a float can carry it.
+    return exact_decimal(amount["value"])
+
+
+# Daily buckets grouped by every dimension the API offers: the finest grain.
+COMPLETIONS_USAGE = Report(
+    Table(
+        "completions_usage",
+        [
+            *bucket_columns(USAGE_GROUP_BY),
+            *(column(dim) for dim in USAGE_GROUP_BY if dim != "batch"),
+            column("batch", "bool"),
+            column("input_tokens", "bigint"),
+            column("input_cached_tokens", "bigint"),
+            column("output_tokens", "bigint"),
+            column("num_model_requests", "bigint"),
+        ],
+        ignored=("object",),
+    ),
+    path=COMPLETIONS_PATH,
+    params=lambda start, end: _report_params(start, end, USAGE_BUCKET_LIMIT, USAGE_GROUP_BY),
+    start_field="start_time",
+    end_field="end_time",
+)
+# Daily cost per project, line item (model x token kind) and API key.
+COSTS = Report(
+    Table(
+        "costs",
+        [
+            *bucket_columns(COST_GROUP_BY),
+            *(column(dim) for dim in COST_GROUP_BY),
+            usd_decimal("amount_usd", nullable=False, path="amount", derive=_amount_usd),
+            column("currency", path="amount.currency"),
+        ],
+        ignored=("object",),
+    ),
+    path=COSTS_PATH,
+    params=lambda start, end: _report_params(start, end, COSTS_BUCKET_LIMIT, COST_GROUP_BY),
+    start_field="start_time",
+    end_field="end_time",
+)
+
+# Reference lists, re-read whole every run.
+# Archived projects too: their keys still name past usage.
+PROJECTS = ReferenceList(
+    Table(
+        "projects",
+        [
+            column("id", nullable=False),
+            column("name"),
+            column("status"),
+            column("created_at", "timestamp"),
+            column("archived_at", "timestamp"),
+        ],
+        ignored=("object",),
+    ),
+    path="/v1/organization/projects",
+    cursor_param="after",
+    params={"limit": LIST_LIMIT, "include_archived": "true"},
+)
+USERS = ReferenceList(
+    Table(
+        "users",
+        [
+            column("id", nullable=False),
+            column("name"),
+            column("email"),
+            column("role"),
+            column("added_at", "timestamp"),
+        ],
+        ignored=("object",),
+    ),
+    path="/v1/organization/users",
+    cursor_param="after",
+    params={"limit": LIST_LIMIT},
+)
+
+
+def _owner(owner: dict[str, Any] | None) -> dict[str, Any]:
+    """The user or service account owning a key: the object `owner` names by its `type`."""
+    owner = owner or {}
+    kind = owner.get("type")
+    who = owner.get(kind) if isinstance(kind, str) else None
+    return who if isinstance(who, dict) else {}
+
+
+# Each project's API keys, the project's id merged into them by the loader.
+API_KEYS = Table(
+    "api_keys",
+    [
+        column("id", nullable=False),
+        column("project_id", nullable=False),
+        column("name"),
+        column("redacted_value"),
+        column("created_at", "timestamp"),
+        column("last_used_at", "timestamp"),
+        column("owner_type", path="owner.type"),  # user or service_account
+        column("owner_id", path="owner", derive=lambda owner: _owner(owner).get("id")),
+        column("owner_name", path="owner", derive=lambda owner: _owner(owner).get("name")),
+        # users only
+        column("owner_email", path="owner", derive=lambda owner: _owner(owner).get("email")),
+        column("owner_role", path="owner", derive=lambda owner: _owner(owner).get("role")),
+    ],
+    ignored=("object", "owner"),
+)
 
 
 @dlt.source(name=SOURCE_NAME, section=SOURCE_NAME, max_table_nesting=1)
@@ -133,31 +213,17 @@ def openai(
     ]
 
 
-# --- reports -----------------------------------------------------------------------------
-
-
-def _report_params(
-    start: datetime, end: datetime, limit: int, group_by: Sequence[str]
-) -> dict[str, Any]:
-    return {
-        "start_time": int(start.timestamp()),
-        "end_time": int(end.timestamp()),
-        "bucket_width": "1d",
-        "limit": limit,
-        "group_by": list(group_by),
-    }
+# --- resources ---------------------------------------------------------------------------
 
 
 def api_keys(client: RESTClient, quarantine: Quarantine) -> DltResource:
-    conformer = Conformer(
-        "api_keys", API_KEY_COLUMNS, _project_api_key, quarantine, ignored=("object", "owner")
-    )
+    conformer = Conformer.of(API_KEYS, quarantine)
 
     @dlt.transformer(
         name="api_keys",
         primary_key="id",
         write_disposition="merge",
-        columns=API_KEY_COLUMNS,
+        columns=API_KEYS.hints,
         schema_contract=SCHEMA_CONTRACT,
     )
     def _api_keys(project_page: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -172,112 +238,3 @@ def api_keys(client: RESTClient, quarantine: Quarantine) -> DltResource:
                     yield rows
 
     return _api_keys
-
-
-# --- projections -------------------------------------------------------------------------
-
-
-def _project_usage(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **bucket_fields(result, USAGE_GROUP_BY),
-        "input_tokens": result.get("input_tokens"),
-        "input_cached_tokens": result.get("input_cached_tokens"),
-        "output_tokens": result.get("output_tokens"),
-        "num_model_requests": result.get("num_model_requests"),
-    }
-
-
-def _project_cost(result: dict[str, Any]) -> dict[str, Any]:
-    amount = result["amount"]
-    return {
-        **bucket_fields(result, COST_GROUP_BY),
-        # The float's shortest repr: the decimal the API meant, as far as a float can carry it.
-        "amount_usd": exact_decimal(amount["value"]),
-        "currency": amount.get("currency"),
-    }
-
-
-# Daily buckets grouped by every dimension the API offers: the finest grain.
-COMPLETIONS_USAGE = Report(
-    name="completions_usage",
-    columns=COMPLETIONS_COLUMNS,
-    project=_project_usage,
-    path=COMPLETIONS_PATH,
-    params=lambda start, end: _report_params(start, end, USAGE_BUCKET_LIMIT, USAGE_GROUP_BY),
-    start_field="start_time",
-    end_field="end_time",
-    ignored=("object",),
-)
-# Daily cost per project, line item (model x token kind) and API key.
-COSTS = Report(
-    name="costs",
-    columns=COSTS_COLUMNS,
-    project=_project_cost,
-    path=COSTS_PATH,
-    params=lambda start, end: _report_params(start, end, COSTS_BUCKET_LIMIT, COST_GROUP_BY),
-    start_field="start_time",
-    end_field="end_time",
-    ignored=("object",),
-)
-
-
-def _project_project(project: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": project["id"],
-        "name": project.get("name"),
-        "status": project.get("status"),
-        "created_at": project.get("created_at"),
-        "archived_at": project.get("archived_at"),
-    }
-
-
-def _project_user(user: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": user["id"],
-        "name": user.get("name"),
-        "email": user.get("email"),
-        "role": user.get("role"),
-        "added_at": user.get("added_at"),
-    }
-
-
-def _project_api_key(key: dict[str, Any]) -> dict[str, Any]:
-    owner = key.get("owner") or {}
-    owner_type = owner.get("type")
-    who = owner.get(owner_type) if isinstance(owner_type, str) else None
-    who = who if isinstance(who, dict) else {}
-    return {
-        "id": key["id"],
-        "project_id": key["project_id"],
-        "name": key.get("name"),
-        "redacted_value": key.get("redacted_value"),
-        "created_at": key.get("created_at"),
-        "last_used_at": key.get("last_used_at"),
-        "owner_type": owner_type,
-        "owner_id": who.get("id"),
-        "owner_name": who.get("name"),
-        "owner_email": who.get("email"),
-        "owner_role": who.get("role"),
-    }
-
-
-# Reference lists, re-read whole every run.
-# Archived projects too: their keys still name past usage.
-PROJECTS = ReferenceList(
-    name="projects",
-    columns=PROJECT_COLUMNS,
-    project=_project_project,
-    path="/v1/organization/projects",
-    cursor_param="after",
-    params={"limit": LIST_LIMIT, "include_archived": "true"},
-    ignored=("object",),
-)
-USERS = ReferenceList(
-    name="users",
-    columns=USER_COLUMNS,
-    project=_project_user,
-    path="/v1/organization/users",
-    cursor_param="after",
-    params={"limit": LIST_LIMIT},
-    ignored=("object",),
-)

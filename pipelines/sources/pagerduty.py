@@ -43,7 +43,6 @@ from typing import Any
 from urllib.parse import quote
 
 import dlt
-from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
@@ -55,14 +54,13 @@ from requests import HTTPError
 from pipelines.sources.contract import (
     SCHEMA_CONTRACT,
     Conformer,
-    Project,
     Quarantine,
     to_timestamp,
 )
 from pipelines.sources.cursors import later, window_start
-from pipelines.sources.field_rules import required_for, set_when
 from pipelines.sources.record_keys import PAGERDUTY_KEYS
 from pipelines.sources.rest import rest_client
+from pipelines.sources.tables import RECORD, Column, Table
 
 SOURCE_NAME = "pagerduty"
 DATASET_NAME = "raw_pagerduty"
@@ -81,66 +79,106 @@ API_NOISE = ("self", "type", "summary")
 # The marts that read an incident's status and times (failed changes, time to restore).
 INCIDENT_MARTS = ("mart_dora", "mart_dora_summary")
 
-INCIDENT_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "text", "nullable": False},
-    "incident_number": {"data_type": "bigint"},
-    "title": {"data_type": "text"},
-    "description": {"data_type": "text"},
-    # triggered, acknowledged or resolved
-    "status": {"data_type": "text", **required_for(*INCIDENT_MARTS)},
-    "urgency": {"data_type": "text"},
-    "priority": {"data_type": "text"},  # the priority's name, e.g. P1; null when unset
-    "service_id": {"data_type": "text"},
-    "service_name": {"data_type": "text"},
-    "team_ids": {"data_type": "json"},  # JSON array of team ids
-    "assignee_ids": {"data_type": "json"},  # current assignees; PagerDuty clears them on resolve
-    "incident_key": {"data_type": "text"},
-    "created_at": {"data_type": "timestamp", "nullable": False},
-    "updated_at": {"data_type": "timestamp"},
-    "last_status_change_at": {"data_type": "timestamp"},
-    "resolved_at": {"data_type": "timestamp", **set_when(status="resolved")},
-    "html_url": {"data_type": "text"},
-    # Optional in PagerDuty's answers (older accounts, other API versions leave them out).
-    "assigned_via": {"data_type": "text"},  # how it was assigned: escalation_policy, direct...
-    "is_mergeable": {"data_type": "bool"},
-}
 
-LOG_ENTRY_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "text", "nullable": False},
-    "incident_id": {"data_type": "text", "nullable": False},
-    "type": {"data_type": "text", "nullable": False},  # as served, e.g. annotate_log_entry
-    "created_at": {"data_type": "timestamp", "nullable": False},
-    "agent_type": {"data_type": "text"},  # user_reference, service_reference, ...
-    "agent_id": {"data_type": "text"},
-    "summary": {"data_type": "text"},
-    "channel_type": {"data_type": "text"},
-    "note": {"data_type": "text"},  # an annotation's text, verbatim
-    "service_id": {"data_type": "text"},
-}
-
-SERVICE_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "text", "nullable": False},
-    "name": {"data_type": "text"},
-    "description": {"data_type": "text"},
-    "status": {"data_type": "text"},
-    "team_ids": {"data_type": "json"},
-    "html_url": {"data_type": "text"},
-}
-
-USER_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "text", "nullable": False},
-    "name": {"data_type": "text"},
-    "email": {"data_type": "text"},
-    "role": {"data_type": "text"},
-    "time_zone": {"data_type": "text"},
-    "team_ids": {"data_type": "json"},
-    "html_url": {"data_type": "text"},
-}
+# --- tables -----------------------------------------------------------------------------------
 
 
-def utc_now() -> datetime:
-    """The end of every window read (a function, so tests can pin it)."""
-    return datetime.now(UTC)
+def reference_ids(refs: Any) -> list[str]:
+    """The ids of a list of references, skipping empty ones."""
+    return [ref["id"] for ref in refs or [] if isinstance(ref, dict) and ref.get("id")]
+
+
+def _assignee_ids(assignments: Any) -> list[str]:
+    return reference_ids([a.get("assignee") for a in assignments or [] if a])
+
+
+def _priority_name(priority: dict[str, Any] | None) -> Any:
+    priority = priority or {}
+    return priority.get("name") or priority.get("summary")
+
+
+def _note(entry: dict[str, Any]) -> Any:
+    """PagerDuty keeps a note's text in the annotation's channel summary."""
+    if entry.get("type") != "annotate_log_entry":
+        return None
+    return (entry.get("channel") or {}).get("summary")
+
+
+INCIDENTS = Table(
+    "incidents",
+    [
+        Column("id", nullable=False),
+        Column("incident_number", "bigint"),
+        Column("title"),
+        Column("description"),
+        # triggered, acknowledged or resolved
+        Column("status", required_for=INCIDENT_MARTS),
+        Column("urgency"),
+        # the priority's name, e.g. P1; null when unset
+        Column("priority", derive=_priority_name),
+        Column("service_id", path="service.id"),
+        Column("service_name", path="service.summary"),
+        Column("team_ids", "json", path="teams", derive=reference_ids),  # JSON array of team ids
+        # current assignees; PagerDuty clears them on resolve
+        Column("assignee_ids", "json", path="assignments", derive=_assignee_ids),
+        Column("incident_key"),
+        Column("created_at", "timestamp", nullable=False),
+        Column("updated_at", "timestamp"),
+        Column("last_status_change_at", "timestamp"),
+        Column("resolved_at", "timestamp", set_when={"status": "resolved"}),
+        Column("html_url"),
+        # Optional in PagerDuty's answers (older accounts, other API versions leave them out).
+        Column("assigned_via"),  # how it was assigned: escalation_policy, direct...
+        Column("is_mergeable", "bool"),
+    ],
+    ignored=API_NOISE,
+)
+
+LOG_ENTRIES = Table(
+    "incident_log_entries",
+    [
+        Column("id", nullable=False),
+        # Not strict: an entry without its incident has a null id, which the contract refuses
+        # as null.
+        Column("incident_id", nullable=False, path="incident.id", strict=False),
+        Column("type", nullable=False),  # as served, e.g. annotate_log_entry
+        Column("created_at", "timestamp", nullable=False),
+        Column("agent_type", path="agent.type"),  # user_reference, service_reference, ...
+        Column("agent_id", path="agent.id"),
+        Column("summary"),
+        Column("channel_type", path="channel.type"),
+        Column("note", path=RECORD, derive=_note),  # an annotation's text, verbatim
+        Column("service_id", path="service.id"),
+    ],
+    ignored=API_NOISE,
+)
+
+SERVICES = Table(
+    "services",
+    [
+        Column("id", nullable=False),
+        Column("name"),
+        Column("description"),
+        Column("status"),
+        Column("team_ids", "json", path="teams", derive=reference_ids),
+        Column("html_url"),
+    ],
+    ignored=API_NOISE,
+)
+
+USERS = Table(
+    "users",
+    [
+        Column("id", nullable=False),
+        Column("name"),
+        Column("email"),
+        Column("role"),
+        Column("time_zone"),
+        Column("team_ids", "json", path="teams", derive=reference_ids),
+        Column("html_url"),
+    ],
+    ignored=API_NOISE,
+)
 
 
 @dlt.source(name=SOURCE_NAME, section=SOURCE_NAME, max_table_nesting=1)
@@ -162,8 +200,8 @@ def pagerduty(
     quarantine = Quarantine(SOURCE_NAME, PAGERDUTY_KEYS)
     changed: set[str] = set()  # incident ids named by the log entries read in this run
     return [
-        _dimension(client, "services", SERVICE_COLUMNS, _project_service, quarantine),
-        _dimension(client, "users", USER_COLUMNS, _project_user, quarantine),
+        _dimension(client, SERVICES, quarantine),
+        _dimension(client, USERS, quarantine),
         incident_log_entries(client, start_date, changed, quarantine),
         incidents(client, start_date, changed, quarantine),
         quarantine.resource(),
@@ -173,21 +211,16 @@ def pagerduty(
 # --- resources --------------------------------------------------------------------------------
 
 
-def _dimension(
-    client: RESTClient,
-    name: str,
-    columns: TTableSchemaColumns,
-    project: Project,
-    quarantine: Quarantine,
-) -> DltResource:
+def _dimension(client: RESTClient, table: Table, quarantine: Quarantine) -> DltResource:
     """A small list re-read in full every run (`/services`, `/users`)."""
-    conformer = Conformer(name, columns, project, quarantine, ignored=API_NOISE)
+    conformer = Conformer.of(table, quarantine)
+    name = table.name
 
     @dlt.resource(
         name=name,
         primary_key="id",
         write_disposition="merge",
-        columns=columns,
+        columns=table.hints,
         schema_contract=SCHEMA_CONTRACT,
     )
     def _list() -> Iterator[list[dict[str, Any]]]:
@@ -202,20 +235,13 @@ def _dimension(
 def incident_log_entries(
     client: RESTClient, start_date: str | None, changed: set[str], quarantine: Quarantine
 ) -> DltResource:
-    conformer = Conformer(
-        "incident_log_entries",
-        LOG_ENTRY_COLUMNS,
-        _project_log_entry,
-        quarantine,
-        ignored=API_NOISE,
-        parent_of=_incident_of,
-    )
+    conformer = Conformer.of(LOG_ENTRIES, quarantine, parent_of=_incident_of)
 
     @dlt.resource(
         name="incident_log_entries",
         primary_key="id",
         write_disposition="merge",
-        columns=LOG_ENTRY_COLUMNS,
+        columns=LOG_ENTRIES.hints,
         schema_contract=SCHEMA_CONTRACT,
     )
     def _incident_log_entries() -> Iterator[list[dict[str, Any]]]:
@@ -243,15 +269,13 @@ def incident_log_entries(
 def incidents(
     client: RESTClient, start_date: str | None, changed: set[str], quarantine: Quarantine
 ) -> DltResource:
-    conformer = Conformer(
-        "incidents", INCIDENT_COLUMNS, _project_incident, quarantine, ignored=API_NOISE
-    )
+    conformer = Conformer.of(INCIDENTS, quarantine)
 
     @dlt.resource(
         name="incidents",
         primary_key="id",
         write_disposition="merge",
-        columns=INCIDENT_COLUMNS,
+        columns=INCIDENTS.hints,
         schema_contract=SCHEMA_CONTRACT,
     )
     def _incidents() -> Iterator[list[dict[str, Any]]]:
@@ -332,6 +356,11 @@ def _fetch_incidents(
 # --- windows and pages ------------------------------------------------------------------------
 
 
+def utc_now() -> datetime:
+    """The end of every window read (a function, so tests can pin it)."""
+    return datetime.now(UTC)
+
+
 def _start(start_date: str | None) -> datetime:
     return to_timestamp(start_date) if start_date else utc_now() - DEFAULT_HISTORY
 
@@ -408,80 +437,3 @@ def _created_at(record: Any) -> datetime | None:
 
 def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --- projections ------------------------------------------------------------------------------
-
-
-def _ids(refs: Any) -> list[str]:
-    """The ids of a list of references, skipping empty ones."""
-    return [ref["id"] for ref in refs or [] if isinstance(ref, dict) and ref.get("id")]
-
-
-def _project_incident(incident: dict[str, Any]) -> dict[str, Any]:
-    service = incident.get("service") or {}
-    priority = incident.get("priority") or {}
-    assignees = [a.get("assignee") for a in incident.get("assignments") or [] if a]
-    return {
-        "id": incident["id"],
-        "incident_number": incident.get("incident_number"),
-        "title": incident.get("title"),
-        "description": incident.get("description"),
-        "status": incident.get("status"),
-        "urgency": incident.get("urgency"),
-        "priority": priority.get("name") or priority.get("summary"),
-        "service_id": service.get("id"),
-        "service_name": service.get("summary"),
-        "team_ids": _ids(incident.get("teams")),
-        "assignee_ids": _ids(assignees),
-        "incident_key": incident.get("incident_key"),
-        "created_at": incident["created_at"],
-        "updated_at": incident.get("updated_at"),
-        "last_status_change_at": incident.get("last_status_change_at"),
-        "resolved_at": incident.get("resolved_at"),
-        "html_url": incident.get("html_url"),
-        "assigned_via": incident.get("assigned_via"),
-        "is_mergeable": incident.get("is_mergeable"),
-    }
-
-
-def _project_log_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    agent = entry.get("agent") or {}
-    channel = entry.get("channel") or {}
-    is_note = entry.get("type") == "annotate_log_entry"
-    return {
-        "id": entry["id"],
-        "incident_id": (entry.get("incident") or {}).get("id"),
-        "type": entry["type"],
-        "created_at": entry["created_at"],
-        "agent_type": agent.get("type"),
-        "agent_id": agent.get("id"),
-        "summary": entry.get("summary"),
-        "channel_type": channel.get("type"),
-        # PagerDuty keeps a note's text in the annotation's channel summary.
-        "note": channel.get("summary") if is_note else None,
-        "service_id": (entry.get("service") or {}).get("id"),
-    }
-
-
-def _project_service(service: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": service["id"],
-        "name": service.get("name"),
-        "description": service.get("description"),
-        "status": service.get("status"),
-        "team_ids": _ids(service.get("teams")),
-        "html_url": service.get("html_url"),
-    }
-
-
-def _project_user(user: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": user["id"],
-        "name": user.get("name"),
-        "email": user.get("email"),
-        "role": user.get("role"),
-        "time_zone": user.get("time_zone"),
-        "team_ids": _ids(user.get("teams")),
-        "html_url": user.get("html_url"),
-    }

@@ -25,6 +25,7 @@ from pipelines.sources import anthropic as source
 from pipelines.sources.billing_buckets import first_bucket, row_key
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed
+from pipelines.sources.tables import Table
 from tests.sources.conftest import FullLoad, Loader, load_twice
 
 AS_OF = datetime(2026, 11, 1)
@@ -469,13 +470,13 @@ def test_registered_and_buildable_without_configuration() -> None:
 # --- projections of messy records ------------------------------------------------------------
 
 
-def _conformer(columns, project) -> tuple[Conformer, Quarantine]:
+def _conformer(table: Table) -> tuple[Conformer, Quarantine]:
     quarantine = Quarantine("anthropic")
-    return Conformer("t", columns, project, quarantine, ignored=("date", "type")), quarantine
+    return Conformer.of(table, quarantine), quarantine
 
 
 def test_usage_rows_tolerate_missing_objects_and_keep_nulls_apart_from_empty() -> None:
-    conformer, quarantine = _conformer(source.MESSAGES_USAGE_COLUMNS, source._project_usage)
+    conformer, quarantine = _conformer(source.MESSAGES_USAGE.table)
     start = datetime.fromisoformat("2026-10-01T00:00:00+00:00")
     bucket = {"bucket_start": start, "bucket_end": start + timedelta(days=1)}
     old = {**bucket, "uncached_input_tokens": 5, "output_tokens": 2, "model": "claude-x"}
@@ -490,7 +491,7 @@ def test_usage_rows_tolerate_missing_objects_and_keep_nulls_apart_from_empty() -
 
 
 def test_cost_amounts_are_exact_and_broken_ones_are_quarantined() -> None:
-    conformer, quarantine = _conformer(source.COST_REPORT_COLUMNS, source._project_cost)
+    conformer, quarantine = _conformer(source.COST_REPORT.table)
     start = datetime.fromisoformat("2026-10-01T00:00:00+00:00")
     bucket = {"bucket_start": start, "bucket_end": start + timedelta(days=1)}
     rows = conformer.rows(
@@ -507,7 +508,7 @@ def test_cost_amounts_are_exact_and_broken_ones_are_quarantined() -> None:
 
 
 def test_claude_code_records_with_little_in_them_still_load() -> None:
-    conformer, quarantine = _conformer(source.CLAUDE_CODE_COLUMNS, source._project_claude_code)
+    conformer, quarantine = _conformer(source.CLAUDE_CODE)
     bare = {
         "date": "2026-10-01T00:00:00Z",
         "actor": {"type": "user_actor", "email_address": "zoë@acme.example"},

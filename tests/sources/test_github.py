@@ -29,12 +29,14 @@ from pipelines.sources import SOURCES
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed
 from pipelines.sources.github import github
-from pipelines.sources.github.actions import _created_filter, _project_run
-from pipelines.sources.github.columns import PULL_REQUEST_COLUMNS, WORKFLOW_RUN_COLUMNS
-from pipelines.sources.github.comments import _number_from_url
-from pipelines.sources.github.deployments import _project_deployment
+from pipelines.sources.github.actions import _created_filter
 from pipelines.sources.github.extraction import Window
-from pipelines.sources.github.pulls import _project_pull_request
+from pipelines.sources.github.tables import (
+    DEPLOYMENTS,
+    PULL_REQUESTS,
+    WORKFLOW_RUNS,
+    number_from_url,
+)
 from pipelines.sources.http_session import RetryPolicy
 from tests.sources.conftest import Loader
 
@@ -809,18 +811,15 @@ def test_projections_tolerate_missing_optional_objects():
           "merged_at": None,  # the fields the models need, null as GitHub documents them
           "head": None, "base": {"repo": {"full_name": "acme/x"}}, "labels": None,
           "merged_by": None, "title": "ünïcødé " + "long " * 500}  # fmt: skip
-    (row,) = Conformer(
-        "pull_requests", PULL_REQUEST_COLUMNS, _project_pull_request, quarantine
-    ).rows([pr])
+    (row,) = Conformer.of(PULL_REQUESTS, quarantine).rows([pr])
     assert row["user_login"] is None and row["labels"] == [] and row["head_ref"] is None
     assert row["title"].startswith("ünïcødé")
     run = {"id": 5, "created_at": "2026-10-01T00:00:00Z", "pull_requests": None, "actor": None}
-    (row,) = Conformer(
-        "workflow_runs", WORKFLOW_RUN_COLUMNS, lambda r: _project_run("acme/x", r), quarantine
-    ).rows([run])
+    context = {"repo_full_name": "acme/x"}
+    (row,) = Conformer.of(WORKFLOW_RUNS, quarantine, context=context).rows([run])
     assert row["pull_request_numbers"] == [] and row["updated_at"] == row["created_at"]
-    deployment = _project_deployment(
-        "acme/x", {"id": 1, "created_at": "2026-10-01T00:00:00Z", "payload": "not json"}
+    deployment = DEPLOYMENTS.projection(**context)(
+        {"id": 1, "created_at": "2026-10-01T00:00:00Z", "payload": "not json"}
     )
     assert deployment["payload"] == "not json" and deployment["creator_login"] is None
     assert quarantine.rows == []
@@ -834,9 +833,9 @@ def test_created_filter_and_numbers_from_urls():
         "2026-10-01T12:30:15Z..2026-10-09T00:00:00Z"
     )
     assert _created_filter(None, "2026-10-09T00:00:00Z") == "<=2026-10-09T00:00:00Z"
-    assert _number_from_url("https://api.github.com/repos/a/b/pulls/12", "pulls") == 12
-    assert _number_from_url("https://api.github.com/repos/a/b/issues/7", "issues") == 7
-    assert _number_from_url(None, "pulls") is None
+    assert number_from_url("https://api.github.com/repos/a/b/pulls/12", "pulls") == 12
+    assert number_from_url("https://api.github.com/repos/a/b/issues/7", "issues") == 7
+    assert number_from_url(None, "pulls") is None
 
 
 def test_window_remembers_what_it_read_within_its_look_back():

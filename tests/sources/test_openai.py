@@ -24,6 +24,7 @@ from pipelines.ingest.loads import run_load
 from pipelines.sources import openai as source
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed
+from pipelines.sources.tables import Table
 from tests.sources.conftest import FullLoad, Loader, load_twice
 
 AS_OF = datetime(2026, 11, 1)
@@ -362,9 +363,9 @@ def test_registered_and_buildable_without_configuration() -> None:
 # --- projections of messy records ------------------------------------------------------------
 
 
-def _conformer(columns, project) -> tuple[Conformer, Quarantine]:
+def _conformer(table: Table) -> tuple[Conformer, Quarantine]:
     quarantine = Quarantine("openai")
-    return Conformer("t", columns, project, quarantine, ignored=("object", "owner")), quarantine
+    return Conformer.of(table, quarantine), quarantine
 
 
 BUCKET = {
@@ -374,7 +375,7 @@ BUCKET = {
 
 
 def test_usage_rows_take_old_and_new_response_shapes() -> None:
-    conformer, quarantine = _conformer(source.COMPLETIONS_COLUMNS, source._project_usage)
+    conformer, quarantine = _conformer(source.COMPLETIONS_USAGE.table)
     old = {**BUCKET, "object": "x", "input_tokens": 10, "output_tokens": 1, "batch": None}
     new = {
         **old,
@@ -393,7 +394,7 @@ def test_usage_rows_take_old_and_new_response_shapes() -> None:
 
 
 def test_cost_amounts_come_from_the_float_and_bad_ones_are_quarantined() -> None:
-    conformer, quarantine = _conformer(source.COSTS_COLUMNS, source._project_cost)
+    conformer, quarantine = _conformer(source.COSTS.table)
     amounts = [0.1, 1e-07, 42, "nan", None, {"value": 1}]
     rows = conformer.rows(
         {**BUCKET, "amount": {"value": v, "currency": "usd"}, "line_item": "gpt, ü"}
@@ -405,7 +406,7 @@ def test_cost_amounts_come_from_the_float_and_bad_ones_are_quarantined() -> None
 
 
 def test_api_key_owners_of_every_kind() -> None:
-    conformer, quarantine = _conformer(source.API_KEY_COLUMNS, source._project_api_key)
+    conformer, quarantine = _conformer(source.API_KEYS)
     base = {"id": "key_1", "project_id": "proj_a", "created_at": 1_760_000_000}
     user = {"type": "user", "user": {"id": "user-1", "email": "zoë@acme.example", "name": "Zoë"}}
     robot = {"type": "service_account", "service_account": {"id": "svc_1", "name": "ci"}}

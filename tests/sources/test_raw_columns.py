@@ -68,15 +68,15 @@ def test_every_source_and_child_table_is_declared_with_dlt_columns(declared):
 
 
 def test_optional_vendor_fields_that_staging_reads_are_declared_nullable():
-    from pipelines.sources.github.columns import WORKFLOW_RUN_COLUMNS
-    from pipelines.sources.pagerduty import INCIDENT_COLUMNS
+    from pipelines.sources.github.tables import WORKFLOW_RUNS
+    from pipelines.sources.pagerduty import INCIDENTS
 
-    for columns, name in (
-        (WORKFLOW_RUN_COLUMNS, "check_suite_id"),
-        (INCIDENT_COLUMNS, "assigned_via"),
-        (INCIDENT_COLUMNS, "is_mergeable"),
+    for table, name in (
+        (WORKFLOW_RUNS, "check_suite_id"),
+        (INCIDENTS, "assigned_via"),
+        (INCIDENTS, "is_mergeable"),
     ):
-        assert columns[name].get("nullable", True), name
+        assert table.hints[name].get("nullable", True), name
 
 
 def test_the_empty_relations_are_typed_as_dlt_creates_the_tables(declared, tiny_raw_warehouse):

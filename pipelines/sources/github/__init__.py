@@ -77,11 +77,12 @@ Per-parent requests run `concurrency` at a time (pipelines.sources.fanout): the 
 only; rows are conformed, state noted and pages yielded on the extracting thread, in the
 parents' order, so the output and the number of requests do not depend on it.
 
-Modules: `columns` (the typed columns of each table), `extraction` (what the resources share:
-client, configuration, windows, the fan-out of per-parent requests), and one per family of
-resources: `repositories`, `pulls` (pull requests, reviews, commits), `comments` (review and
-issue comments), `deployments` (with statuses), `ranges` (commit ranges of production
-deployments), `actions` (workflow runs and jobs).
+Modules (laid out as every source is, see pipelines.sources): `tables` (each table declared
+once: its typed columns and where GitHub's records hold their values), `extraction` (what the
+resources share: client, configuration, windows, the fan-out of per-parent requests), and one
+per family of resources: `repositories`, `pulls` (pull requests, reviews, commits), `comments`
+(review and issue comments), `deployments` (with statuses), `ranges` (commit ranges of
+production deployments), `actions` (workflow runs and jobs).
 """
 
 from __future__ import annotations

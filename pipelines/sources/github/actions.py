@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
 from pipelines.sources.contract import Conformer
-from pipelines.sources.github.columns import WORKFLOW_JOB_COLUMNS, WORKFLOW_RUN_COLUMNS, user
 from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
@@ -23,6 +21,7 @@ from pipelines.sources.github.extraction import (
     version,
     window,
 )
+from pipelines.sources.github.tables import WORKFLOW_JOBS, WORKFLOW_RUNS
 from pipelines.sources.record_keys import workflow_run_path
 
 RUN_LOOKBACK = timedelta(days=3)
@@ -30,15 +29,14 @@ RUN_LOOKBACK = timedelta(days=3)
 
 def workflow_runs(ctx: Extraction) -> DltResource:
     @dlt.resource(
-        name="workflow_runs", primary_key="id", columns=WORKFLOW_RUN_COLUMNS, **RESOURCE_HINTS
+        name="workflow_runs", primary_key="id", columns=WORKFLOW_RUNS.hints, **RESOURCE_HINTS
     )
     def workflow_runs() -> Iterator[list[dict[str, Any]]]:
         """Runs created within the window, newest first; re-runs and completions change a
         run's updated_at, status and attempt after it was created."""
         for repo in ctx.repos():
             win = window(ctx, repo, RUN_LOOKBACK)
-            project = partial(_project_run, repo)
-            rows_of = conformer(ctx, "workflow_runs", WORKFLOW_RUN_COLUMNS, project)
+            rows_of = conformer(ctx, WORKFLOW_RUNS, repo_full_name=repo)
             read: set[str] = set()  # paths of the runs yielded, whose jobs are read
             for rows in _run_pages(ctx, rows_of, repo, win.since):
                 changed = [
@@ -116,48 +114,21 @@ def _created_filter(since: datetime | None, upper: str | None) -> str | None:
     return f"{iso(since)}..{upper}" if upper else f">={iso(since)}"
 
 
-def _project_run(repo: str, run: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": run["id"],
-        "repo_full_name": repo,
-        "workflow_id": run.get("workflow_id"),
-        "check_suite_id": run.get("check_suite_id"),
-        "name": run.get("name"),
-        "display_title": run.get("display_title"),
-        "path": run.get("path"),
-        "event": run.get("event"),
-        "head_branch": run.get("head_branch"),
-        "head_sha": run.get("head_sha"),
-        "pull_request_numbers": [
-            pr["number"] for pr in run.get("pull_requests") or [] if pr.get("number") is not None
-        ],
-        **user(run.get("actor"), "actor"),
-        "triggering_actor_login": (run.get("triggering_actor") or {}).get("login"),
-        "run_number": run.get("run_number"),
-        "run_attempt": run.get("run_attempt"),
-        "status": run.get("status"),
-        "conclusion": run.get("conclusion"),
-        "created_at": run["created_at"],
-        "run_started_at": run.get("run_started_at"),
-        "updated_at": run.get("updated_at") or run["created_at"],
-        "html_url": run.get("html_url"),
-    }
-
-
 def workflow_jobs(ctx: Extraction, runs: DltResource) -> DltResource:
     @dlt.transformer(
         name="workflow_jobs",
         data_from=runs,
         primary_key="id",
-        columns=WORKFLOW_JOB_COLUMNS,
+        columns=WORKFLOW_JOBS.hints,
         **RESOURCE_HINTS,
     )
     def workflow_jobs(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         """The jobs of every attempt of each new or changed run (some runs have none)."""
         for run, pages in ctx.children(items, _jobs_path, {"filter": "all"}, "jobs"):
-            project = partial(_project_job, run["repo_full_name"])
             parent = api_path(run["repo_full_name"], "actions/runs", run["id"])
-            rows_of = conformer(ctx, "workflow_jobs", WORKFLOW_JOB_COLUMNS, project, parent=parent)
+            rows_of = conformer(
+                ctx, WORKFLOW_JOBS, parent=parent, repo_full_name=run["repo_full_name"]
+            )
             for page in pages:
                 rows = rows_of.rows(page)
                 if rows:
@@ -169,25 +140,3 @@ def workflow_jobs(ctx: Extraction, runs: DltResource) -> DltResource:
 
 def _jobs_path(run: dict[str, Any]) -> str:
     return f"/repos/{run['repo_full_name']}/actions/runs/{run['id']}/jobs"
-
-
-def _project_job(repo: str, job: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": job["id"],
-        "run_id": job["run_id"],
-        "repo_full_name": repo,
-        "run_attempt": job.get("run_attempt"),
-        "workflow_name": job.get("workflow_name"),
-        "name": job.get("name"),
-        "head_sha": job.get("head_sha"),
-        "head_branch": job.get("head_branch"),
-        "status": job.get("status"),
-        "conclusion": job.get("conclusion"),
-        "created_at": job.get("created_at"),
-        "started_at": job.get("started_at"),
-        "completed_at": job.get("completed_at"),
-        "runner_name": job.get("runner_name"),
-        "runner_group_name": job.get("runner_group_name"),
-        "labels": job.get("labels") or [],
-        "html_url": job.get("html_url"),
-    }

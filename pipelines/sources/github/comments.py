@@ -17,7 +17,6 @@ import dlt
 from dlt.sources import DltResource
 
 from pipelines.sources.contract import Conformer
-from pipelines.sources.github.columns import ISSUE_COMMENT_COLUMNS, REVIEW_COMMENT_COLUMNS, user
 from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
@@ -27,6 +26,7 @@ from pipelines.sources.github.extraction import (
     version,
     window,
 )
+from pipelines.sources.github.tables import ISSUE_COMMENTS, REVIEW_COMMENTS
 
 COMMENT_LOOKBACK = timedelta(hours=1)
 
@@ -35,7 +35,7 @@ def pull_request_review_comments(ctx: Extraction) -> DltResource:
     @dlt.resource(
         name="pull_request_review_comments",
         primary_key="id",
-        columns=REVIEW_COMMENT_COLUMNS,
+        columns=REVIEW_COMMENTS.hints,
         **RESOURCE_HINTS,
     )
     def pull_request_review_comments() -> Iterator[list[dict[str, Any]]]:
@@ -49,11 +49,8 @@ def pull_request_review_comments(ctx: Extraction) -> DltResource:
             # (resources selected without the pull-request ones), walk everything instead.
             recheck = win.incremental and ctx.reviews_complete
             since = win.since if recheck or not win.incremental else win.start
-            project = partial(_project_review_comment, repo)
             parent = partial(_comments_path, "pull_request_url")
-            rows_of = conformer(
-                ctx, "pull_request_review_comments", REVIEW_COMMENT_COLUMNS, project, None, parent
-            )
+            rows_of = conformer(ctx, REVIEW_COMMENTS, None, parent, repo_full_name=repo)
             read: set[int] = set()
             path = f"/repos/{repo}/pulls/comments"
             yield from _comment_walk(ctx, win, rows_of, path, since, read)
@@ -103,39 +100,16 @@ def _comment_walk(
             yield fresh
 
 
-def _project_review_comment(repo: str, comment: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": comment["id"],
-        "repo_full_name": repo,
-        "pr_number": _number_from_url(comment.get("pull_request_url"), "pulls"),
-        "pull_request_review_id": comment.get("pull_request_review_id"),
-        "in_reply_to_id": comment.get("in_reply_to_id"),
-        **user(comment.get("user"), "user"),
-        "body": comment.get("body"),
-        "path": comment.get("path"),
-        "line": comment.get("line"),
-        "original_line": comment.get("original_line"),
-        "side": comment.get("side"),
-        "commit_id": comment.get("commit_id"),
-        "original_commit_id": comment.get("original_commit_id"),
-        "author_association": comment.get("author_association"),
-        "created_at": comment.get("created_at"),
-        "updated_at": comment["updated_at"],
-        "html_url": comment.get("html_url"),
-    }
-
-
 def issue_comments(ctx: Extraction) -> DltResource:
     @dlt.resource(
-        name="issue_comments", primary_key="id", columns=ISSUE_COMMENT_COLUMNS, **RESOURCE_HINTS
+        name="issue_comments", primary_key="id", columns=ISSUE_COMMENTS.hints, **RESOURCE_HINTS
     )
     def issue_comments() -> Iterator[list[dict[str, Any]]]:
         """Conversation comments of PRs and issues updated within the window."""
         for repo in ctx.repos():
             win = window(ctx, repo, COMMENT_LOOKBACK)
-            project = partial(_project_issue_comment, repo)
             parent = partial(_comments_path, "issue_url")
-            rows_of = conformer(ctx, "issue_comments", ISSUE_COMMENT_COLUMNS, project, None, parent)
+            rows_of = conformer(ctx, ISSUE_COMMENTS, None, parent, repo_full_name=repo)
             read: set[int] = set()
             path = f"/repos/{repo}/issues/comments"
             yield from _comment_walk(ctx, win, rows_of, path, win.since, read)
@@ -145,21 +119,6 @@ def issue_comments(ctx: Extraction) -> DltResource:
     return issue_comments()
 
 
-def _project_issue_comment(repo: str, comment: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": comment["id"],
-        "repo_full_name": repo,
-        "issue_number": _number_from_url(comment.get("issue_url"), "issues"),
-        **user(comment.get("user"), "user"),
-        "body": comment.get("body"),
-        "author_association": comment.get("author_association"),
-        "created_at": comment.get("created_at"),
-        "updated_at": comment["updated_at"],
-        "html_url": comment.get("html_url"),
-    }
-
-
-_NUMBER_IN_URL = {kind: re.compile(rf"/{kind}/(\d+)/?$") for kind in ("pulls", "issues")}
 _PARENT_IN_URL = re.compile(r"(/repos/[^/]+/[^/]+/(?:pulls|issues)/\d+)/?$")
 
 
@@ -167,9 +126,3 @@ def _comments_path(field: str, comment: dict[str, Any]) -> str | None:
     """The API path of the comment list of the PR or issue whose API URL is `field`."""
     match = _PARENT_IN_URL.search(str(comment.get(field) or ""))
     return f"{match.group(1).lower()}/comments" if match else None
-
-
-def _number_from_url(url: str | None, kind: str) -> int | None:
-    """The PR or issue number at the end of an API URL (`.../pulls/12`, `.../issues/12`)."""
-    match = _NUMBER_IN_URL[kind].search(url or "")
-    return int(match.group(1)) if match else None

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
 from pipelines.sources.contract import Conformer
-from pipelines.sources.github.columns import DEPLOYMENT_COLUMNS, DEPLOYMENT_STATUS_COLUMNS, user
 from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
@@ -22,22 +20,20 @@ from pipelines.sources.github.extraction import (
     version,
     window,
 )
+from pipelines.sources.github.tables import DEPLOYMENT_STATUSES, DEPLOYMENTS
 from pipelines.sources.record_keys import deployment_path
 
 DEPLOYMENT_LOOKBACK = timedelta(days=2)
 
 
 def deployments(ctx: Extraction) -> DltResource:
-    @dlt.resource(
-        name="deployments", primary_key="id", columns=DEPLOYMENT_COLUMNS, **RESOURCE_HINTS
-    )
+    @dlt.resource(name="deployments", primary_key="id", columns=DEPLOYMENTS.hints, **RESOURCE_HINTS)
     def deployments() -> Iterator[list[dict[str, Any]]]:
         """Deployments, newest first (the list has no `since`), down to the window's start:
         statuses keep arriving after a deployment is created, changing its updated_at."""
         for repo in ctx.repos():
             win = window(ctx, repo, DEPLOYMENT_LOOKBACK)
-            project = partial(_project_deployment, repo)
-            rows_of = conformer(ctx, "deployments", DEPLOYMENT_COLUMNS, project)
+            rows_of = conformer(ctx, DEPLOYMENTS, repo_full_name=repo)
             yielded: set[str] = set()  # paths of the deployments yielded, statuses read
             for page in ctx.pages(f"/repos/{repo}/deployments"):
                 fresh = win.inside(page, "created_at")
@@ -84,41 +80,25 @@ def _quarantined_before(
     return rows
 
 
-def _project_deployment(repo: str, deployment: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": deployment["id"],
-        "repo_full_name": repo,
-        "sha": deployment.get("sha"),
-        "ref": deployment.get("ref"),
-        "task": deployment.get("task"),
-        "environment": deployment.get("environment"),
-        "original_environment": deployment.get("original_environment"),
-        "production_environment": deployment.get("production_environment"),
-        "transient_environment": deployment.get("transient_environment"),
-        "description": deployment.get("description"),
-        **user(deployment.get("creator"), "creator"),
-        "payload": deployment.get("payload"),
-        "created_at": deployment["created_at"],
-        "updated_at": deployment.get("updated_at") or deployment["created_at"],
-    }
-
-
 def deployment_statuses(ctx: Extraction, deploys: DltResource) -> DltResource:
     @dlt.transformer(
         name="deployment_statuses",
         data_from=deploys,
         primary_key="id",
-        columns=DEPLOYMENT_STATUS_COLUMNS,
+        columns=DEPLOYMENT_STATUSES.hints,
         **RESOURCE_HINTS,
     )
     def deployment_statuses(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         """The statuses of each new or changed deployment."""
         for deployment, pages in ctx.children(items, _statuses_path):
             repo, deployment_id = deployment["repo_full_name"], deployment["id"]
-            project = partial(_project_deployment_status, repo, deployment_id)
             parent = api_path(repo, "deployments", deployment_id)
             rows_of = conformer(
-                ctx, "deployment_statuses", DEPLOYMENT_STATUS_COLUMNS, project, parent=parent
+                ctx,
+                DEPLOYMENT_STATUSES,
+                parent=parent,
+                repo_full_name=repo,
+                deployment_id=deployment_id,
             )
             read = []
             for page in pages:
@@ -134,17 +114,3 @@ def deployment_statuses(ctx: Extraction, deploys: DltResource) -> DltResource:
 
 def _statuses_path(deployment: dict[str, Any]) -> str:
     return f"/repos/{deployment['repo_full_name']}/deployments/{deployment['id']}/statuses"
-
-
-def _project_deployment_status(repo: str, deployment_id: int, status: dict[str, Any]):
-    return {
-        "id": status["id"],
-        "deployment_id": deployment_id,
-        "repo_full_name": repo,
-        "state": status.get("state"),
-        "environment": status.get("environment"),
-        "description": status.get("description"),
-        **user(status.get("creator"), "creator"),
-        "created_at": status["created_at"],
-        "updated_at": status.get("updated_at"),
-    }

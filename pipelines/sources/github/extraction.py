@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 import dlt
 from dlt.common.jsonpath import compile_path
-from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.sources.helpers.rest_client import RESTClient
 from requests import HTTPError
 
 from pipelines.sources.contract import SCHEMA_CONTRACT, Conformer, Quarantine, to_timestamp
 from pipelines.sources.cursors import window_start
 from pipelines.sources.fanout import fetch_each
+from pipelines.sources.tables import Table
 
 # The hints every GitHub table shares (`quarantine` aside).
 RESOURCE_HINTS: dict[str, Any] = {"write_disposition": "merge", "schema_contract": SCHEMA_CONTRACT}
@@ -257,17 +257,17 @@ def version(*values: Any) -> str:
 
 def conformer(
     ctx: Extraction,
-    resource: str,
-    columns: TTableSchemaColumns,
-    project: Callable,
+    table: Table,
     key: Callable | None = None,
     parent: str | Callable[[dict[str, Any]], str | None] | None = None,
+    **context: Any,
 ) -> Conformer:
     """`key`: a record's natural id for the quarantine (default: its `id`); `parent`: the
     path of the parent or list a quarantined record is read again from (see `api_path`),
-    or how to read it from the record."""
+    or how to read it from the record; `context`: the table's context values (the
+    repository and parent the records were listed under)."""
     parent_of = (lambda _record: parent) if isinstance(parent, str) else parent
-    return Conformer(resource, columns, project, ctx.quarantine, key=key, parent_of=parent_of)
+    return Conformer.of(table, ctx.quarantine, context=context, key=key, parent_of=parent_of)
 
 
 def api_path(repo: str, *parts: Any) -> str:

@@ -12,12 +12,6 @@ import dlt
 from dlt.sources import DltResource
 
 from pipelines.sources.contract import Conformer
-from pipelines.sources.github.columns import (
-    COMMIT_COLUMNS,
-    PULL_REQUEST_COLUMNS,
-    REVIEW_COLUMNS,
-    user,
-)
 from pipelines.sources.github.extraction import (
     RESOURCE_HINTS,
     Extraction,
@@ -27,18 +21,17 @@ from pipelines.sources.github.extraction import (
     version,
     window,
 )
+from pipelines.sources.github.tables import COMMITS, PULL_REQUESTS, REVIEWS
 from pipelines.sources.record_keys import pull_request_key, pull_request_path
 
 PULL_REQUEST_LOOKBACK = timedelta(hours=1)
 
 
 def pull_requests(ctx: Extraction) -> DltResource:
-    listed = conformer(
-        ctx, "pull_requests", PULL_REQUEST_COLUMNS, _project_pull_request, _pull_request_key
-    )
+    listed = conformer(ctx, PULL_REQUESTS, _pull_request_key)
 
     @dlt.resource(
-        name="pull_requests", primary_key="id", columns=PULL_REQUEST_COLUMNS, **RESOURCE_HINTS
+        name="pull_requests", primary_key="id", columns=PULL_REQUESTS.hints, **RESOURCE_HINTS
     )
     def pull_requests() -> Iterator[list[dict[str, Any]]]:
         """Pull requests, newest update first, each new or changed one read whole.
@@ -124,44 +117,13 @@ def _pull_request_key(pr: dict[str, Any]) -> str:
     return f"{pr['base']['repo']['full_name']}#{pr['number']}"
 
 
+def _listed_under(pr: dict[str, Any]) -> dict[str, Any]:
+    """The context of a PR's reviews and commits: the PR they are listed under."""
+    return {"repo_full_name": pr["repo_full_name"], "pr_number": pr["number"]}
+
+
 def _child_key(repo: str, number: int, field: str, record: dict[str, Any]) -> str:
     return f"{repo}#{number} {record[field]}"
-
-
-def _project_pull_request(pr: dict[str, Any]) -> dict[str, Any]:
-    head = pr.get("head") or {}
-    base = pr.get("base") or {}
-    merged_by = pr.get("merged_by") or {}
-    return {
-        "id": pr["id"],
-        "number": pr["number"],
-        "repo_full_name": (base.get("repo") or {}).get("full_name"),
-        "title": pr.get("title"),
-        "body": pr.get("body"),
-        "state": pr.get("state"),
-        "draft": pr.get("draft"),
-        **user(pr.get("user"), "user"),
-        "author_association": pr.get("author_association"),
-        "head_ref": head.get("ref"),
-        "head_sha": head.get("sha"),
-        "base_ref": base.get("ref"),
-        "labels": [label["name"] for label in pr.get("labels") or [] if label.get("name")],
-        "created_at": pr.get("created_at"),
-        "updated_at": pr["updated_at"],
-        "closed_at": pr.get("closed_at"),
-        "merged_at": pr.get("merged_at"),
-        "merge_commit_sha": pr.get("merge_commit_sha"),
-        "merged": pr.get("merged"),
-        "merged_by_login": merged_by.get("login"),
-        "merged_by_id": merged_by.get("id"),
-        "additions": pr.get("additions"),
-        "deletions": pr.get("deletions"),
-        "changed_files": pr.get("changed_files"),
-        "commits": pr.get("commits"),
-        "comments": pr.get("comments"),
-        "review_comments": pr.get("review_comments"),
-        "html_url": pr.get("html_url"),
-    }
 
 
 def pull_request_reviews(ctx: Extraction, pulls: DltResource) -> DltResource:
@@ -169,16 +131,15 @@ def pull_request_reviews(ctx: Extraction, pulls: DltResource) -> DltResource:
         name="pull_request_reviews",
         data_from=pulls,
         primary_key="id",
-        columns=REVIEW_COLUMNS,
+        columns=REVIEWS.hints,
         **RESOURCE_HINTS,
     )
     def pull_request_reviews(prs: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         """Every review of each new or changed PR (reviews are only listed per PR)."""
         for pr, pages in ctx.children(prs, partial(_pr_path, "reviews")):
-            project = partial(_project_review, pr["repo_full_name"], pr["number"])
             key = partial(_child_key, pr["repo_full_name"], pr["number"], "id")
             parent = _pr_key_path(pr)
-            rows_of = conformer(ctx, "pull_request_reviews", REVIEW_COLUMNS, project, key, parent)
+            rows_of = conformer(ctx, REVIEWS, key, parent, **_listed_under(pr))
             latest: datetime | None = None
             for page in pages:
                 rows = rows_of.rows(page)
@@ -192,36 +153,20 @@ def pull_request_reviews(ctx: Extraction, pulls: DltResource) -> DltResource:
     return pull_request_reviews
 
 
-def _project_review(repo: str, number: int, review: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": review["id"],
-        "repo_full_name": repo,
-        "pr_number": number,
-        **user(review.get("user"), "user"),
-        "state": review.get("state"),
-        "body": review.get("body"),
-        "submitted_at": review.get("submitted_at"),
-        "commit_id": review.get("commit_id"),
-        "author_association": review.get("author_association"),
-        "html_url": review.get("html_url"),
-    }
-
-
 def pull_request_commits(ctx: Extraction, pulls: DltResource) -> DltResource:
     @dlt.transformer(
         name="pull_request_commits",
         data_from=pulls,
         primary_key=("repo_full_name", "pr_number", "sha"),
-        columns=COMMIT_COLUMNS,
+        columns=COMMITS.hints,
         **RESOURCE_HINTS,
     )
     def pull_request_commits(prs: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         """The commits of each new or changed PR (GitHub lists the first 250)."""
         for pr, pages in ctx.children(prs, partial(_pr_path, "commits")):
-            project = partial(_project_commit, pr["repo_full_name"], pr["number"])
             key = partial(_child_key, pr["repo_full_name"], pr["number"], "sha")
             parent = _pr_key_path(pr)
-            rows_of = conformer(ctx, "pull_request_commits", COMMIT_COLUMNS, project, key, parent)
+            rows_of = conformer(ctx, COMMITS, key, parent, **_listed_under(pr))
             for page in pages:
                 rows = rows_of.rows(page)
                 if rows:
@@ -229,25 +174,3 @@ def pull_request_commits(ctx: Extraction, pulls: DltResource) -> DltResource:
             ctx.quarantine.children_read("pull_request_commits", parent)
 
     return pull_request_commits
-
-
-def _project_commit(repo: str, number: int, item: dict[str, Any]) -> dict[str, Any]:
-    commit = item.get("commit") or {}
-    author = commit.get("author") or {}
-    committer = commit.get("committer") or {}
-    return {
-        "repo_full_name": repo,
-        "pr_number": number,
-        "sha": item["sha"],
-        "message": commit.get("message"),
-        "author_name": author.get("name"),
-        "author_email": author.get("email"),
-        "author_date": author.get("date"),
-        "committer_name": committer.get("name"),
-        "committer_email": committer.get("email"),
-        "committer_date": committer.get("date"),
-        **user(item.get("author"), "author"),
-        **user(item.get("committer"), "committer"),
-        "parents_count": len(item.get("parents") or []),
-        "html_url": item.get("html_url"),
-    }

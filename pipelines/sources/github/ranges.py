@@ -39,11 +39,8 @@ from dlt.sources import DltResource
 from requests import HTTPError
 
 from pipelines.sources.contract import to_timestamp
-from pipelines.sources.github.columns import (
-    DEPLOYMENT_RANGE_COLUMNS,
-    DEPLOYMENT_RANGE_COMMIT_COLUMNS,
-)
 from pipelines.sources.github.extraction import RESOURCE_HINTS, Extraction, conformer
+from pipelines.sources.github.tables import DEPLOYMENT_RANGE_COMMITS, DEPLOYMENT_RANGES
 from pipelines.sources.http_session import RateLimitExceeded
 from pipelines.transform.parameters import metric_parameters
 
@@ -95,7 +92,7 @@ def deployment_ranges(
     @dlt.resource(
         name="deployment_ranges",
         primary_key=("deployment_id", "base_deployment_id"),
-        columns=DEPLOYMENT_RANGE_COLUMNS,
+        columns=DEPLOYMENT_RANGES.hints,
         **RESOURCE_HINTS,
     )
     def deployment_ranges() -> Iterator[list[dict[str, Any]]]:
@@ -128,7 +125,7 @@ def deployment_ranges(
         name="deployment_range_commits",
         data_from=ranges,
         primary_key=("deployment_id", "base_deployment_id", "sha"),
-        columns=DEPLOYMENT_RANGE_COMMIT_COLUMNS,
+        columns=DEPLOYMENT_RANGE_COMMITS.hints,
         **RESOURCE_HINTS,
     )
     def deployment_range_commits(ranges: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -249,34 +246,21 @@ def _range_row(
     """The pair's range row (its commits go to ctx.range_commits); None when GitHub's
     answer broke the contract (quarantined; the pair is asked again next run)."""
     head, base = pair
-    row = {
-        "deployment_id": head.id,
-        "base_deployment_id": base.id,
-        "repo_full_name": repo,
+    pair_keys = {"deployment_id": head.id, "base_deployment_id": base.id, "repo_full_name": repo}
+    given = {
+        **pair_keys,
         "environment": head.environment,
         "base_sha": base.sha,
         "head_sha": head.sha,
-        "status": answer.status,
-        "ahead_by": None,
-        "behind_by": None,
-        "total_commits": None,
         "commits_loaded": 0,
         "compared_at": datetime.now(UTC),
     }
-    if answer.status != "ok":
-        return row
-    summary = conformer(
-        ctx, "deployment_ranges", DEPLOYMENT_RANGE_COLUMNS, partial(_project_range, row)
-    )
-    checked = summary.row(answer.pages[0])
+    if answer.status != "ok":  # no comparison to conform: the row says only why
+        return DEPLOYMENT_RANGES.projection(**given)({"status": answer.status})
+    checked = conformer(ctx, DEPLOYMENT_RANGES, **given).row(answer.pages[0])
     if checked is None:
         return None
-    commits = conformer(
-        ctx,
-        "deployment_range_commits",
-        DEPLOYMENT_RANGE_COMMIT_COLUMNS,
-        partial(_project_commit, head.id, base.id, repo),
-    )
+    commits = conformer(ctx, DEPLOYMENT_RANGE_COMMITS, **pair_keys, position=None)
     loaded = []
     position = 0
     for page in answer.pages:
@@ -290,29 +274,3 @@ def _range_row(
         ctx.range_commits[(head.id, base.id)] = loaded
     checked["commits_loaded"] = len(loaded) if keep_commits else 0
     return checked
-
-
-def _project_range(row: dict[str, Any], comparison: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "status": comparison["status"],
-        "ahead_by": comparison.get("ahead_by"),
-        "behind_by": comparison.get("behind_by"),
-        "total_commits": comparison.get("total_commits"),
-    }
-
-
-def _project_commit(
-    deployment_id: int, base_id: int, repo: str, item: dict[str, Any]
-) -> dict[str, Any]:
-    commit = item.get("commit") or {}
-    return {
-        "deployment_id": deployment_id,
-        "base_deployment_id": base_id,
-        "repo_full_name": repo,
-        "sha": item["sha"],
-        "position": None,  # set from the commit's place in the answer
-        "author_date": (commit.get("author") or {}).get("date"),
-        "committer_date": (commit.get("committer") or {}).get("date"),
-        "parents_count": len(item.get("parents") or []),
-    }

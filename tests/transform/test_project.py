@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -51,7 +50,8 @@ def test_every_contract_mart_is_a_table_in_the_marts_schema(built_org):
 
 @pytest.fixture(scope="module")
 def docs(built_org) -> tuple[dict, dict]:
-    target = docs_generate(built_org.warehouse, env=built_org.env)
+    org = built_org.settings
+    target = docs_generate(built_org.warehouse, org.seeds_dir, org.as_of)
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
     return manifest, catalog
@@ -116,7 +116,7 @@ def test_the_organisation_seeds_come_from_outside_the_project_and_stay_as_they_w
     from org_simulator.seeds import export_seeds
     from pipelines.transform.dbt_runner import DBT_PROJECT_DIR
 
-    seeds_dir = Path(built_org.env["AOW_SEEDS_DIR"])
+    seeds_dir = built_org.settings.seeds_dir
     assert seeds_dir.is_absolute() and not seeds_dir.is_relative_to(DBT_PROJECT_DIR)
     assert built_org.build.success
     fresh = export_seeds(built_org.store, tmp_path / "seeds")

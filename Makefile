@@ -26,7 +26,9 @@ $(UV):
 	$(UV) sync --frozen --compile-bytecode --python "$(PYTHON)"
 	touch $@
 
+# The dbt manifest the Dagster definitions are built from, parsed when missing or stale.
 install: .venv/.installed
+	.venv/bin/python -m pipelines prepare
 
 ## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job, summarise.
 demo: install

@@ -24,10 +24,11 @@ from pathlib import Path
 import duckdb
 
 from org_simulator.demo import DATA_DIR, store_path
-from org_simulator.seeds import simulated_org_env
+from org_simulator.seeds import simulated_org_settings
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.vendors import github_transport
+from pipelines.settings import Settings
 from pipelines.sources import SOURCES
 
 
@@ -46,11 +47,11 @@ def _load(store: Path, warehouse: Path, repositories: int | None) -> None:
             print(f"loaded {source}: {rows:,} rows in {time.perf_counter() - started:.0f}s")
 
 
-def _child_build(warehouse: Path, full_refresh: bool) -> None:
+def _child_build(warehouse: Path, full_refresh: bool, seeds_dir: Path, as_of: str) -> None:
     from pipelines.transform.dbt_runner import build_models
 
     started = time.perf_counter()
-    result = build_models(warehouse, full_refresh=full_refresh)
+    result = build_models(warehouse, full_refresh=full_refresh, seeds_dir=seeds_dir, as_of=as_of)
     seconds = time.perf_counter() - started
     peak = next(
         int(line.split()[1]) / 1024
@@ -71,11 +72,11 @@ def _child_build(warehouse: Path, full_refresh: bool) -> None:
     )
 
 
-def _build(warehouse: Path, env: dict[str, str], full_refresh: bool) -> dict:
+def _build(warehouse: Path, org: Settings, full_refresh: bool) -> dict:
     args = [sys.executable, "-m", "benchmarks.transform", "--child-build", str(warehouse)]
+    args += ["--seeds-dir", str(org.seeds_dir), "--as-of", org.as_of]
     proc = subprocess.run(
         args + (["--full-refresh"] if full_refresh else []),
-        env={**os.environ, **env},
         capture_output=True,
         text=True,
         check=False,
@@ -93,9 +94,11 @@ def main() -> None:
     parser.add_argument("--github-repositories", type=int, help="see benchmarks.ingest")
     parser.add_argument("--child-build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--full-refresh", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seeds-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_build:
-        _child_build(args.child_build, args.full_refresh)
+        _child_build(args.child_build, args.full_refresh, args.seeds_dir, args.as_of)
         return
 
     if args.github_rate_limit:
@@ -107,7 +110,7 @@ def main() -> None:
     if not done.exists():
         _load(store, warehouse, args.github_repositories)
         done.touch()
-    env = simulated_org_env(store)
+    org = simulated_org_settings(store)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         raw = con.execute(
             "select sum(estimated_size) from duckdb_tables() where schema_name like 'raw_%' "
@@ -116,7 +119,7 @@ def main() -> None:
     print(f"size={args.size} seed={args.seed} warehouse={warehouse} raw rows={raw:,}")
     print(f"{'build':<12} {'seconds':>8} {'peak MiB':>9} {'nodes':>6}")
     for label, full in (("full", True), ("incremental", False)):
-        r = _build(warehouse, env, full)
+        r = _build(warehouse, org, full)
         if r["failed"] or r["error"]:
             raise SystemExit(f"{label} build failed: {r['failed']} {r['error']}")
         print(f"{label:<12} {r['seconds']:>8.1f} {r['peak_mib']:>9,.0f} {r['nodes']:>6}")

@@ -1,8 +1,9 @@
 """Command line for what people do by hand: `python -m pipelines <command> ...`.
 
-Each command checks what it was given before it does anything: the settings it reads
-(pipelines.settings), the warehouse path (a new warehouse only with `--create`) and, for
-`transform`, the seed files. An expected failure (a broken setting, a refused load, a failed
+Each command checks what it was given before it does anything: the project settings, read
+once as it starts (pipelines.settings; a flag such as `--as-of` replaces its variable), the
+warehouse path (`--duckdb`, else AOW_DUCKDB_PATH's; a new warehouse only with `--create`) and,
+for `transform`, the seed files. An expected failure (a broken setting, a refused load, a failed
 dbt node, a busy warehouse) prints one line per problem on stderr and exits non-zero;
 `--debug` adds the traceback (and dbt's own log).
 """
@@ -17,22 +18,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.settings import Settings, read_settings
 from pipelines.warehouse.path import existing_warehouse
 
-DEFAULT_WAREHOUSE = Path(".data/warehouse.duckdb")
 CREATE_HINT = "pass --create to start a new warehouse there"
-# The project settings a load and a check read (the source's own are checked by ingest).
-QUARANTINE_SETTINGS = ("AOW_QUARANTINE_MAX_SHARE",)
+# The transform flags that stand for a project setting.
+SETTING_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of"}
 # Shown for each failed dbt node: its first lines, not a compiled-SQL dump.
 NODE_MESSAGE_CHARS = 300
 FAILED_NODES_SHOWN = 20
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The project settings, the command's flags replacing the variables they stand for."""
+    given = {
+        name: (f"--{flag.replace('_', '-')}", getattr(args, flag))
+        for name, flag in SETTING_FLAGS.items()
+        if getattr(args, flag, None) is not None
+    }
+    return read_settings(given=given)
+
+
+def _warehouse(args: argparse.Namespace, settings: Settings) -> Path:
+    """The warehouse the command was given, else the setting's."""
+    return args.duckdb or settings.duckdb_path
+
+
 def _ingest(args: argparse.Namespace) -> int:
     from pipelines.ingest.loads import run_load
 
-    def report(counts: dict[str, int]) -> None:
-        print(f"loaded {args.source} into {args.duckdb} (schema raw_{args.source})")
+    def report(warehouse: Path, counts: dict[str, int]) -> None:
+        print(f"loaded {args.source} into {warehouse} (schema raw_{args.source})")
         for table, n in counts.items():
             print(f"  {table:<36} {n:>9,} rows")
 
@@ -45,36 +61,36 @@ def _load_command(
     """Check the settings and the warehouse, run a source load, then `report` its result.
     A failed load reaches main() (one line, no traceback)."""
     from pipelines.ingest.loads import SourceNotConfigured, source_spec
-    from pipelines.settings import check_project_settings
     from pipelines.sources.configuration import source_configuration
 
-    check_project_settings(QUARANTINE_SETTINGS)
     # Settings first: a broken one is named before the warehouse is touched or created.
+    settings = _settings(args)
     configuration = source_configuration(source_spec(args.source))
     configuration.check()
     create = getattr(args, "create", False)  # replay works on an existing warehouse only
-    warehouse = existing_warehouse(args.duckdb, create=create, hint=CREATE_HINT)
+    warehouse = existing_warehouse(_warehouse(args, settings), create=create, hint=CREATE_HINT)
     try:
         result = load(warehouse)
     except SourceNotConfigured as exc:
         # Not an error: an organisation without this vendor loads the others.
         print(f"nothing {done}: {exc}")
         return 0
-    report(result)
+    report(warehouse, result)
     return 0
 
 
 def _transform(args: argparse.Namespace) -> int:
-    from pipelines.transform.dbt_runner import build_models, org_env
+    from pipelines.transform.dbt_runner import build_models
 
-    _check_org_settings(args)
-    warehouse = existing_warehouse(args.duckdb, create=args.create, hint=CREATE_HINT)
+    settings = _settings(args)
+    warehouse = existing_warehouse(_warehouse(args, settings), create=args.create, hint=CREATE_HINT)
     result = build_models(
         warehouse,
         select=args.select,
         full_refresh=args.full_refresh,
         dbt_vars=args.vars,
-        env=org_env(args.seeds_dir, args.as_of),
+        seeds_dir=settings.seeds_dir,
+        as_of=settings.as_of,
         quiet=not args.debug,
     )
     if args.debug:
@@ -96,25 +112,6 @@ def _transform(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
-def _check_org_settings(args: argparse.Namespace) -> None:
-    """The organisation's seeds and clock: the flag when given, else the variable."""
-    from pipelines.settings import PROJECT_RULES, SettingError, problem, project_problems
-
-    found: list[str | None] = []
-    for name, flag in _ORG_FLAGS.items():
-        value = getattr(args, flag)
-        if value is None:
-            found += project_problems([name])
-        else:
-            found.append(problem(f"--{flag.replace('_', '-')}", PROJECT_RULES[name], value))
-    if any(found):
-        raise SettingError(p for p in found if p)
-
-
-# The transform flags that stand for a project setting.
-_ORG_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of"}
-
-
 def _first_lines(message: str | None) -> str:
     """A dbt message on one line: dbt's own wording, without its blank lines and indents."""
     text = " ".join(line.strip() for line in (message or "").splitlines() if line.strip())
@@ -126,11 +123,12 @@ def _check(args: argparse.Namespace) -> int:
 
     from pipelines.quality import run_checks
     from pipelines.quality.history import record_results
-    from pipelines.settings import check_project_settings
 
-    check_project_settings(QUARANTINE_SETTINGS)
-    existing_warehouse(args.duckdb, hint="load it first (ingest ... --create)")
-    results = run_checks(args.duckdb)
+    settings = _settings(args)
+    warehouse = existing_warehouse(
+        _warehouse(args, settings), hint="load it first (ingest ... --create)"
+    )
+    results = run_checks(warehouse)
     for name, result in results.items():
         print(f"{'pass' if result.success else 'FAIL'}  {name}")
         # One line per failed expectation, then its sample rows whole: the rows are what
@@ -142,22 +140,22 @@ def _check(args: argparse.Namespace) -> int:
             for row in f.sample_rows:
                 print(f"        {json.dumps(row, default=str)}")
     run_id = f"cli-{uuid4()}"
-    record_results(args.duckdb, run_id, results.values(), holder="python -m pipelines check")
+    record_results(warehouse, run_id, results.values(), holder="python -m pipelines check")
     print(f"results kept in quality.gx_results (run_id {run_id})")
     if _models_not_built(results.values()):
         print(
             "error: the models are not built: run python -m pipelines transform first",
             file=sys.stderr,
         )
-    quarantined = _check_quarantine(args.duckdb)
+    quarantined = _check_quarantine(warehouse, settings.quarantine_max_share)
     return 0 if all(r.success for r in results.values()) and quarantined else 1
 
 
-def _check_quarantine(duckdb_path: Path) -> bool:
+def _check_quarantine(duckdb_path: Path, max_share: float) -> bool:
     """The quarantine check of each source's last load; True when every one passes."""
     from pipelines.quality.quarantine import check_sources
 
-    results = check_sources(duckdb_path)
+    results = check_sources(duckdb_path, max_share)
     for r in results:
         print(f"{'pass' if r.passed else 'FAIL'}  quarantine {r.source}.{r.resource}")
         print(f"      {r.message()}")
@@ -169,10 +167,17 @@ def _check_quarantine(duckdb_path: Path) -> bool:
 def _replay(args: argparse.Namespace) -> int:
     from pipelines.ingest.replay import replay
 
-    def report(result: Any) -> None:
+    def report(_warehouse: Path, result: Any) -> None:
         print("\n".join(result.lines()))
 
     return _load_command(args, "replayed", lambda warehouse: replay(args.source, warehouse), report)
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from pipelines.transform.dbt_runner import prepare_manifest
+
+    print(f"dbt manifest up to date: {prepare_manifest()}")
+    return 0
 
 
 def _models_not_built(results) -> bool:
@@ -221,7 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
         return add_parser(name, parents=[common], **kwargs)
 
     def warehouse_args(p: argparse.ArgumentParser, create: bool = True) -> None:
-        p.add_argument("--duckdb", type=Path, default=DEFAULT_WAREHOUSE)
+        p.add_argument(
+            "--duckdb",
+            type=Path,
+            help="the warehouse file (default: $AOW_DUCKDB_PATH, else warehouse.duckdb at the "
+            "repository root)",
+        )
         if create:
             p.add_argument(
                 "--create",
@@ -269,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     warehouse_args(p, create=False)
     p.set_defaults(func=_check)
+
+    p = command(
+        "prepare",
+        help="parse the dbt project into the manifest the Dagster definitions are built from, "
+        "if it is missing or older than the project's files",
+    )
+    p.set_defaults(func=_prepare)
     return parser
 
 

@@ -1,4 +1,6 @@
-"""Environment variables set for the length of a block, then restored."""
+"""Environment variables set for the length of a block, then restored: for the settings read
+from the environment by a library, not by this project (dlt's SOURCES__*, dagster-dbt's
+DBT_INDIRECT_SELECTION). The project's own are read once, by pipelines.settings."""
 
 from __future__ import annotations
 

@@ -9,13 +9,15 @@ line naming it the way it is set:
     SOURCES__GITHUB__REPOSITORIES: expected a JSON list of "owner/name" strings, e.g.
     ["acme/api"]; got '[acme/api' (not JSON: Expecting value at character 1)
 
-The command line checks the settings a command needs before doing anything; a load
+The project's own settings are environment variables (`AOW_*`), read here only, once per
+process, by `read_settings`: every set one is checked by its rule and the lot returned as a
+frozen `Settings`, whose fields state each default. The command line reads them as a command
+starts, the Dagster code location as it loads (pipelines.orchestration.definitions), and every
+other module is given the values it needs. Source settings are read the way dlt resolves them
+(environment variables `SOURCES__<SOURCE>__<SETTING>` or .dlt/*.toml); a load
 (pipelines.ingest.loads, so every Dagster source step too) checks its source's before its first
-request. docs/operations.md lists the same rules (a test keeps the two in step).
-
-Source settings are read the way dlt resolves them (environment variables
-`SOURCES__<SOURCE>__<SETTING>` or .dlt/*.toml); the project's own are environment variables
-(`AOW_*`). A secret's value is never shown, only what is wrong with it.
+request. docs/operations.md lists the same rules (a test keeps the two in step). A secret's
+value is never shown, only what is wrong with it.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pipelines.project_files import REPO_ROOT
 
 
 class SettingError(ValueError):
@@ -93,6 +97,15 @@ def _past_date(value: Any) -> None:
     # A start in the future would read nothing and report success; refuse it.
     if _instant(value) > datetime.now(UTC):
         raise ValueError("it is in the future, so nothing would be loaded")
+
+
+def _past_day(value: Any) -> None:
+    """A partition key (YYYY-MM-DD, as Dagster's daily partitions take it), not in the future."""
+    try:
+        datetime.strptime(_text(value), "%Y-%m-%d")
+    except ValueError:
+        raise ValueError("not a YYYY-MM-DD date") from None
+    _past_date(value)
 
 
 def _number(
@@ -165,14 +178,17 @@ def _directory(value: Any) -> None:
         raise ValueError("no such directory")
 
 
-def _warehouse(value: Any) -> None:
-    """The Dagster warehouse: a typo must not start a new, empty warehouse that the runs
-    then fill while the real one goes stale. (Reads AOW_CREATE_WAREHOUSE itself.)"""
-    from pipelines.warehouse.path import existing_warehouse
+def _warehouse(create: bool) -> Callable[[Any], None]:
+    """The warehouse named by the variable: a typo must not start a new, empty warehouse
+    that the runs then fill while the real one goes stale. `create`: AOW_CREATE_WAREHOUSE."""
 
-    create = os.environ.get(CREATE_WAREHOUSE_ENV) == "1"
-    hint = f"set {CREATE_WAREHOUSE_ENV}=1 to start a new warehouse there"
-    existing_warehouse(_text(value), create=create, hint=hint)
+    def check(value: Any) -> None:
+        from pipelines.warehouse.path import existing_warehouse
+
+        hint = f"set {CREATE_WAREHOUSE_ENV}=1 to start a new warehouse there"
+        existing_warehouse(_text(value), create=create, hint=hint)
+
+    return check
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -211,12 +227,14 @@ SOURCE_RULES: dict[str, Rule] = {
     "max_wait_seconds": Rule("a number of seconds, 0 or more", _number(0)),
 }
 
+DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
 CREATE_WAREHOUSE_ENV = "AOW_CREATE_WAREHOUSE"
 
-# The project's own settings (environment variables).
+# The project's own settings (environment variables), in the order their problems are listed.
 PROJECT_RULES: dict[str, Rule] = {
-    "AOW_DUCKDB_PATH": Rule(
-        f"an existing warehouse file (a new one only with {CREATE_WAREHOUSE_ENV}=1)", _warehouse
+    DUCKDB_PATH_ENV: Rule(
+        f"an existing warehouse file (a new one only with {CREATE_WAREHOUSE_ENV}=1)",
+        _warehouse(create=False),
     ),
     CREATE_WAREHOUSE_ENV: Rule(
         "1 to let the Dagster runs start a new warehouse file, else unset or 0",
@@ -224,7 +242,7 @@ PROJECT_RULES: dict[str, Rule] = {
     ),
     "AOW_SEEDS_DIR": Rule("the directory of the organisation's seed files", _directory),
     "AOW_TIMEZONE": Rule("an IANA time zone name, e.g. Europe/Berlin", _timezone),
-    "AOW_PARTITIONS_START": Rule("an ISO date (YYYY-MM-DD), not in the future", _past_date),
+    "AOW_PARTITIONS_START": Rule("an ISO date (YYYY-MM-DD), not in the future", _past_day),
     "AOW_AS_OF": Rule("an ISO date-time, e.g. 2026-11-01T00:00:00", _iso_date),
     "AOW_SCHEDULE_CRON": Rule("a cron expression, e.g. '0 6 * * *'", _cron),
     "AOW_SOURCE_RETRY_DELAY": Rule("a number of seconds, 0 or more", _number(0)),
@@ -281,19 +299,63 @@ def source_problems(source: str, settings: Iterable[str]) -> list[str]:
     return [p for p in found if p]
 
 
-def project_problems(
-    names: Iterable[str] = PROJECT_RULES, environ: Mapping[str, str] | None = None
-) -> list[str]:
-    """One line per set project setting (AOW_*) that breaks its rule."""
+@dataclass(frozen=True)
+class Settings:
+    """The project's own settings; each default here is the one used when its variable is
+    unset. Built by `read_settings`, or directly where the values are given (a test, the demo)."""
+
+    duckdb_path: Path = REPO_ROOT / "warehouse.duckdb"  # AOW_DUCKDB_PATH
+    create_warehouse: bool = False  # AOW_CREATE_WAREHOUSE: Dagster may start a new warehouse
+    seeds_dir: Path | None = None  # AOW_SEEDS_DIR; None: the project's own, dbt_project/seeds
+    timezone: str = "UTC"  # AOW_TIMEZONE: the organisation's, where the schedule fires
+    # AOW_PARTITIONS_START: the first day a backfill can load (the billing APIs keep a year).
+    partitions_start: str = "2025-01-01"
+    as_of: str | None = None  # AOW_AS_OF: the metrics' "now"; None: the build's time
+    schedule_cron: str = "0 6 * * *"  # AOW_SCHEDULE_CRON, in the organisation's time zone
+    source_retry_delay: float = 60.0  # AOW_SOURCE_RETRY_DELAY: seconds before a step's retry
+    quarantine_max_share: float = 0.01  # AOW_QUARANTINE_MAX_SHARE
+
+
+def _absolute_path(value: Any) -> Path:
+    return Path(value).expanduser().resolve()
+
+
+# Each variable's field of Settings, and how its value (once checked) becomes the field's.
+SETTING_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    DUCKDB_PATH_ENV: ("duckdb_path", _absolute_path),
+    CREATE_WAREHOUSE_ENV: ("create_warehouse", lambda value: value == "1"),
+    "AOW_SEEDS_DIR": ("seeds_dir", _absolute_path),
+    "AOW_TIMEZONE": ("timezone", str),
+    "AOW_PARTITIONS_START": ("partitions_start", str),
+    "AOW_AS_OF": ("as_of", str),
+    "AOW_SCHEDULE_CRON": ("schedule_cron", str),
+    "AOW_SOURCE_RETRY_DELAY": ("source_retry_delay", float),
+    "AOW_QUARANTINE_MAX_SHARE": ("quarantine_max_share", float),
+}
+
+
+def read_settings(
+    environ: Mapping[str, str] | None = None, given: Mapping[str, tuple[str, Any]] | None = None
+) -> Settings:
+    """The project settings from `environ` (the process environment by default); an unset or
+    empty variable keeps its default. `given`: values given another way, by the variable they
+    replace, as (the way they were given, the value), e.g. {"AOW_AS_OF": ("--as-of", ...)}.
+    Raises SettingError naming every broken one, as it was given."""
     environ = os.environ if environ is None else environ
-    found = [
-        problem(name, PROJECT_RULES[name], environ[name]) for name in names if environ.get(name)
-    ]
-    return [p for p in found if p]
-
-
-def check_project_settings(names: Iterable[str] = PROJECT_RULES) -> None:
-    """Raise SettingError naming every project setting that is set and broken."""
-    found = project_problems(names)
-    if found:
-        raise SettingError(found)
+    given = given or {}
+    values = {
+        name: given.get(name) or (name, environ[name])
+        for name in PROJECT_RULES
+        if name in given or environ.get(name)
+    }
+    rules = dict(PROJECT_RULES)
+    if environ.get(CREATE_WAREHOUSE_ENV) == "1":
+        rules[DUCKDB_PATH_ENV] = replace(rules[DUCKDB_PATH_ENV], check=_warehouse(create=True))
+    found = [problem(shown, rules[name], value) for name, (shown, value) in values.items()]
+    if any(found):
+        raise SettingError(p for p in found if p)
+    fields = {}
+    for name, (_, value) in values.items():
+        field, read = SETTING_FIELDS[name]
+        fields[field] = read(value)
+    return Settings(**fields)

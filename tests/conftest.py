@@ -15,7 +15,7 @@ import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +23,14 @@ import duckdb
 import pytest
 
 from org_simulator.demo import store_path
-from org_simulator.seeds import simulated_org_env
+from org_simulator.seeds import simulated_org_settings
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED, simulator, tiny_store  # noqa: F401 (fixtures)
 from pipelines.ingest.loads import run_load
+from pipelines.settings import Settings
 from pipelines.sources import SOURCES
-from pipelines.transform.dbt_runner import BuildResult, build_models
-
-# A failed source step is retried after a second, not a minute: a test that fails, fails fast.
-# Set before any test module imports the Dagster definitions, which read it.
-os.environ.setdefault("AOW_SOURCE_RETRY_DELAY", "1")
+from pipelines.transform.dbt_runner import BuildResult, build_models, prepare_manifest
 
 ORGS = {"tiny": TINY_SEED, "demo": 42}  # size -> seed
 # The demo organisation (about 15,400 API requests to load) is a scale run: `pytest -m slow`.
@@ -45,12 +42,18 @@ ORG_PARAMS = [pytest.param("tiny"), pytest.param("demo", marks=pytest.mark.slow)
 pytest_plugins = ("pytester", "tests.xdist_groups")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The dbt manifest the Dagster definitions are built from, as `make install` prepares it
+    (in the xdist controller first, so the workers find it ready)."""
+    prepare_manifest()
+
+
 @dataclass
 class BuiltOrg:
     size: str
     store: Path
     warehouse: Path
-    env: dict[str, str]  # AOW_SEEDS_DIR and AOW_AS_OF of this organisation
+    settings: Settings  # the organisation's seeds and clock, its warehouse
     build: BuildResult
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -94,9 +97,9 @@ def built_org(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Buil
         shutil.copyfile(request.getfixturevalue("tiny_raw_warehouse"), warehouse)
     else:
         load_org(store, warehouse)
-    env = simulated_org_env(store)
-    build = build_models(warehouse, env=env)
-    yield BuiltOrg(size, store, warehouse, env, build)
+    settings = replace(simulated_org_settings(store), duckdb_path=warehouse)
+    build = build_models(warehouse, seeds_dir=settings.seeds_dir, as_of=settings.as_of)
+    yield BuiltOrg(size, store, warehouse, settings, build)
 
 
 def shared_file(

@@ -15,8 +15,13 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "dagster_definitions.txt"
 
 
 def definition_keys() -> list[str]:
-    from pipelines.orchestration.definitions import defs
+    """The keys of the definitions as the code location loads them with no setting set."""
+    from pipelines.orchestration.definitions import build_definitions
+    from pipelines.settings import read_settings
+    from pipelines.transform.dbt_runner import prepare_manifest
 
+    prepare_manifest()
+    defs = build_definitions(read_settings({}))
     graph = defs.resolve_asset_graph()
     repository = defs.get_repository_def()
     lines = [f"asset {key.to_user_string()}" for key in graph.get_all_asset_keys()]

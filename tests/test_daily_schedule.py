@@ -26,13 +26,13 @@ import duckdb
 import pytest
 
 from org_simulator.credentials import SIM_CREDENTIALS
-from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.orchestration.definitions import defs
+from pipelines.orchestration.definitions import build_definitions
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.partitions import range_tags
 from pipelines.orchestration.resources import WarehouseResource
+from tests.daily_job import TEST_SETTINGS, org_settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST_TICK = datetime(2026, 10, 31, 6, 0, tzinfo=BERLIN)
@@ -65,6 +65,7 @@ class Tick:
 class Scenario:
     store: Path
     warehouse: Path
+    defs: dg.Definitions
     instance: dg.DagsterInstance
     first: Tick
     corrupted: Tick
@@ -78,7 +79,11 @@ def _query(path: Path, sql: str) -> list[tuple]:
 
 
 def _tick(
-    sim: SimulatorServer, when: datetime, instance: dg.DagsterInstance, warehouse: Path
+    sim: SimulatorServer,
+    when: datetime,
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    warehouse: Path,
 ) -> Tick:
     """Evaluate the schedule at `when`, run what it requests with the vendors' clock there."""
     schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
@@ -113,14 +118,14 @@ def _tick(
 @pytest.fixture(scope="module")
 def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     warehouse = tmp_path_factory.mktemp("scheduled") / "warehouse.duckdb"
+    defs = build_definitions(org_settings(tiny_store, warehouse))
     instance = dg.DagsterInstance.ephemeral()
     with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
-        for key, value in {**simulator_sources_env(sim), **simulated_org_env(tiny_store)}.items():
+        for key, value in simulator_sources_env(sim).items():
             mp.setenv(key, value)
-        mp.setenv("AOW_DUCKDB_PATH", str(warehouse))
         # one checkpointed run per repository, so the GitHub step aggregates several dlt runs
         mp.setenv("SOURCES__GITHUB__REPOSITORIES_PER_RUN", "1")
-        first = _tick(sim, FIRST_TICK, instance, warehouse)
+        first = _tick(sim, FIRST_TICK, defs, instance, warehouse)
 
         # The oldest pull request: outside every look-back, so no load re-reads it.
         with duckdb.connect(str(warehouse)) as con:
@@ -130,14 +135,14 @@ def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             con.execute(
                 "update raw_github.pull_requests set state = 'exploded' where id = ?", [corrupt_id]
             )
-        corrupted = _tick(sim, FIRST_TICK, instance, warehouse)
+        corrupted = _tick(sim, FIRST_TICK, defs, instance, warehouse)
 
         with duckdb.connect(str(warehouse)) as con:
             con.execute(
                 "update raw_github.pull_requests set state = ? where id = ?", [state, corrupt_id]
             )
-        second = _tick(sim, SECOND_TICK, instance, warehouse)
-    yield Scenario(tiny_store, warehouse, instance, first, corrupted, second, corrupt_id)
+        second = _tick(sim, SECOND_TICK, defs, instance, warehouse)
+    yield Scenario(tiny_store, warehouse, defs, instance, first, corrupted, second, corrupt_id)
 
 
 def _store_rows_per_day(store: Path, table: str, column: str) -> dict[date, int]:
@@ -174,7 +179,7 @@ def test_first_tick_requests_the_last_complete_utc_day(scenario: Scenario):
 def test_first_tick_materializes_the_whole_graph(scenario: Scenario):
     result = scenario.first.result
     assert result.success
-    graph = defs.resolve_asset_graph()
+    graph = scenario.defs.resolve_asset_graph()
     assert _materialized(scenario.first) == set(graph.get_all_asset_keys())
     evaluations = result.get_asset_check_evaluations()
     assert [e.asset_check_key for e in evaluations if not e.passed] == []
@@ -321,7 +326,8 @@ def test_backfill_of_a_range_is_one_run_of_exactly_those_days(
 ):
     """Three days of the billing sources as one run (their single-run backfill policy)."""
     warehouse = tmp_path / "backfill.duckdb"
-    billing = [a for a in source_assets if a.partitions_def is not None]
+    sources = source_assets(TEST_SETTINGS.source_retry_delay, TEST_SETTINGS.partitions_start)
+    billing = [a for a in sources if a.partitions_def is not None]
     assert {a.op.name for a in billing} == {"anthropic", "openai"}
     with SimulatorServer(tiny_store) as sim:
         for key, value in simulator_sources_env(sim).items():

@@ -18,8 +18,9 @@ import pytest
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.server import SimulatorServer
 from pipelines.ingest.loads import run_load
-from pipelines.orchestration.definitions import defs
+from pipelines.orchestration.definitions import build_definitions
 from pipelines.sources import SOURCES
+from tests.daily_job import TEST_SETTINGS
 from tests.definition_keys import SNAPSHOT, definition_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +85,7 @@ def test_every_asset_check_job_schedule_and_sensor_key_is_in_the_snapshot():
 
 
 def test_definitions_asset_keys_and_lineage():
+    defs = build_definitions(TEST_SETTINGS)
     graph = defs.resolve_asset_graph()
     assert {RAW_PRS, STG_PRS} <= set(graph.get_all_asset_keys())
     # the dbt source's meta.dagster.asset_key joins dbt to the dlt asset
@@ -92,6 +94,70 @@ def test_definitions_asset_keys_and_lineage():
     assert graph.get_check_spec(GX_CHECK).blocking
     job = defs.resolve_job_def("daily_warehouse_job")
     assert {RAW_PRS, STG_PRS} <= set(job.asset_layer.executable_asset_keys)
+
+
+# Imports every module of `pipelines` in a process whose dbt project (argv[1]) has no
+# manifest and whose every project setting is broken, then loads the code location as
+# `dagster` does (`defs()`); prints the error that load raised.
+IMPORT_ALL_THEN_LOAD = """
+import importlib, pkgutil, sys
+from pathlib import Path
+
+import pipelines.project_files
+
+pipelines.project_files.DBT_PROJECT_DIR = Path(sys.argv[1])  # read by the modules as imported
+import pipelines
+for module in pkgutil.walk_packages(pipelines.__path__, "pipelines."):
+    if not module.name.endswith("__main__"):
+        importlib.import_module(module.name)
+assert not (Path(sys.argv[1]) / "target").exists(), "an import ran dbt"
+print("imported")
+from pipelines.orchestration.definitions import defs
+try:
+    defs()
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+BROKEN_SETTINGS = {
+    "AOW_DUCKDB_PATH": "/no/such/directory/warehouse.duckdb",
+    "AOW_CREATE_WAREHOUSE": "yes",
+    "AOW_SEEDS_DIR": "/no/such/seeds",
+    "AOW_TIMEZONE": "Mars/Olympus",
+    "AOW_PARTITIONS_START": "2025-13-01",
+    "AOW_AS_OF": "tomorrow",
+    "AOW_SCHEDULE_CRON": "at six",
+    "AOW_SOURCE_RETRY_DELAY": "soon",
+    "AOW_QUARANTINE_MAX_SHARE": "5%",
+}
+
+
+def test_importing_the_definitions_does_no_work(tmp_path: Path):
+    """No dbt parse and no setting read on import: the work is `defs()`'s, which `dagster`
+    calls as it loads the code location, and which names every broken setting."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    temp = tmp_path / "tmp"  # where the dlt asset specs would be built
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AOW_")}
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL_THEN_LOAD, str(project)],
+        cwd=REPO_ROOT,
+        env={**env, **BROKEN_SETTINGS, "TMPDIR": str(temp)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported, error = done.stdout.splitlines()[-2:]
+    assert imported == "imported"
+    assert error.startswith("SettingError ")
+    for name in BROKEN_SETTINGS:
+        assert f"{name}: expected " in error, name
+    # The load stopped at the settings: still no dbt run, no asset built.
+    assert not (project / "target").exists()
+    assert list(temp.iterdir()) == []
 
 
 # --- the CLI-facing functions -----------------------------------------------------------------
@@ -204,7 +270,7 @@ def test_transform_takes_vars_full_refresh_and_a_seeds_directory(built_org, tmp_
     from pipelines.cli import main
 
     warehouse = _copy_db(built_org.warehouse, tmp_path / "t.duckdb")
-    org = ["--seeds-dir", built_org.env["AOW_SEEDS_DIR"], "--as-of", built_org.env["AOW_AS_OF"]]
+    org = ["--seeds-dir", str(built_org.settings.seeds_dir), "--as-of", built_org.settings.as_of]
     person_rows = "select count(*) from marts.mart_outcome_board where person_id is not null"
     before = _scalar(warehouse, person_rows)
     select = "int_reporting_groups mart_outcome_board"  # the groups decide who gets person rows

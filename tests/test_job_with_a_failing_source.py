@@ -25,15 +25,13 @@ import pytest
 
 from org_simulator.demo import store_path
 from org_simulator.faults import Fault
-from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED
-from pipelines.orchestration.dlt.assets import build_source_assets
 from pipelines.orchestration.resources import WarehouseResource
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
-from tests.daily_job import run_daily_job
+from tests.daily_job import org_settings, run_daily_job, source_step
 
 FIRST_DAY, LAST_DAY = "2026-10-26", "2026-10-30"
 WRONG_TOKEN = "ghp_refused0000000000000000000000000000"
@@ -84,9 +82,8 @@ def refused_github(
         ).fetchone()
         (raw_prs,) = con.execute("select count(*) from raw_github.pull_requests").fetchone()
     with SimulatorServer(store) as sim:
-        env = {**simulator_sources_env(sim), **simulated_org_env(store)}
-        env["SOURCES__GITHUB__ACCESS_TOKEN"] = WRONG_TOKEN
-        result = run_daily_job(env, warehouse, FIRST_DAY, LAST_DAY)
+        env = {**simulator_sources_env(sim), "SOURCES__GITHUB__ACCESS_TOKEN": WRONG_TOKEN}
+        result = run_daily_job(org_settings(store, warehouse), env, FIRST_DAY, LAST_DAY)
         answers = _answers(sim, "github")
         repositories = len(sim.repositories())
     yield Run(result, warehouse, store, answers, repositories, loaded_before, raw_prs)
@@ -198,9 +195,7 @@ def test_the_run_fails_naming_github(refused_github: Run):
 
 
 def _load_step(warehouse: Path, source: str, retries: int) -> dg.ExecuteInProcessResult:
-    assets = build_source_assets(
-        SOURCES[source], retry_policy=dg.RetryPolicy(max_retries=retries, delay=0)
-    )
+    assets = source_step(source, dg.RetryPolicy(max_retries=retries, delay=0))
     return dg.materialize(
         [assets],
         resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},

@@ -18,11 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from org_simulator.seeds import simulated_org_env
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from pipelines.orchestration.definitions import defs
-from tests.daily_job import run_daily_job
+from pipelines.orchestration.definitions import build_definitions
+from tests.daily_job import org_settings, run_daily_job
 
 CONFIGURED = ("github", "jira", "anthropic")
 ABSENT = ("openai", "pagerduty")
@@ -34,6 +33,7 @@ FIRST_DAY, LAST_DAY = "2026-10-26", "2026-10-30"
 class Run:
     result: dg.ExecuteInProcessResult
     warehouse: Path
+    defs: dg.Definitions
 
     def rows(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -50,9 +50,10 @@ def job_without_vendors(
         mp.chdir(work)  # no .dlt/ configuration here
         for key in [k for k in os.environ if k.startswith("SOURCES__")]:
             mp.delenv(key)
-        env = {**simulator_sources_env(sim, vendors=CONFIGURED), **simulated_org_env(tiny_store)}
-        result = run_daily_job(env, warehouse, FIRST_DAY, LAST_DAY)
-    yield Run(result, warehouse)
+        settings = org_settings(tiny_store, warehouse)
+        env = simulator_sources_env(sim, vendors=CONFIGURED)
+        result = run_daily_job(settings, env, FIRST_DAY, LAST_DAY)
+    yield Run(result, warehouse, build_definitions(settings))
 
 
 def test_the_job_succeeds_and_materializes_the_whole_graph(job_without_vendors: Run):
@@ -60,7 +61,7 @@ def test_the_job_succeeds_and_materializes_the_whole_graph(job_without_vendors: 
     materialized = {
         e.asset_key for e in job_without_vendors.result.get_asset_materialization_events()
     }
-    assert materialized == set(defs.resolve_asset_graph().get_all_asset_keys())
+    assert materialized == set(job_without_vendors.defs.resolve_asset_graph().get_all_asset_keys())
     failed = [
         e.asset_check_key
         for e in job_without_vendors.result.get_asset_check_evaluations()

@@ -19,15 +19,20 @@ from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.ingest.loads import run_load
-from pipelines.orchestration.dlt.assets import build_source_assets, source_retry_policy
-from pipelines.orchestration.freshness import freshness_checks_sensor, source_freshness_checks
+from pipelines.orchestration.definitions import build_definitions
+from pipelines.orchestration.dlt.assets import source_assets, source_retry_policy
+from pipelines.orchestration.freshness import build_freshness_checks
 from pipelines.orchestration.resources import WarehouseResource
 from pipelines.orchestration.schedules import last_complete_day
+from pipelines.settings import read_settings
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
 from pipelines.warehouse.lock import WarehouseBusy, writer_lock
+from tests.daily_job import TEST_SETTINGS, source_step
 
 INCIDENTS = dg.AssetKey(["raw_pagerduty", "incidents"])
+SOURCE_ASSETS = source_assets(TEST_SETTINGS.source_retry_delay, TEST_SETTINGS.partitions_start)
+FRESHNESS_CHECKS, FRESHNESS_SENSOR = build_freshness_checks(SOURCE_ASSETS)
 # One attempt per request, so a single 503 fails the load and only Dagster's retry helps.
 NO_HTTP_RETRY = RetryPolicy(max_attempts=1, backoff_base=0.01, backoff_cap=0.05)
 
@@ -92,7 +97,7 @@ def test_dagster_step_reports_the_busy_warehouse(other_writer, simulator, monkey
     # (The daily job's policy retries a busy warehouse after a minute: the other run may end.)
     no_retry = dg.RetryPolicy(max_retries=0)
     result = dg.materialize(
-        [build_source_assets(SOURCES["pagerduty"], retry_policy=no_retry)],
+        [source_step("pagerduty", no_retry)],
         resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
@@ -123,9 +128,7 @@ def test_lock_is_not_reentrant_and_is_released_on_exit(tmp_path: Path):
 
 
 def test_source_assets_retry_with_exponential_backoff():
-    from pipelines.orchestration.definitions import defs
-
-    job = defs.resolve_job_def("daily_warehouse_job")
+    job = build_definitions(TEST_SETTINGS).resolve_job_def("daily_warehouse_job")
     for spec in SOURCES.values():
         policy = job.graph.node_named(spec.name).definition.retry_policy
         assert policy.max_retries >= 3 and policy.delay > 0, spec.name
@@ -139,9 +142,7 @@ def test_failed_load_step_is_retried_and_succeeds(
     _vendor_env(monkeypatch, simulator)
     monkeypatch.setattr("pipelines.sources.http_session.DEFAULT_POLICY", NO_HTTP_RETRY)
     simulator.inject(Fault("server_error", vendor="pagerduty", times=1))
-    assets = build_source_assets(
-        SOURCES["pagerduty"], retry_policy=dg.RetryPolicy(max_retries=2, delay=0)
-    )
+    assets = source_step("pagerduty", dg.RetryPolicy(max_retries=2, delay=0))
     result = dg.materialize(
         [assets],
         resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
@@ -164,7 +165,7 @@ def test_a_source_that_is_not_configured_succeeds_without_loading(tmp_path: Path
     monkeypatch.chdir(tmp_path)  # no .dlt/ configuration here
     for key in [k for k in os.environ if k.startswith("SOURCES__")]:
         monkeypatch.delenv(key)
-    assets = build_source_assets(SOURCES["pagerduty"])
+    assets = source_step("pagerduty")
     result = dg.materialize(
         [assets],
         resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
@@ -188,9 +189,9 @@ def test_a_source_that_is_not_configured_succeeds_without_loading(tmp_path: Path
     assert raw == 0
 
 
-def test_retry_delay_is_configurable(monkeypatch):
-    monkeypatch.setenv("AOW_SOURCE_RETRY_DELAY", "5")
-    assert source_retry_policy().delay == 5
+def test_retry_delay_is_configurable():
+    settings = read_settings({"AOW_SOURCE_RETRY_DELAY": "5"})
+    assert source_retry_policy(settings.source_retry_delay).delay == 5
 
 
 # --- freshness of sources -----------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_retry_delay_is_configurable(monkeypatch):
 
 def _freshness(instance: dg.DagsterInstance) -> dict[dg.AssetCheckKey, bool]:
     result = dg.materialize(
-        [*source_freshness_checks],
+        [*FRESHNESS_CHECKS],
         selection=dg.AssetSelection.checks_for_assets(INCIDENTS),
         instance=instance,
         raise_on_error=False,
@@ -222,14 +223,12 @@ def test_never_loaded_source_is_flagged():
 
 
 def test_every_raw_table_has_a_freshness_check_and_the_sensor_watches_them():
-    from pipelines.orchestration.definitions import defs
-    from pipelines.orchestration.dlt.assets import source_assets
-
-    raw = {key for assets in source_assets for key in assets.keys}
-    checked = {key.asset_key for checks in source_freshness_checks for key in checks.check_keys}
+    raw = {key for assets in SOURCE_ASSETS for key in assets.keys}
+    checked = {key.asset_key for checks in FRESHNESS_CHECKS for key in checks.check_keys}
     assert checked == raw
-    assert defs.resolve_sensor_def("freshness_checks_sensor").name == freshness_checks_sensor.name
-    assert freshness_checks_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    sensor = build_definitions(TEST_SETTINGS).resolve_sensor_def("freshness_checks_sensor")
+    assert sensor.name == FRESHNESS_SENSOR.name
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 # --- the schedule's day --------------------------------------------------------------------------
@@ -249,9 +248,10 @@ def test_last_complete_day_is_the_utc_day_before_the_tick(tick, zone, day):
 
 
 def test_schedule_fires_daily_in_the_organisation_time_zone():
-    from pipelines.orchestration.definitions import defs
-
+    defs = build_definitions(read_settings({}))  # no setting set
     schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
     assert schedule.cron_schedule == "0 6 * * *"
-    assert schedule.execution_timezone == "UTC"  # AOW_TIMEZONE unset in the test session
+    assert schedule.execution_timezone == "UTC"
     assert schedule.job_name == "daily_warehouse_job"
+    berlin = build_definitions(read_settings({"AOW_TIMEZONE": "Europe/Berlin"}))
+    assert berlin.resolve_schedule_def(schedule.name).execution_timezone == "Europe/Berlin"

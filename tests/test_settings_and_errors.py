@@ -18,7 +18,16 @@ import pytest
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.cli import main
-from pipelines.settings import PROJECT_RULES, SOURCE_RULES, problem, source_setting_name
+from pipelines.settings import (
+    PROJECT_RULES,
+    SETTING_FIELDS,
+    SOURCE_RULES,
+    SettingError,
+    Settings,
+    problem,
+    read_settings,
+    source_setting_name,
+)
 from pipelines.sources import SOURCES
 from pipelines.sources.configuration import (
     SourceSettingsInvalid,
@@ -145,6 +154,11 @@ def test_every_setting_has_a_rule_and_is_documented():
         assert rule.expected in table, setting
     for name, rule in PROJECT_RULES.items():
         assert f"`{name}`" in table and rule.expected in table, name
+    # Every project setting fills one field of Settings, and every field is one setting's.
+    assert set(SETTING_FIELDS) == set(PROJECT_RULES)
+    assert sorted(field for field, _ in SETTING_FIELDS.values()) == sorted(
+        Settings.__dataclass_fields__
+    )
     assert source_setting_name("github", "start_date") == "SOURCES__GITHUB__START_DATE"
 
 
@@ -173,6 +187,22 @@ def test_a_new_warehouse_needs_create(sim_env, tmp_path: Path, capsys):
     assert main(["ingest", "pagerduty", "--duckdb", str(warehouse), "--create"]) == 0
     assert warehouse.exists()
     assert main(["ingest", "pagerduty", "--duckdb", str(warehouse)]) == 0  # exists now
+
+
+def test_the_warehouse_is_the_settings_unless_given(sim_env, tmp_path: Path, monkeypatch, capsys):
+    """Without --duckdb a command works on AOW_DUCKDB_PATH's warehouse, which must exist unless
+    AOW_CREATE_WAREHOUSE=1, as for the Dagster runs."""
+    warehouse = tmp_path / "set.duckdb"
+    monkeypatch.setenv("AOW_DUCKDB_PATH", str(warehouse))
+    assert main(["ingest", "pagerduty", "--create"]) == 2
+    [line] = _errors(capsys.readouterr().err)
+    assert line.startswith("error: AOW_DUCKDB_PATH: expected an existing warehouse file")
+    assert list(tmp_path.iterdir()) == [] and sim_env.stats()["total"] == 0
+
+    monkeypatch.setenv("AOW_CREATE_WAREHOUSE", "1")
+    assert main(["ingest", "pagerduty", "--create"]) == 0
+    assert f"loaded pagerduty into {warehouse}" in capsys.readouterr().out
+    assert main(["ingest", "pagerduty"]) == 0  # exists now
 
 
 def test_the_writer_lock_creates_no_directory(tmp_path: Path):
@@ -294,27 +324,21 @@ def test_a_dbt_failure_is_its_node_and_message(tmp_path: Path, capsys):
     assert len(err.splitlines()) == 2 and "Traceback" not in err
 
 
-def test_the_dagster_warehouse_must_exist_unless_a_new_one_is_asked_for(
-    tmp_path: Path, monkeypatch
-):
+def test_the_dagster_warehouse_must_exist_unless_a_new_one_is_asked_for(tmp_path: Path):
     """What the code location checks as it loads (pipelines.orchestration.definitions)."""
-    from pipelines.settings import SettingError, check_project_settings
-
     warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.delenv("AOW_CREATE_WAREHOUSE", raising=False)
-    monkeypatch.setenv("AOW_DUCKDB_PATH", str(warehouse))
     with pytest.raises(SettingError) as excinfo:
-        check_project_settings()
+        read_settings({"AOW_DUCKDB_PATH": str(warehouse)})
     assert excinfo.value.problems == (
         f"AOW_DUCKDB_PATH: expected an existing warehouse file (a new one only with "
         f"AOW_CREATE_WAREHOUSE=1); got '{warehouse}' (the warehouse {warehouse} does not "
         "exist: check the path; set AOW_CREATE_WAREHOUSE=1 to start a new warehouse there)",
     )
-    monkeypatch.setenv("AOW_CREATE_WAREHOUSE", "1")
-    check_project_settings()
-    monkeypatch.setenv("AOW_DUCKDB_PATH", str(tmp_path / "typo" / "warehouse.duckdb"))
+    new = {"AOW_DUCKDB_PATH": str(warehouse), "AOW_CREATE_WAREHOUSE": "1"}
+    assert read_settings(new).duckdb_path == warehouse
+    typo = {**new, "AOW_DUCKDB_PATH": str(tmp_path / "typo" / "warehouse.duckdb")}
     with pytest.raises(SettingError, match="AOW_DUCKDB_PATH: .*[(]the directory .*typo"):
-        check_project_settings()
+        read_settings(typo)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -360,14 +384,14 @@ def test_a_dagster_source_step_reports_the_setting_and_is_not_retried(
     table of the source reports the failure with the setting named."""
     import dagster as dg
 
-    from pipelines.orchestration.dlt.assets import build_source_assets
     from pipelines.orchestration.resources import WarehouseResource
+    from tests.daily_job import source_step
 
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()
     monkeypatch.setenv("SOURCES__PAGERDUTY__START_DATE", FUTURE)
     result = dg.materialize(
-        [build_source_assets(SOURCES["pagerduty"], retry_policy=dg.RetryPolicy(max_retries=2))],
+        [source_step("pagerduty", dg.RetryPolicy(max_retries=2))],
         resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse))},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

@@ -1,8 +1,9 @@
-{#- The as-of instant of every "now" rule (censoring, open PRs, runway), as a UTC timestamp.
-    Order: the `as_of` var, the AOW_AS_OF environment variable, the time of the build. A fixed
-    as-of makes a build reproducible; the simulated organisation's clock is one. -#}
+{#- The as-of instant of every "now" rule (censoring, open PRs, runway), as a UTC timestamp:
+    the `as_of` var (AOW_AS_OF or `transform --as-of`, passed by the pipeline), else the time
+    of the build. A fixed as-of makes a build reproducible; the simulated organisation's clock
+    is one. -#}
 {% macro as_of_timestamp() -%}
-    {%- set fixed = var('as_of', none) or env_var('AOW_AS_OF', '') -%}
+    {%- set fixed = var('as_of', none) -%}
     {%- if fixed -%}
         cast('{{ fixed | replace("T", " ") | replace("Z", "") }}' as {{ dbt.type_timestamp() }})
     {%- else -%}

@@ -1,33 +1,62 @@
-"""The Dagster code location: assembles pipelines/orchestration, defines nothing itself."""
+"""The Dagster code location: assembles pipelines/orchestration, defines nothing itself.
+
+Importing this module does no work. `dagster` calls `defs` as it loads the code location
+(workspace.yaml, [tool.dagster] in pyproject.toml): it reads the settings once (a broken one
+fails the load, named: pipelines.settings), prepares the dbt manifest, then builds the
+definitions from the settings. Tests and the demo call `build_definitions` with settings of
+their own.
+"""
 
 from __future__ import annotations
+
+from functools import cache
 
 import dagster as dg
 
 from pipelines.orchestration.dbt.assets import dbt_models, dbt_resource
 from pipelines.orchestration.dlt.assets import source_assets
-from pipelines.orchestration.freshness import freshness_checks_sensor, source_freshness_checks
+from pipelines.orchestration.freshness import build_freshness_checks
 from pipelines.orchestration.jobs import daily_warehouse_job
 from pipelines.orchestration.quality.checks import build_gx_checks
 from pipelines.orchestration.quality.quarantine import build_quarantine_checks
 from pipelines.orchestration.resources import WarehouseResource
 from pipelines.orchestration.schedules import daily_warehouse_schedule
 from pipelines.orchestration.source_loads import no_failed_source_loads
+from pipelines.settings import Settings, read_settings
 from pipelines.sources import SOURCES
+from pipelines.transform.dbt_runner import prepare_manifest
 
-defs = dg.Definitions(
-    assets=[*source_assets, *dbt_models],
-    asset_checks=[
-        *build_gx_checks(),
-        *build_quarantine_checks(source_assets, SOURCES),
-        *source_freshness_checks,
-        no_failed_source_loads,
-    ],
-    jobs=[daily_warehouse_job],
-    schedules=[daily_warehouse_schedule],
-    sensors=[freshness_checks_sensor],
-    resources={
-        "dbt": dbt_resource,
-        "warehouse": WarehouseResource(),
-    },
-)
+
+@cache
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Every asset, check, job, schedule, sensor and resource, as `settings` make them. The
+    dbt manifest must be prepared (pipelines.transform.dbt_runner.prepare_manifest)."""
+    sources = source_assets(settings.source_retry_delay, settings.partitions_start)
+    freshness_checks, freshness_sensor = build_freshness_checks(sources)
+    return dg.Definitions(
+        assets=[
+            *sources,
+            *dbt_models(settings.partitions_start, settings.seeds_dir, settings.as_of),
+        ],
+        asset_checks=[
+            *build_gx_checks(),
+            *build_quarantine_checks(sources, SOURCES, settings.quarantine_max_share),
+            *freshness_checks,
+            no_failed_source_loads,
+        ],
+        jobs=[daily_warehouse_job],
+        schedules=[daily_warehouse_schedule(settings.schedule_cron, settings.timezone)],
+        sensors=[freshness_sensor],
+        resources={
+            "dbt": dbt_resource(),
+            "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
+        },
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location as `dagster` loads it, from the process environment's settings."""
+    settings = read_settings()
+    prepare_manifest()
+    return build_definitions(settings)

@@ -12,23 +12,28 @@ evaluates: checks can be run by any run, sensor or test, and keep their history 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from datetime import timedelta
 
 import dagster as dg
 
-from pipelines.orchestration.dlt.assets import source_assets
-
 STALE_AFTER = timedelta(days=1)
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", dg.SupersessionWarning)
-    source_freshness_checks = dg.build_last_update_freshness_checks(
-        assets=source_assets, lower_bound_delta=STALE_AFTER
-    )
-    # Running from the start: it only reads the instance's records, it never calls a vendor.
-    freshness_checks_sensor = dg.build_sensor_for_freshness_checks(
-        freshness_checks=source_freshness_checks,
-        minimum_interval_seconds=15 * 60,
-        name="freshness_checks_sensor",
-        default_status=dg.DefaultSensorStatus.RUNNING,
-    )
+
+def build_freshness_checks(
+    source_assets: Sequence[dg.AssetsDefinition],
+) -> tuple[list[dg.AssetChecksDefinition], dg.SensorDefinition]:
+    """A freshness check per raw table and the sensor that evaluates them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.SupersessionWarning)
+        checks = dg.build_last_update_freshness_checks(
+            assets=list(source_assets), lower_bound_delta=STALE_AFTER
+        )
+        # Running from the start: it only reads the instance's records, it never calls a vendor.
+        sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=checks,
+            minimum_interval_seconds=15 * 60,
+            name="freshness_checks_sensor",
+            default_status=dg.DefaultSensorStatus.RUNNING,
+        )
+    return list(checks), sensor

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,11 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.project_files import REPO_ROOT
 from pipelines.warehouse.lock import writer_lock
-
-DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
-DEFAULT_DUCKDB_PATH = REPO_ROOT / "warehouse.duckdb"
 
 # DuckDB allows one writer per file. Every op that opens the warehouse runs in this pool;
 # the job also runs in-process (one step at a time). Give the pool a limit of 1 in the
@@ -22,20 +17,14 @@ DEFAULT_DUCKDB_PATH = REPO_ROOT / "warehouse.duckdb"
 DUCKDB_POOL = "duckdb_warehouse"
 
 
-def default_duckdb_path() -> Path:
-    """$AOW_DUCKDB_PATH, else warehouse.duckdb at the repository root."""
-    return Path(os.environ.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH).resolve()
-
-
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file. Left unset, the path is read from $AOW_DUCKDB_PATH at run
-    time (not at definitions load), falling back to <repo>/warehouse.duckdb."""
+    """The DuckDB warehouse file (the definitions give it the setting AOW_DUCKDB_PATH)."""
 
-    duckdb_path: str | None = None
+    duckdb_path: str
 
     @property
     def path(self) -> Path:
-        return Path(self.duckdb_path).resolve() if self.duckdb_path else default_duckdb_path()
+        return Path(self.duckdb_path).resolve()
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -52,16 +41,3 @@ class WarehouseResource(dg.ConfigurableResource):
         second writer, in this run or any other process, fails at once with WarehouseBusy."""
         with writer_lock(self.path, holder):
             yield self.path
-
-    @contextmanager
-    def exported_path(self) -> Iterator[Path]:
-        """Export the path as $AOW_DUCKDB_PATH for a subprocess (dbt's profile reads it)."""
-        previous = os.environ.get(DUCKDB_PATH_ENV)
-        os.environ[DUCKDB_PATH_ENV] = str(self.path)
-        try:
-            yield self.path
-        finally:
-            if previous is None:
-                os.environ.pop(DUCKDB_PATH_ENV, None)
-            else:
-                os.environ[DUCKDB_PATH_ENV] = previous

@@ -2,12 +2,12 @@
 a small share, or all of them?
 
 Per resource, share = records the source's latest load quarantined / records it received
-(loaded + quarantined). It fails when the share is above `AOW_QUARANTINE_MAX_SHARE` (default
-0.01), and always when every record received was rejected: a vendor that changed a field's
-type sends every record that way, and a load that quarantines a whole table otherwise
-"succeeds". The message names the source, the resource, the field that broke, the type
-declared and the type seen, the count and a sample record (vendor data, never credentials:
-they are not in payloads).
+(loaded + quarantined). It fails when the share is above the allowed one (the setting
+`AOW_QUARANTINE_MAX_SHARE`, given by the caller), and always when every record received was
+rejected: a vendor that changed a field's type sends every record that way, and a load that
+quarantines a whole table otherwise "succeeds". The message names the source, the resource,
+the field that broke, the type declared and the type seen, the count and a sample record
+(vendor data, never credentials: they are not in payloads).
 
 "Quarantined by this load" is what the load wrote to `raw_<source>.quarantine` and did not
 resolve: a record rejected again is merged into its row under the new load id, so a rerun
@@ -18,7 +18,6 @@ ids and rows, and the quarantine table.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,22 +25,9 @@ from typing import Any
 import duckdb
 
 from pipelines.ingest.load_log import TABLE as SOURCE_LOADS
-from pipelines.settings import check_project_settings
 from pipelines.sources.unresolved import QUARANTINE_TABLE
 
-MAX_SHARE_ENV = "AOW_QUARANTINE_MAX_SHARE"
-DEFAULT_MAX_SHARE = 0.01
 SAMPLE_CHARS = 300
-
-
-def max_share() -> float:
-    """`AOW_QUARANTINE_MAX_SHARE`, a share in [0, 1) (default 0.01), checked by its rule in
-    pipelines.settings (a SettingError naming it otherwise)."""
-    text = os.environ.get(MAX_SHARE_ENV, "").strip()
-    if not text:
-        return DEFAULT_MAX_SHARE
-    check_project_settings((MAX_SHARE_ENV,))
-    return float(text)
 
 
 @dataclass(frozen=True)
@@ -109,11 +95,10 @@ class QuarantineShare:
 
 
 def check_source(
-    con: duckdb.DuckDBPyConnection, source: str, dataset: str, limit: float | None = None
+    con: duckdb.DuckDBPyConnection, source: str, dataset: str, limit: float
 ) -> list[QuarantineShare]:
     """One result per resource the source's latest load quarantined records of (none: it
-    rejected nothing, or the source never loaded)."""
-    limit = max_share() if limit is None else limit
+    rejected nothing, or the source never loaded); `limit` is the allowed share."""
     load = _latest_load(con, source)
     if load is None or not _exists(con, dataset, QUARANTINE_TABLE):
         return []
@@ -147,11 +132,10 @@ def check_source(
     return results
 
 
-def check_sources(duckdb_path: Path | str) -> list[QuarantineShare]:
+def check_sources(duckdb_path: Path | str, limit: float) -> list[QuarantineShare]:
     """`check_source` of every source, on a read-only connection."""
     from pipelines.sources import SOURCES
 
-    limit = max_share()
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         return [
             r

@@ -15,18 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.atomic_files import written_atomically
-from pipelines.envvars import temporary_env
 from pipelines.project_files import DBT_PROJECT_DIR
-from pipelines.transform.org_seeds import SEEDS_DIR_ENV, dbt_seed_env
+from pipelines.transform.org_seeds import dbt_seed_vars
 from pipelines.warehouse.lock import writer_lock
 
 # What `dbt parse` and every build publish: manifest.json (which the Dagster definitions
 # read), run_results.json, partial_parse.msgpack (the next invocation's head start).
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+MANIFEST = DBT_TARGET_DIR / "manifest.json"
 PARTIAL_PARSE = "partial_parse.msgpack"
-DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
-# A fixed as-of instant (ISO, UTC) for the metrics' "now" (else the build's time).
-AS_OF_ENV = "AOW_AS_OF"
 # The dbt CLI of this interpreter's environment, found even when the venv is not on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
@@ -66,20 +63,22 @@ def build_models(
     *,
     full_refresh: bool = False,
     dbt_vars: dict[str, Any] | None = None,
-    env: dict[str, str] | None = None,
+    seeds_dir: Path | str | None = None,
+    as_of: str | None = None,
     tests: bool = True,
+    unit_tests: bool = True,
     quiet: bool = False,
 ) -> BuildResult:
     """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
 
-    `select` is dbt selection syntax; `dbt_vars` override the docs/metrics.md parameters; `env`
-    adds variables for the run, such as AOW_SEEDS_DIR and AOW_AS_OF (see org_env; the
-    seeds are read from a staged copy, pipelines.transform.org_seeds); `tests`
+    `select` is dbt selection syntax; `dbt_vars` override the docs/metrics.md parameters;
+    `seeds_dir` and `as_of` are the organisation's seeds and clock (see run_vars); `tests`
     False builds seeds and models only (no data or unit tests: they take most of a build's
-    time); `quiet` keeps dbt's console log to itself (it still writes dbt_project/logs/
-    dbt.log): the caller reports the failed nodes. The seed files are checked first
-    (pipelines.transform.org_seeds: SeedError names the file, line and column). Holds the
-    warehouse's writer lock: raises WarehouseBusy while another process writes it.
+    time), `unit_tests` False leaves out the unit tests only; `quiet` keeps dbt's console log
+    to itself (it still writes dbt_project/logs/dbt.log): the caller reports the failed nodes.
+    The seed files are checked first (pipelines.transform.org_seeds: SeedError names the
+    file, line and column). Holds the warehouse's writer lock: raises WarehouseBusy while
+    another process writes it.
     """
     from dbt.cli.main import dbtRunner
 
@@ -95,14 +94,15 @@ def build_models(
     if full_refresh:
         args.append("--full-refresh")
     if not tests:
-        args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
+        args += ["--exclude-resource-type", "test"]
+    if not (tests and unit_tests):
+        args += ["--exclude-resource-type", "unit_test"]
     if quiet:
         args += ["--log-level", "none"]
-    run_env = _run_env(duckdb_path, env)
+    all_vars = {**run_vars(duckdb_path, seeds_dir, as_of), **(dbt_vars or {})}
+    args += ["--vars", json.dumps(all_vars)]
     holder = f"dbt build (pid {os.getpid()})"
-    with writer_lock(duckdb_path, holder), temporary_env(run_env), invocation_target() as target:
+    with writer_lock(duckdb_path, holder), invocation_target() as target:
         try:
             res = dbtRunner().invoke([*args, "--target-path", str(target)])
         finally:
@@ -120,15 +120,17 @@ def build_models(
     return BuildResult(success=bool(res.success), nodes=nodes, error=error)
 
 
-def docs_generate(duckdb_path: Path | str, env: dict[str, str] | None = None) -> Path:
+def docs_generate(
+    duckdb_path: Path | str, seeds_dir: Path | str | None = None, as_of: str | None = None
+) -> Path:
     """`dbt docs generate` against a built warehouse; returns the target directory (where
     `dbt docs serve` finds index.html, manifest.json and catalog.json)."""
     from dbt.cli.main import dbtRunner
 
     args = ["docs", "generate", "--project-dir", str(DBT_PROJECT_DIR)]
     args += ["--profiles-dir", str(DBT_PROJECT_DIR)]
-    run_env = _run_env(duckdb_path, env)
-    with temporary_env(run_env), invocation_target() as target:
+    args += ["--vars", json.dumps(run_vars(duckdb_path, seeds_dir, as_of))]
+    with invocation_target() as target:
         try:
             res = dbtRunner().invoke([*args, "--target-path", str(target)])
         finally:
@@ -138,24 +140,16 @@ def docs_generate(duckdb_path: Path | str, env: dict[str, str] | None = None) ->
     return DBT_TARGET_DIR
 
 
-def org_env(seeds_dir: Path | str | None = None, as_of: str | None = None) -> dict[str, str]:
-    """The variables that point a dbt run at an organisation's seeds (any directory; it is
-    read, never written: see pipelines.transform.org_seeds) and clock."""
-    env = {}
-    if seeds_dir is not None:
-        env[SEEDS_DIR_ENV] = str(Path(seeds_dir).expanduser().resolve())
-    if as_of:
-        env[AS_OF_ENV] = as_of
-    return env
-
-
-def _run_env(duckdb_path: Path | str, env: dict[str, str] | None) -> dict[str, str]:
-    """A dbt invocation's variables: `env`, the warehouse path, and the staged seeds."""
-    return {
-        **(env or {}),
-        **dbt_seed_env(env),
-        DUCKDB_PATH_ENV: str(Path(duckdb_path).resolve()),
-    }
+def run_vars(
+    duckdb_path: Path | str, seeds_dir: Path | str | None = None, as_of: str | None = None
+) -> dict[str, str]:
+    """The dbt vars of a run: the warehouse file (profiles.yml), the organisation's seeds
+    (`seeds_dir`, any directory, read and never written: staged and checked first, see
+    pipelines.transform.org_seeds; None: the project's own) and its clock (`as_of`, the
+    metrics' "now"; None: the build's time)."""
+    fixed_clock = {"as_of": as_of} if as_of else {}
+    duckdb_var = {"duckdb_path": str(Path(duckdb_path).resolve())}
+    return {**duckdb_var, **dbt_seed_vars(seeds_dir), **fixed_clock}
 
 
 def parse_project() -> Path:
@@ -167,7 +161,17 @@ def parse_project() -> Path:
         res = dbtRunner().invoke([*args, "--target-path", str(target)])
     if not res.success:
         raise RuntimeError(f"dbt parse failed: {res.exception}")
-    return DBT_TARGET_DIR / "manifest.json"
+    return MANIFEST
+
+
+def prepare_manifest() -> Path:
+    """target/manifest.json, which the Dagster definitions are built from, parsed again when
+    missing or older than any project file so that they see the models on disk. An explicit
+    step: `python -m pipelines prepare` (make install runs it) or the code location's loader,
+    never an import."""
+    if manifest_is_stale(MANIFEST):
+        parse_project()
+    return MANIFEST
 
 
 @contextmanager

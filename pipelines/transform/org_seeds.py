@@ -6,7 +6,7 @@ repository. dbt, though, writes a run file for every seed at `target/run/<projec
 path>`, which for an absolute seed path is the CSV itself. So dbt never reads the
 organisation's directory: the seed files are copied into a private directory inside the dbt
 project, named by a digest of their contents (runs with the same seeds share it, a change
-makes a new one), and dbt's `seed-paths` points there through AOW_STAGED_SEEDS.
+makes a new one), and dbt's `seed-paths` points there through the dbt var `staged_seeds`.
 
 Seeds that describe the organisation must be in its directory; seeds that describe the
 tools and the metrics (AI signatures, model prices, DORA thresholds) fall back to the
@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import shutil
 import tempfile
 from functools import cache
@@ -39,8 +38,7 @@ from pipelines.settings import SettingError
 DEFAULT_SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 # Where staged copies live (git-ignored; `make clean` removes them).
 STAGING_DIR = DBT_PROJECT_DIR / "org_seeds"
-SEEDS_DIR_ENV = "AOW_SEEDS_DIR"  # the organisation's directory: any path
-STAGED_SEEDS_ENV = "AOW_STAGED_SEEDS"  # dbt_project.yml's seed-paths, relative to the project
+STAGED_SEEDS_VAR = "staged_seeds"  # dbt_project.yml's seed-paths, relative to the project
 
 ORG_SEEDS = ("people", "api_keys", "ai_budgets", "service_repos")
 GENERIC_SEEDS = ("ai_signatures", "model_prices", "dora_thresholds")
@@ -101,12 +99,11 @@ def stage_seeds(seeds_dir: Path | str) -> str:
     return str(target.relative_to(DBT_PROJECT_DIR))
 
 
-def dbt_seed_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The variable that points dbt at the staged seeds of the organisation named by
-    AOW_SEEDS_DIR (in `env`, else the process environment); none for the project's own."""
-    seeds_dir = (env or {}).get(SEEDS_DIR_ENV) or os.environ.get(SEEDS_DIR_ENV)
-    if seeds_dir:
-        return {STAGED_SEEDS_ENV: stage_seeds(seeds_dir)}
+def dbt_seed_vars(seeds_dir: Path | str | None) -> dict[str, str]:
+    """The dbt var that points dbt at the staged seeds of the organisation's `seeds_dir`;
+    none for the project's own (None), which are checked all the same."""
+    if seeds_dir is not None:
+        return {STAGED_SEEDS_VAR: stage_seeds(seeds_dir)}
     check_seed_files(seed_files(DEFAULT_SEEDS_DIR))
     return {}
 

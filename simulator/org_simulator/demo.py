@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from org_simulator.generate import STORE_VERSION, generate_org
 from org_simulator.options import Generation, OrgOptions
-from org_simulator.seeds import simulated_org_env
+from org_simulator.seeds import simulated_org_settings
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
 from pipelines.serving.summary import format_summary, outcome_summary
-from pipelines.settings import CREATE_WAREHOUSE_ENV
+from pipelines.settings import Settings
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 # The repository's .data/ (simulator/org_simulator/demo.py -> the workspace root).
 DATA_DIR = Path(__file__).resolve().parents[2] / ".data"
-DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
 
 
 def store_path(
@@ -56,20 +60,14 @@ def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None =
     # A demo is one organisation in one fresh warehouse: never merge two simulations.
     for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
         stale.unlink(missing_ok=True)
+    # dbt reads this organisation's seeds and clock, not the committed demo seeds; the other
+    # settings are the defaults, whatever the environment says.
+    settings = replace(simulated_org_settings(store), duckdb_path=warehouse.resolve())
     with SimulatorServer(store, absent_fields=options.absent_fields) as sim:
         print(f"simulated vendor APIs on {sim.url}")
-        env = {
-            **simulator_sources_env(sim, vendors=options.vendors),
-            # dbt reads this organisation's seeds and clock, not the committed demo seeds.
-            **simulated_org_env(store),
-            DUCKDB_PATH_ENV: str(warehouse.resolve()),
-            CREATE_WAREHOUSE_ENV: "1",  # a fresh warehouse, on purpose
-        }
-        with temporary_env(env):
-            from pipelines.orchestration.definitions import defs  # reads the environment above
-
-            job = defs.resolve_job_def("daily_warehouse_job")
-            result = job.execute_in_process(tags=history_range_tags(sim))
+        # The sources' settings are dlt's, read from the environment.
+        with temporary_env(simulator_sources_env(sim, vendors=options.vendors)):
+            result = run_daily_job(settings, history_range_tags(sim))
         requests = sim.stats()["total"]
     elapsed = time.monotonic() - started
     status = "succeeded" if result.success else "FAILED"
@@ -77,6 +75,16 @@ def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None =
     print(f"warehouse: {warehouse.resolve()}\n")
     print_summary(warehouse)
     return 0 if result.success else 1
+
+
+def run_daily_job(settings: Settings, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+    """daily_warehouse_job in this process, on the definitions `settings` make."""
+    from pipelines.orchestration.definitions import build_definitions
+    from pipelines.transform.dbt_runner import prepare_manifest
+
+    prepare_manifest()
+    job = build_definitions(settings).resolve_job_def("daily_warehouse_job")
+    return job.execute_in_process(tags=tags)
 
 
 def print_summary(warehouse: Path) -> None:

@@ -2,7 +2,8 @@
 
 The store keeps them as `seed_*` tables (and the price list as `llm_model_prices`); dbt reads
 CSV files. `dbt_project/seeds/` holds the demo organisation's; a run against another simulated
-organisation exports that organisation's into a directory and points dbt at it (AOW_SEEDS_DIR).
+organisation exports that organisation's into a directory and points dbt at it (the setting
+AOW_SEEDS_DIR).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.atomic_files import written_atomically
+from pipelines.settings import Settings
 
 DEFAULT_SEEDS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 # dbt seed name -> (store table, ordering that keeps the CSV stable)
@@ -60,12 +62,11 @@ def store_as_of(store: Path) -> str:
         con.close()
 
 
-def simulated_org_env(store: Path) -> dict[str, str]:
-    """dbt's environment for a simulated organisation: its seeds and its fixed clock, so a
-    build is reproducible and comparable with the ground truth. The seeds are exported beside
-    the store, outside the dbt project, as an organisation keeps its own."""
-    from pipelines.transform.dbt_runner import org_env
-
-    store = Path(store)
+def simulated_org_settings(store: Path) -> Settings:
+    """The settings of a simulated organisation: its seeds and its fixed clock, so a build is
+    reproducible and comparable with the ground truth; the others keep their defaults. The
+    seeds are exported beside the store, outside the dbt project, as an organisation keeps
+    its own."""
+    store = Path(store).resolve()
     seeds_dir = export_seeds(store, store.parent / f"{store.stem}-seeds")
-    return org_env(seeds_dir, store_as_of(store))
+    return Settings(seeds_dir=seeds_dir, as_of=store_as_of(store))

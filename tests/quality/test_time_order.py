@@ -190,7 +190,8 @@ def shifted(built_org, tmp_path_factory) -> Shifted:
         sim.inject(fault)
         run_load("github", warehouse)
     assert fault.hits >= 1
-    build = build_models(warehouse, env=built_org.env, tests=False)
+    org = built_org.settings
+    build = build_models(warehouse, seeds_dir=org.seeds_dir, as_of=org.as_of, tests=False)
     assert build.success, build.failed
     with duckdb.connect(str(warehouse), read_only=True) as con:
         result = run_suite(con, SUITES["chk_github__review_time_order"])
@@ -225,28 +226,26 @@ def test_unchecked_the_review_stretches_the_review_time_by_weeks(shifted: Shifte
 # --- blocking in Dagster ------------------------------------------------------------------------
 
 
-def test_in_dagster_a_review_before_its_pr_holds_back_the_marts(
-    built_org, warehouse_copy: Path, monkeypatch
-):
+def test_in_dagster_a_review_before_its_pr_holds_back_the_marts(built_org, warehouse_copy: Path):
     """The dbt ops and the time-order checks as Dagster runs them (the loads are not part of
     it: the raw tables are the built organisation's, with one review dated three weeks before
     its PR): the foundation builds, the review check fails with the review, and the op that
     builds the marts does not run, so the marts are the previous build's."""
     import dagster as dg
 
-    from pipelines.orchestration.dbt.assets import dbt_foundation, dbt_outcomes, dbt_resource
+    from pipelines.orchestration.dbt.assets import dbt_models, dbt_resource
     from pipelines.orchestration.quality.checks import build_gx_check, gx_check_name
     from pipelines.orchestration.resources import WarehouseResource
 
     review_id = _review_at(warehouse_copy, 21 * 24 * 60)
     marts_before = _marts_checksum(warehouse_copy)
-    for key, value in built_org.env.items():
-        monkeypatch.setenv(key, value)
+    org = built_org.settings
+    dbt_foundation, _, dbt_outcomes = dbt_models(org.partitions_start, org.seeds_dir, org.as_of)
     suites = [s for s in SUITES.values() if s.name.startswith("chk_github__")]
     result = dg.materialize(
         [dbt_foundation, dbt_outcomes, *(build_gx_check(s) for s in suites)],
         resources={
-            "dbt": dbt_resource,
+            "dbt": dbt_resource(),
             "warehouse": WarehouseResource(duckdb_path=str(warehouse_copy)),
         },
         instance=dg.DagsterInstance.ephemeral(),

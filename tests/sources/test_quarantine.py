@@ -18,10 +18,10 @@ from org_simulator.faults import Fault
 from org_simulator.vendors import github_objects
 from pipelines.cli import _check_quarantine as check_quarantine
 from pipelines.cli import main
-from pipelines.orchestration.dlt.assets import build_source_assets
 from pipelines.orchestration.quality.quarantine import CHECK_NAME, build_quarantine_check
 from pipelines.orchestration.resources import WarehouseResource
-from pipelines.quality.quarantine import MAX_SHARE_ENV, QuarantineShare, check_source, max_share
+from pipelines.quality.quarantine import QuarantineShare, check_source
+from pipelines.settings import Settings, read_settings
 from pipelines.sources import SOURCES
 from pipelines.sources.contract import Quarantine
 from pipelines.sources.record_keys import (
@@ -31,6 +31,7 @@ from pipelines.sources.record_keys import (
     workflow_run_key,
 )
 from pipelines.sources.unresolved import describe_reason
+from tests.daily_job import source_step
 from tests.sources.conftest import Loader
 
 REPO = "acme/checkout-api"
@@ -56,15 +57,13 @@ def test_the_check_fails_above_the_share_or_when_all_were_rejected(
     assert share.passed is passed
 
 
-def test_the_share_setting_is_validated_by_name(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(MAX_SHARE_ENV, "0.05")
-    assert max_share() == 0.05
+def test_the_share_setting_is_validated_by_name():
+    name = "AOW_QUARANTINE_MAX_SHARE"
+    assert read_settings({name: "0.05"}).quarantine_max_share == 0.05
     for bad in ("5%", "1", "-0.1"):
-        monkeypatch.setenv(MAX_SHARE_ENV, bad)
-        with pytest.raises(ValueError, match=MAX_SHARE_ENV):
-            max_share()
-    monkeypatch.delenv(MAX_SHARE_ENV)
-    assert max_share() == 0.01
+        with pytest.raises(ValueError, match=name):
+            read_settings({name: bad})
+    assert read_settings({}).quarantine_max_share == 0.01
 
 
 @pytest.mark.parametrize(
@@ -160,7 +159,8 @@ def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
     ):
         assert part in message, message
     assert result.sample["record_key"].startswith(f"{REPO}#")
-    assert not check_quarantine(loader.warehouse)  # what `python -m pipelines check` reports
+    # what `python -m pipelines check` reports
+    assert not check_quarantine(loader.warehouse, Settings().quarantine_max_share)
     assert "FAIL  quarantine github.pull_requests" in capsys.readouterr().out
 
     # Rerun with the same drift: the same records, kept once, counted twice.
@@ -178,7 +178,7 @@ def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
     assert loader.scalar("select count(*) from raw_github.pull_requests") == prs
     assert all(r["resolved_at"] is not None for r in quarantine_rows(loader, "github"))
     assert shares(loader, "github") == []
-    assert check_quarantine(loader.warehouse)
+    assert check_quarantine(loader.warehouse, Settings().quarantine_max_share)
 
 
 def test_a_malformed_jira_issue_on_a_later_page_is_recovered_by_replay(
@@ -306,8 +306,8 @@ def test_the_dagster_check_blocks_what_reads_a_source_whose_load_quarantined_a_t
     monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps([REPO]))
     monkeypatch.setenv("SOURCES__GITHUB__START_DATE", "2026-10-25")
     spec = SOURCES["github"]
-    assets = build_source_assets(spec, retry_policy=dg.RetryPolicy(max_retries=0))
-    checks = build_quarantine_check(spec, sorted(assets.keys))
+    assets = source_step("github", dg.RetryPolicy(max_retries=0))
+    checks = build_quarantine_check(spec, sorted(assets.keys), Settings().quarantine_max_share)
     pulls = dg.AssetKey(["raw_github", "pull_requests"])
     runs = dg.AssetKey(["raw_github", "workflow_runs"])
 

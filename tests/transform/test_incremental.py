@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from org_simulator.demo import store_path
-from org_simulator.seeds import simulated_org_env
+from org_simulator.seeds import simulated_org_settings
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.ingest.loads import run_load
@@ -58,7 +58,8 @@ def incremental_and_full(tmp_path_factory) -> tuple[Path, Path]:
     store = store_path("tiny", 7)
     work = tmp_path_factory.mktemp("incremental")
     warehouse = work / "incremental.duckdb"
-    env = simulated_org_env(store)
+    org = simulated_org_settings(store)
+    org_args = {"seeds_dir": org.seeds_dir, "as_of": org.as_of, "tests": False}
     with SimulatorServer(store) as sim, pytest.MonkeyPatch.context() as mp:
         final_now = sim.now
         for key, value in simulator_sources_env(sim).items():
@@ -66,16 +67,16 @@ def incremental_and_full(tmp_path_factory) -> tuple[Path, Path]:
         sim.set_now(final_now - EARLIER)
         for source in SOURCES:
             run_load(source, warehouse)
-        first = build_models(warehouse, env=env, tests=False)
+        first = build_models(warehouse, **org_args)
         assert first.success, first.failed or first.error
         sim.set_now(final_now)
         for source in SOURCES:
             run_load(source, warehouse)
-    second = build_models(warehouse, env=env, tests=False)
+    second = build_models(warehouse, **org_args)
     assert second.success, second.failed or second.error
     full = work / "full.duckdb"
     shutil.copyfile(warehouse, full)
-    rebuilt = build_models(full, env=env, full_refresh=True, tests=False)
+    rebuilt = build_models(full, full_refresh=True, **org_args)
     assert rebuilt.success, rebuilt.failed or rebuilt.error
     return warehouse, full
 

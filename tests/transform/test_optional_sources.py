@@ -15,6 +15,7 @@ The variants run in two xdist groups, so the two workers build them side by side
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -28,12 +29,13 @@ import pytest
 
 from org_simulator.demo import store_path
 from org_simulator.options import BILLING_PROVIDERS, VENDORS, Generation
-from org_simulator.seeds import simulated_org_env
+from org_simulator.seeds import simulated_org_settings
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED
 from pipelines.ingest.loads import SourceNotConfigured, run_load
 from pipelines.serving.summary import format_summary, outcome_summary
+from pipelines.settings import Settings
 from pipelines.transform.dbt_runner import BuildResult, build_models
 from tests.conftest import shared_file
 
@@ -154,13 +156,10 @@ def _load_empty_billing(raw: Path, path: Path) -> None:
             run_load(source, path)
 
 
-# The unit tests do not read the warehouse: the builds of tests/transform run them; here they
-# would only repeat. (dbt reads --exclude-resource-type from this variable.)
-WITHOUT_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
-
-
-def _build(path: Path, env: dict[str, str], unit_tests: bool = False) -> BuildResult:
-    build = build_models(path, env={**env, **({} if unit_tests else WITHOUT_UNIT_TESTS)})
+def _build(path: Path, org: Settings, unit_tests: bool = False) -> BuildResult:
+    """A build with the organisation's seeds and clock. The unit tests do not read the
+    warehouse: the builds of tests/transform run them; here they would only repeat."""
+    build = build_models(path, seeds_dir=org.seeds_dir, as_of=org.as_of, unit_tests=unit_tests)
     assert build.error is None
     return build
 
@@ -168,11 +167,11 @@ def _build(path: Path, env: dict[str, str], unit_tests: bool = False) -> BuildRe
 @pytest.fixture(scope="session")
 def full_build(tiny_raw_warehouse, tmp_path_factory) -> Warehouse:
     """Every vendor: the baseline, built once per test run (shared by the workers)."""
-    env = simulated_org_env(store_path("tiny", TINY_SEED))
+    org = simulated_org_settings(store_path("tiny", TINY_SEED))
 
     def make(path: Path) -> None:
         shutil.copyfile(tiny_raw_warehouse, path)
-        build = _build(path, env)
+        build = _build(path, org)
         assert [(n.unique_id, n.message) for n in build.failed] == []
 
     return Warehouse(shared_file(tmp_path_factory, "tiny-full-build.duckdb", make))
@@ -185,16 +184,16 @@ def variant(request, tiny_raw_warehouse, tmp_path_factory) -> tuple[str, Warehou
     path = tmp_path_factory.mktemp(name) / f"{name}.duckdb"
     if empty:
         _load_empty_billing(tiny_raw_warehouse, path)
-        env = simulated_org_env(
+        org = simulated_org_settings(
             store_path("tiny", TINY_SEED, generation=Generation(empty_billing=empty))
         )
     else:
         shutil.copyfile(tiny_raw_warehouse, path)
         _drop_raw(path, off)
-        env = simulated_org_env(store_path("tiny", TINY_SEED))
+        org = simulated_org_settings(store_path("tiny", TINY_SEED))
     if name in WITH_LOAD_LOG:
         _load_unconfigured(path, off)
-    return name, Warehouse(path, _build(path, env))
+    return name, Warehouse(path, _build(path, org))
 
 
 def _missing(name: str) -> tuple[str, ...]:
@@ -392,8 +391,8 @@ def test_the_full_build_has_no_unavailable_figure(full_build):
 def empty_warehouse(tmp_path_factory) -> Warehouse:
     """A warehouse no loader ever wrote: only the organisation's seeds."""
     path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
-    env = simulated_org_env(store_path("tiny", TINY_SEED))
-    return Warehouse(path, _build(path, env, unit_tests=True))
+    org = simulated_org_settings(store_path("tiny", TINY_SEED))
+    return Warehouse(path, _build(path, org, unit_tests=True))
 
 
 @GROUP_B
@@ -422,9 +421,12 @@ def test_the_whole_project_builds_on_a_warehouse_without_raw_tables(empty_wareho
     # of 1, payments reports as itself and its budgets are shown.
     assert empty_warehouse.rows("select count(*) from marts.mart_budget_runway") == [(0,)]
     path = shutil.copyfile(empty_warehouse.path, tmp_path / "empty.duckdb")
-    env = simulated_org_env(store_path("tiny", TINY_SEED))
+    org = simulated_org_settings(store_path("tiny", TINY_SEED))
     select = "int_reporting_groups mart_budget_runway"
-    assert build_models(path, select, dbt_vars={"min_group_size": 1}, env=env).success
+    vars_ = {"min_group_size": 1}
+    assert build_models(
+        path, select, dbt_vars=vars_, seeds_dir=org.seeds_dir, as_of=org.as_of
+    ).success
     with duckdb.connect(str(path), read_only=True) as con:
         runway = con.execute(
             "select team_id, spend_to_date_usd, unavailable_reason from marts.mart_budget_runway"
@@ -441,8 +443,7 @@ def test_a_column_staging_reads_but_no_loader_declares_fails_the_build(tmp_path)
     a copy of the project with two such models."""
     from dbt.cli.main import dbtRunner
 
-    from pipelines.envvars import temporary_env
-    from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, DUCKDB_PATH_ENV, _close_duckdb
+    from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, _close_duckdb, run_vars
 
     project = tmp_path / "dbt_project"
     shutil.copytree(
@@ -455,11 +456,11 @@ def test_a_column_staging_reads_but_no_loader_declares_fails_the_build(tmp_path)
         )
     args = ["run", "--project-dir", str(project), "--profiles-dir", str(project)]
     args += ["--target-path", str(tmp_path / "target"), "--select", "stg_github__probe_*"]
-    with temporary_env({DUCKDB_PATH_ENV: str(tmp_path / "empty.duckdb")}):
-        try:
-            result = dbtRunner().invoke(args)
-        finally:
-            _close_duckdb()
+    args += ["--vars", json.dumps(run_vars(tmp_path / "empty.duckdb"))]
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        _close_duckdb()
     outcome = {r.node.name: (str(r.status), r.message or "") for r in result.result.results}
     assert outcome["stg_github__probe_declared"][0] == "success"
     status, message = outcome["stg_github__probe_undeclared"]

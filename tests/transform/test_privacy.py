@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from org_simulator.seeds import export_seeds, store_as_of
-from pipelines.transform.dbt_runner import build_models, org_env
+from pipelines.transform.dbt_runner import build_models
 from tests.transform.reporting_groups import NO_TEAM, OTHER, group_of, reporting_groups
 
 SOLO = "p000000"  # chen-okafor of payments, an author of merged PRs and a spender
@@ -111,7 +111,8 @@ def solo_org(tiny_store, tiny_raw_warehouse, tmp_path_factory):
     shutil.copyfile(tiny_raw_warehouse, warehouse)
     build = build_models(
         warehouse,
-        env=org_env(seeds, store_as_of(tiny_store)),
+        seeds_dir=seeds,
+        as_of=store_as_of(tiny_store),
         dbt_vars={"min_group_size": MINIMUM},
     )
     teams = {r["person_id"]: (r["team"] or None, r["is_bot"] == "true") for r in rows}
@@ -237,7 +238,8 @@ def test_the_check_fails_on_a_mart_that_shows_a_small_team(solo_org, tmp_path):
     result = build_models(
         corrupted,
         select="test_name:describes_enough_people",
-        env=org_env(seeds, store_as_of(store)),
+        seeds_dir=seeds,
+        as_of=store_as_of(store),
         dbt_vars={"min_group_size": MINIMUM},
     )
     assert not result.success

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -27,7 +26,8 @@ def test_the_build_succeeds_with_every_test(built_org):
 
 @pytest.fixture(scope="module")
 def docs(built_org) -> tuple[dict, dict]:
-    target = docs_generate(built_org.warehouse, env=built_org.env)
+    org = built_org.settings
+    target = docs_generate(built_org.warehouse, org.seeds_dir, org.as_of)
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
     return manifest, catalog
@@ -172,7 +172,7 @@ def test_the_organisation_seeds_come_from_outside_the_project_and_stay_as_they_w
     from org_simulator.seeds import export_seeds
     from pipelines.transform.dbt_runner import DBT_PROJECT_DIR
 
-    seeds_dir = Path(built_org.env["AOW_SEEDS_DIR"])
+    seeds_dir = built_org.settings.seeds_dir
     assert seeds_dir.is_absolute() and not seeds_dir.is_relative_to(DBT_PROJECT_DIR)
     assert built_org.build.success
     fresh = export_seeds(built_org.store, tmp_path / "seeds")
@@ -204,8 +204,7 @@ def test_a_mart_column_retyped_or_renamed_without_its_contract_fails_the_build(b
     and of the built warehouse."""
     from dbt.cli.main import dbtRunner
 
-    from pipelines.envvars import temporary_env
-    from pipelines.transform.dbt_runner import DUCKDB_PATH_ENV, _close_duckdb
+    from pipelines.transform.dbt_runner import _close_duckdb, run_vars
 
     project = tmp_path / "dbt_project"
     shutil.copytree(
@@ -218,11 +217,12 @@ def test_a_mart_column_retyped_or_renamed_without_its_contract_fails_the_build(b
     unchanged = "mart_review_hours"
     args = ["run", "--project-dir", str(project), "--profiles-dir", str(project)]
     args += ["--target-path", str(tmp_path / "target"), "--select", *BROKEN_CONTRACTS, unchanged]
-    with temporary_env({**built_org.env, DUCKDB_PATH_ENV: str(warehouse)}):
-        try:
-            result = dbtRunner().invoke(args)
-        finally:
-            _close_duckdb()
+    org = built_org.settings
+    args += ["--vars", json.dumps(run_vars(warehouse, org.seeds_dir, org.as_of))]
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        _close_duckdb()
     outcome = {r.node.name: (str(r.status), r.message or "") for r in result.result.results}
     assert outcome.pop(unchanged)[0] == "success"
     for mart, (_, _, named) in BROKEN_CONTRACTS.items():

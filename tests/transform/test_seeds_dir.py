@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from org_simulator.seeds import export_seeds
-from pipelines.transform.dbt_runner import build_models, org_env
+from pipelines.settings import read_settings
+from pipelines.transform.dbt_runner import build_models
 from pipelines.transform.org_seeds import DBT_PROJECT_DIR, ORG_SEEDS, seed_files, stage_seeds
 
 
@@ -21,7 +22,7 @@ def test_an_absolute_seeds_directory_is_read_and_never_written(tiny_store, tmp_p
     before = _snapshot(seeds)
     warehouse = tmp_path / "warehouse.duckdb"
 
-    result = build_models(warehouse, select="resource_type:seed", env=org_env(seeds), tests=False)
+    result = build_models(warehouse, select="resource_type:seed", seeds_dir=seeds, tests=False)
 
     assert result.success, result.error or result.failed
     assert _snapshot(seeds) == before  # same files, same bytes, not even rewritten
@@ -59,9 +60,8 @@ def test_a_missing_organisation_seed_is_named_with_its_header(tmp_path):
         seed_files(tmp_path / "typo")
 
 
-def test_org_env_keeps_the_path_as_given_absolute(tmp_path, monkeypatch):
+def test_the_settings_keep_the_path_as_given_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert org_env("seeds", "2026-11-01T00:00:00") == {
-        "AOW_SEEDS_DIR": str(tmp_path / "seeds"),
-        "AOW_AS_OF": "2026-11-01T00:00:00",
-    }
+    (tmp_path / "seeds").mkdir()
+    settings = read_settings({"AOW_SEEDS_DIR": "seeds", "AOW_AS_OF": "2026-11-01T00:00:00"})
+    assert (settings.seeds_dir, settings.as_of) == (tmp_path / "seeds", "2026-11-01T00:00:00")

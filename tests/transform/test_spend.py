@@ -19,7 +19,7 @@ MICRO = Decimal("0.000001")
 
 
 def _as_of(built_org) -> date:
-    return datetime.fromisoformat(built_org.env["AOW_AS_OF"].replace("Z", "")).date()
+    return datetime.fromisoformat(built_org.settings.as_of.replace("Z", "")).date()
 
 
 def _month(day) -> date:

@@ -27,10 +27,10 @@ Dagster would skip every op downstream of a failed step: one vendor's expired to
 back every mart, the spend marts included.
 """
 
-import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -48,20 +48,19 @@ from pipelines.ingest.loads import (
     source_spec,
 )
 from pipelines.orchestration.partitions import daily_partitions, single_run_backfill, window_dates
-from pipelines.orchestration.resources import DEFAULT_DUCKDB_PATH, DUCKDB_POOL, WarehouseResource
+from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed
 from pipelines.sources.http_session import RequestMeter, metered
 
-# Seconds before the first step retry (then doubled, with jitter). Tests set it to 0.
-RETRY_DELAY_ENV = "AOW_SOURCE_RETRY_DELAY"
 
-
-def source_retry_policy() -> dg.RetryPolicy:
+def source_retry_policy(delay: float) -> dg.RetryPolicy:
+    """Three retries, the first after `delay` seconds (AOW_SOURCE_RETRY_DELAY), then doubled,
+    with jitter."""
     return dg.RetryPolicy(
         max_retries=3,
-        delay=float(os.environ.get(RETRY_DELAY_ENV) or 60),
+        delay=delay,
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )
@@ -81,15 +80,17 @@ class RawTranslator(DagsterDltTranslator):
 
 
 def _definition_pipeline(source: str):
-    """A pipeline object for building asset specs only. Runs build their own, pointed at
-    the warehouse resource's path, in a throwaway pipelines dir (see pipelines.ingest.loads)."""
+    """A pipeline object for building asset specs only, never run (its warehouse is a
+    placeholder). Runs build their own, pointed at the warehouse resource's path, in a
+    throwaway pipelines dir (see pipelines.ingest.loads)."""
     specs_dir = Path(tempfile.gettempdir()) / "aow-dlt-definitions"
-    return make_pipeline(source, DEFAULT_DUCKDB_PATH, specs_dir)
+    return make_pipeline(source, specs_dir / "never-loaded.duckdb", specs_dir)
 
 
 def build_source_assets(
-    spec: SourceSpec, retry_policy: dg.RetryPolicy | None = None
+    spec: SourceSpec, retry_policy: dg.RetryPolicy, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
+    """The source's multi-asset; `partitions` applies if it reads windows of days."""
     # Placeholder arguments: specs need the resources, not credentials (resolved at run).
     definition_source = spec.factory(**spec.spec_args)
     specs = build_dlt_asset_specs(
@@ -99,7 +100,6 @@ def build_source_assets(
         dg.AssetKey([spec.dataset, resource.table_name]): resource.name
         for resource in definition_source.resources.values()
     }
-    retry_policy = retry_policy or source_retry_policy()
 
     @dg.multi_asset(
         specs=specs,
@@ -107,7 +107,7 @@ def build_source_assets(
         can_subset=True,
         pool=DUCKDB_POOL,
         retry_policy=retry_policy,
-        partitions_def=daily_partitions if spec.windowed else None,
+        partitions_def=partitions if spec.windowed else None,
         backfill_policy=single_run_backfill if spec.windowed else None,
     )
     def _assets(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -277,4 +277,8 @@ def _quarantined(warehouse: Path, dataset: str, load_ids: list[str]) -> Counter[
     return Counter(dict(found))
 
 
-source_assets = [build_source_assets(spec) for spec in SOURCES.values()]
+@cache
+def source_assets(retry_delay: float, partitions_start: str) -> tuple[dg.AssetsDefinition, ...]:
+    """Every registered source's multi-asset (AOW_SOURCE_RETRY_DELAY, AOW_PARTITIONS_START)."""
+    policy, partitions = source_retry_policy(retry_delay), daily_partitions(partitions_start)
+    return tuple(build_source_assets(spec, policy, partitions) for spec in SOURCES.values())

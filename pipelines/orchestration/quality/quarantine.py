@@ -8,17 +8,22 @@ silently on a load that "succeeded". The check's metadata names the field, the e
 seen types, the count and a sample record.
 """
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
-from pipelines.quality.quarantine import QuarantineShare, check_source, max_share
+from pipelines.quality.quarantine import QuarantineShare, check_source
 from pipelines.sources import SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE
 
 CHECK_NAME = "quarantine_share"
 
 
-def build_quarantine_check(spec: SourceSpec, tables: list[dg.AssetKey]) -> dg.AssetChecksDefinition:
+def build_quarantine_check(
+    spec: SourceSpec, tables: list[dg.AssetKey], max_share: float
+) -> dg.AssetChecksDefinition:
+    """`max_share`: the share of a table's records above which its check fails."""
     checked = [key for key in tables if key.path[-1] != QUARANTINE_TABLE]
 
     @dg.multi_asset_check(
@@ -29,7 +34,7 @@ def build_quarantine_check(spec: SourceSpec, tables: list[dg.AssetKey]) -> dg.As
                 asset=key,
                 blocking=True,
                 description=f"Records of {key.path[-1]} the last {spec.name} load quarantined: "
-                "fails above AOW_QUARANTINE_MAX_SHARE (default 1%), or when all were.",
+                f"fails above {max_share:.1%} (AOW_QUARANTINE_MAX_SHARE), or when all were.",
             )
             for key in checked
         ],
@@ -38,7 +43,7 @@ def build_quarantine_check(spec: SourceSpec, tables: list[dg.AssetKey]) -> dg.As
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect(read_only=True) as con:
-            results = check_source(con, spec.name, spec.dataset, max_share())
+            results = check_source(con, spec.name, spec.dataset, max_share)
         by_table: dict[str, list[QuarantineShare]] = {}
         for result in results:
             by_table.setdefault(result.table, []).append(result)
@@ -65,10 +70,10 @@ def build_quarantine_check(spec: SourceSpec, tables: list[dg.AssetKey]) -> dg.As
 
 
 def build_quarantine_checks(
-    source_assets: list[dg.AssetsDefinition], specs: dict[str, SourceSpec]
+    source_assets: Sequence[dg.AssetsDefinition], specs: dict[str, SourceSpec], max_share: float
 ) -> list[dg.AssetChecksDefinition]:
     """One per source multi-asset (named after its source)."""
     return [
-        build_quarantine_check(specs[assets.node_def.name], sorted(assets.keys))
+        build_quarantine_check(specs[assets.node_def.name], sorted(assets.keys), max_share)
         for assets in source_assets
     ]

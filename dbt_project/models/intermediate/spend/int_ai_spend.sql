@@ -3,9 +3,10 @@
     `incremental_lookback_days` before the newest day already built (the loaders re-read that
     many days, so restated usage lands there); rows are replaced on spend_id. A run given the
     vars partition_start and partition_end (UTC dates, end exclusive: a Dagster daily partition
-    or a backfill's range; Dagster passes them as AOW_PARTITION_START and AOW_PARTITION_END,
-    which unlike --vars keep dbt's partial parsing) rebuilds exactly those days instead. A change to the api_keys, people
-    or model_prices seeds needs a --full-refresh to reach older days. -#}
+    or a backfill's range, which Dagster passes to every dbt op of the run alike, so that dbt's
+    partial parsing carries from one op to the next) rebuilds exactly those days instead. A
+    change to the api_keys, people or model_prices seeds needs a --full-refresh to reach older
+    days. -#}
 {{
     config(
         materialized='incremental',
@@ -35,8 +36,8 @@ with
 {% if is_incremental() %}
 window_start as (
 
-    {%- set partition_start = var('partition_start', none) or env_var('AOW_PARTITION_START', '') %}
-    {%- set partition_end = var('partition_end', none) or env_var('AOW_PARTITION_END', '') %}
+    {%- set partition_start = var('partition_start', none) %}
+    {%- set partition_end = var('partition_end', none) %}
     {% if partition_start %}
     select
         cast('{{ partition_start }}' as date) as first_day,

@@ -14,7 +14,7 @@
 {#- A double rounded to `digits` decimals, still a double where the adapter allows it
     (PostgreSQL rounds only numerics to a number of digits). -#}
 {% macro round_double(value, digits) -%}
-    {{ return(adapter.dispatch('round_double', 'ai_outcomes')(value, digits)) }}
+    {{ return(adapter.dispatch('round_double', 'ai_outcomes_warehouse')(value, digits)) }}
 {%- endmacro %}
 {% macro default__round_double(value, digits) -%}
     cast(round(cast({{ value }} as numeric), {{ digits }}) as {{ dbt.type_float() }})

@@ -4,7 +4,7 @@
 
 {#- Every element of a JSON array of strings, one row per element (select-list expression). -#}
 {% macro json_strings_unnested(json_array) -%}
-    {{ return(adapter.dispatch('json_strings_unnested', 'ai_outcomes')(json_array)) }}
+    {{ return(adapter.dispatch('json_strings_unnested', 'ai_outcomes_warehouse')(json_array)) }}
 {%- endmacro %}
 {% macro default__json_strings_unnested(json_array) -%}
     jsonb_array_elements_text(cast({{ json_array }} as jsonb))
@@ -15,7 +15,7 @@
 
 {#- A string field of a JSON object (null when absent). -#}
 {% macro json_string_field(json_object, field) -%}
-    {{ return(adapter.dispatch('json_string_field', 'ai_outcomes')(json_object, field)) }}
+    {{ return(adapter.dispatch('json_string_field', 'ai_outcomes_warehouse')(json_object, field)) }}
 {%- endmacro %}
 {% macro default__json_string_field(json_object, field) -%}
     (cast({{ json_object }} as jsonb) ->> '{{ field }}')

@@ -4,7 +4,7 @@
 
 {#- True when `text` matches the regular expression `pattern` anywhere. -#}
 {% macro regexp_like(text, pattern) -%}
-    {{ return(adapter.dispatch('regexp_like', 'ai_outcomes')(text, pattern)) }}
+    {{ return(adapter.dispatch('regexp_like', 'ai_outcomes_warehouse')(text, pattern)) }}
 {%- endmacro %}
 {% macro default__regexp_like(text, pattern) -%}
     coalesce({{ text }} ~ {{ pattern }}, false)
@@ -17,7 +17,7 @@
     select-list expression over a single source row: `select id, {{ regexp_matches_unnested(
     'body', "'x(\\d+)'", 1) }} as n from t`. -#}
 {% macro regexp_matches_unnested(text, pattern, group=0) -%}
-    {{ return(adapter.dispatch('regexp_matches_unnested', 'ai_outcomes')(text, pattern, group)) }}
+    {{ return(adapter.dispatch('regexp_matches_unnested', 'ai_outcomes_warehouse')(text, pattern, group)) }}
 {%- endmacro %}
 {% macro default__regexp_matches_unnested(text, pattern, group=0) -%}
     (regexp_matches({{ text }}, {{ pattern }}, 'g'))[{{ group if group else 1 }}]
@@ -29,7 +29,7 @@
 {#- The word-boundary escape of the adapter's regular expressions, for patterns that need
     one (RE2 and most engines: \b; PostgreSQL's ARE: \y, where \b is a backspace). -#}
 {% macro regexp_word_boundary() -%}
-    {{ return(adapter.dispatch('regexp_word_boundary', 'ai_outcomes')()) }}
+    {{ return(adapter.dispatch('regexp_word_boundary', 'ai_outcomes_warehouse')()) }}
 {%- endmacro %}
 {% macro default__regexp_word_boundary() -%}
     {{ return('\\y') }}

@@ -25,7 +25,7 @@
 
 {#- Integer division of two non-negative integers, rounded down (Python's //). -#}
 {% macro spend_floor_divide(numerator, denominator) -%}
-    {{ return(adapter.dispatch('spend_floor_divide', 'ai_outcomes')(numerator, denominator)) }}
+    {{ return(adapter.dispatch('spend_floor_divide', 'ai_outcomes_warehouse')(numerator, denominator)) }}
 {%- endmacro %}
 {% macro default__spend_floor_divide(numerator, denominator) -%}
     (cast({{ numerator }} as {{ dbt.type_bigint() }}) / cast({{ denominator }} as {{ dbt.type_bigint() }}))

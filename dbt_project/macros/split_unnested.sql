@@ -4,7 +4,7 @@
 
 {#- Every part of `text` split on `delimiter`, one row per part (select-list expression). -#}
 {% macro split_unnested(text, delimiter) -%}
-    {{ return(adapter.dispatch('split_unnested', 'ai_outcomes')(text, delimiter)) }}
+    {{ return(adapter.dispatch('split_unnested', 'ai_outcomes_warehouse')(text, delimiter)) }}
 {%- endmacro %}
 {% macro default__split_unnested(text, delimiter) -%}
     regexp_split_to_table({{ text }}, {{ delimiter }})

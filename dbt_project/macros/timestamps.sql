@@ -6,7 +6,7 @@
 {#- A timezone-aware timestamp as a plain timestamp in UTC. A bare cast would use the
     session's time zone, which for a view is whoever reads it, not whoever built it. -#}
 {% macro utc_timestamp(column) -%}
-    {{ return(adapter.dispatch('utc_timestamp', 'ai_outcomes')(column)) }}
+    {{ return(adapter.dispatch('utc_timestamp', 'ai_outcomes_warehouse')(column)) }}
 {%- endmacro %}
 {% macro default__utc_timestamp(column) -%}
     cast({{ column }} as {{ dbt.type_timestamp() }})
@@ -18,7 +18,7 @@
 {#- The time a dlt load started, from its load id (epoch seconds as text, e.g.
     '1763874000.123456'), as a plain UTC timestamp. Incremental models look back from it. -#}
 {% macro dlt_load_time(load_id) -%}
-    {{ return(adapter.dispatch('dlt_load_time', 'ai_outcomes')(load_id)) }}
+    {{ return(adapter.dispatch('dlt_load_time', 'ai_outcomes_warehouse')(load_id)) }}
 {%- endmacro %}
 {% macro default__dlt_load_time(load_id) -%}
     (to_timestamp(cast({{ load_id }} as double precision)) at time zone 'UTC')
@@ -30,7 +30,7 @@
 {#- Exact minutes from `start` to `finish` (fractional; negative when finish is earlier).
     dbt.datediff counts boundaries crossed, which is not elapsed time. -#}
 {% macro minutes_between(start, finish) -%}
-    {{ return(adapter.dispatch('minutes_between', 'ai_outcomes')(start, finish)) }}
+    {{ return(adapter.dispatch('minutes_between', 'ai_outcomes_warehouse')(start, finish)) }}
 {%- endmacro %}
 {% macro default__minutes_between(start, finish) -%}
     (extract(epoch from ({{ finish }} - {{ start }})) / 60.0)

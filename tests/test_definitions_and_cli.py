@@ -198,7 +198,8 @@ def test_build_models_and_run_checks(built_org, tmp_path: Path):
     warehouse = _copy_db(built_org.warehouse, tmp_path / "copy.duckdb")
     built = build_models(warehouse, select="staging")
     assert built.success, built
-    assert {n.unique_id for n in built.nodes} >= {"model.ai_outcomes_warehouse.stg_github__pull_requests"}
+    staging_prs = "model.ai_outcomes_warehouse.stg_github__pull_requests"
+    assert {n.unique_id for n in built.nodes} >= {staging_prs}
     results = run_checks(warehouse, suites=["stg_github__pull_requests"])
     assert results["stg_github__pull_requests"].success
     assert results["stg_github__pull_requests"].rows_validated == _scalar(

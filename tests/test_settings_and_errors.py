@@ -317,7 +317,8 @@ def test_a_dbt_failure_is_its_node_and_message(tmp_path: Path, capsys):
     assert out.strip() == "dbt build FAILED: 1 error, 1 success"
     [line] = _errors(err)
     assert re.match(
-        r"error: dbt error: test\.ai_outcomes_warehouse\.relationships_int_ai_spend_person_id__\S+: "
+        r"error: dbt error: test\.ai_outcomes_warehouse\."
+        r"relationships_int_ai_spend_person_id__\S+: "
         r"Runtime Error in test .* Catalog Error: Table with name \"intermediate\.int_ai_spend\"",
         line,
     ), line

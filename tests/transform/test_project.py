@@ -207,9 +207,8 @@ def test_a_mart_column_retyped_or_renamed_without_its_contract_fails_the_build(b
     from pipelines.transform.dbt_runner import _close_duckdb, run_vars
 
     project = tmp_path / "dbt_project"
-    shutil.copytree(
-        DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "org_seeds")
-    )
+    # The organisation's seeds come along: the run's vars point at their staged copy inside.
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     for path, select, _ in BROKEN_CONTRACTS.values():
         model = project / "models" / "marts" / path
         model.write_text(f"select {select} from (\n{model.read_text()}\n) as changed\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, parse_project
+from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, prepare_manifest
 from tests.definition_keys import SNAPSHOT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def anchors() -> set[str]:
 
 @pytest.fixture(scope="module")
 def manifest() -> dict:
-    return json.loads(parse_project().read_text())
+    return json.loads(prepare_manifest().read_text())  # parsed only when stale
 
 
 def dbt_checks_of(manifest: dict, model: str, column: str) -> set[str]:

@@ -311,6 +311,13 @@ class Conformer:
                 out.append(row)
         return out
 
+    def unread_rows(self, records: Iterable[Any], read: set[Any]) -> list[dict[str, Any]]:
+        """The conforming rows of `records` whose `id` is not in `read` (ids this run has
+        loaded already), adding theirs to it: a list read again yields each row once."""
+        rows = [row for row in self.rows(records) if row["id"] not in read]
+        read.update(row["id"] for row in rows)
+        return rows
+
     def row(self, record: Any) -> dict[str, Any] | None:
         try:
             if not isinstance(record, dict):

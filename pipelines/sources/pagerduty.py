@@ -323,9 +323,7 @@ def _entries_again(
             for page in client.paginate(
                 path, params=params, paginator=_paginator(), data_selector="log_entries"
             ):
-                rows = [row for row in conformer.rows(page) if row["id"] not in read]
-                read.update(row["id"] for row in rows)
-                if rows:
+                if rows := conformer.unread_rows(page, read):
                     yield rows
         except HTTPError as exc:
             if exc.response is None or exc.response.status_code != 404:

@@ -73,9 +73,7 @@ def _recheck_comments(
     ]
     for _, pages in ctx.children(numbers, lambda number: f"/repos/{repo}/pulls/{number}/comments"):
         for page in pages:
-            rows = [r for r in rows_of.rows(page) if r["id"] not in read]
-            read.update(r["id"] for r in rows)
-            if rows:
+            if rows := rows_of.unread_rows(page, read):
                 yield rows
 
 

@@ -123,9 +123,7 @@ class Extraction:
         lists = [path for path in self.quarantine.parents(resource) if path.startswith(prefix)]
         for path, pages in self.children(lists, lambda path: path):
             for page in pages:
-                rows = [row for row in rows_of.rows(page) if row["id"] not in read]
-                read.update(row["id"] for row in rows)
-                if rows:
+                if rows := rows_of.unread_rows(page, read):
                     yield rows
             self.quarantine.children_read(resource, path)
 

@@ -207,19 +207,54 @@ def _freshness(instance: dg.DagsterInstance) -> dict[dg.AssetCheckKey, bool]:
     return {e.asset_check_key: e.passed for e in result.get_asset_check_evaluations()}
 
 
+def _loaded(instance: dg.DagsterInstance, metadata: dict | None = None) -> None:
+    instance.report_runless_asset_event(dg.AssetMaterialization(INCIDENTS, metadata=metadata))
+
+
 def test_source_not_loaded_for_a_day_is_flagged():
-    instance = dg.DagsterInstance.ephemeral()
-    loaded = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
-    with freeze_time(loaded):
-        instance.report_runless_asset_event(dg.AssetMaterialization(INCIDENTS))
-    with freeze_time(loaded + timedelta(hours=23)):
-        assert list(_freshness(instance).values()) == [True]
-    with freeze_time(loaded + timedelta(hours=25)):
-        assert list(_freshness(instance).values()) == [False]
+    fresh, stale = dg.DagsterInstance.ephemeral(), dg.DagsterInstance.ephemeral()
+    _loaded(fresh)
+    with freeze_time(datetime.now(UTC) - timedelta(hours=25)):
+        _loaded(stale)
+    assert list(_freshness(fresh).values()) == [True]
+    assert list(_freshness(stale).values()) == [False]
+
+
+def test_a_failed_load_is_judged_by_its_last_good_data_not_by_its_step():
+    """A failed load still reports its tables, with the last successful load's time."""
+    now = datetime.now(UTC)
+    for age, passed in [(timedelta(hours=23), True), (timedelta(hours=25), False)]:
+        instance = dg.DagsterInstance.ephemeral()
+        last_good = dg.MetadataValue.timestamp((now - age).timestamp())
+        _loaded(instance, {"dagster/last_updated_timestamp": last_good})
+        assert list(_freshness(instance).values()) == [passed]
 
 
 def test_never_loaded_source_is_flagged():
     assert list(_freshness(dg.DagsterInstance.ephemeral()).values()) == [False]
+
+
+def _tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor)
+    return FRESHNESS_SENSOR.evaluate_tick(context)
+
+
+def test_the_sensor_reports_a_table_going_stale_and_coming_back_without_a_run():
+    instance = dg.DagsterInstance.ephemeral()
+    with freeze_time(datetime.now(UTC) - timedelta(hours=25)):
+        _loaded(instance)
+    first = _tick(instance, None)
+    states = {e.asset_key: e.passed for e in first.asset_events}
+    assert states[INCIDENTS] is False
+    assert len(states) == len({key for assets in SOURCE_ASSETS for key in assets.keys})
+    assert not first.run_requests  # reported from the sensor, no run launched
+    # Nothing changed: nothing reported again.
+    assert _tick(instance, first.cursor).asset_events == []
+    _loaded(instance)
+    back = _tick(instance, first.cursor).asset_events
+    assert [(e.asset_key, e.check_name, e.passed) for e in back] == [
+        (INCIDENTS, "freshness_check", True)
+    ]
 
 
 def test_every_raw_table_has_a_freshness_check_and_the_sensor_watches_them():

@@ -182,7 +182,6 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _dashboard(args: argparse.Namespace) -> int:
     import os
-    import subprocess
 
     from pipelines.serving.dashboard.server import environment, streamlit_command
 
@@ -194,12 +193,9 @@ def _dashboard(args: argparse.Namespace) -> int:
         )
     print(f"dashboard: http://{args.host}:{args.port} (publication {args.publication})", flush=True)
     command = streamlit_command(args.publication, args.port, args.host)
-    with subprocess.Popen(command, env=environment(dict(os.environ))) as server:
-        try:
-            return server.wait()
-        except KeyboardInterrupt:
-            server.terminate()
-            return server.wait()
+    # The server takes this process's place: a signal to stop it reaches it, nothing is left.
+    os.execve(command[0], command, environment(dict(os.environ)))
+    return 0  # not reached
 
 
 def _models_not_built(results) -> bool:

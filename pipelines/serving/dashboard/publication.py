@@ -30,8 +30,13 @@ def reading(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: Query, given: dict[str, Any]) -> pd.DataFrame:
-    """The query's rows, with the filter values it names bound."""
-    return con.execute(query.sql, query.parameters(given)).df()
+    """The query's rows, with the filter values it names bound. pandas makes DATE columns
+    midnight timestamps: their names are kept (`attrs["dates"]`) so tables show dates."""
+    cursor = con.execute(query.sql, query.parameters(given))
+    dates = [name for name, kind, *_ in cursor.description if str(kind) == "DATE"]
+    rows = cursor.df()
+    rows.attrs["dates"] = dates
+    return rows
 
 
 class Render:

@@ -30,7 +30,9 @@ def is_missing(value: Any) -> bool:
 
 
 def money(value: Any) -> str:
-    return "n/a" if is_missing(value) else f"${float(value):,.2f}"
+    if is_missing(value):
+        return "n/a"
+    return f"{'-' if float(value) < 0 else ''}${abs(float(value)):,.2f}"
 
 
 def count(value: Any) -> str:
@@ -77,6 +79,8 @@ def nothing_to_show(mart: str, filters: str | None = None, why: Iterable[str] = 
 def table(frame: pd.DataFrame, name: str, show: bool = True) -> None:
     """The rows as the mart holds them, and a CSV download of exactly those rows (only the
     download where the page already lays the rows out)."""
+    dates = [c for c in frame.attrs.get("dates", []) if c in frame.columns]
+    frame = frame.assign(**{c: frame[c].dt.date for c in dates}) if dates else frame
     if show:
         st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(

@@ -54,7 +54,7 @@ def render(r: Render) -> None:
     slowest = weeks.dropna(subset=["median_hours_to_first_human_review"]).nlargest(
         BOTTLENECKS_SHOWN, "median_hours_to_first_human_review"
     )
-    st.dataframe(
+    table(
         slowest[
             [
                 "opened_week",
@@ -68,25 +68,26 @@ def render(r: Render) -> None:
                 "reviewers_per_pr",
             ]
         ],
-        hide_index=True,
-        width="stretch",
+        "review_bottlenecks",
     )
     st.subheader("Every team-week")
     table(weeks.drop(columns=["PRs", "group"]), "mart_review_hours")
 
 
 def _weekly(weeks, column: str, title: str) -> alt.Chart:
+    """Team-weeks as a heat map: a row per team (and AI-assisted or not), a column per week."""
     return (
         alt.Chart(weeks.dropna(subset=[column]))
-        .mark_line(point=True)
+        .mark_rect()
         .encode(
-            x=alt.X("opened_week:T", title="week opened"),
-            y=alt.Y(f"{column}:Q", title=title),
-            color=alt.Color("group:N", title="team, PRs"),
+            x=alt.X("yearmonthdate(opened_week):O", title="week opened"),
+            y=alt.Y("group:N", title=None),
+            color=alt.Color(f"{column}:Q", title=title, scale=alt.Scale(scheme="orangered")),
             tooltip=[
-                "opened_week:T",
+                alt.Tooltip("opened_week:T", title="week"),
                 "team_id:N",
                 "PRs:N",
+                "pull_requests:Q",
                 alt.Tooltip(f"{column}:Q", format=".2f"),
             ],
         )

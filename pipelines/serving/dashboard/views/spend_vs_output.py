@@ -62,8 +62,9 @@ def render(r: Render) -> None:
         )
     st.caption(
         "The marginal cost compares each quintile with the one below it: the extra spend per "
-        "person over the extra surviving PRs per person. It is empty for the lowest quintile "
-        "and where the extra output is none."
+        "person over the extra surviving PRs per person. It is empty for the lowest quintile, "
+        "where the quintile below is too small to show, and where surviving PRs per person "
+        "did not rise."
     )
     unavailable(quintiles)
     table(quintiles, "mart_spend_vs_output_quintiles")

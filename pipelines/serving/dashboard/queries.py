@@ -10,7 +10,7 @@ Filters are bound parameters: `$team` (a team_id, or null for every team shown),
 false, or null for every PR), `$start` and `$end` (the first days of the period's first and
 last months). A query takes only the parameters its text names (`parameters`).
 `page_marts(page)` lists the marts a page reads, which the dbt exposures must match
-(dbt_project/models/exposures.yml; tests/dashboard/test_exposures.py).
+(dbt_project/models/marts/_exposures.yml; tests/dashboard/test_exposures.py).
 """
 
 from __future__ import annotations

@@ -13,8 +13,11 @@ SIZE ?= demo
 SEED ?= 42
 # An organisation without some vendors: no-openai, no-pagerduty, no-billing, empty-billing...
 PRESET ?= full
+# The publication `make dashboard` serves (docs/dashboard.md), and its port.
+PUBLICATION ?= .data/demo.serving.duckdb
+PORT ?= 8501
 
-.PHONY: install demo test lint unit dev benchmark clean
+.PHONY: install demo test lint unit dev dashboard benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,9 +29,19 @@ $(UV):
 	$(UV) sync --frozen --compile-bytecode --python "$(PYTHON)"
 	touch $@
 
+# Debian's Chromium and ChromeDriver for the dashboard's browser tests (tests/dashboard), from
+# Debian's registry when missing (as root, else through sudo): a browser build downloaded at
+# run time is not an option.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+
 # The dbt manifest the Dagster definitions are built from, parsed when missing or stale.
-install: .venv/.installed
+install: .venv/.installed $(CHROMIUM)
 	.venv/bin/python -m pipelines prepare
+
 
 ## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job, summarise.
 demo: install
@@ -58,6 +71,11 @@ unit: install
 dev: install
 	.venv/bin/dagster instance concurrency set duckdb_warehouse 1
 	.venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## make dashboard: the dashboard on http://127.0.0.1:8501, reading the demo's publication
+## (PUBLICATION=path for another, PORT=... for another port; docs/dashboard.md).
+dashboard: install
+	.venv/bin/python -m pipelines dashboard --publication $(PUBLICATION) --port $(PORT)
 
 ## make benchmark SIZE=medium: generation, then a full load of every source (rows/s, memory).
 benchmark: install

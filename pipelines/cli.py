@@ -180,6 +180,24 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    import os
+
+    from pipelines.serving.dashboard.server import environment, streamlit_command
+
+    if not args.publication.is_file():
+        print(
+            f"note: no publication at {args.publication} yet: `make demo` builds the demo's; "
+            "the dashboard says so until there is one",
+            file=sys.stderr,
+        )
+    print(f"dashboard: http://{args.host}:{args.port} (publication {args.publication})", flush=True)
+    command = streamlit_command(args.publication, args.port, args.host)
+    # The server takes this process's place: a signal to stop it reaches it, nothing is left.
+    os.execve(command[0], command, environment(dict(os.environ)))
+    return 0  # not reached
+
+
 def _models_not_built(results) -> bool:
     """True when some suite failed because the relation it checks does not exist."""
     return any(f.expectation == "relation_exists" for result in results for f in result.failed)
@@ -286,6 +304,20 @@ def build_parser() -> argparse.ArgumentParser:
         "if it is missing or older than the project's files",
     )
     p.set_defaults(func=_prepare)
+
+    p = command(
+        "dashboard",
+        help="serve the dashboard (Streamlit) on a publication of the marts (docs/dashboard.md)",
+    )
+    p.add_argument(
+        "--publication",
+        type=Path,
+        default=Path(".data/demo.serving.duckdb"),
+        help="the publication, a DuckDB file (default: the demo's, .data/demo.serving.duckdb)",
+    )
+    p.add_argument("--port", type=int, default=8501, help="the port (default 8501)")
+    p.add_argument("--host", default="127.0.0.1", help="the address (default 127.0.0.1)")
+    p.set_defaults(func=_dashboard)
     return parser
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pytest
 
+# A module's group is the first of these its tests use. The dashboard's browser tests
+# (tests/dashboard) read a publication of `built_org`, so they share its worker and its build.
 SHARED_BUILDS = (
     "scenario",
     "incremental_and_full",

@@ -43,9 +43,11 @@ install: .venv/.installed $(CHROMIUM)
 	.venv/bin/python -m pipelines prepare
 
 
-## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job, summarise.
+## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job (a line per
+## source load, dbt stage and kind of check; VERBOSE=1 for Dagster's whole event stream),
+## summarise.
 demo: install
-	.venv/bin/python -m org_simulator demo --size $(SIZE) --seed $(SEED) --preset $(PRESET)
+	.venv/bin/python -m org_simulator demo --size $(SIZE) --seed $(SEED) --preset $(PRESET)$(if $(VERBOSE), --verbose)
 
 ## make test: lint (ruff for Python, sqlfluff with the dbt templater for SQL), then the whole
 ## test suite.

@@ -13,13 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.settings import Settings, read_settings
 from pipelines.warehouse.path import existing_warehouse
+
+if TYPE_CHECKING:
+    from pipelines.progress import CheckTally, DbtProgress
+    from pipelines.transform.dbt_runner import BuildResult
 
 CREATE_HINT = "pass --create to start a new warehouse there"
 # The transform flags that stand for a project setting.
@@ -47,21 +53,27 @@ def _warehouse(args: argparse.Namespace, settings: Settings) -> Path:
 def _ingest(args: argparse.Namespace) -> int:
     from pipelines.ingest.loads import run_load
 
-    def report(warehouse: Path, counts: dict[str, int]) -> None:
-        print(f"loaded {args.source} into {warehouse} (schema raw_{args.source})")
-        for table, n in counts.items():
-            print(f"  {table:<36} {n:>9,} rows")
+    def report(warehouse: Path, counts: dict[str, int]) -> list[str]:
+        tables = [f"  {table:<36} {n:>9,} rows" for table, n in counts.items()]
+        return [*tables, f"  into {warehouse} (schema raw_{args.source})"]
 
-    return _load_command(args, "loaded", lambda warehouse: run_load(args.source, warehouse), report)
+    return _load_command(args, lambda warehouse: run_load(args.source, warehouse), report)
 
 
 def _load_command(
-    args: argparse.Namespace, done: str, load: Callable[[Path], Any], report: Callable
+    args: argparse.Namespace,
+    load: Callable[[Path], Any],
+    report: Callable[[Path, Any], list[str]],
 ) -> int:
-    """Check the settings and the warehouse, run a source load, then `report` its result.
-    A failed load reaches main() (one line, no traceback)."""
+    """Check the settings and the warehouse, run a source load, print its progress line
+    (pipelines.progress), then the lines `report` makes of its result. A failed load prints
+    its FAILED line, then reaches main() (the reason on one line, no traceback)."""
     from pipelines.ingest.loads import SourceNotConfigured, source_spec
+    from pipelines.progress import FAILED, SKIPPED, LoadProgress
     from pipelines.sources.configuration import source_configuration
+    from pipelines.sources.contract import QUARANTINE_TABLE
+    from pipelines.sources.failures import LoadFailed
+    from pipelines.sources.http_session import metered
 
     # Settings first: a broken one is named before the warehouse is touched or created.
     settings = _settings(args)
@@ -69,13 +81,29 @@ def _load_command(
     configuration.check()
     create = getattr(args, "create", False)  # replay works on an existing warehouse only
     warehouse = existing_warehouse(_warehouse(args, settings), create=create, hint=CREATE_HINT)
-    try:
-        result = load(warehouse)
-    except SourceNotConfigured as exc:
-        # Not an error: an organisation without this vendor loads the others.
-        print(f"nothing {done}: {exc}")
-        return 0
-    report(warehouse, result)
+    started = time.monotonic()
+    with metered() as meter:
+        try:
+            result = load(warehouse)
+        except SourceNotConfigured as exc:
+            # Not an error: an organisation without this vendor loads the others.
+            print(LoadProgress(args.source, SKIPPED, reason=str(exc)).line())
+            return 0
+        except LoadFailed:
+            seconds = time.monotonic() - started
+            # What the checkpoints before the failure loaded is kept, but not counted here.
+            failed = LoadProgress(args.source, FAILED, None, meter.requests, seconds=seconds)
+            print(failed.line())
+            raise
+    rows = getattr(result, "rows_loaded", result)  # a replay's result, or the rows per table
+    progress = LoadProgress(
+        args.source,
+        rows=sum(rows.values()),
+        requests=meter.requests,
+        quarantined=rows.get(QUARANTINE_TABLE, 0),
+        seconds=time.monotonic() - started,
+    )
+    print("\n".join([progress.line(), *report(warehouse, result)]))
     return 0
 
 
@@ -84,6 +112,7 @@ def _transform(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     warehouse = existing_warehouse(_warehouse(args, settings), create=args.create, hint=CREATE_HINT)
+    started = time.monotonic()
     result = build_models(
         warehouse,
         select=args.select,
@@ -96,7 +125,7 @@ def _transform(args: argparse.Namespace) -> int:
     if args.debug:
         for node in result.nodes:
             print(f"  {node.status:<8} {node.unique_id}  {node.message or ''}".rstrip())
-    print(result.summary())
+    print(_dbt_progress(result, time.monotonic() - started).line())
     for node in result.failed[:FAILED_NODES_SHOWN]:
         print(
             f"error: dbt {node.status}: {node.unique_id}: {_first_lines(node.message)}",
@@ -112,6 +141,24 @@ def _transform(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+def _dbt_progress(result: BuildResult, seconds: float) -> DbtProgress:
+    """The build's progress line: its nodes by kind, how many failed or were skipped."""
+    from pipelines.progress import FAILED, OK, DbtProgress
+
+    kinds = Counter(node.unique_id.split(".")[0] for node in result.nodes)
+    statuses = Counter(node.status for node in result.nodes)
+    return DbtProgress(
+        "build",
+        OK if result.success else FAILED,
+        models=kinds["model"] + kinds["snapshot"],
+        seeds=kinds["seed"],
+        tests=kinds["test"] + kinds["unit_test"],
+        failed=len(result.failed),
+        skipped=statuses["skipped"],
+        seconds=seconds,
+    )
+
+
 def _first_lines(message: str | None) -> str:
     """A dbt message on one line: dbt's own wording, without its blank lines and indents."""
     text = " ".join(line.strip() for line in (message or "").splitlines() if line.strip())
@@ -121,6 +168,7 @@ def _first_lines(message: str | None) -> str:
 def _check(args: argparse.Namespace) -> int:
     from uuid import uuid4
 
+    from pipelines.progress import CheckTally
     from pipelines.quality import run_checks
     from pipelines.quality.history import record_results
 
@@ -128,9 +176,14 @@ def _check(args: argparse.Namespace) -> int:
     warehouse = existing_warehouse(
         _warehouse(args, settings), hint="load it first (ingest ... --create)"
     )
+    started = time.monotonic()
     results = run_checks(warehouse)
+    suites = CheckTally("gx suites", seconds=time.monotonic() - started)
     for name, result in results.items():
-        print(f"{'pass' if result.success else 'FAIL'}  {name}")
+        suites.add(name, result.success, False, ", ".join(f.label for f in result.failed))
+        if result.success:
+            continue
+        print(f"FAIL  {name}")
         # One line per failed expectation, then its sample rows whole: the rows are what
         # a reader acts on, and a cut line would lose them.
         for f in result.failed:
@@ -139,38 +192,44 @@ def _check(args: argparse.Namespace) -> int:
             print(f.error or f"{f.unexpected_count} unexpected")
             for row in f.sample_rows:
                 print(f"        {json.dumps(row, default=str)}")
+    print(suites.line())
     run_id = f"cli-{uuid4()}"
     record_results(warehouse, run_id, results.values(), holder="python -m pipelines check")
-    print(f"results kept in quality.gx_results (run_id {run_id})")
+    print(f"  results kept in quality.gx_results (run_id {run_id})")
     if _models_not_built(results.values()):
         print(
             "error: the models are not built: run python -m pipelines transform first",
             file=sys.stderr,
         )
-    quarantined = _check_quarantine(warehouse, settings.quarantine_max_share)
-    return 0 if all(r.success for r in results.values()) and quarantined else 1
+    quarantine = _check_quarantine(warehouse, settings.quarantine_max_share)
+    return 0 if not suites.failed and not quarantine.failed else 1
 
 
-def _check_quarantine(duckdb_path: Path, max_share: float) -> bool:
-    """The quarantine check of each source's last load; True when every one passes."""
+def _check_quarantine(duckdb_path: Path, max_share: float) -> CheckTally:
+    """The quarantine check of each source's last load: what each resource with quarantined
+    records kept back, then the checks' line (pipelines.progress.CheckTally)."""
+    from pipelines.progress import OK, CheckTally, step_line
     from pipelines.quality.quarantine import check_sources
 
-    results = check_sources(duckdb_path, max_share)
-    for r in results:
+    tally = CheckTally("quarantine")
+    for r in check_sources(duckdb_path, max_share):
+        tally.add(f"{r.source}.{r.resource}", r.passed, False, r.message())
         print(f"{'pass' if r.passed else 'FAIL'}  quarantine {r.source}.{r.resource}")
         print(f"      {r.message()}")
-    if not results:
-        print("pass  quarantine: the last load of each source quarantined nothing")
-    return all(r.passed for r in results)
+    if tally.passed or tally.failed:
+        print(tally.line())
+    else:
+        print(step_line("check quarantine", OK, "the last load of each source quarantined nothing"))
+    return tally
 
 
 def _replay(args: argparse.Namespace) -> int:
     from pipelines.ingest.replay import replay
 
-    def report(_warehouse: Path, result: Any) -> None:
-        print("\n".join(result.lines()))
+    def report(_warehouse: Path, result: Any) -> list[str]:
+        return [f"  {line}" for line in result.lines()]
 
-    return _load_command(args, "replayed", lambda warehouse: replay(args.source, warehouse), report)
+    return _load_command(args, lambda warehouse: replay(args.source, warehouse), report)
 
 
 def _prepare(args: argparse.Namespace) -> int:

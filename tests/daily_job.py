@@ -3,6 +3,7 @@ backfill makes."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,8 @@ from org_simulator.seeds import simulated_org_settings
 from pipelines.orchestration.definitions import build_definitions
 from pipelines.orchestration.dlt.assets import build_source_assets, source_retry_policy
 from pipelines.orchestration.partitions import daily_partitions, range_tags
+from pipelines.orchestration.run_progress import execute_with_progress
+from pipelines.progress import Console
 from pipelines.settings import Settings
 from pipelines.sources import SOURCES
 
@@ -39,16 +42,24 @@ def source_step(source: str, retry_policy: dg.RetryPolicy | None = None) -> dg.A
 
 
 def run_daily_job(
-    settings: Settings, sources_env: Mapping[str, str], first_day: str, last_day: str
+    settings: Settings,
+    sources_env: Mapping[str, str],
+    first_day: str,
+    last_day: str,
+    console: Console | None = None,
 ) -> dg.ExecuteInProcessResult:
     """`daily_warehouse_job` over first_day..last_day in this process, on the definitions
     `settings` make, with the sources' settings `sources_env` in the environment (as dlt
-    reads them); a failed run is returned, not raised."""
+    reads them), its progress on `console` as the demo prints it (by default, nowhere); a
+    failed run is returned, not raised."""
     job = build_definitions(settings).resolve_job_def("daily_warehouse_job")
+    console = console or Console(io.StringIO(), io.StringIO(), tty=False)
     with pytest.MonkeyPatch.context() as mp:
         for key, value in sources_env.items():
             mp.setenv(key, value)
-        return job.execute_in_process(
+        return execute_with_progress(
+            job,
+            console,
             instance=dg.DagsterInstance.ephemeral(),
             tags=range_tags(first_day, last_day),
             raise_on_error=False,

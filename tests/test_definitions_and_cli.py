@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -212,17 +213,24 @@ def test_check_command_keeps_its_results(built_org, tmp_path: Path, capsys):
 
     warehouse = _copy_db(built_org.warehouse, tmp_path / "checked.duckdb")
     assert main(["check", "--duckdb", str(warehouse)]) == 0
+    suites = len(list((REPO_ROOT / "expectations").glob("*.json")))
+    assert re.search(
+        rf"^check gx suites +ok +{suites} passed +[\d.]+ s$", capsys.readouterr().out, re.M
+    )
     with duckdb.connect(str(warehouse)) as con:
         con.execute("update raw_github.pull_requests set state = 'exploded' where number = 1")
     assert main(["check", "--duckdb", str(warehouse)]) == 1
     out = capsys.readouterr().out
     assert "FAIL  raw_github__pull_requests" in out and "exploded" in out
+    tally = re.search(r"^check gx suites +FAILED +(\d+) passed, (\d+) failed \(\w+: ", out, re.M)
+    assert tally, out
+    # The raw table's suite, and those of the models that read it.
+    assert int(tally[1]) + int(tally[2]) == suites and int(tally[2]) >= 1
     history = _rows(
         warehouse,
         "select run_id, bool_and(success), count(*) from quality.gx_results "
         "group by run_id order by min(checked_at)",
     )
-    suites = len(list((REPO_ROOT / "expectations").glob("*.json")))
     assert [(ok, n) for _run, ok, n in history] == [(True, suites), (False, suites)]
     assert all(run.startswith("cli-") for run, _ok, _n in history)
 
@@ -251,7 +259,9 @@ def test_a_source_that_is_not_configured_is_not_loaded(tmp_path: Path, monkeypat
         monkeypatch.delenv(key)
     warehouse = tmp_path / "w.duckdb"
     assert main(["ingest", "openai", "--duckdb", str(warehouse), "--create"]) == 0
-    assert "nothing loaded: openai is not configured" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith(
+        "load openai          skipped  openai is not configured"
+    )
     assert _rows(warehouse, "select source, status from ops.source_loads") == [
         ("openai", "not_configured")
     ]

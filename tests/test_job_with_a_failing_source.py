@@ -11,6 +11,7 @@ retried by Dagster, first until it recovers, then until the retries are spent.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -29,9 +30,11 @@ from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED
 from pipelines.orchestration.resources import WarehouseResource
+from pipelines.progress import Console
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
 from tests.daily_job import org_settings, run_daily_job, source_step
+from tests.test_run_progress import figure, load_lines
 
 FIRST_DAY, LAST_DAY = "2026-10-26", "2026-10-30"
 WRONG_TOKEN = "ghp_refused0000000000000000000000000000"
@@ -53,6 +56,8 @@ class Run:
     repositories: int  # configured GitHub repositories
     loaded_before: datetime  # GitHub's last successful load, before the run
     raw_prs_before: int
+    out: str  # the run's progress, as the demo prints it (pipelines.progress)
+    err: str
 
     def rows(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -83,10 +88,22 @@ def refused_github(
         (raw_prs,) = con.execute("select count(*) from raw_github.pull_requests").fetchone()
     with SimulatorServer(store) as sim:
         env = {**simulator_sources_env(sim), "SOURCES__GITHUB__ACCESS_TOKEN": WRONG_TOKEN}
-        result = run_daily_job(org_settings(store, warehouse), env, FIRST_DAY, LAST_DAY)
+        out, err = io.StringIO(), io.StringIO()
+        console = Console(out, err, tty=False)
+        result = run_daily_job(org_settings(store, warehouse), env, FIRST_DAY, LAST_DAY, console)
         answers = _answers(sim, "github")
         repositories = len(sim.repositories())
-    yield Run(result, warehouse, store, answers, repositories, loaded_before, raw_prs)
+    yield Run(
+        result,
+        warehouse,
+        store,
+        answers,
+        repositories,
+        loaded_before,
+        raw_prs,
+        out.getvalue(),
+        err.getvalue(),
+    )
 
 
 def _steps(run: Run, kind: str) -> list[str]:
@@ -191,6 +208,23 @@ def test_the_run_fails_naming_github(refused_github: Run):
     assert len(_steps(refused_github, "STEP_FAILURE")) == 1
 
 
+def test_the_progress_shows_github_failed_and_the_check_that_fails_the_run(refused_github: Run):
+    loads = load_lines(refused_github.out)
+    assert {source: m["status"] for source, m in loads.items()} == {
+        source: "FAILED" if source == "github" else "ok" for source in SOURCES
+    }
+    [github] = [line for line in refused_github.out.splitlines() if line.startswith("load github")]
+    assert "HTTP 401" in github
+    assert figure(loads["github"], "requests") == sum(refused_github.github_answers.values())
+    [check] = [line for line in refused_github.out.splitlines() if "check source loads" in line]
+    assert check.startswith("check source loads   FAILED  0 passed, 1 failed (")
+    assert "no_failed_source_loads: stale sources: github" in check
+    assert "error: github: " in refused_github.err  # the step's own account of what follows
+    for text in (refused_github.out, refused_github.err):
+        assert WRONG_TOKEN not in text
+        assert "STEP_START" not in text and "DEBUG" not in text
+
+
 # --- transient failures -------------------------------------------------------------------------
 
 
@@ -246,6 +280,7 @@ def test_an_outage_past_every_retry_gives_up_without_failing_the_step(
         assert metadata["attempts"].value == 3
         assert "HTTP 503" in metadata["reason"].value
         assert metadata["rows_loaded"].value == 0
+        assert metadata["api_requests"].value == 2  # the last attempt's two HTTP attempts
         # never loaded: the epoch, which every freshness check finds stale
         assert metadata["dagster/last_updated_timestamp"].value == 1.0
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -9,6 +9,7 @@ reason while the spend figures, which Anthropic alone can give, are not.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,10 @@ import pytest
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.orchestration.definitions import build_definitions
+from pipelines.progress import Console
+from pipelines.sources import SOURCES
 from tests.daily_job import org_settings, run_daily_job
+from tests.test_run_progress import figure, load_lines
 
 CONFIGURED = ("github", "jira", "anthropic")
 ABSENT = ("openai", "pagerduty")
@@ -34,6 +38,8 @@ class Run:
     result: dg.ExecuteInProcessResult
     warehouse: Path
     defs: dg.Definitions
+    out: str  # the run's progress, as the demo prints it (pipelines.progress)
+    err: str
 
     def rows(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -52,8 +58,9 @@ def job_without_vendors(
             mp.delenv(key)
         settings = org_settings(tiny_store, warehouse)
         env = simulator_sources_env(sim, vendors=CONFIGURED)
-        result = run_daily_job(settings, env, FIRST_DAY, LAST_DAY)
-    yield Run(result, warehouse, build_definitions(settings))
+        out, err = io.StringIO(), io.StringIO()
+        result = run_daily_job(settings, env, FIRST_DAY, LAST_DAY, Console(out, err, tty=False))
+    yield Run(result, warehouse, build_definitions(settings), out.getvalue(), err.getvalue())
 
 
 def test_the_job_succeeds_and_materializes_the_whole_graph(job_without_vendors: Run):
@@ -119,3 +126,74 @@ def test_figures_that_need_pagerduty_are_null_and_spend_is_not(job_without_vendo
     )
     (total, computable) = spend[0]
     assert total > 0 and computable > 0
+
+
+def _step_metadata(run: Run, step: str) -> dict[dg.AssetKey, dict]:
+    """Each asset the step materialized, its metadata (the same for each partition)."""
+    return {
+        e.asset_key: {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in run.result.get_asset_materialization_events()
+        if e.step_key == step
+    }
+
+
+def test_the_progress_is_a_line_per_source_and_stage_with_the_runs_counts(
+    job_without_vendors: Run,
+):
+    run = job_without_vendors
+    loads = load_lines(run.out)
+    assert sorted(loads) == sorted(SOURCES)
+    for source in ABSENT:
+        assert loads[source]["status"] == "skipped"
+        assert f"{source} is not configured (SOURCES__{source.upper()}__" in run.out
+    for source in CONFIGURED:
+        line, metadata = loads[source], _step_metadata(run, source).values()
+        assert line["status"] == "ok"
+        # A new warehouse: the rows loaded are what the source's raw tables hold.
+        tables = run.rows(
+            "select table_name from information_schema.tables "
+            f"where table_schema = '{SOURCES[source].dataset}' and table_name not like '_dlt%'"
+        )
+        held = sum(
+            run.rows(f"select count(*) from {SOURCES[source].dataset}.{table}")[0][0]
+            for (table,) in tables
+        )
+        assert figure(line, "rows") == held > 0, source
+        assert {figure(line, "requests")} == {m["api_requests"] for m in metadata}, source
+
+    stages = [line for line in run.out.splitlines() if line.startswith("dbt ")]
+    assert [line[:20].strip() for line in stages] == [
+        "dbt foundation",
+        "dbt daily spend",
+        "dbt outcomes",
+    ]
+    for line in stages:
+        step = line[:20].strip().replace(" ", "_")
+        kinds = [str(m["unique_id"]).split(".")[0] for m in _step_metadata(run, step).values()]
+        events = [e for e in run.result.all_events if e.step_key == step]
+        # The tests: Dagster's checks, and those dbt ran outside its check selection, as an
+        # observation on each model they read (pipelines/orchestration/dbt/assets.py).
+        tests = {
+            (e.asset_key, e.asset_check_evaluation_data.check_name)
+            for e in events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        } | {
+            e.asset_observation_data.asset_observation.metadata["unique_id"].value
+            for e in events
+            if e.is_asset_observation
+        }
+        assert line[21:].startswith(f"ok      {kinds.count('model')} model"), line
+        assert f" {len(tests)} tests" in line, line
+
+    gx = [e for e in run.result.get_asset_check_evaluations() if e.check_name.startswith("gx_")]
+    checks = [line for line in run.out.splitlines() if line.startswith("check ")]
+    assert checks[0] == f"check gx suites      ok      {len(gx)} passed"
+    assert [line[:20].strip() for line in checks] == [
+        "check gx suites",
+        "check quarantine",
+        "check freshness",
+        "check source loads",
+    ]
+    assert run.out.splitlines()[-1] == checks[-1]  # the checks end the run
+    for text in (run.out, run.err):
+        assert "STEP_START" not in text and "DEBUG" not in text

@@ -4,6 +4,7 @@ one line per expected failure on the command line, the traceback only with `--de
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -201,7 +202,19 @@ def test_the_warehouse_is_the_settings_unless_given(sim_env, tmp_path: Path, mon
 
     monkeypatch.setenv("AOW_CREATE_WAREHOUSE", "1")
     assert main(["ingest", "pagerduty", "--create"]) == 0
-    assert f"loaded pagerduty into {warehouse}" in capsys.readouterr().out
+    progress, *tables, into = capsys.readouterr().out.splitlines()
+    assert into == f"  into {warehouse} (schema raw_pagerduty)"
+    (rows_loaded,) = (
+        duckdb.connect(str(warehouse), read_only=True)
+        .execute("select rows_loaded from ops.source_loads")
+        .fetchone()
+    )
+    rows = sum(json.loads(rows_loaded).values())
+    assert len(tables) == len(json.loads(rows_loaded)) > 0
+    requests = sim_env.stats()["total"]
+    assert re.fullmatch(
+        rf"load pagerduty +ok +{rows:,} rows  {requests:,} requests  [\d.]+ s", progress
+    )
     assert main(["ingest", "pagerduty"]) == 0  # exists now
 
 
@@ -314,7 +327,9 @@ def test_a_dbt_failure_is_its_node_and_message(tmp_path: Path, capsys):
     duckdb.connect(str(warehouse)).close()
     assert main(["transform", "--duckdb", str(warehouse), "--select", "people"]) == 1
     out, err = capsys.readouterr()
-    assert out.strip() == "dbt build FAILED: 1 error, 1 success"
+    assert re.fullmatch(
+        r"dbt build +FAILED +0 models, 1 seed, 1 test, 1 failed  [\d.]+ s", out.strip()
+    ), out
     [line] = _errors(err)
     assert re.match(
         r"error: dbt error: test\.ai_outcomes_warehouse\."

@@ -7,7 +7,6 @@ import os
 import shutil
 import sys
 import tempfile
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,12 +48,6 @@ class BuildResult:
     @property
     def failed(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
-
-    def summary(self) -> str:
-        """One line: how many nodes ended how, e.g. "dbt build: 455 success/pass, 2 error"."""
-        counts = Counter(n.status for n in self.nodes)
-        ended = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no nodes"
-        return f"dbt build {'succeeded' if self.success else 'FAILED'}: {ended}"
 
 
 def build_models(

@@ -22,7 +22,7 @@ from pipelines.cli import common_options, run
 def _demo(args: argparse.Namespace) -> int:
     from org_simulator.demo import run_demo
 
-    return run_demo(args.size, args.seed, args.duckdb, org_options(args))
+    return run_demo(args.size, args.seed, args.duckdb, org_options(args), verbose=args.verbose)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path(".data/demo.duckdb"),
         help="a fresh warehouse, replaced on every demo run",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="Dagster's whole event stream and dbt's own log, instead of a line per step",
     )
     p.set_defaults(func=_demo)
 

@@ -16,6 +16,7 @@ from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
+from pipelines.progress import Console, run_line
 from pipelines.serving.summary import format_summary, outcome_summary
 from pipelines.settings import Settings
 
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 
 # The repository's .data/ (simulator/org_simulator/demo.py -> the workspace root).
 DATA_DIR = Path(__file__).resolve().parents[2] / ".data"
+# After the summary: where to read the warehouse next (the dashboard reads the publication
+# beside the demo's warehouse, .data/demo.serving.duckdb).
+OPEN_HINT = (
+    "Open the dashboard: make dashboard  (http://127.0.0.1:8501)\n"
+    "Read the docs:      README.md and docs/  (each metric: docs/metrics.md)"
+)
 
 
 def store_path(
@@ -50,8 +57,15 @@ def history_range_tags(sim: SimulatorServer) -> dict[str, str]:
     return range_tags(sim.history_start()[:10], last_complete_day(sim.now))
 
 
-def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None = None) -> int:
-    """Run the whole Dagster job against the simulated vendors; print a summary. Exit code."""
+def run_demo(
+    size: str,
+    seed: int,
+    warehouse: Path,
+    options: OrgOptions | None = None,
+    verbose: bool = False,
+) -> int:
+    """Run the whole Dagster job against the simulated vendors, a line per step as it
+    finishes (Dagster's whole event stream if `verbose`); print a summary. Exit code."""
     started = time.monotonic()
     options = options or OrgOptions()
     store = store_path(size, seed, generation=options.generation)
@@ -67,24 +81,28 @@ def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None =
         print(f"simulated vendor APIs on {sim.url}")
         # The sources' settings are dlt's, read from the environment.
         with temporary_env(simulator_sources_env(sim, vendors=options.vendors)):
-            result = run_daily_job(settings, history_range_tags(sim))
+            result = run_daily_job(settings, history_range_tags(sim), verbose=verbose)
         requests = sim.stats()["total"]
     elapsed = time.monotonic() - started
-    status = "succeeded" if result.success else "FAILED"
-    print(f"\nDagster job daily_warehouse_job {status} in {elapsed:.1f}s ({requests} API requests)")
+    print("\n" + run_line("daily_warehouse_job", result.success, elapsed, requests))
     print(f"warehouse: {warehouse.resolve()}\n")
     print_summary(warehouse)
+    print(f"\n{OPEN_HINT}")
     return 0 if result.success else 1
 
 
-def run_daily_job(settings: Settings, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
-    """daily_warehouse_job in this process, on the definitions `settings` make."""
+def run_daily_job(
+    settings: Settings, tags: dict[str, str], verbose: bool = False
+) -> dg.ExecuteInProcessResult:
+    """daily_warehouse_job in this process, on the definitions `settings` make, its
+    progress on the console (pipelines.orchestration.run_progress)."""
     from pipelines.orchestration.definitions import build_definitions
+    from pipelines.orchestration.run_progress import execute_with_progress
     from pipelines.transform.dbt_runner import prepare_manifest
 
     prepare_manifest()
     job = build_definitions(settings).resolve_job_def("daily_warehouse_job")
-    return job.execute_in_process(tags=tags)
+    return execute_with_progress(job, Console(), verbose=verbose, tags=tags)
 
 
 def print_summary(warehouse: Path) -> None:

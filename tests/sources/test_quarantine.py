@@ -6,6 +6,7 @@ nothing is lost (problem 3)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,8 +161,12 @@ def test_a_retyped_field_fails_the_check_naming_it_and_is_kept_once(
         assert part in message, message
     assert result.sample["record_key"].startswith(f"{REPO}#")
     # what `python -m pipelines check` reports
-    assert not check_quarantine(loader.warehouse, Settings().quarantine_max_share)
-    assert "FAIL  quarantine github.pull_requests" in capsys.readouterr().out
+    assert check_quarantine(loader.warehouse, Settings().quarantine_max_share).failed
+    out = capsys.readouterr().out
+    assert "FAIL  quarantine github.pull_requests" in out
+    assert re.search(
+        r"^check quarantine +FAILED +\d+ passed, 1 failed \(github.pull_requests: ", out, re.M
+    )
 
     # Rerun with the same drift: the same records, kept once, counted twice.
     loader.load("github")

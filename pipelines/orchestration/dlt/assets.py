@@ -143,7 +143,7 @@ def build_source_assets(
                 if not exc.permanent and context.retry_number < retry_policy.max_retries:
                     raise  # transient: Dagster tries again after the policy's delay
                 context.log.error(_giving_up(exc, context.retry_number))
-                yield from _failed(context, tables, exc, rows, warehouse.path, spec.name)
+                yield from _failed(context, tables, exc, rows, meter, warehouse.path, spec.name)
                 return
         quarantined = _quarantined(warehouse.path, spec.dataset, loaded)
         for key, table in tables.items():
@@ -190,6 +190,7 @@ def _failed(
     tables: dict[dg.AssetKey, str],
     exc: LoadFailed,
     rows: Counter[str],
+    meter: RequestMeter,
     warehouse: Path,
     source: str,
 ) -> Iterator[dg.MaterializeResult]:
@@ -209,6 +210,9 @@ def _failed(
                     "failure": "permanent" if exc.permanent else "transient",
                     "attempts": dg.MetadataValue.int(context.retry_number + 1),
                     "rows_loaded": dg.MetadataValue.int(rows.get(table, 0)),
+                    # This attempt's (the source's, shared by its tables).
+                    "api_requests": dg.MetadataValue.int(meter.requests),
+                    "api_retries": dg.MetadataValue.int(meter.retries),
                     "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(updated),
                 },
             )

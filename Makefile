@@ -39,9 +39,8 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
 
 # The dbt manifest the Dagster definitions are built from, parsed when missing or stale.
-install: .venv/.installed $(CHROMIUM)
+install: .venv/.installed
 	.venv/bin/python -m pipelines prepare
-
 
 ## make demo: simulate an organisation, serve its vendor APIs, run the Dagster job (a line per
 ## source load, dbt stage and kind of check; VERBOSE=1 for Dagster's whole event stream),
@@ -51,7 +50,7 @@ demo: install
 
 ## make test: lint (ruff for Python, sqlfluff with the dbt templater for SQL), then the whole
 ## test suite.
-test: install lint unit
+test: install $(CHROMIUM) lint unit
 
 lint: install
 	.venv/bin/ruff check pipelines simulator tests benchmarks
@@ -63,7 +62,7 @@ lint: install
 # (tests/xdist_groups.py).
 TEST_WORKERS ?= 2
 
-unit: install
+unit: install $(CHROMIUM)
 	.venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 ## make dev: the Dagster UI on http://127.0.0.1:3000 (sources from SOURCES__* variables), on the

@@ -14,7 +14,7 @@ SEED ?= 42
 # An organisation without some vendors: no-openai, no-pagerduty, no-billing, empty-billing...
 PRESET ?= full
 
-.PHONY: install demo test lint unit dev benchmark clean
+.PHONY: install demo test lint unit dev docs benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -58,6 +58,11 @@ unit: install
 dev: install
 	.venv/bin/dagster instance concurrency set duckdb_warehouse 1
 	.venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## make docs: where the warehouse's dbt docs are (AOW_DUCKDB_PATH, else warehouse.duckdb): a
+## page that opens from disk, generated when missing; PORT=8080 also serves them on 127.0.0.1.
+docs: install
+	.venv/bin/python -m pipelines docs $(if $(PORT),--serve $(PORT))
 
 ## make benchmark SIZE=medium: generation, then a full load of every source (rows/s, memory).
 benchmark: install

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.cli import main
 from pipelines.serving.metricflow import run_mf
 
 AI = "pull_request__is_ai_assisted"
@@ -170,4 +171,15 @@ def test_ai_spend_by_month_and_provider_equals_mart_model_mix(built_org, tmp_pat
     # all of it: what int_ai_spend priced, attributed or not
     assert sum(semantic.values()) == built_org.scalar(
         "select sum(cost_usd) from intermediate.int_ai_spend__daily"
+    )
+
+
+def test_the_metrics_command_runs_mf_against_the_warehouse_it_is_given(built_org, tmp_path):
+    out = tmp_path / "surviving.csv"
+    args = ["query", "--metrics", "prs_surviving", "--group-by", AI, "--csv", str(out)]
+    assert main(["metrics", "--duckdb", str(built_org.warehouse), *args]) == 0
+    with out.open(newline="") as f:
+        semantic = {_value(AI, row[AI]): int(row["prs_surviving"]) for row in csv.DictReader(f)}
+    assert semantic == dict(
+        built_org.rows("select is_ai_assisted, survived from marts.mart_ai_assisted_outcomes")
     )

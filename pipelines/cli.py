@@ -22,6 +22,8 @@ from pipelines.settings import Settings, read_settings
 from pipelines.warehouse.path import existing_warehouse
 
 CREATE_HINT = "pass --create to start a new warehouse there"
+# For the commands that read a built warehouse.
+BUILD_HINT = "load and build one first (make demo, or the ingest and transform commands)"
 # The transform flags that stand for a project setting.
 SETTING_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of"}
 # Shown for each failed dbt node: its first lines, not a compiled-SQL dump.
@@ -185,7 +187,7 @@ def _docs(args: argparse.Namespace) -> int:
     from pipelines.transform.dbt_runner import docs_generate
 
     settings = _settings(args)
-    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=CREATE_HINT)
+    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=BUILD_HINT)
     docs = docs_dir(warehouse)
     if args.generate or not (docs / STATIC_PAGE).exists():
         docs = docs_generate(warehouse, settings.seeds_dir, settings.as_of)
@@ -214,7 +216,7 @@ def _metrics(args: argparse.Namespace) -> int:
     from pipelines.serving.metricflow import run_mf
 
     settings = _settings(args)
-    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=CREATE_HINT)
+    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=BUILD_HINT)
     return run_mf(args.mf_args or ["--help"], warehouse).returncode
 
 

@@ -16,6 +16,7 @@ from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
+from pipelines.serving.dbt_docs import STATIC_PAGE, docs_dir
 from pipelines.serving.summary import format_summary, outcome_summary
 from pipelines.settings import Settings
 
@@ -72,7 +73,11 @@ def run_demo(size: str, seed: int, warehouse: Path, options: OrgOptions | None =
     elapsed = time.monotonic() - started
     status = "succeeded" if result.success else "FAILED"
     print(f"\nDagster job daily_warehouse_job {status} in {elapsed:.1f}s ({requests} API requests)")
-    print(f"warehouse: {warehouse.resolve()}\n")
+    print(f"warehouse: {warehouse.resolve()}")
+    page = docs_dir(warehouse) / STATIC_PAGE
+    if result.success and page.exists():
+        print(f"dbt docs (open from disk): {page.as_uri()}")
+    print()
     print_summary(warehouse)
     return 0 if result.success else 1
 

@@ -1,7 +1,7 @@
 """The dbt docs of a warehouse: where they are kept, and how a new set replaces the old.
 
 `dbt docs generate --static` writes, beside manifest.json and catalog.json (what the catalog
-found in the warehouse: every table and column, its type and row count), `static_index.html`,
+found in the warehouse: every table and view, its columns and their types), `static_index.html`,
 one page with both inlined that opens from disk in a browser, no server needed. The docs
 describe one warehouse's tables, so they are kept beside it, in `<warehouse stem>_docs/`
 (`warehouse_docs/` for the default warehouse.duckdb), not in dbt_project/target/, which every

@@ -1,7 +1,8 @@
 """The semantic layer (dbt_project/models/semantic/) queried with MetricFlow's own CLI, `mf
 query`, against the built tiny organisation: every headline metric reproduces the figure of
 the mart it stands for, value for value (the same rounding: integer sums, 6-decimal ratios),
-grouped by AI flag over the whole history and by month x team x AI flag."""
+grouped by AI flag over the whole history, and by month (week for review hours) x team x AI
+flag."""
 
 from __future__ import annotations
 
@@ -149,6 +150,29 @@ def test_by_month_team_and_ai_flag_equals_the_defect_and_survival_marts(built_or
     assert set(shipped) == set(bugs)
     assert {key: {k: row[k] for k in bugs[key]} for key, row in shipped.items()} == bugs
     assert sum(row["defect_weight"] for row in bugs.values()) > 0
+
+
+def test_review_hours_by_week_team_and_ai_flag_equal_mart_review_hours(built_org, tmp_path):
+    week = "metric_time__week"
+    rows = mf_query(
+        built_org.warehouse,
+        tmp_path / "review.csv",
+        ["prs_opened", "review_hours", "review_hours_per_pr"],
+        [week, TEAM, AI],
+    )
+    semantic = {
+        (datetime.fromisoformat(row.pop(week)).date(), row.pop(TEAM), row.pop(AI)): row
+        for row in rows
+    }
+    mart = {
+        (row.pop("opened_week"), row.pop("team_id"), row.pop("is_ai_assisted")): row
+        for row in built_org.dicts(
+            "select opened_week, team_id, is_ai_assisted, pull_requests as prs_opened, "
+            "review_hours, review_hours_per_pr from marts.mart_review_hours"
+        )
+    }
+    assert len(mart) >= 10
+    assert semantic == mart
 
 
 def test_ai_spend_by_month_and_provider_equals_mart_model_mix(built_org, tmp_path_factory):

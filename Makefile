@@ -17,7 +17,7 @@ PRESET ?= full
 PUBLICATION ?= .data/demo.serving.duckdb
 PORT ?= 8501
 
-.PHONY: install demo test lint unit dev dashboard benchmark clean
+.PHONY: install demo test lint unit dev dashboard docs benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -77,6 +77,11 @@ dev: install
 ## (PUBLICATION=path for another, PORT=... for another port; docs/dashboard.md).
 dashboard: install
 	.venv/bin/python -m pipelines dashboard --publication $(PUBLICATION) --port $(PORT)
+
+## make docs: where the warehouse's dbt docs are (AOW_DUCKDB_PATH, else warehouse.duckdb): a
+## page that opens from disk, generated when missing; PORT=8080 also serves them on 127.0.0.1.
+docs: install
+	.venv/bin/python -m pipelines docs $(if $(PORT),--serve $(PORT))
 
 ## make benchmark SIZE=medium: generation, then a full load of every source (rows/s, memory).
 benchmark: install

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from pipelines.transform.dbt_runner import BuildResult
 
 CREATE_HINT = "pass --create to start a new warehouse there"
+# For the commands that read a built warehouse.
+BUILD_HINT = "load and build one first (make demo, or the ingest and transform commands)"
 # The transform flags that stand for a project setting.
 SETTING_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of"}
 # Shown for each failed dbt node: its first lines, not a compiled-SQL dump.
@@ -257,6 +259,44 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from pipelines.serving.dbt_docs import STATIC_PAGE, docs_dir
+    from pipelines.transform.dbt_runner import docs_generate
+
+    settings = _settings(args)
+    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=BUILD_HINT)
+    docs = docs_dir(warehouse)
+    if args.generate or not (docs / STATIC_PAGE).exists():
+        docs = docs_generate(warehouse, settings.seeds_dir, settings.as_of)
+    page = docs / STATIC_PAGE
+    print(f"dbt docs of {warehouse}: {page.as_uri()}")
+    if args.serve:
+        _serve(docs, args.serve)
+    return 0
+
+
+def _serve(directory: Path, port: int) -> None:
+    """Serve `directory` on 127.0.0.1:`port` (index.html, as `dbt docs serve` does) until
+    interrupted."""
+    import contextlib
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(directory))
+    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        print(f"serving on http://127.0.0.1:{port}/ (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from pipelines.serving.metricflow import run_mf
+
+    settings = _settings(args)
+    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=BUILD_HINT)
+    return run_mf(args.mf_args or ["--help"], warehouse).returncode
+
+
 def _models_not_built(results) -> bool:
     """True when some suite failed because the relation it checks does not exist."""
     return any(f.expectation == "relation_exists" for result in results for f in result.failed)
@@ -356,6 +396,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     warehouse_args(p, create=False)
     p.set_defaults(func=_check)
+
+    p = command(
+        "docs",
+        help="print where the warehouse's dbt docs are (a page that opens from disk), "
+        "generating them when missing",
+    )
+    warehouse_args(p, create=False)
+    p.add_argument(
+        "--generate",
+        action="store_true",
+        help="generate them again (after a transform by hand; the Dagster job does it itself)",
+    )
+    p.add_argument(
+        "--serve", type=int, metavar="PORT", help="also serve them on http://127.0.0.1:PORT/"
+    )
+    p.add_argument("--seeds-dir", type=Path, help="the organisation's seeds (as for transform)")
+    p.add_argument("--as-of", help="the metrics' 'now' (as for transform)")
+    p.set_defaults(func=_docs)
+
+    p = command(
+        "metrics",
+        help="MetricFlow's `mf` against the warehouse: the semantic layer's metrics, e.g. "
+        "metrics query --metrics prs_surviving --group-by pull_request__is_ai_assisted",
+    )
+    warehouse_args(p, create=False)
+    p.add_argument("mf_args", nargs=argparse.REMAINDER, help="mf's command and its options")
+    p.set_defaults(func=_metrics)
 
     p = command(
         "prepare",

@@ -28,11 +28,14 @@ import pytest
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
+from pipelines.orchestration.dbt.docs import DBT_DOCS
 from pipelines.orchestration.definitions import build_definitions
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.partitions import range_tags
 from pipelines.orchestration.resources import WarehouseResource
+from pipelines.serving.dbt_docs import STATIC_PAGE, docs_dir
 from tests.daily_job import TEST_SETTINGS, org_settings
+from tests.docs_catalog import mart_columns
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST_TICK = datetime(2026, 10, 31, 6, 0, tzinfo=BERLIN)
@@ -211,7 +214,8 @@ def test_raw_table_metadata(scenario: Scenario):
 
 def test_secrets_never_reach_warehouse_or_events(scenario: Scenario):
     secrets = [v for k, v in SIM_CREDENTIALS.items() if k != "jira_email"]
-    for path in scenario.warehouse.parent.iterdir():
+    # the warehouse, and everything beside it (its dbt docs included)
+    for path in [p for p in scenario.warehouse.parent.rglob("*") if p.is_file()]:
         content = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in content, (path, secret)
@@ -284,6 +288,7 @@ def test_corrupt_row_holds_back_every_dbt_op_and_mart(scenario: Scenario):
     assert RAW_PRS in _materialized(scenario.corrupted)  # the load itself ran
     assert _executed_steps(scenario.corrupted).isdisjoint(DBT_OPS)
     assert not any(key.path[0] == "marts" for key in _materialized(scenario.corrupted))
+    assert DBT_DOCS not in _materialized(scenario.corrupted)
     assert scenario.corrupted.board == scenario.first.board
     latest = scenario.instance.get_latest_materialization_event(BOARD)
     assert latest is not None and latest.run_id != scenario.corrupted.result.run_id
@@ -301,6 +306,36 @@ def test_fixed_row_rebuilds_the_marts(scenario: Scenario):
     assert latest.run_id == result.run_id
     check = {e.asset_check_key: e for e in result.get_asset_check_evaluations()}[RAW_PRS_CHECK]
     assert check.passed
+
+
+def test_the_run_leaves_dbt_docs_of_every_mart_column_beside_the_warehouse(scenario: Scenario):
+    """The docs step ran after the marts: its page, whose catalog lists every mart the
+    warehouse holds with every column it has, each described."""
+    (event,) = [
+        e
+        for e in scenario.second.result.get_asset_materialization_events()
+        if e.asset_key == DBT_DOCS
+    ]
+    docs = docs_dir(scenario.warehouse)
+    page = docs / STATIC_PAGE
+    assert event.materialization.metadata["page"].value == str(page)
+    built = {
+        mart: [column for column, _type, *_ in _query(scenario.warehouse, f"describe marts.{mart}")]
+        for (mart,) in _query(
+            scenario.warehouse,
+            "select table_name from information_schema.tables where table_schema = 'marts'",
+        )
+    }
+    documented = mart_columns(docs)
+    assert len(built) >= 20
+    assert {mart: list(columns) for mart, columns in documented.items()} == built
+    assert [
+        (m, c) for m, cols in documented.items() for c, d in cols.items() if not d.strip()
+    ] == []
+    # One page, manifest and catalog inlined: it opens from disk with no server.
+    html = page.read_text(encoding="utf-8")
+    assert "MANIFEST.JSON INLINE DATA" not in html and "CATALOG.JSON INLINE DATA" not in html
+    assert documented["mart_ai_assisted_outcomes"]["allocated_cost_per_surviving_pr"][:40] in html
 
 
 def test_next_tick_adds_exactly_its_day(scenario: Scenario):

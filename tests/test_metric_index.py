@@ -1,8 +1,8 @@
 """The metric index of docs/metrics.md resolves: for every metric, its definition's section, the
 mart and column that hold it, the SQL model, the dbt tests on that column (all of them, no
-more), the quality suite, the Dagster asset and the ground-truth test all exist as written. A
-renamed column, a moved model, a dropped test or suite fails here instead of leaving the docs
-pointing at nothing."""
+more), the quality suite, the Dagster asset, the ground-truth test and the semantic-layer
+metrics all exist as written. A renamed column, a moved model, a dropped test, suite or metric
+fails here instead of leaving the docs pointing at nothing."""
 
 from __future__ import annotations
 
@@ -105,3 +105,8 @@ def test_every_reference_of_a_metric_resolves(row: dict[str, str], manifest: dic
         defined = {f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
         assert function in defined, f"{path} has no {function}"
     assert truths or row["ground-truth test"] == NONE
+
+    semantic = CODE.findall(row["semantic metric"])
+    defined = {metric["name"] for metric in manifest["metrics"].values()}
+    assert set(semantic) <= defined, f"{set(semantic) - defined} are no dbt metrics"
+    assert semantic or row["semantic metric"] == NONE

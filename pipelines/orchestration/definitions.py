@@ -14,6 +14,7 @@ from functools import cache
 import dagster as dg
 
 from pipelines.orchestration.dbt.assets import dbt_models, dbt_resource
+from pipelines.orchestration.dbt.docs import dbt_docs_asset
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.freshness import build_freshness_checks
 from pipelines.orchestration.jobs import daily_warehouse_job
@@ -33,10 +34,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt manifest must be prepared (pipelines.transform.dbt_runner.prepare_manifest)."""
     sources = source_assets(settings.source_retry_delay, settings.partitions_start)
     freshness_checks, freshness_sensor = build_freshness_checks(sources)
+    models = dbt_models(settings.partitions_start, settings.seeds_dir, settings.as_of)
     return dg.Definitions(
         assets=[
             *sources,
-            *dbt_models(settings.partitions_start, settings.seeds_dir, settings.as_of),
+            *models,
+            dbt_docs_asset(models, settings.seeds_dir, settings.as_of),
         ],
         asset_checks=[
             *build_gx_checks(),

@@ -116,21 +116,26 @@ def build_models(
 def docs_generate(
     duckdb_path: Path | str, seeds_dir: Path | str | None = None, as_of: str | None = None
 ) -> Path:
-    """`dbt docs generate` against a built warehouse; returns the target directory (where
-    `dbt docs serve` finds index.html, manifest.json and catalog.json)."""
+    """`dbt docs generate --static` against a built warehouse, holding its writer lock (the
+    catalog opens the file as dbt-duckdb does, for writing); the docs are kept beside the
+    warehouse (pipelines.serving.dbt_docs). Returns their directory: static_index.html (opens
+    from disk), index.html, manifest.json and catalog.json."""
     from dbt.cli.main import dbtRunner
 
-    args = ["docs", "generate", "--project-dir", str(DBT_PROJECT_DIR)]
+    from pipelines.serving.dbt_docs import publish_docs
+
+    args = ["docs", "generate", "--static", "--project-dir", str(DBT_PROJECT_DIR)]
     args += ["--profiles-dir", str(DBT_PROJECT_DIR)]
     args += ["--vars", json.dumps(run_vars(duckdb_path, seeds_dir, as_of))]
-    with invocation_target() as target:
+    holder = f"dbt docs generate (pid {os.getpid()})"
+    with writer_lock(duckdb_path, holder), invocation_target() as target:
         try:
             res = dbtRunner().invoke([*args, "--target-path", str(target)])
         finally:
             _close_duckdb()
-    if not res.success:
-        raise RuntimeError(f"dbt docs generate failed: {res.exception}")
-    return DBT_TARGET_DIR
+        if not res.success:
+            raise RuntimeError(f"dbt docs generate failed: {res.exception}")
+        return publish_docs(target, duckdb_path)
 
 
 def run_vars(

@@ -17,6 +17,7 @@ from org_simulator.sources_env import simulator_sources_env
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
 from pipelines.progress import Console, run_line
+from pipelines.serving.dbt_docs import STATIC_PAGE, docs_dir
 from pipelines.serving.summary import format_summary, outcome_summary
 from pipelines.settings import Settings
 
@@ -85,7 +86,11 @@ def run_demo(
         requests = sim.stats()["total"]
     elapsed = time.monotonic() - started
     print("\n" + run_line("daily_warehouse_job", result.success, elapsed, requests))
-    print(f"warehouse: {warehouse.resolve()}\n")
+    print(f"warehouse: {warehouse.resolve()}")
+    page = docs_dir(warehouse) / STATIC_PAGE
+    if result.success and page.exists():
+        print(f"dbt docs (open from disk): {page.as_uri()}")
+    print()
     print_summary(warehouse)
     print(f"\n{OPEN_HINT}")
     return 0 if result.success else 1

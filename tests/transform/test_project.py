@@ -10,6 +10,7 @@ import shutil
 import duckdb
 import pytest
 
+from pipelines.cli import main
 from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, docs_generate
 from tests.definition_keys import SNAPSHOT
 
@@ -108,6 +109,16 @@ def test_docs_generate_documents_every_mart_and_column(docs, contracts):
         described = {c.lower() for c, col in node["columns"].items() if col["description"]}
         undocumented += [f"{name}.{c}" for c in built if c.lower() not in described]
     assert undocumented == []
+
+
+def test_the_docs_command_prints_the_page_kept_beside_the_warehouse(built_org, docs, capsys):
+    """The docs the fixture generated are where the command says, and it does not generate
+    them again."""
+    page = built_org.warehouse.with_name(f"{built_org.warehouse.stem}_docs") / "static_index.html"
+    generated = page.stat().st_mtime_ns
+    assert main(["docs", "--duckdb", str(built_org.warehouse)]) == 0
+    assert capsys.readouterr().out == f"dbt docs of {built_org.warehouse}: {page.as_uri()}\n"
+    assert page.stat().st_mtime_ns == generated
 
 
 def test_every_model_has_a_primary_key_test(docs):

@@ -1,0 +1,57 @@
+"""The dbt docs as a Dagster asset: generated after every dbt model of the run is built.
+
+`dbt docs generate --static` reads the warehouse (the catalog: every table and column, with
+its type) and dbt-duckdb opens the file for writing, so the step runs in the
+`duckdb_warehouse` pool and holds the warehouse's writer lock, like the dbt ops. The docs are
+kept beside the warehouse (pipelines.serving.dbt_docs): static_index.html opens from disk.
+"""
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.orchestration.partitions import window_vars
+from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.serving.dbt_docs import STATIC_PAGE, publish_docs
+from pipelines.transform.dbt_runner import PARTIAL_PARSE, publish_target_files, run_vars
+
+DBT_DOCS = dg.AssetKey(["serving", "dbt_docs"])
+
+
+def dbt_docs_asset(
+    dbt_models: Sequence[dg.AssetsDefinition], seeds_dir: Path | None, as_of: str | None
+) -> dg.AssetsDefinition:
+    """The docs of every dbt model (`dbt_models`, the dbt ops' assets), generated with the
+    run's vars: the dbt ops' parse is reused, not redone."""
+
+    @dg.asset(
+        key=DBT_DOCS,
+        group_name="serving",
+        deps=[key for assets in dbt_models for key in assets.keys],
+        pool=DUCKDB_POOL,
+        description="dbt docs of the warehouse (models, columns, lineage, catalog): "
+        f"<warehouse stem>_docs/{STATIC_PAGE} beside the warehouse file opens from disk.",
+    )
+    def dbt_docs(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        dbt_vars = {**run_vars(warehouse.path, seeds_dir, as_of), **window_vars(context)}
+        with warehouse.writer(f"dagster run {context.run.run_id} (dbt_docs)"):
+            invocation = dbt.cli(["docs", "generate", "--static", "--vars", json.dumps(dbt_vars)])
+            invocation.wait()
+        docs = publish_docs(invocation.target_path, warehouse.path)
+        publish_target_files(invocation.target_path, [PARTIAL_PARSE])
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
+        catalog = json.loads((docs / "catalog.json").read_text(encoding="utf-8"))
+        return dg.MaterializeResult(
+            metadata={
+                "page": dg.MetadataValue.path(str(docs / STATIC_PAGE)),
+                "catalogued_relations": len(catalog["nodes"]),
+            }
+        )
+
+    return dbt_docs

@@ -23,7 +23,7 @@ from pipelines.warehouse.path import existing_warehouse
 
 CREATE_HINT = "pass --create to start a new warehouse there"
 # The transform flags that stand for a project setting.
-SETTING_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of"}
+SETTING_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of", "AOW_SERVING_PATH": "to"}
 # Shown for each failed dbt node: its first lines, not a compiled-SQL dump.
 NODE_MESSAGE_CHARS = 300
 FAILED_NODES_SHOWN = 20
@@ -173,6 +173,31 @@ def _replay(args: argparse.Namespace) -> int:
     return _load_command(args, "replayed", lambda warehouse: replay(args.source, warehouse), report)
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from uuid import uuid4
+
+    from pipelines.serving.publication import Provenance, publish
+    from pipelines.settings import default_publication_path
+    from pipelines.warehouse.lock import writer_lock
+
+    settings = _settings(args)
+    warehouse = existing_warehouse(
+        _warehouse(args, settings), hint="build it first (ingest ... --create, transform)"
+    )
+    target = settings.serving_path or default_publication_path(warehouse)
+    # Outside a Dagster run the build's end is not known: built_at stays null.
+    as_of = datetime.fromisoformat(settings.as_of) if settings.as_of else None
+    provenance = Provenance(run_id=f"cli-{uuid4()}", as_of=as_of, built_at=None)
+    with writer_lock(warehouse, "python -m pipelines publish"):
+        published = publish(warehouse, target, provenance)
+    print(
+        f"published {published.tables} marts ({sum(published.rows.values()):,} rows, "
+        f"{published.size_bytes:,} bytes) to {published.path} (run_id {provenance.run_id})"
+    )
+    return 0
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from pipelines.transform.dbt_runner import prepare_manifest
 
@@ -279,6 +304,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     warehouse_args(p, create=False)
     p.set_defaults(func=_check)
+
+    p = command(
+        "publish",
+        help="publish the warehouse's marts for readers, replacing the publication whole "
+        "(docs/serving.md)",
+    )
+    warehouse_args(p, create=False)
+    p.add_argument(
+        "--to",
+        type=Path,
+        help="the publication file (default: $AOW_SERVING_PATH, else <warehouse "
+        "stem>.serving.duckdb beside the warehouse)",
+    )
+    p.set_defaults(func=_publish)
 
     p = command(
         "prepare",

@@ -17,6 +17,7 @@ from pipelines.orchestration.dbt.assets import dbt_models, dbt_resource
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.freshness import build_freshness_checks
 from pipelines.orchestration.jobs import daily_warehouse_job
+from pipelines.orchestration.publication import build_publication
 from pipelines.orchestration.quality.checks import build_gx_checks
 from pipelines.orchestration.quality.quarantine import build_quarantine_checks
 from pipelines.orchestration.resources import WarehouseResource
@@ -33,10 +34,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt manifest must be prepared (pipelines.transform.dbt_runner.prepare_manifest)."""
     sources = source_assets(settings.source_retry_delay, settings.partitions_start)
     freshness_checks, freshness_sensor = build_freshness_checks(sources)
+    models = dbt_models(settings.partitions_start, settings.seeds_dir, settings.as_of)
+    marts = [key for assets in models for key in assets.keys if key.path[0] == "marts"]
     return dg.Definitions(
         assets=[
             *sources,
-            *dbt_models(settings.partitions_start, settings.seeds_dir, settings.as_of),
+            *models,
+            build_publication(marts, settings.publication_path, settings.as_of),
         ],
         asset_checks=[
             *build_gx_checks(),

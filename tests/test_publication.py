@@ -153,6 +153,15 @@ def test_the_publication_schema(tmp_path: Path):
     ]
 
 
+def test_a_warehouse_named_warehouse(tmp_path: Path):
+    """The name the Dagster definitions default to (warehouse.duckdb)."""
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb", pull_requests=2)
+    published = publish(
+        warehouse, tmp_path / "warehouse.serving.duckdb", Provenance(None, None, None)
+    )
+    assert published.rows["fct_pull_requests"] == 2
+
+
 def test_a_failed_publish_leaves_the_previous_file_and_no_temporary_file(tmp_path: Path):
     warehouse = _warehouse(tmp_path / "w.duckdb", pull_requests=3)
     target = tmp_path / "w.serving.duckdb"

@@ -39,7 +39,9 @@ from pipelines.warehouse.path import require_directory
 
 MARTS = "marts"
 SCHEMA = "publication"
-_SOURCE = "warehouse"  # the warehouse's name while attached to the new file
+# The warehouse's name while attached to the new file: not one a file's stem gives (DuckDB
+# names the new file's own database after it, e.g. "warehouse").
+_SOURCE = "aow_published_warehouse"
 
 _ABOUT = f"""
 create table {SCHEMA}.about (

@@ -499,7 +499,7 @@ def test_the_published_marts_equal_the_warehouses(scenario: Scenario):
     }
     assert "assert_spend_reconciles_with_billing" not in {name for name, *_ in checks}
     assert all(passed for _, _, passed, *_ in checks)
-    by_key = {(name, key): row for name, key, *row in checks}
+    by_key = {(name, key): tuple(row) for name, key, *row in checks}
     # the raw table's suite: failed in the corrupted run, its latest result is the second's
     _passed, severity, blocking, evaluated_at = by_key[
         ("gx_raw_github__pull_requests", "raw_github/pull_requests")

@@ -176,10 +176,14 @@ def test_a_failed_publish_leaves_the_previous_file_and_no_temporary_file(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.serving.duckdb"]
 
 
-def test_the_publication_cannot_be_the_warehouse(tmp_path: Path):
+def test_the_publication_is_neither_the_warehouse_nor_in_a_missing_directory(tmp_path: Path):
     warehouse = _warehouse(tmp_path / "w.duckdb", pull_requests=1)
     with pytest.raises(ValueError, match="cannot be the warehouse"):
         publish(warehouse, warehouse, Provenance(None, None, None))
+    typo = tmp_path / "srvv" / "p.duckdb"
+    with pytest.raises(FileNotFoundError, match=f"the directory {typo.parent} of the publication"):
+        publish(warehouse, typo, Provenance(None, None, None))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
 
 
 def test_the_serving_path_setting(tmp_path: Path):

@@ -35,8 +35,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.path import require_directory
-
 MARTS = "marts"
 SCHEMA = "publication"
 # The warehouse's name while attached to the new file: not one a file's stem gives (DuckDB
@@ -148,7 +146,12 @@ def publish(
     `checks`: the quality checks' latest results; None reports the Great Expectations
     results the warehouse keeps (quality.gx_results)."""
     warehouse = Path(warehouse).resolve()
-    target = require_directory(target)
+    target = Path(target).expanduser().resolve()
+    if not target.parent.is_dir():  # a mistyped path is an error, not a new directory
+        raise FileNotFoundError(
+            f"the directory {target.parent} of the publication {target} does not exist: "
+            "check AOW_SERVING_PATH (no directory is created)"
+        )
     if target == warehouse:
         raise ValueError(f"the publication {target} cannot be the warehouse itself")
     aside = target.with_name(f".{target.name}.{secrets.token_hex(4)}.publishing")

@@ -174,7 +174,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from datetime import datetime
+    from datetime import UTC, datetime
     from uuid import uuid4
 
     from pipelines.serving.publication import Provenance, publish
@@ -186,10 +186,12 @@ def _publish(args: argparse.Namespace) -> int:
         _warehouse(args, settings), hint="build it first (ingest ... --create, transform)"
     )
     target = settings.serving_path or default_publication_path(warehouse)
-    # Outside a Dagster run the build's end is not known: built_at stays null.
-    as_of = datetime.fromisoformat(settings.as_of) if settings.as_of else None
-    provenance = Provenance(run_id=f"cli-{uuid4()}", as_of=as_of, built_at=None)
     with writer_lock(warehouse, "python -m pipelines publish"):
+        # Outside a Dagster run the build's end is not recorded: the warehouse's last write
+        # is its upper bound, and the metrics' "now" (unless fixed) the build's time before it.
+        built_at = datetime.fromtimestamp(warehouse.stat().st_mtime, UTC)
+        as_of = settings.as_of or built_at.replace(tzinfo=None).isoformat()
+        provenance = Provenance(f"cli-{uuid4()}", datetime.fromisoformat(as_of), built_at)
         published = publish(warehouse, target, provenance)
     print(
         f"published {published.tables} marts ({sum(published.rows.values()):,} rows, "

@@ -195,7 +195,7 @@ def test_the_serving_path_setting(tmp_path: Path):
         read_settings({"AOW_SERVING_PATH": str(tmp_path / "missing" / "bi.duckdb")})
 
 
-def test_the_publish_command_republishes_the_warehouse(tmp_path: Path, capsys):
+def test_the_publish_command_republishes_the_warehouse(tmp_path: Path, capsys, monkeypatch):
     warehouse = _warehouse(tmp_path / "w.duckdb", pull_requests=4)
     assert main(["publish", "--duckdb", str(warehouse)]) == 0
     out = capsys.readouterr().out
@@ -203,7 +203,13 @@ def test_the_publish_command_republishes_the_warehouse(tmp_path: Path, capsys):
     assert "published 2 marts (6 rows" in out and str(target) in out
     about = read_about(target)
     assert about["run_id"].startswith("cli-") and about["run_id"] in out
-    assert (about["tables"], about["built_at"]) == (2, None)
+    # the build's end is the warehouse's last write, the metrics' clock that time
+    written = datetime.fromtimestamp(warehouse.stat().st_mtime, UTC)
+    assert (about["tables"], about["built_at"]) == (2, written)
+    assert about["as_of"] == written.replace(tzinfo=None)
+    monkeypatch.setenv("AOW_AS_OF", "2026-11-01T00:00:00")
+    assert main(["publish", "--duckdb", str(warehouse), "--to", str(tmp_path / "p.duckdb")]) == 0
+    assert read_about(tmp_path / "p.duckdb")["as_of"] == AS_OF
     with duckdb.connect(str(target), read_only=True) as con:
         checks = con.execute(
             "select check_name, passed, blocking, description from publication.quality_checks"

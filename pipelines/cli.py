@@ -31,7 +31,7 @@ CREATE_HINT = "pass --create to start a new warehouse there"
 # For the commands that read a built warehouse.
 BUILD_HINT = "load and build one first (make demo, or the ingest and transform commands)"
 # The transform flags that stand for a project setting.
-SETTING_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of"}
+SETTING_FLAGS = {"AOW_SEEDS_DIR": "seeds_dir", "AOW_AS_OF": "as_of", "AOW_SERVING_PATH": "to"}
 # Shown for each failed dbt node: its first lines, not a compiled-SQL dump.
 NODE_MESSAGE_CHARS = 300
 FAILED_NODES_SHOWN = 20
@@ -234,6 +234,33 @@ def _replay(args: argparse.Namespace) -> int:
     return _load_command(args, lambda warehouse: replay(args.source, warehouse), report)
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from pipelines.serving.publication import Provenance, publish
+    from pipelines.settings import default_publication_path
+    from pipelines.warehouse.lock import writer_lock
+
+    settings = _settings(args)
+    warehouse = existing_warehouse(
+        _warehouse(args, settings), hint="build it first (ingest ... --create, transform)"
+    )
+    target = settings.serving_path or default_publication_path(warehouse)
+    with writer_lock(warehouse, "python -m pipelines publish"):
+        # Outside a Dagster run the build's end is not recorded: the warehouse's last write
+        # is its upper bound, and the metrics' "now" (unless fixed) the build's time before it.
+        built_at = datetime.fromtimestamp(warehouse.stat().st_mtime, UTC)
+        as_of = settings.as_of or built_at.replace(tzinfo=None).isoformat()
+        provenance = Provenance(f"cli-{uuid4()}", datetime.fromisoformat(as_of), built_at)
+        published = publish(warehouse, target, provenance)
+    print(
+        f"published {published.tables} marts ({sum(published.rows.values()):,} rows, "
+        f"{published.size_bytes:,} bytes) to {published.path} (run_id {provenance.run_id})"
+    )
+    return 0
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from pipelines.transform.dbt_runner import prepare_manifest
 
@@ -246,6 +273,8 @@ def _dashboard(args: argparse.Namespace) -> int:
 
     from pipelines.serving.dashboard.server import environment, streamlit_command
 
+    if args.publication is None:
+        args.publication = _settings(args).publication_path
     if not args.publication.is_file():
         print(
             f"note: no publication at {args.publication} yet: `make demo` builds the demo's; "
@@ -425,6 +454,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_metrics)
 
     p = command(
+        "publish",
+        help="publish the warehouse's marts for readers, replacing the publication whole "
+        "(docs/serving.md)",
+    )
+    warehouse_args(p, create=False)
+    p.add_argument(
+        "--to",
+        type=Path,
+        help="the publication file (default: $AOW_SERVING_PATH, else <warehouse "
+        "stem>.serving.duckdb beside the warehouse)",
+    )
+    p.set_defaults(func=_publish)
+
+    p = command(
         "prepare",
         help="parse the dbt project into the manifest the Dagster definitions are built from, "
         "if it is missing or older than the project's files",
@@ -438,8 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--publication",
         type=Path,
-        default=Path(".data/demo.serving.duckdb"),
-        help="the publication, a DuckDB file (default: the demo's, .data/demo.serving.duckdb)",
+        help="the publication, a DuckDB file (default: $AOW_SERVING_PATH, else <warehouse "
+        "stem>.serving.duckdb beside the warehouse; `make dashboard` serves the demo's)",
     )
     p.add_argument("--port", type=int, default=8501, help="the port (default 8501)")
     p.add_argument("--host", default="127.0.0.1", help="the address (default 127.0.0.1)")

@@ -178,6 +178,14 @@ def _directory(value: Any) -> None:
         raise ValueError("no such directory")
 
 
+def _file_in_a_directory(value: Any) -> None:
+    path = Path(_text(str(value))).expanduser()
+    if path.is_dir():
+        raise ValueError("a directory, not a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"no such directory {path.parent}")
+
+
 def _warehouse(create: bool) -> Callable[[Any], None]:
     """The warehouse named by the variable: a typo must not start a new, empty warehouse
     that the runs then fill while the real one goes stale. `create`: AOW_CREATE_WAREHOUSE."""
@@ -249,6 +257,9 @@ PROJECT_RULES: dict[str, Rule] = {
     "AOW_QUARANTINE_MAX_SHARE": Rule(
         "a share from 0 up to but not including 1, e.g. 0.01", _number(0, 1, below=True)
     ),
+    "AOW_SERVING_PATH": Rule(
+        "the file the marts are published to, in an existing directory", _file_in_a_directory
+    ),
 }
 
 
@@ -314,6 +325,20 @@ class Settings:
     schedule_cron: str = "0 6 * * *"  # AOW_SCHEDULE_CRON, in the organisation's time zone
     source_retry_delay: float = 60.0  # AOW_SOURCE_RETRY_DELAY: seconds before a step's retry
     quarantine_max_share: float = 0.01  # AOW_QUARANTINE_MAX_SHARE
+    # AOW_SERVING_PATH: where readers get the marts (pipelines.serving.publication); None:
+    # beside the warehouse, see publication_path.
+    serving_path: Path | None = None
+
+    @property
+    def publication_path(self) -> Path:
+        """The publication file: AOW_SERVING_PATH, else `<warehouse stem>.serving.duckdb`
+        beside the warehouse (.data/demo.duckdb publishes .data/demo.serving.duckdb)."""
+        return self.serving_path or default_publication_path(self.duckdb_path)
+
+
+def default_publication_path(warehouse: Path | str) -> Path:
+    path = Path(warehouse).expanduser().resolve()
+    return path.with_name(f"{path.stem}.serving.duckdb")
 
 
 def _absolute_path(value: Any) -> Path:
@@ -331,6 +356,7 @@ SETTING_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "AOW_SCHEDULE_CRON": ("schedule_cron", str),
     "AOW_SOURCE_RETRY_DELAY": ("source_retry_delay", float),
     "AOW_QUARANTINE_MAX_SHARE": ("quarantine_max_share", float),
+    "AOW_SERVING_PATH": ("serving_path", _absolute_path),
 }
 
 

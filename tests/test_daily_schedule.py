@@ -10,10 +10,18 @@ run metadata, dbt tests as asset checks, no secret in the warehouse or the event
    table fails with the row as a sample, and no dbt op runs: the marts keep their build.
 3. The row is fixed and the next day's tick runs: the checks pass, the marts are rebuilt,
    and the billing tables and int_ai_spend gain exactly 31 October.
+4. The publication: the first run publishes the marts; a reader in another process holds it
+   open through the corrupted run, which leaves it byte-for-byte, and through the next one,
+   which succeeds all the same and publishes anew; the reader reads on, on the file it
+   opened, and a new connection reads the new publication, equal to the warehouse's marts,
+   through SQLAlchemy's duckdb-engine too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,6 +32,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.server import SimulatorServer
@@ -32,10 +41,13 @@ from pipelines.orchestration.dbt.docs import DBT_DOCS
 from pipelines.orchestration.definitions import build_definitions
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.partitions import range_tags
+from pipelines.orchestration.publication import PUBLICATION
 from pipelines.orchestration.resources import WarehouseResource
 from pipelines.serving.dbt_docs import STATIC_PAGE, docs_dir
+from pipelines.serving.publication import read_about
 from tests.daily_job import TEST_SETTINGS, org_settings
 from tests.docs_catalog import mart_columns
+from tests.publication_reader import Answer, answers, reader
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST_TICK = datetime(2026, 10, 31, 6, 0, tzinfo=BERLIN)
@@ -65,6 +77,16 @@ class Tick:
 
 
 @dataclass
+class Published:
+    """The publication file after a run."""
+
+    digest: str  # sha256 of its bytes
+    about: dict | None  # its publication.about row, read on a new connection
+    pull_requests: int  # rows of its marts.fct_pull_requests
+    files: list[str]  # the names in its directory
+
+
+@dataclass
 class Scenario:
     store: Path
     warehouse: Path
@@ -74,6 +96,19 @@ class Scenario:
     corrupted: Tick
     second: Tick
     corrupt_id: int
+    publication: Path
+    published: dict[str, Published]  # tick name -> the publication after it
+    reader: list[Answer]  # the reader's answers, from before the corrupted run to after the second
+    second_run_window: tuple[float, float]  # time.time() when the second run started and ended
+
+
+def _published(path: Path) -> Published:
+    return Published(
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+        read_about(path),
+        _query(path, "select count(*) from marts.fct_pull_requests")[0][0],
+        sorted(p.name for p in path.parent.iterdir()),
+    )
 
 
 def _query(path: Path, sql: str) -> list[tuple]:
@@ -121,14 +156,24 @@ def _tick(
 @pytest.fixture(scope="module")
 def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     warehouse = tmp_path_factory.mktemp("scheduled") / "warehouse.duckdb"
-    defs = build_definitions(org_settings(tiny_store, warehouse))
+    settings = org_settings(tiny_store, warehouse)
+    defs = build_definitions(settings)
     instance = dg.DagsterInstance.ephemeral()
-    with SimulatorServer(tiny_store) as sim, pytest.MonkeyPatch.context() as mp:
+    reader_log = tmp_path_factory.mktemp("reader") / "answers.jsonl"
+    published = {}
+    with (
+        SimulatorServer(tiny_store) as sim,
+        pytest.MonkeyPatch.context() as mp,
+        contextlib.ExitStack() as reading,
+    ):
         for key, value in simulator_sources_env(sim).items():
             mp.setenv(key, value)
         # one checkpointed run per repository, so the GitHub step aggregates several dlt runs
         mp.setenv("SOURCES__GITHUB__REPOSITORIES_PER_RUN", "1")
         first = _tick(sim, FIRST_TICK, defs, instance, warehouse)
+        published["first"] = _published(settings.publication_path)
+        # From here on a reader holds the publication open, as a BI tool would.
+        reading.enter_context(reader(settings.publication_path, reader_log))
 
         # The oldest pull request: outside every look-back, so no load re-reads it.
         with duckdb.connect(str(warehouse)) as con:
@@ -139,13 +184,32 @@ def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 "update raw_github.pull_requests set state = 'exploded' where id = ?", [corrupt_id]
             )
         corrupted = _tick(sim, FIRST_TICK, defs, instance, warehouse)
+        published["corrupted"] = _published(settings.publication_path)
 
         with duckdb.connect(str(warehouse)) as con:
             con.execute(
                 "update raw_github.pull_requests set state = ? where id = ?", [state, corrupt_id]
             )
+        started = time.time()
         second = _tick(sim, SECOND_TICK, defs, instance, warehouse)
-    yield Scenario(tiny_store, warehouse, defs, instance, first, corrupted, second, corrupt_id)
+        ended = time.time()
+        published["second"] = _published(settings.publication_path)
+        while not [a for a in answers(reader_log) if a.at > ended + 0.5]:
+            time.sleep(0.1)  # the reader still answers after the run
+    yield Scenario(
+        tiny_store,
+        warehouse,
+        defs,
+        instance,
+        first,
+        corrupted,
+        second,
+        corrupt_id,
+        settings.publication_path,
+        published,
+        answers(reader_log),
+        (started, ended),
+    )
 
 
 def _store_rows_per_day(store: Path, table: str, column: str) -> dict[date, int]:
@@ -351,6 +415,165 @@ def test_next_tick_adds_exactly_its_day(scenario: Scenario):
     assert {day for day, _provider in scenario.second.spend} == {FIRST_DAY, SECOND_DAY}
     for provider, usd in truth.items():
         assert abs(scenario.second.spend[(SECOND_DAY, provider)] - usd) <= Decimal("0.00001")
+
+
+# --- 4. the publication ---------------------------------------------------------------------
+
+
+def _step_started(tick: Tick, step: str) -> bool:
+    return step in _executed_steps(tick)
+
+
+def _warehouse_marts(scenario: Scenario) -> list[str]:
+    return [
+        name
+        for (name,) in _query(
+            scenario.warehouse,
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1",
+        )
+    ]
+
+
+def test_each_successful_run_publishes_the_marts(scenario: Scenario):
+    marts = _warehouse_marts(scenario)
+    assert len(marts) >= 22
+    for name, tick in (("first", scenario.first), ("second", scenario.second)):
+        assert PUBLICATION in _materialized(tick)
+        about = scenario.published[name].about
+        assert about["run_id"] == tick.result.run_id
+        assert about["tables"] == len(marts)
+        assert about["as_of"] == datetime(2026, 11, 1)  # the organisation's clock (AOW_AS_OF)
+        assert about["built_at"] < about["published_at"]
+        (event,) = [
+            e for e in tick.result.get_asset_materialization_events() if e.asset_key == PUBLICATION
+        ]
+        metadata = event.materialization.metadata
+        assert metadata["path"].value == str(scenario.publication)
+        assert metadata["run_id"].value == tick.result.run_id
+        assert metadata["tables"].value == len(marts)
+        assert metadata["as_of"].value == "2026-11-01T00:00:00"
+        assert metadata["published_at"].value == about["published_at"].timestamp()
+        assert metadata["rows"].value == sum(metadata["rows_by_mart"].value.values()) > 0
+        assert metadata["size_bytes"].value > 0
+        # published within the run, after the last mart was built
+        assert 0 < metadata["seconds_after_build"].value < 600
+    assert scenario.publication.name == "warehouse.serving.duckdb"  # beside the warehouse
+
+
+def test_a_failed_blocking_check_leaves_the_publication_byte_for_byte(scenario: Scenario):
+    assert not scenario.corrupted.result.success
+    assert not _step_started(scenario.corrupted, "publication")
+    assert PUBLICATION not in _materialized(scenario.corrupted)
+    first, after = scenario.published["first"], scenario.published["corrupted"]
+    assert after.digest == first.digest
+    assert after.about["run_id"] == scenario.first.result.run_id
+    assert after.files == first.files  # no temporary file left beside it
+
+
+def test_a_reader_holding_the_publication_never_blocks_the_next_run(scenario: Scenario):
+    assert scenario.second.result.success  # no lock error: the reader held the file throughout
+    started, ended = scenario.second_run_window
+    during = [a for a in scenario.reader if started < a.at < ended]
+    after = [a for a in scenario.reader if a.at > ended]
+    assert len(during) > 20 and after  # it answered all through the run, and after it
+    assert [a.error for a in scenario.reader if a.error] == []
+    # It reads the publication it opened; a new connection reads the new one, whose pull
+    # requests are the warehouse's now (the second day brought one more).
+    first, second = scenario.published["first"], scenario.published["second"]
+    assert {(a.run_id, a.pull_requests) for a in scenario.reader} == {
+        (scenario.first.result.run_id, first.pull_requests)
+    }
+    assert second.about["run_id"] == scenario.second.result.run_id
+    prs = _query(scenario.warehouse, "select count(*) from marts.fct_pull_requests")[0][0]
+    assert second.pull_requests == prs > first.pull_requests
+    assert scenario.published["second"].digest != scenario.published["first"].digest
+    assert scenario.published["second"].files == scenario.published["first"].files
+
+
+def test_the_published_marts_equal_the_warehouses(scenario: Scenario):
+    columns = (
+        "select table_name, column_index, column_name, data_type from duckdb_columns() "
+        "where database_name = '{db}' and schema_name = 'marts' order by all"
+    )
+    with duckdb.connect() as con:
+        con.execute(f"attach '{scenario.warehouse}' as w (read_only)")
+        con.execute(f"attach '{scenario.publication}' as p (read_only)")
+        warehouse_columns = con.execute(columns.format(db="w")).fetchall()
+        assert con.execute(columns.format(db="p")).fetchall() == warehouse_columns
+        for mart in _warehouse_marts(scenario):
+            counts = con.execute(
+                f"select (select count(*) from w.marts.{mart}), "
+                f"(select count(*) from p.marts.{mart}), "
+                f"(select count(*) from (from w.marts.{mart} except all from p.marts.{mart})), "
+                f"(select count(*) from (from p.marts.{mart} except all from w.marts.{mart}))"
+            ).fetchone()
+            assert counts[:2] == (counts[0], counts[0]) and counts[2:] == (0, 0), mart
+        assert (
+            con.execute(
+                "select source, is_available, last_successful_load_at, is_stale, status "
+                "from p.publication.source_freshness order by source"
+            ).fetchall()
+            == con.execute(
+                "select source, is_available, last_successful_load_at at time zone 'UTC', "
+                "is_stale, status from w.marts.mart_source_coverage order by source"
+            ).fetchall()
+        )
+        checks = con.execute(
+            "select check_name, asset_key, passed, severity, blocking, evaluated_at "
+            "from p.publication.quality_checks"
+        ).fetchall()
+    # Every check evaluated on the marts or upstream of them; none on a model no mart reads.
+    upstream = scenario.defs.resolve_asset_graph().get_ancestor_asset_keys(PUBLICATION)
+    evaluated = {
+        e.asset_check_key
+        for tick in (scenario.first, scenario.corrupted, scenario.second)
+        for e in tick.result.get_asset_check_evaluations()
+    }
+    assert {(name, key) for name, key, *_ in checks} == {
+        (key.name, key.asset_key.to_user_string()) for key in evaluated if key.asset_key in upstream
+    }
+    assert "assert_spend_reconciles_with_billing" not in {name for name, *_ in checks}
+    assert all(passed for _, _, passed, *_ in checks)
+    by_key = {(name, key): tuple(row) for name, key, *row in checks}
+    # the raw table's suite: failed in the corrupted run, its latest result is the second's
+    _passed, severity, blocking, evaluated_at = by_key[
+        ("gx_raw_github__pull_requests", "raw_github/pull_requests")
+    ]
+    assert (severity, blocking) == ("ERROR", True)
+    started, ended = scenario.second_run_window
+    assert started < evaluated_at.timestamp() < ended
+    # (severity, blocking) as each check is defined
+    assert by_key[("quarantine_share", "raw_github/pull_requests")][1:3] == ("ERROR", True)
+    assert by_key[("no_failed_source_loads", "marts/mart_source_coverage")][1:3] == ("ERROR", True)
+    assert by_key[("freshness_check", "raw_github/pull_requests")][1:3] == ("WARN", False)
+    dbt_test = "unique_stg_github__pull_requests_pull_request_id"
+    assert (dbt_test, "staging/stg_github__pull_requests") in by_key
+
+
+def test_sqlalchemy_duckdb_engine_reads_every_published_mart(scenario: Scenario):
+    """As Superset connects: duckdb-engine's URL, read-only, a connection per use."""
+    engine = sa.create_engine(
+        f"duckdb:///{scenario.publication}",
+        connect_args={"read_only": True},
+        poolclass=sa.pool.NullPool,
+    )
+    try:
+        marts = sorted(sa.inspect(engine).get_table_names(schema="marts"))
+        assert marts == _warehouse_marts(scenario)
+        with engine.connect() as con:
+            published = {
+                mart: con.execute(sa.text(f"select count(*) from marts.{mart}")).scalar_one()
+                for mart in marts
+            }
+            run_id = con.execute(sa.text("select run_id from publication.about")).scalar_one()
+    finally:
+        engine.dispose()
+    warehouse = {
+        mart: _query(scenario.warehouse, f"select count(*) from marts.{mart}")[0][0]
+        for mart in marts
+    }
+    assert published == warehouse and sum(warehouse.values()) > 0
+    assert run_id == scenario.second.result.run_id
 
 
 # --- a backfill ---------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ few days with a GitHub token the vendor refuses (401). A refused token is perman
 step does not retry, it gives up after one request and reports its tables as failed, so the
 dbt ops run: the spend marts equal the truth, the GitHub marts keep their last good data,
 mart_source_coverage says GitHub is stale, and the run fails on `no_failed_source_loads`,
-naming GitHub. Then the transient side: a 503 that outlasts the HTTP session's retries is
-retried by Dagster, first until it recovers, then until the retries are spent.
+naming GitHub, without publishing: the previous publication stays as it was. Then the
+transient side: a 503 that outlasts the HTTP session's retries is retried by Dagster, first
+until it recovers, then until the retries are spent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 from collections import defaultdict
@@ -29,8 +31,10 @@ from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.testing import TINY_SEED
+from pipelines.orchestration.publication import PUBLICATION
 from pipelines.orchestration.resources import WarehouseResource
 from pipelines.progress import Console
+from pipelines.serving.publication import Provenance, publish, read_about
 from pipelines.sources import SOURCES
 from pipelines.sources.http_session import RetryPolicy
 from tests.daily_job import org_settings, run_daily_job, source_step
@@ -58,6 +62,8 @@ class Run:
     raw_prs_before: int
     out: str  # the run's progress, as the demo prints it (pipelines.progress)
     err: str
+    publication: Path
+    publication_before: str  # sha256 of the publication made before the run
 
     def rows(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
@@ -86,11 +92,15 @@ def refused_github(
             "where source = 'github' and status = 'loaded'"
         ).fetchone()
         (raw_prs,) = con.execute("select count(*) from raw_github.pull_requests").fetchone()
+    settings = org_settings(store, warehouse)
+    # The last good publication (of a warehouse without marts yet): the run must keep it.
+    publish(warehouse, settings.publication_path, Provenance("previous", None, None))
+    before = hashlib.sha256(settings.publication_path.read_bytes()).hexdigest()
     with SimulatorServer(store) as sim:
         env = {**simulator_sources_env(sim), "SOURCES__GITHUB__ACCESS_TOKEN": WRONG_TOKEN}
         out, err = io.StringIO(), io.StringIO()
         console = Console(out, err, tty=False)
-        result = run_daily_job(org_settings(store, warehouse), env, FIRST_DAY, LAST_DAY, console)
+        result = run_daily_job(settings, env, FIRST_DAY, LAST_DAY, console)
         answers = _answers(sim, "github")
         repositories = len(sim.repositories())
     yield Run(
@@ -103,6 +113,8 @@ def refused_github(
         raw_prs,
         out.getvalue(),
         err.getvalue(),
+        settings.publication_path,
+        before,
     )
 
 
@@ -223,6 +235,20 @@ def test_the_progress_shows_github_failed_and_the_check_that_fails_the_run(refus
     for text in (refused_github.out, refused_github.err):
         assert WRONG_TOKEN not in text
         assert "STEP_START" not in text and "DEBUG" not in text
+
+
+def test_a_failed_source_load_publishes_nothing(refused_github: Run):
+    # The blocking coverage check failed: Dagster skipped the publication (never started).
+    assert "publication" not in _steps(refused_github, "STEP_START")
+    materialized = {e.asset_key for e in refused_github.result.get_asset_materialization_events()}
+    assert PUBLICATION not in materialized
+    digest = hashlib.sha256(refused_github.publication.read_bytes()).hexdigest()
+    assert digest == refused_github.publication_before
+    assert read_about(refused_github.publication)["run_id"] == "previous"
+    # and left nothing half-written beside it
+    assert sorted(p.name for p in refused_github.publication.parent.glob("*serving*")) == [
+        "warehouse.serving.duckdb"
+    ]
 
 
 # --- transient failures -------------------------------------------------------------------------

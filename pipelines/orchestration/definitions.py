@@ -18,6 +18,7 @@ from pipelines.orchestration.dbt.docs import dbt_docs_asset
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.freshness import build_freshness_checks
 from pipelines.orchestration.jobs import daily_warehouse_job
+from pipelines.orchestration.publication import build_publication
 from pipelines.orchestration.quality.checks import build_gx_checks
 from pipelines.orchestration.quality.quarantine import build_quarantine_checks
 from pipelines.orchestration.resources import WarehouseResource
@@ -35,11 +36,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     sources = source_assets(settings.source_retry_delay, settings.partitions_start)
     freshness_checks, freshness_sensor = build_freshness_checks(sources)
     models = dbt_models(settings.partitions_start, settings.seeds_dir, settings.as_of)
+    marts = [key for assets in models for key in assets.keys if key.path[0] == "marts"]
     return dg.Definitions(
         assets=[
             *sources,
             *models,
             dbt_docs_asset(models, settings.seeds_dir, settings.as_of),
+            build_publication(marts, settings.publication_path, settings.as_of),
         ],
         asset_checks=[
             *build_gx_checks(),

@@ -4,8 +4,8 @@ A source step whose load fails for good does not fail (pipelines.orchestration.d
 ops must still build the marts, on that source's last good data. So that the run still ends
 failed, and the schedule's alerting sees it, this check reads mart_source_coverage, built in
 the same run after the loads, and fails when any source is stale (its latest load attempt
-failed). Blocking, so that a failed result fails its step and the run; nothing is downstream
-of the coverage mart for it to hold back.
+failed). Blocking, so that a failed result fails its step and the run, and holds back the
+publication (pipelines.orchestration.publication): readers keep the last good one.
 """
 
 from __future__ import annotations

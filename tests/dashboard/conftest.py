@@ -1,8 +1,8 @@
 """The dashboard's tests: a publication of the built tiny organisation, and the dashboard
 served from it by the real Streamlit server on a free loopback port.
 
-The publication fixture is the one place the tests make a publication (tests/dashboard/
-publication.py follows the publication's contract); the browser tests share the built
+The publication fixture is the one place the tests make a publication (the real publish, in
+tests/dashboard/publication.py); the browser tests share the built
 organisation's xdist group (tests/xdist_groups.py: `built_org`).
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BuiltOrg
-from tests.dashboard.publication import publish
+from tests.dashboard.publication import publish_built
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 60
@@ -32,7 +32,7 @@ def publication(built_org: BuiltOrg, tmp_path_factory: pytest.TempPathFactory) -
     if built_org.size != "tiny":
         pytest.skip("the dashboard is tested on the tiny organisation")
     path = tmp_path_factory.mktemp("publication") / "tiny.serving.duckdb"
-    publish(built_org.warehouse, path, "test-run", built_org.settings.as_of, built_org.build)
+    publish_built(built_org.warehouse, path, "test-run", built_org.settings.as_of, built_org.build)
     return path
 
 

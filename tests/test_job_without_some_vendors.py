@@ -161,7 +161,11 @@ def test_the_progress_is_a_line_per_source_and_stage_with_the_runs_counts(
         assert figure(line, "rows") == held > 0, source
         assert {figure(line, "requests")} == {m["api_requests"] for m in metadata}, source
 
-    stages = [line for line in run.out.splitlines() if line.startswith("dbt ")]
+    stages = [
+        line
+        for line in run.out.splitlines()
+        if line.startswith("dbt ") and not line.startswith("dbt docs")
+    ]
     assert [line[:20].strip() for line in stages] == [
         "dbt foundation",
         "dbt daily spend",
@@ -184,6 +188,16 @@ def test_the_progress_is_a_line_per_source_and_stage_with_the_runs_counts(
         }
         assert line[21:].startswith(f"ok      {kinds.count('model')} model"), line
         assert f" {len(tests)} tests" in line, line
+
+    # The serving steps: the dbt docs' page, and the publication's marts and rows.
+    [docs] = [line for line in run.out.splitlines() if line.startswith("dbt docs")]
+    assert docs.startswith("dbt docs             ok      -> ") and "static_index.html" in docs
+    [publish] = [line for line in run.out.splitlines() if line.startswith("publish ")]
+    [published] = _step_metadata(run, "publication").values()
+    assert publish.startswith(
+        f"publish              ok      {published['tables']} marts  {published['rows']:,} rows  "
+        f"-> {published['path']}"
+    ), publish
 
     gx = [e for e in run.result.get_asset_check_evaluations() if e.check_name.startswith("gx_")]
     checks = [line for line in run.out.splitlines() if line.startswith("check ")]

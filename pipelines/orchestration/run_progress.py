@@ -35,11 +35,14 @@ from pipelines.progress import (
     Console,
     DbtProgress,
     LoadProgress,
+    counted,
     step_line,
 )
 from pipelines.sources import SOURCES
 
 DBT_STEP_PREFIX = "dbt_"
+# The steps that serve readers, each a line of its own (not a dbt stage, not a check).
+SERVING_STEPS = {"dbt_docs": "dbt docs", "publication": "publish"}
 # dagster-dbt's notice for each test that runs outside Dagster's check selection. The project
 # means it (tests run "buildable": pipelines.orchestration.dbt.assets); the test's result is
 # still counted on its stage's line.
@@ -181,6 +184,8 @@ class RunProgress:
         seconds = at - step.started
         if step_key in SOURCES:
             self.console.line(_load(step_key, step, seconds, error).line())
+        elif step_key in SERVING_STEPS:
+            self.console.line(_serving(step_key, step, seconds, error))
         elif step_key.startswith(DBT_STEP_PREFIX):
             self.console.line(_dbt(step_key, step, seconds, error).line())
         else:
@@ -226,12 +231,18 @@ def _error_text(error: Any) -> str:
 
 
 def _is_check(step_key: str) -> bool:
-    return step_key not in SOURCES and not step_key.startswith(DBT_STEP_PREFIX)
+    return (
+        step_key not in SOURCES
+        and step_key not in SERVING_STEPS
+        and not step_key.startswith(DBT_STEP_PREFIX)
+    )
 
 
 def _label(step_key: str) -> str:
     if step_key in SOURCES:
         return f"load {step_key}"
+    if step_key in SERVING_STEPS:
+        return SERVING_STEPS[step_key]
     if step_key.startswith(DBT_STEP_PREFIX):
         return f"dbt {step_key.removeprefix(DBT_STEP_PREFIX).replace('_', ' ')}"
     return f"check {step_key}"
@@ -260,6 +271,19 @@ def _load(source: str, step: _Step, seconds: float, error: str | None) -> LoadPr
         seconds=seconds,
         reason=failed or None,
     )
+
+
+def _serving(step_key: str, step: _Step, seconds: float, error: str | None) -> str:
+    """The publication's marts and rows, or the docs' page, from the step's metadata
+    (pipelines.orchestration.publication, pipelines.orchestration.dbt.docs)."""
+    [metadata] = step.materialized.values() or [{}]
+    if "tables" in metadata:
+        details = [counted(int(metadata["tables"]), "mart"), counted(int(metadata["rows"]), "row")]
+        details.append(f"-> {metadata['path']}")
+    else:
+        details = [f"-> {metadata['page']}"] if "page" in metadata else []
+    status = FAILED if error else OK
+    return step_line(SERVING_STEPS[step_key], status, *details, seconds=seconds, reason=error)
 
 
 def _dbt(step_key: str, step: _Step, seconds: float, error: str | None) -> DbtProgress:

@@ -24,7 +24,9 @@ from typing import Any
 
 import dagster as dg
 
+from pipelines.orchestration.dbt.docs import DBT_DOCS
 from pipelines.orchestration.freshness import CHECK_NAME as FRESHNESS_CHECK
+from pipelines.orchestration.publication import PUBLICATION
 from pipelines.orchestration.quality.quarantine import CHECK_NAME as QUARANTINE_CHECK
 from pipelines.progress import (
     FAILED,
@@ -41,8 +43,11 @@ from pipelines.progress import (
 from pipelines.sources import SOURCES
 
 DBT_STEP_PREFIX = "dbt_"
-# The steps that serve readers, each a line of its own (not a dbt stage, not a check).
-SERVING_STEPS = {"dbt_docs": "dbt docs", "publication": "publish"}
+# The steps that serve readers (each its asset's op), a line of their own.
+SERVING_STEPS = {
+    DBT_DOCS.to_python_identifier(): "dbt docs",
+    PUBLICATION.to_python_identifier(): "publish",
+}
 # dagster-dbt's notice for each test that runs outside Dagster's check selection. The project
 # means it (tests run "buildable": pipelines.orchestration.dbt.assets); the test's result is
 # still counted on its stage's line.

@@ -86,6 +86,8 @@ def build_models(
         args += ["--select", *([select] if isinstance(select, str) else select)]
     if full_refresh:
         args.append("--full-refresh")
+    # Exposures (the dashboard's pages) document what reads the marts; there is nothing to build.
+    args += ["--exclude-resource-type", "exposure"]
     if not tests:
         args += ["--exclude-resource-type", "test"]
     if not (tests and unit_tests):

@@ -7,6 +7,7 @@ flag."""
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -207,3 +208,16 @@ def test_the_metrics_command_runs_mf_against_the_warehouse_it_is_given(built_org
     assert semantic == dict(
         built_org.rows("select is_ai_assisted, survived from marts.mart_ai_assisted_outcomes")
     )
+
+
+def test_mf_reads_the_warehouse_it_is_given_whatever_the_last_parse_saw(
+    built_org, by_ai_flag, tmp_path
+):
+    """dbt's semantic manifest names each table in the catalog of the warehouse its parse saw
+    (the file's stem): a warehouse under another name must still be the one `mf` reads."""
+    renamed = tmp_path / "another_name.duckdb"
+    shutil.copyfile(built_org.warehouse, renamed)
+    rows = mf_query(renamed, tmp_path / "renamed.csv", ["prs_shipped"], [AI])
+    assert {row[AI]: row["prs_shipped"] for row in rows} == {
+        flag: row["prs_shipped"] for flag, row in by_ai_flag.items()
+    }

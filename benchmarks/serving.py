@@ -1,13 +1,14 @@
 """Benchmark: how soon readers see a run's marts, and how fast the dashboard's pages load.
 
 .venv/bin/python -m benchmarks.serving                       # the demo's publication
-.venv/bin/python -m benchmarks.serving --publication P --loads 5
+.venv/bin/python -m benchmarks.serving --publication P --loads 5 --screenshots DIR
 
 Reads a publication (after `make demo`: .data/demo.serving.duckdb): the seconds from the end
 of the marts' build to the publication (publication.about: built_at -> published_at). Then
 starts the dashboard on it as a user does (`python -m pipelines dashboard`) and opens every page
 in headless Chromium (Debian's, as the browser tests do), `--loads` times each, reporting the
-first load (a new session) and the median of the rest, in seconds until the page is drawn.
+first load (a new session) and the median of the rest, in seconds until the page is drawn;
+`--screenshots DIR` also saves each page, whole, as DIR/<page>.png.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def publication_latency(publication: Path) -> dict[str, object]:
     }
 
 
-def page_loads(publication: Path, loads: int) -> dict[str, tuple[float, float]]:
+def page_loads(
+    publication: Path, loads: int, screenshots: Path | None = None
+) -> dict[str, tuple[float, float]]:
     """Each page's first load and the median of the others, in seconds."""
     log = Path(tempfile.mkdtemp()) / "streamlit.log"
     served = start_dashboard(publication, log)
@@ -63,6 +66,10 @@ def page_loads(publication: Path, loads: int) -> dict[str, tuple[float, float]]:
                     page.goto(f"{served.url}/{url}")
                     wait_rendered(page)
                     seconds.append(time.monotonic() - started)
+                    if screenshots and len(seconds) == loads:
+                        page.screenshot(
+                            path=screenshots / f"{url or 'outcomes'}.png", full_page=True
+                        )
                     page.close()
                 timings[url or "outcomes"] = (seconds[0], statistics.median(seconds[1:]))
     finally:
@@ -76,10 +83,15 @@ def main() -> None:
         "--publication", type=Path, default=REPO_ROOT / ".data" / "demo.serving.duckdb"
     )
     parser.add_argument("--loads", type=int, default=4, help="loads of each page (at least 2)")
+    parser.add_argument("--screenshots", type=Path, help="a directory for each page's PNG")
     args = parser.parse_args()
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
     print(publication_latency(args.publication))
     print(f"{'page':<20} {'first s':>8} {'median s':>9}")
-    for page, (first, median) in page_loads(args.publication, max(args.loads, 2)).items():
+    for page, (first, median) in page_loads(
+        args.publication, max(args.loads, 2), args.screenshots
+    ).items():
         print(f"{page:<20} {first:>8.2f} {median:>9.2f}")
 
 

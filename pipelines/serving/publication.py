@@ -25,15 +25,14 @@ changes the marts mid-copy and two publishers never race on the rename.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from pipelines.atomic_files import written_atomically
 
 MARTS = "marts"
 SCHEMA = "publication"
@@ -154,17 +153,9 @@ def publish(
         )
     if target == warehouse:
         raise ValueError(f"the publication {target} cannot be the warehouse itself")
-    aside = target.with_name(f".{target.name}.{secrets.token_hex(4)}.publishing")
-    try:
+    with written_atomically(target, durable=True) as aside:
         rows, published_at = _write(warehouse, aside, provenance, checks)
-        _fsync(aside)
-        os.replace(aside, target)
-        replaced_at = datetime.now(UTC)
-        _fsync(target.parent)  # the rename itself survives a crash
-    finally:
-        for leftover in (aside, aside.with_name(aside.name + ".wal")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+    replaced_at = datetime.now(UTC)
     return Publication(
         path=target,
         run_id=provenance.run_id,
@@ -251,14 +242,6 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
             [_SOURCE, schema, table],
         ).fetchone()[0]
     )
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sql_text(text: str) -> str:

@@ -12,10 +12,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 from pipelines.serving.dashboard.filters import sidebar_filters
-from pipelines.serving.dashboard.publication import MAKE_ONE, Render, reading
+from pipelines.serving.dashboard.publication import MAKE_ONE, Render
 from pipelines.serving.dashboard.views import PAGES, metric_reference
 
 
@@ -43,7 +44,7 @@ def main() -> None:
             "with `--publication`."
         )
         return
-    with reading(path) as con:
+    with duckdb.connect(str(path), read_only=True) as con:
         render = Render(con, sidebar_filters(con))
         pages = [_page(module, title, url, lambda: render) for module, title, url in PAGES]
         reference = st.Page(

@@ -1,15 +1,12 @@
 """Reading the publication: a fresh read-only connection for each page render.
 
 A connection held between renders would keep reading the file it first opened after the
-publish step replaced it, and would make the publisher's writer wait: each render opens the
-file, runs its queries and closes it.
+publish step replaced it: each render opens the file (`duckdb.connect(path, read_only=True)`,
+closed when its `with` block ends), runs its queries and closes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,15 +15,6 @@ import pandas as pd
 from pipelines.serving.dashboard.queries import Query
 
 MAKE_ONE = "`make demo` builds the demo organisation's publication (.data/demo.serving.duckdb)"
-
-
-@contextmanager
-def reading(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def frame(con: duckdb.DuckDBPyConnection, query: Query, given: dict[str, Any]) -> pd.DataFrame:

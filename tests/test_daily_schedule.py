@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ from pipelines.orchestration.publication import PUBLICATION
 from pipelines.orchestration.resources import WarehouseResource
 from pipelines.serving.dbt_docs import STATIC_PAGE, docs_dir
 from pipelines.serving.publication import read_about
+from pipelines.transform.dbt_runner import MANIFEST
 from tests.daily_job import TEST_SETTINGS, org_settings
 from tests.docs_catalog import mart_columns
 from tests.publication_reader import Answer, answers, reader
@@ -58,6 +61,7 @@ RAW_PRS = dg.AssetKey(["raw_github", "pull_requests"])
 RAW_PRS_CHECK = dg.AssetCheckKey(RAW_PRS, "gx_raw_github__pull_requests")
 BOARD = dg.AssetKey(["marts", "mart_outcome_board"])
 DBT_OPS = {"dbt_foundation", "dbt_daily_spend", "dbt_outcomes"}
+DLT_IDS = ("_dlt_load_id", "_dlt_id", "_dlt_parent_id", "_dlt_root_id")
 # (raw table, its day column, the store's table and day column): one raw row per store row.
 BILLING = [
     ("raw_anthropic.messages_usage", "bucket_start", "anthropic_messages_usage", "bucket_date"),
@@ -95,6 +99,8 @@ class Scenario:
     first: Tick
     corrupted: Tick
     second: Tick
+    unchanged: Tick  # the second tick's run again at once: nothing new
+    before_second: Path  # a copy of the warehouse as the second tick found it
     corrupt_id: int
     publication: Path
     published: dict[str, Published]  # tick name -> the publication after it
@@ -190,12 +196,16 @@ def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             con.execute(
                 "update raw_github.pull_requests set state = ? where id = ?", [state, corrupt_id]
             )
+        before_second = tmp_path_factory.mktemp("before_second") / "warehouse.duckdb"
+        shutil.copyfile(warehouse, before_second)
         started = time.time()
         second = _tick(sim, SECOND_TICK, defs, instance, warehouse)
         ended = time.time()
         published["second"] = _published(settings.publication_path)
         while not [a for a in answers(reader_log) if a.at > ended + 0.5]:
             time.sleep(0.1)  # the reader still answers after the run
+        unchanged = _tick(sim, SECOND_TICK, defs, instance, warehouse)
+        published["unchanged"] = _published(settings.publication_path)
     yield Scenario(
         tiny_store,
         warehouse,
@@ -204,6 +214,8 @@ def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         first,
         corrupted,
         second,
+        unchanged,
+        before_second,
         corrupt_id,
         settings.publication_path,
         published,
@@ -415,6 +427,106 @@ def test_next_tick_adds_exactly_its_day(scenario: Scenario):
     assert {day for day, _provider in scenario.second.spend} == {FIRST_DAY, SECOND_DAY}
     for provider, usd in truth.items():
         assert abs(scenario.second.spend[(SECOND_DAY, provider)] - usd) <= Decimal("0.00001")
+
+
+def _rebuilt(tick: Tick) -> set[str]:
+    """The dbt models and seeds the run's dbt ops built (not those reported unchanged)."""
+    return {
+        e.asset_key.path[-1]
+        for e in tick.result.get_asset_materialization_events()
+        if e.step_key in DBT_OPS and "rebuilt" not in e.materialization.metadata
+    }
+
+
+def _raw_tables_changed(before: Path, after: Path, tables: list[tuple[str, str]]) -> set:
+    """The raw tables whose rows differ (dlt's load and row ids aside: a re-read row gets new
+    ones)."""
+    changed = set()
+    with duckdb.connect(str(after), read_only=True) as con:
+        con.execute(f"attach '{before}' as before (read_only)")
+        present = {
+            (db, s, t)
+            for db, s, t in con.execute(
+                "select table_catalog, table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        for schema, table in tables:
+            here = ("warehouse", schema, table) in present
+            there = ("before", schema, table) in present
+            if here != there:
+                changed.add((schema, table))
+            elif here:
+                columns = con.execute(f"select * from {schema}.{table} limit 0").description
+                ids = [c[0] for c in columns if c[0] in DLT_IDS]
+                rows = f"* exclude ({', '.join(ids)})" if ids else "*"
+                diff = con.execute(
+                    f"select count(*) from ((select {rows} from {schema}.{table} except all "
+                    f"select {rows} from before.{schema}.{table}) union all "
+                    f"(select {rows} from before.{schema}.{table} except all "
+                    f"select {rows} from {schema}.{table}))"
+                ).fetchone()[0]
+                if diff:
+                    changed.add((schema, table))
+    return changed
+
+
+def test_a_days_tick_builds_exactly_the_models_its_new_data_reaches(scenario: Scenario):
+    """What the second tick rebuilt is what lies downstream of the raw tables whose rows it
+    changed (their dlt child tables counted with them) and of the new day's spend partition,
+    found here from the manifest's graph and the tables' rows, and nothing else."""
+    manifest = json.loads(MANIFEST.read_text())
+    sources = {
+        uid: (s["schema"], s.get("identifier") or s["name"])
+        for uid, s in manifest["sources"].items()
+    }
+    with duckdb.connect(str(scenario.warehouse), read_only=True) as con:
+        raw = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema like 'raw_%' and table_name not like '_dlt%'"
+        ).fetchall()
+    changed_tables = _raw_tables_changed(scenario.before_second, scenario.warehouse, raw)
+    changed_sources = {
+        uid
+        for uid, (schema, table) in sources.items()
+        if any(
+            s == schema and (t == table or t.startswith(table + "__")) for s, t in changed_tables
+        )
+    }
+    assert changed_sources, "the new day changed no raw table"
+    starts = changed_sources | {"model.ai_outcomes_warehouse.int_ai_spend"}
+    reached, stack = set(), list(starts)
+    while stack:
+        for child in manifest["child_map"].get(stack.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                stack.append(child)
+    reached |= starts
+    expected = {
+        manifest["nodes"][uid]["name"]
+        for uid in reached
+        if uid in manifest["nodes"] and manifest["nodes"][uid]["resource_type"] in ("model", "seed")
+    }
+    every_model = {
+        n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")
+    }
+    assert _rebuilt(scenario.second) == expected
+    assert expected < every_model  # some models are out of the new data's reach
+
+
+def test_a_tick_with_no_new_data_builds_no_model_and_publishes_nothing(scenario: Scenario):
+    result = scenario.unchanged.result
+    assert result.success
+    assert _rebuilt(scenario.unchanged) == set()
+    materialized = _materialized(scenario.unchanged)
+    assert not [
+        key
+        for key in materialized
+        if key.path[0]
+        not in ("raw_anthropic", "raw_github", "raw_jira", "raw_openai", "raw_pagerduty")
+    ]
+    assert "dbt_outcomes" not in _executed_steps(scenario.unchanged)  # skipped
+    assert scenario.unchanged.board == scenario.second.board
+    assert scenario.published["unchanged"].digest == scenario.published["second"].digest
 
 
 # --- 4. the publication ---------------------------------------------------------------------

@@ -152,6 +152,18 @@ def run_vars(
     return {**duckdb_var, **dbt_seed_vars(seeds_dir), **fixed_clock}
 
 
+# The window of days of a partitioned run (int_ai_spend), as environment variables: dbt parses
+# the whole project again when its vars change, but only the files that read an environment
+# variable whose value changed.
+WINDOW_ENV = {"partition_start": "DBT_PARTITION_START", "partition_end": "DBT_PARTITION_END"}
+
+
+def window_env(window: dict[str, str]) -> dict[str, str]:
+    """The environment that gives dbt the window `window` (partition_start, partition_end),
+    or none (both variables empty)."""
+    return {env: str(window.get(var) or "") for var, env in WINDOW_ENV.items()}
+
+
 def parse_project() -> Path:
     """`dbt parse`: write target/manifest.json (no warehouse connection needed)."""
     from dbt.cli.main import dbtRunner

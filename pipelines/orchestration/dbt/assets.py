@@ -17,16 +17,28 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+from dbt import version as dbt_version
+from packaging import version
 
 from pipelines.envvars import temporary_env
 from pipelines.orchestration.partitions import daily_partitions, single_run_backfill, window_vars
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.transform.changes import (
+    WINDOW_VARS,
+    in_graph_order,
+    op_tests,
+    plan_build,
+    record_results,
+    selection_names,
+)
 from pipelines.transform.dbt_runner import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     PARTIAL_PARSE,
     publish_target_files,
     run_vars,
+    window_env,
 )
 
 DAILY_MODELS = "int_ai_spend"
@@ -40,10 +52,19 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR)
 
 
+class ProjectDbtCli(DbtCliResource):
+    """dagster-dbt's dbt CLI resource, told the version of this environment's dbt instead of
+    running `dbt --version` (two seconds) in every run: the executable is this environment's."""
+
+    @property
+    def _cli_version(self) -> version.Version:
+        return version.parse(dbt_version.__version__)
+
+
 @cache
 def dbt_resource() -> DbtCliResource:
     # In-process parse aside, dbt runs as this environment's CLI: it need not be on PATH.
-    return DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
+    return ProjectDbtCli(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
 
 
 def build(
@@ -53,30 +74,77 @@ def build(
     op_name: str,
     dbt_vars: dict[str, str],
 ) -> Iterator:
-    """`dbt build` of the op's selection with `dbt_vars`, holding the warehouse's writer lock.
+    """`dbt build` of what changed in the op's selection, holding the warehouse's writer lock.
 
-    Tests run "buildable": a test whose models span two ops (a relationship from an
-    outcome model to an identity model) runs in the later op, once all of them are built,
-    instead of failing in the earlier one on a table that does not exist yet. That setting
-    alone goes through the environment (DBT_INDIRECT_SELECTION, for the length of the call),
-    not as dbt's flag: dagster-dbt reads the variable as the default it replaces with "empty"
-    when a run leaves out some of the op's checks, and a flag would override its choice.
+    The nodes to build are those whose inputs changed since they last succeeded
+    (pipelines.transform.changes): the models new data reaches, and their tests. When nothing
+    in the whole project changed, the op yields nothing: Dagster skips the later ops, the
+    checks on the marts and the publication, and the run is done. When something did, the
+    op's unchanged models are reported unrebuilt (metadata `rebuilt`: false, the data version
+    they were built at), so that the later ops and the publication go on with them.
+
+    Tests run "buildable" (changes.op_tests): a test whose models span two ops (a
+    relationship from an outcome model to an identity model) runs in the later op, once all
+    of them are built. The window of days reaches dbt through the environment, not as vars:
+    dbt parses the whole project again whenever its vars change, and only the file that
+    reads a changed environment variable.
     """
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
+        [context.assets_def]
+    )
+    specs = {spec.key: spec for spec in context.assets_def.specs}
+    models = {
+        specs[key].metadata["dagster_dbt/unique_id"]: key for key in context.selected_asset_keys
+    }
     holder = f"dagster run {context.run.run_id} ({op_name})"
-    with (
-        warehouse.writer(holder),
-        temporary_env({"DBT_INDIRECT_SELECTION": "buildable"}),
-    ):
-        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
-        yield from invocation.stream()
-    # Hand this invocation's parse to the next one. dagster-dbt starts each invocation from
-    # the project's partial_parse.msgpack; a parse made for other vars (the warehouse path,
-    # the window of days) is discarded by dbt, so without this every op of every run parses
-    # the whole project again (seconds each).
+    with warehouse.writer(holder):
+        with warehouse.connect(read_only=True) as con:
+            plan = plan_build(con, manifest, dbt_vars)
+        if not plan.changed:
+            context.log.info("Nothing changed since the last build: no dbt node to build.")
+            return
+        todo = plan.selected(models.keys() | op_tests(manifest, models))
+        # Unchanged models come first: none of them is downstream of a changed one, and
+        # Dagster takes a multi-asset's outputs in the order of its graph.
+        for uid in in_graph_order(manifest, models.keys() - set(todo)):
+            yield dg.Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(models[uid]),
+                data_version=dg.DataVersion(plan.signatures[uid][:16]),
+                metadata={"rebuilt": False},
+            )
+        if todo:
+            results = yield from _run_dbt(
+                context, dbt, manifest, translator, project, todo, dbt_vars
+            )
+            with warehouse.connect(read_only=False) as con:
+                record_results(con, plan, results)
+
+
+def _run_dbt(context, dbt, manifest, translator, project, todo, dbt_vars) -> Iterator:
+    """dbt build of exactly `todo`, its events as Dagster's; returns unique_id -> status."""
+    window = {k: v for k, v in dbt_vars.items() if k in WINDOW_VARS}
+    args = ["build", "--select", " ".join(selection_names(manifest, todo))]
+    args += ["--vars", json.dumps({k: v for k, v in dbt_vars.items() if k not in WINDOW_VARS})]
+    env = {"DBT_INDIRECT_SELECTION": "empty", **window_env(window)}
+    with temporary_env(env):
+        invocation = dbt.cli(args, manifest=manifest, dagster_dbt_translator=translator)
+        for event in invocation.stream_raw_events():
+            yield from event.to_default_asset_events(
+                manifest=manifest,
+                dagster_dbt_translator=translator,
+                context=context,
+                target_path=invocation.target_path,
+                project=project,
+            )
+    run_results = invocation.get_artifact("run_results.json")
+    # Hand this invocation's parse to the next one: dagster-dbt starts each invocation from
+    # the project's partial_parse.msgpack.
     publish_target_files(invocation.target_path, [PARTIAL_PARSE])
     # dagster-dbt leaves each invocation's target (compiled SQL, logs: tens of MB) behind.
     # Reached only when dbt succeeded: a failed invocation's directory stays, to debug.
     shutil.rmtree(invocation.target_path, ignore_errors=True)
+    return {r["unique_id"]: r["status"] for r in run_results["results"]}
 
 
 @cache

@@ -2,9 +2,10 @@
     (docs/metrics.md section 2). Incremental: each run rebuilds the days from
     `incremental_lookback_days` before the newest day already built (the loaders re-read that
     many days, so restated usage lands there); rows are replaced on spend_id. A run given the
-    vars partition_start and partition_end (UTC dates, end exclusive: a Dagster daily partition
-    or a backfill's range, which Dagster passes to every dbt op of the run alike, so that dbt's
-    partial parsing carries from one op to the next) rebuilds exactly those days instead. A
+    vars partition_start and partition_end (UTC dates, end exclusive), or the environment
+    variables DBT_PARTITION_START and DBT_PARTITION_END (how the Dagster job passes a daily
+    partition or a backfill's range: a changed var makes dbt parse the whole project again, a
+    changed environment variable only this file), rebuilds exactly those days instead. A
     change to the api_keys, people or model_prices seeds needs a --full-refresh to reach older
     days. -#}
 {{
@@ -36,8 +37,8 @@ with
 {% if is_incremental() %}
 window_start as (
 
-    {%- set partition_start = var('partition_start', none) %}
-    {%- set partition_end = var('partition_end', none) %}
+    {%- set partition_start = var('partition_start', none) or env_var('DBT_PARTITION_START', '') %}
+    {%- set partition_end = var('partition_end', none) or env_var('DBT_PARTITION_END', '') %}
     {% if partition_start %}
     select
         cast('{{ partition_start }}' as date) as first_day,

@@ -1,0 +1,228 @@
+"""Benchmark: the daily run, one new day on a warehouse that holds the history before it.
+
+.venv/bin/python -m benchmarks.daily_tick --size demo
+.venv/bin/python -m benchmarks.daily_tick --size medium --github-rate-limit 1000000
+
+The organisation's history up to the day before its last (`--day`, default the simulated
+clock's last whole day) is loaded once through the whole Dagster job, as a backfill makes it,
+into a kept warehouse (.data/bench/tick-<size>-seed<seed>.duckdb, with its Dagster instance
+beside it). Each measurement starts from a copy of that warehouse and instance, in a child
+process of its own (its peak memory is its own), and runs `daily_warehouse_job` as the
+schedule would:
+
+    new day     the vendors' clock moves to 06:00 UTC after `--day`; the run is that day's
+    no change   the same run again at once: nothing new to load
+
+Reported per run: wall seconds, peak resident MiB, API requests, the dbt models and tests it
+built, and the slowest steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from org_simulator.demo import DATA_DIR, store_path
+from org_simulator.seeds import simulated_org_settings
+from org_simulator.server import SimulatorServer
+from org_simulator.sources_env import simulator_sources_env
+from org_simulator.vendors import github_transport
+
+TICK_HOUR = 6
+DBT_STEPS = ("dbt_foundation", "dbt_daily_spend", "dbt_outcomes")
+
+
+def _paths(size: str, seed: int) -> tuple[Path, Path]:
+    base = DATA_DIR / "bench" / f"tick-{size}-seed{seed}"
+    return base.with_suffix(".duckdb"), base.with_name(base.name + "-dagster")
+
+
+def _run(store: Path, warehouse: Path, home: Path, first: str, last: str, now: datetime) -> dict:
+    """The daily job over first..last with the vendors' clock at `now`, in this process."""
+    import dagster as dg
+
+    from pipelines.orchestration.definitions import build_definitions
+    from pipelines.orchestration.partitions import range_tags
+    from pipelines.orchestration.run_progress import execute_with_progress
+    from pipelines.progress import Console
+    from pipelines.transform.dbt_runner import prepare_manifest
+
+    prepare_manifest()
+    settings = replace(simulated_org_settings(store), duckdb_path=warehouse)
+    job = build_definitions(settings).resolve_job_def("daily_warehouse_job")
+    with SimulatorServer(store) as sim:
+        sim.set_now(now)
+        os.environ.update(simulator_sources_env(sim))
+        instance = dg.DagsterInstance.from_config(str(home))
+        started = time.perf_counter()
+        result = execute_with_progress(
+            job,
+            Console(io.StringIO(), io.StringIO(), tty=False),
+            instance=instance,
+            tags=range_tags(first, last),
+            raise_on_error=False,
+        )
+        seconds = time.perf_counter() - started
+        requests = sim.stats()["total"]
+    steps = _step_seconds(instance, result.run_id)
+    built = _dbt_nodes(result)
+    return {
+        "success": result.success,
+        "seconds": seconds,
+        "requests": requests,
+        "peak_mib": _peak_mib(),
+        "models": built["models"],
+        "tests": built["tests"],
+        "marts": built["marts"],
+        "slowest": sorted(steps.items(), key=lambda kv: -kv[1])[:6],
+    }
+
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    starts, seconds = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            if event.step_key in starts:
+                seconds[event.step_key] = entry.timestamp - starts[event.step_key]
+    return seconds
+
+
+def _dbt_nodes(result) -> dict[str, int]:
+    """What dbt built in the run (not the models its ops report unchanged)."""
+    models = marts = tests = 0
+    for event in result.all_events:
+        if event.step_key not in DBT_STEPS:
+            continue
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            if "rebuilt" in event.event_specific_data.materialization.metadata:
+                continue
+            models += 1
+            marts += event.asset_key.path[0] == "marts"
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            tests += 1
+    return {"models": models, "tests": tests, "marts": marts}
+
+
+def _peak_mib() -> float:
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+
+
+def _child(args: argparse.Namespace) -> None:
+    if args.github_rate_limit:
+        github_transport.RATE_LIMIT = args.github_rate_limit
+    now = datetime.fromisoformat(args.now)
+    result = _run(args.store, args.warehouse, args.home, args.first, args.last, now)
+    print(json.dumps(result))
+
+
+def _in_child(
+    store: Path,
+    warehouse: Path,
+    home: Path,
+    first: str,
+    last: str,
+    now: datetime,
+    rate_limit: int | None,
+) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.daily_tick", "--child", "--store", str(store)]
+    cmd += ["--warehouse", str(warehouse), "--home", str(home), "--first", first, "--last", last]
+    cmd += ["--now", now.isoformat()]
+    if rate_limit:
+        cmd += ["--github-rate-limit", str(rate_limit)]
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"the run's process failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _copy(warehouse: Path, home: Path, to: Path) -> tuple[Path, Path]:
+    to.mkdir(parents=True, exist_ok=True)
+    w, h = to / warehouse.name, to / "dagster"
+    shutil.rmtree(h, ignore_errors=True)
+    shutil.copyfile(warehouse, w)
+    shutil.copytree(home, h)
+    return w, h
+
+
+def _print(label: str, r: dict) -> None:
+    status = "ok" if r["success"] else "FAILED"
+    print(
+        f"{label:<10} {status:<6} {r['seconds']:>7.1f} s {r['peak_mib']:>7,.0f} MiB "
+        f"{r['requests']:>7,} requests  dbt: {r['models']} models ({r['marts']} marts), "
+        f"{r['tests']} tests"
+    )
+    print("           slowest steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["slowest"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="demo")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--day", help="the new day (default: the clock's last whole day)")
+    parser.add_argument("--github-rate-limit", type=int, help="see benchmarks.ingest")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    for name in ("store", "warehouse", "home"):
+        parser.add_argument(f"--{name}", type=Path, help=argparse.SUPPRESS)
+    for name in ("first", "last", "now"):
+        parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args)
+        return
+
+    store = store_path(args.size, args.seed)
+    with SimulatorServer(store) as sim:
+        history_start = sim.history_start()[:10]
+        clock = sim.now
+    day = date.fromisoformat(args.day) if args.day else clock.date() - timedelta(days=1)
+    before = day - timedelta(days=1)
+    warehouse, home = _paths(args.size, args.seed)
+    done = warehouse.with_suffix(".loaded")
+    if not done.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        warehouse.unlink(missing_ok=True)
+        history_now = datetime.combine(day, datetime.min.time()).replace(hour=TICK_HOUR)
+        r = _in_child(
+            store,
+            warehouse,
+            home,
+            history_start,
+            before.isoformat(),
+            history_now,
+            args.github_rate_limit,
+        )
+        _print("history", r)
+        if not r["success"]:
+            raise SystemExit("the history run failed")
+        done.touch()
+    size_mib = warehouse.stat().st_size / 2**20
+    print(
+        f"size={args.size} seed={args.seed} history {history_start}..{before} "
+        f"({size_mib:,.0f} MiB warehouse), new day {day}"
+    )
+    now = datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=TICK_HOUR)
+    w, h = _copy(warehouse, home, warehouse.parent / f"tick-run-{args.size}")
+    for label in ("new day", "no change"):
+        r = _in_child(store, w, h, day.isoformat(), day.isoformat(), now, args.github_rate_limit)
+        _print(label, r)
+
+
+if __name__ == "__main__":
+    main()

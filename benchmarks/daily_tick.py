@@ -95,9 +95,10 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
             continue
         if event.event_type_value == "STEP_START":
             starts[event.step_key] = entry.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
-            if event.step_key in starts:
-                seconds[event.step_key] = entry.timestamp - starts[event.step_key]
+        elif (
+            event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts
+        ):
+            seconds[event.step_key] = entry.timestamp - starts[event.step_key]
     return seconds
 
 

@@ -4,9 +4,11 @@ Every seed, model, snapshot and test of the manifest gets an input signature: a 
 own code and configuration, the macros it calls, the vars of the run, the signatures of the
 nodes it reads and, for a source, the content of its table and its dlt child tables (a digest
 over every row, dlt's load and row ids left out: a loader re-reading an unchanged record
-rewrites the row under new ones). A model that reads the build's clock (the as_of macros) signs the clock too: with no fixed
-`as_of` the clock is the build's time, so those models are always rebuilt. The partitioned
-spend model signs its window of days.
+rewrites the row under new ones). A model that reads the build's clock (the as_of macros)
+signs the clock too: with no fixed `as_of` the clock is the build's time, so those models are
+always rebuilt. The partitioned spend model signs its window of days. Models that read the
+warehouse's bookkeeping (the load log, which raw tables exist, the quarantine) sign what they
+decide from it, not the times of the loads.
 
 A node whose signature equals the one stored when it last succeeded, and whose relation
 exists, is unchanged; everything else is selected. A change therefore reaches exactly the

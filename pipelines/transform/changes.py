@@ -48,6 +48,21 @@ BOOKKEEPING_MACROS = (
 PLACEMENT_VARS = ("duckdb_path", "partition_start", "partition_end")
 WINDOW_VARS = ("partition_start", "partition_end")
 WINDOW_MODELS = ("int_ai_spend",)
+# The load log's own figures (int_source_availability, mart_source_coverage): a load that
+# brought nothing new still adds an attempt, and rebuilds nothing for it. They are as of the
+# last build that changed anything; Dagster's freshness checks and the publication's `about`
+# tell when the sources were last loaded.
+_LOG_TIMES = ("load_attempts", "successful_loads", "last_load_detail", "last_attempt_at")
+LOAD_LOG_COLUMNS = {
+    "int_source_availability": (*_LOG_TIMES, "last_loaded_at", "last_failed_at"),
+    # `status` is a sentence that names the last load's time.
+    "mart_source_coverage": (
+        *_LOG_TIMES,
+        "last_successful_load_at",
+        "last_failed_load_at",
+        "status",
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@ from typing import Any
 
 from pipelines.atomic_files import written_atomically
 from pipelines.project_files import DBT_PROJECT_DIR
+from pipelines.transform.changes import (
+    BuildPlan,
+    forget_all,
+    plan_build,
+    record_results,
+    selection_names,
+)
 from pipelines.transform.org_seeds import dbt_seed_vars
 from pipelines.warehouse.lock import writer_lock
 
@@ -61,8 +68,13 @@ def build_models(
     tests: bool = True,
     unit_tests: bool = True,
     quiet: bool = False,
+    changed_only: bool = False,
 ) -> BuildResult:
     """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
+
+    `changed_only` builds only the nodes whose inputs changed since they last succeeded, as
+    the daily run does (pipelines.transform.changes), and records what it built; any other
+    build forgets that record, so that the next changed-only build builds everything.
 
     `select` is dbt selection syntax; `dbt_vars` override the docs/metrics.md parameters;
     `seeds_dir` and `as_of` are the organisation's seeds and clock (see run_vars); `tests`
@@ -96,8 +108,20 @@ def build_models(
         args += ["--log-level", "none"]
     all_vars = {**run_vars(duckdb_path, seeds_dir, as_of), **(dbt_vars or {})}
     args += ["--vars", json.dumps(all_vars)]
+    if changed_only and (select or full_refresh):
+        raise ValueError("changed_only builds what changed: no selection, no full refresh")
     holder = f"dbt build (pid {os.getpid()})"
     with writer_lock(duckdb_path, holder), invocation_target() as target:
+        plan = None
+        if changed_only:
+            plan, selection = _changed_selection(duckdb_path, all_vars, tests, unit_tests)
+            if not selection:
+                return BuildResult(success=True)
+            args += ["--select", *selection, "--indirect-selection", "empty"]
+        else:
+            # A build of its own (other vars, a selection, a full refresh) leaves the record
+            # of what was last built untrue: the next changed-only build builds everything.
+            forget_built_state(duckdb_path)
         try:
             res = dbtRunner().invoke([*args, "--target-path", str(target)])
         finally:
@@ -112,7 +136,37 @@ def build_models(
         for r in getattr(res.result, "results", None) or []
     ]
     error = None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
+    if plan is not None and res.exception is None:
+        import duckdb
+
+        with duckdb.connect(str(duckdb_path)) as con:
+            record_results(con, plan, {n.unique_id: n.status for n in nodes})
     return BuildResult(success=bool(res.success), nodes=nodes, error=error)
+
+
+def _changed_selection(
+    duckdb_path: Path | str, dbt_vars: dict[str, Any], tests: bool, unit_tests: bool
+) -> tuple[BuildPlan, list[str]]:
+    """The build plan, and the dbt selection of its changed nodes that this build runs."""
+    import duckdb
+
+    manifest = json.loads(prepare_manifest().read_text())
+    with duckdb.connect(str(duckdb_path)) as con:
+        plan = plan_build(con, manifest, dbt_vars)
+    kinds = {"seed", "model", "snapshot"} | ({"test"} if tests else set())
+    kinds |= {"unit_test"} if tests and unit_tests else set()
+    nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
+    todo = [uid for uid in plan.changed if nodes[uid]["resource_type"] in kinds]
+    return plan, selection_names(manifest, todo)
+
+
+def forget_built_state(duckdb_path: Path | str) -> None:
+    """Drop the daily run's record of what it built (pipelines.transform.changes), if any."""
+    import duckdb
+
+    if Path(duckdb_path).exists():
+        with duckdb.connect(str(duckdb_path)) as con:
+            forget_all(con)
 
 
 def docs_generate(

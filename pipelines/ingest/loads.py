@@ -21,9 +21,11 @@ from typing import Any
 import dlt
 from dlt.common.configuration.container import Container
 from dlt.common.pipeline import PipelineContext
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltSource
 
 from pipelines.ingest.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
+from pipelines.ingest.memory_bounds import DUCKDB_MEMORY_LIMIT, map_large_blocks
 from pipelines.ingest.pipeline_folders import pipeline_folder
 from pipelines.ingest.staged_loads import STAGE_FILE, stage_dataset, swap_in
 from pipelines.sources import SOURCES, SourceSpec
@@ -68,9 +70,14 @@ def make_pipeline(source: str, duckdb_path: Path | str, pipelines_dir: Path | st
     # after parents, and each source's `quarantine` resource last, once every other
     # resource has reported the records it rejected (see pipelines.sources.contract).
     os.environ["EXTRACT__NEXT_ITEM_MODE"] = "fifo"
+    # DuckDB's working memory bounded (pipelines.ingest.memory_bounds), on every connection
+    # dlt opens: the load's own and the quarantine's reads through it.
+    credentials = DuckDbCredentials(
+        str(Path(duckdb_path).resolve()), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT}
+    )
     return dlt.pipeline(
         pipeline_name=spec.name,
-        destination=dlt.destinations.duckdb(str(Path(duckdb_path).resolve())),
+        destination=dlt.destinations.duckdb(credentials),
         dataset_name=spec.dataset,
         pipelines_dir=str(pipelines_dir),
     )
@@ -178,6 +185,7 @@ def _checkpointed_runs(
     arguments: Mapping[str, Any] | None,
 ) -> Iterator[tuple[dlt.Pipeline, dict[str, int]]]:
     """The source's checkpointed dlt runs, one after another (the caller holds the lock)."""
+    map_large_blocks()  # what a checkpoint frees goes back (pipelines.ingest.memory_bounds)
     with pipelines_dir_for(pipelines_dir) as pdir:
         stage = pdir / STAGE_FILE
         stage_dataset(duckdb_path, stage, spec.dataset)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.ingest.memory_bounds import DUCKDB_MEMORY_LIMIT
+
 STAGE_FILE = "stage.duckdb"
 STAGE = "aow_load_stage"  # the stage's catalog name while attached to the warehouse (not a
 # warehouse file's stem, which names its own catalog)
@@ -78,6 +80,9 @@ def _warehouse_with_stage(
     back a transaction left open and detaches the stage)."""
     con = duckdb.connect(str(Path(warehouse).resolve()))
     try:
+        # A setting, not a connect config, which another connection to the warehouse in
+        # this process would have to repeat (pipelines.ingest.memory_bounds).
+        con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         mode = " (read_only)" if read_only else ""
         con.execute(f"attach {_literal(Path(stage).resolve())} as {STAGE}{mode}")
         yield con

@@ -6,11 +6,13 @@ import pytest
 import requests
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
+from requests.utils import get_environ_proxies
 
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.faults import Fault
 from org_simulator.server import SimulatorServer
 from org_simulator.vendors import github_transport
+from pipelines.sources import http_session
 from pipelines.sources.http_session import RateLimitExceeded, RetryPolicy
 from pipelines.sources.rest import get_json, rest_client
 
@@ -96,3 +98,30 @@ def test_paginated_requests_are_retried_too(simulator: SimulatorServer):
     numbers = [pr["number"] for page in pages for pr in page]
     assert len(numbers) == len(set(numbers)) > 2
     assert client.session.retries == 1
+
+
+def test_environment_settings_are_requests_own_with_proxies_read_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    reads = []
+    monkeypatch.setattr(
+        http_session,
+        "get_environ_proxies",
+        lambda url, no_proxy=None: reads.append(url) or get_environ_proxies(url, no_proxy),
+    )
+    session, plain = http_session.RetryingSession(), requests.Session()
+    urls = ["https://api.github.com/repos/a/b", "http://127.0.0.1:8000/github/repos/a/b"]
+    for url in urls * 3:
+        for proxies, verify in (({}, None), ({"no_proxy": "api.github.com"}, True), ({}, False)):
+            ours = session.merge_environment_settings(url, dict(proxies), None, verify, None)
+            assert ours == plain.merge_environment_settings(url, dict(proxies), None, verify, None)
+    github = session.merge_environment_settings(urls[0], {}, None, None, None)
+    assert github["proxies"]["https"] == "http://proxy.example:3128"
+    assert github["verify"] == "/etc/ssl/bundle.pem"
+    # NO_PROXY names the simulator's host: no proxy for it
+    assert session.merge_environment_settings(urls[1], {}, None, None, None)["proxies"] == {}
+    # once per host and no_proxy, however many requests
+    assert len(reads) == 4

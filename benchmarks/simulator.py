@@ -5,7 +5,9 @@
 .venv/bin/python -m benchmarks.simulator --url http://127.0.0.1:8765 --pid 1234   # a running one
 
 The simulator serves the store (org_simulator.demo.store_path, generated when missing) from a
-process of its own (org_simulator.process), with no rate limit. The list pages are the ones a
+process of its own (org_simulator.process), with no rate limit and a page cache big enough
+for every page (`--url`: a server started otherwise, whose rate limit must allow two passes).
+The list pages are the ones a
 full GitHub load reads: every repository's PRs, runs and deployments, and the children of
 each PR (reviews, commits, review comments, issue comments), of each run (jobs) and of each
 deployment (statuses); ids are read from the store beforehand. `--clients` processes, each
@@ -124,7 +126,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--routes", default=",".join(ROUTES), help="of: " + ",".join(ROUTES))
     parser.add_argument("--passes", type=int, default=2)
-    parser.add_argument("--page-cache-mib", type=float, default=64)
+    parser.add_argument(
+        "--page-cache-mib",
+        type=float,
+        default=256,
+        help="the simulator's page cache (the demo's list pages are about 100 MiB)",
+    )
     parser.add_argument("--url", help="a simulator already serving the store (not started)")
     parser.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
     args = parser.parse_args()

@@ -78,7 +78,8 @@ def run_demo(
     # dbt reads this organisation's seeds and clock, not the committed demo seeds; the other
     # settings are the defaults, whatever the environment says.
     settings = replace(simulated_org_settings(store), duckdb_path=warehouse.resolve())
-    with SimulatorServer(store, absent_fields=options.absent_fields) as sim:
+    # The job asks for each page once: a page cache would only hold memory.
+    with SimulatorServer(store, absent_fields=options.absent_fields, page_cache_mib=0) as sim:
         print(f"simulated vendor APIs on {sim.url}")
         # The sources' settings are dlt's, read from the environment.
         with temporary_env(simulator_sources_env(sim, vendors=options.vendors)):

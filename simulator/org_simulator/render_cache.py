@@ -36,7 +36,9 @@ _UNKEYED_HEADERS = frozenset(
 class Memo:
     """Values by key, each computed once (a second asker waits for the first)."""
 
-    def __init__(self, max_entries: int = 1024):
+    # A GitHub load reads one repository after another: a few repositories' lists are what
+    # is asked for at any time, and a large organisation's every list would not fit.
+    def __init__(self, max_entries: int = 128):
         self.max_entries = max_entries
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._computing: dict[Hashable, threading.Lock] = {}

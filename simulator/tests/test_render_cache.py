@@ -8,6 +8,8 @@ rate-limit accounting, conditional requests, absent fields and statistics.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,8 +20,9 @@ import requests
 
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.faults import Fault
-from org_simulator.http import dumps
+from org_simulator.http import Response, dumps
 from org_simulator.process import SimulatorProcess
+from org_simulator.render_cache import Memo, PageCache
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.vendors import github_transport
@@ -235,3 +238,39 @@ def test_simulator_process_answers_as_the_server(simulator, tiny_store, http, bu
         assert child.now == simulator.now - timedelta(days=3)
         pid = child.pid
     assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
+
+
+def test_the_page_cache_keeps_at_most_its_size():
+    pages = PageCache(max_bytes=10)
+    for n in range(4):
+        pages.put(("k", n), Response(200, b"1234"))  # 4 bytes each: two fit
+    assert pages.describe()["pages"] == 2 and pages.size == 8
+    assert pages.get(("k", 0)) is None and pages.get(("k", 3)).body == b"1234"
+    hit = pages.get(("k", 3))
+    hit.headers["x"] = "changed"  # a hit is the caller's own copy
+    assert "x" not in pages.get(("k", 3)).headers
+    pages.put(("big",), Response(200, b"x" * 11))  # larger than the cache: not kept
+    assert pages.get(("big",)) is None
+
+
+def test_the_memo_computes_each_key_once_for_concurrent_askers():
+    memo = Memo(max_entries=2)
+    calls: list[str] = []
+    gate = threading.Event()
+
+    def slow() -> str:
+        calls.append("a")
+        gate.wait(5)
+        return "value"
+
+    threads = [threading.Thread(target=memo, args=("a", slow)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    gate.set()
+    for thread in threads:
+        thread.join(5)
+    assert calls == ["a"] and memo("a", lambda: "other") == "value"
+    memo("b", lambda: 1)
+    memo("c", lambda: 2)  # the least recently used ("a") goes
+    assert memo("a", lambda: "again") == "again"

@@ -150,8 +150,20 @@ _ORJSON_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
-# How orjson may write a float under 1e-4 (1e-7, 0.00001); json writes 1e-07, 1e-05.
-_SMALL_FLOAT = re.compile(rb"\de-|0\.0000")
+
+
+def _small_float(data: bytes) -> bool:
+    """Whether orjson may have written a float under 1e-4 (1e-7, 0.00001; json writes 1e-07,
+    1e-05): a digit then `e-`, or `0.0000`. Substring searches: a regex over every byte of
+    a page costs more than orjson's whole encoding."""
+    if b"0.0000" in data:
+        return True
+    at = data.find(b"e-")
+    while at != -1:
+        if at > 0 and 48 <= data[at - 1] <= 57:  # 0-9
+            return True
+        at = data.find(b"e-", at + 2)
+    return False
 
 
 def dumps(obj: Any) -> bytes:
@@ -167,7 +179,7 @@ def dumps(obj: Any) -> bytes:
         data = orjson.dumps(obj, default=_default, option=_ORJSON_OPTIONS)
     except TypeError:
         data = None
-    if data is None or _SMALL_FLOAT.search(data):
+    if data is None or _small_float(data):
         data = json.dumps(obj, default=_default, ensure_ascii=False, separators=(",", ":"))
         data = data.encode()
     return data
@@ -175,7 +187,11 @@ def dumps(obj: Any) -> bytes:
 
 def iso(ts: datetime | None) -> str | None:
     """RFC 3339 in UTC with a Z, as GitHub, Anthropic and PagerDuty write it."""
-    return None if ts is None else ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if ts is None:
+        return None
+    if ts.tzinfo is None and ts.year >= 1000:  # what strftime writes, three times faster
+        return ts.isoformat(timespec="seconds") + "Z"
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(raw: str, name: str) -> datetime:

@@ -72,14 +72,15 @@ class SimulatorServer:
         self._vendors: dict[str, Vendor] = {}
         self._httpd = _QuietServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
+        host, port = self._httpd.server_address[:2]
+        self._url = f"http://{host}:{port}"
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._url
 
     def base_url(self, vendor: str) -> str:
         if vendor not in VENDOR_NAMES:

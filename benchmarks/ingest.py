@@ -29,9 +29,8 @@ from pathlib import Path
 import duckdb
 
 from org_simulator.demo import store_path
-from org_simulator.server import SimulatorServer
+from org_simulator.process import SimulatorProcess
 from org_simulator.sources_env import simulator_sources_env
-from org_simulator.vendors import github_transport
 from pipelines.sources import SOURCES
 
 
@@ -173,15 +172,14 @@ def main() -> None:
         _child_load(args.child, args.warehouse, args.record)
         return
 
-    if args.github_rate_limit:
-        github_transport.RATE_LIMIT = args.github_rate_limit
     store = store_path(args.size, args.seed)
     print(f"size={args.size} seed={args.seed} store={store}")
     print(
         f"{'source':<10} {'rows':>9} {'pages':>7} {'seconds':>8} {'rows/s':>8} "
         f"{'peak MiB':>9} {'baseline s':>10} {'x baseline':>10}"
     )
-    with SimulatorServer(store) as sim, tempfile.TemporaryDirectory(prefix="aow-bench-") as tmp:
+    sim = SimulatorProcess(store, github_rate_limit=args.github_rate_limit, page_cache_mib=0)
+    with sim, tempfile.TemporaryDirectory(prefix="aow-bench-") as tmp:
         env = simulator_sources_env(sim)
         if args.github_repositories:
             repos = sim.repositories()[: args.github_repositories]

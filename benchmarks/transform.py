@@ -24,18 +24,19 @@ from pathlib import Path
 import duckdb
 
 from org_simulator.demo import DATA_DIR, store_path
+from org_simulator.process import SimulatorProcess
 from org_simulator.seeds import simulated_org_settings
-from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from org_simulator.vendors import github_transport
 from pipelines.settings import Settings
 from pipelines.sources import SOURCES
 
 
-def _load(store: Path, warehouse: Path, repositories: int | None) -> None:
+def _load(
+    store: Path, warehouse: Path, repositories: int | None, github_rate_limit: int | None
+) -> None:
     from pipelines.ingest.loads import run_load
 
-    with SimulatorServer(store) as sim:
+    with SimulatorProcess(store, github_rate_limit=github_rate_limit, page_cache_mib=0) as sim:
         env = simulator_sources_env(sim)
         if repositories:
             env["SOURCES__GITHUB__REPOSITORIES"] = json.dumps(sim.repositories()[:repositories])
@@ -101,14 +102,12 @@ def main() -> None:
         _child_build(args.child_build, args.full_refresh, args.seeds_dir, args.as_of)
         return
 
-    if args.github_rate_limit:
-        github_transport.RATE_LIMIT = args.github_rate_limit
     store = store_path(args.size, args.seed)
     warehouse = DATA_DIR / "bench" / f"{args.size}-seed{args.seed}.duckdb"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     done = warehouse.with_suffix(".loaded")
     if not done.exists():
-        _load(store, warehouse, args.github_repositories)
+        _load(store, warehouse, args.github_repositories, args.github_rate_limit)
         done.touch()
     org = simulated_org_settings(store)
     with duckdb.connect(str(warehouse), read_only=True) as con:

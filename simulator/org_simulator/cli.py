@@ -40,9 +40,19 @@ def _serve(args: argparse.Namespace) -> int:
     from org_simulator.sources_env import simulator_sources_env
 
     options = org_options(args)
+    if args.github_rate_limit:
+        from org_simulator.vendors import github_transport
+
+        github_transport.RATE_LIMIT = args.github_rate_limit
     store = args.store or store_path(args.size, args.seed, generation=options.generation)
-    sim = SimulatorServer(store, port=args.port, absent_fields=options.absent_fields)
-    print(f"serving {store} on {sim.url} (Ctrl-C stops). Point the loaders at it with:")
+    sim = SimulatorServer(
+        store,
+        port=args.port,
+        absent_fields=options.absent_fields,
+        page_cache_mib=args.page_cache_mib,
+    )
+    # Flushed at once: org_simulator.process reads the URL from this line.
+    print(f"serving {store} on {sim.url} (Ctrl-C stops). Point the loaders at it with:", flush=True)
     for key, value in simulator_sources_env(sim, vendors=options.vendors).items():
         print(f"  export {key}='{value}'")
     try:
@@ -91,7 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", help="serve an organisation as the vendors' APIs")
     p.add_argument("--store", type=Path, help="a store made by `simulate` (default: cached)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=int, default=8765, help="0: a free port")
+    p.add_argument(
+        "--github-rate-limit",
+        type=int,
+        help="requests per hour the simulated GitHub allows a token (default 15,000)",
+    )
+    p.add_argument(
+        "--page-cache-mib",
+        type=float,
+        default=64,
+        help="rendered pages kept for requests asked again (0: none)",
+    )
     p.set_defaults(func=_serve)
     return parser
 

@@ -11,8 +11,8 @@ import duckdb
 
 from org_simulator.generate import STORE_VERSION, generate_org
 from org_simulator.options import Generation, OrgOptions
+from org_simulator.process import SimulatorProcess
 from org_simulator.seeds import simulated_org_settings
-from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.atomic_files import written_atomically
 from pipelines.envvars import temporary_env
@@ -23,6 +23,8 @@ from pipelines.settings import Settings
 
 if TYPE_CHECKING:
     import dagster as dg
+
+    from org_simulator.server import SimulatorServer
 
 # The repository's .data/ (simulator/org_simulator/demo.py -> the workspace root).
 DATA_DIR = Path(__file__).resolve().parents[2] / ".data"
@@ -49,7 +51,7 @@ def store_path(
     return path
 
 
-def history_range_tags(sim: SimulatorServer) -> dict[str, str]:
+def history_range_tags(sim: SimulatorServer | SimulatorProcess) -> dict[str, str]:
     """Run tags for one run over every daily partition of the organisation's history up to
     the simulator's clock: the backfill a new warehouse starts with."""
     from pipelines.orchestration.partitions import range_tags
@@ -78,7 +80,10 @@ def run_demo(
     # dbt reads this organisation's seeds and clock, not the committed demo seeds; the other
     # settings are the defaults, whatever the environment says.
     settings = replace(simulated_org_settings(store), duckdb_path=warehouse.resolve())
-    with SimulatorServer(store, absent_fields=options.absent_fields) as sim:
+    # The vendors answer from a process of their own, not from threads competing with the
+    # loaders' for this one's interpreter lock (org_simulator.process). The job asks for each
+    # page once: a page cache would only hold memory.
+    with SimulatorProcess(store, absent_fields=options.absent_fields, page_cache_mib=0) as sim:
         print(f"simulated vendor APIs on {sim.url}")
         # The sources' settings are dlt's, read from the environment.
         with temporary_env(simulator_sources_env(sim, vendors=options.vendors)):

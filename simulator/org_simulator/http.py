@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
+
+import orjson
 
 
 @dataclass
@@ -25,6 +27,11 @@ class Request:
     base_url: str  # e.g. http://127.0.0.1:8080/github
     now: datetime  # the simulated clock: records after it do not exist yet
     db: Any  # a DuckDB cursor on the store, private to this request
+    # Values derived from the store alone, computed once per server and key (the key names
+    # everything the value depends on, the clock included): SimulatorServer's memo.
+    memo: Callable[[Hashable, Callable[[], Any]], Any] = field(
+        default=lambda key, compute: compute(), repr=False
+    )
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -104,6 +111,10 @@ class Vendor:
     error_body: Callable[[int, str], Any]
     # Extra response headers for every answer (rate-limit headers, for instance).
     decorate: Callable[[Request, Response], None] | None = None
+    # What the vendor's transport does around every route, whatever the answer (GitHub:
+    # rate-limit accounting, conditional requests): called with the request and a function
+    # giving the route's answer, which the server may take from its page cache.
+    guard: Callable[[Request, Callable[[], Response]], Response] | None = None
 
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -133,14 +144,54 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# Datetimes, dates and subclasses of the JSON types go through `_default`, as with json.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _small_float(data: bytes) -> bool:
+    """Whether orjson may have written a float under 1e-4 (1e-7, 0.00001; json writes 1e-07,
+    1e-05): a digit then `e-`, or `0.0000`. Substring searches: a regex over every byte of
+    a page costs more than orjson's whole encoding."""
+    if b"0.0000" in data:
+        return True
+    at = data.find(b"e-")
+    while at != -1:
+        if at > 0 and 48 <= data[at - 1] <= 57:  # 0-9
+            return True
+        at = data.find(b"e-", at + 2)
+    return False
+
+
 def dumps(obj: Any) -> bytes:
-    """Deterministic JSON: the same object always gives the same bytes."""
-    return json.dumps(obj, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
+    """Deterministic JSON: the same object always gives the same bytes.
+
+    json.dumps(ensure_ascii=False, separators=(",", ":")) as orjson writes it, ten times
+    faster. The two disagree on floats under 1e-4 (1e-05 against 0.00001 or 1e-7): a body
+    where orjson wrote one (a digit then `e-`, or `0.0000`, even inside a string) is
+    written again by json, as is one orjson refuses (integers over 64 bits, keys that are
+    not strings). NaN and infinities, which JSON has not, come out as null.
+    """
+    try:
+        data = orjson.dumps(obj, default=_default, option=_ORJSON_OPTIONS)
+    except TypeError:
+        data = None
+    if data is None or _small_float(data):
+        data = json.dumps(obj, default=_default, ensure_ascii=False, separators=(",", ":"))
+        data = data.encode()
+    return data
 
 
 def iso(ts: datetime | None) -> str | None:
     """RFC 3339 in UTC with a Z, as GitHub, Anthropic and PagerDuty write it."""
-    return None if ts is None else ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if ts is None:
+        return None
+    if ts.tzinfo is None and ts.year >= 1000:  # what strftime writes, three times faster
+        return ts.isoformat(timespec="seconds") + "Z"
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(raw: str, name: str) -> datetime:

@@ -3,7 +3,8 @@
 `http://HOST:PORT/github/repos/...` answers as `https://api.github.com/repos/...` would, and
 likewise `/anthropic`, `/openai`, `/jira`, `/pagerduty`; so a loader's base URL is the only
 thing that differs between the simulator and the real vendor. `/_sim/...` is the control
-plane for tests: request statistics, fault switches and the simulated clock.
+plane for tests: request statistics, fault switches, the simulated clock and what the
+organisation holds (`/_sim/org`: what a loader's configuration names).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from org_simulator.faults import (
 )
 from org_simulator.http import ApiError, Request, Response, Vendor, dumps, parse_time
 from org_simulator.options import OrgOptions, without_fields
+from org_simulator.render_cache import Memo, PageCache, page_key
 
 VENDOR_NAMES = ("github", "anthropic", "openai", "jira", "pagerduty")
 
@@ -48,9 +50,11 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         absent_fields: dict[str, tuple[str, ...]] | None = None,
+        page_cache_mib: float = 64,
     ):
         """`absent_fields`: vendor -> fields left out of every object it answers with
-        (org_simulator.options)."""
+        (org_simulator.options). `page_cache_mib`: how much of rendered page bodies to keep
+        for requests asked again (0: none; org_simulator.render_cache)."""
         self.store_path = Path(store_path)
         self.absent_fields = OrgOptions(absent_fields=absent_fields or {}).absent_fields
         # One thread per query: requests are tiny point lookups, where DuckDB's parallelism
@@ -60,20 +64,23 @@ class SimulatorServer:
         self._db = duckdb.connect(str(self.store_path), read_only=True)
         self._db.execute("set threads = 1")
         self.faults = FaultPlan()
+        self.memo = Memo()
+        self.pages = PageCache(int(page_cache_mib * 2**20)) if page_cache_mib > 0 else None
         self._stats: Counter[tuple[str, str, int]] = Counter()
         self._stats_lock = threading.Lock()
         self.now: datetime = self._store_as_of()
         self._vendors: dict[str, Vendor] = {}
         self._httpd = _QuietServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
+        host, port = self._httpd.server_address[:2]
+        self._url = f"http://{host}:{port}"
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._url
 
     def base_url(self, vendor: str) -> str:
         if vendor not in VENDOR_NAMES:
@@ -131,6 +138,7 @@ class SimulatorServer:
             "by_status": [
                 {"vendor": v, "route": r, "status": s, "count": n} for (v, r, s), n in items
             ],
+            "page_cache": self.pages.describe() if self.pages else None,
         }
 
     def reset_stats(self) -> None:
@@ -196,12 +204,14 @@ class SimulatorServer:
             base_url=f"{self.url}/{prefix}",
             now=self.now,
             db=self._db.cursor(),
+            memo=self.memo,
         )
         try:
             found = vendor.route(method, path)
             name = found[0].name if found else "unknown"
             fault = self.faults.take(prefix, path)
-            response = self._answer(vendor, request, found, fault)
+            key = page_key(prefix, method, raw_path, request.now, body, headers)
+            response = self._answer(vendor, request, found, fault, key)
         finally:
             request.db.close()
         if self.absent_fields.get(prefix) and response.status == 200:
@@ -213,7 +223,9 @@ class SimulatorServer:
             time.sleep(fault.delay)
         return response.status, response.headers, response.encoded(), fault
 
-    def _answer(self, vendor: Vendor, request: Request, found, fault: Fault | None) -> Response:
+    def _answer(
+        self, vendor: Vendor, request: Request, found, fault: Fault | None, key: tuple
+    ) -> Response:
         if fault and fault.kind == "rate_limit":
             status = fault.status or 429
             return Response(
@@ -234,8 +246,16 @@ class SimulatorServer:
             return Response(404, vendor.error_body(404, f"no route for {request.path}"))
         route, params = found
         request.params = params
+
+        def render() -> Response:
+            cached = self.pages.get(key) if self.pages else None
+            if cached is not None:
+                return cached
+            response = route.handler(request)  # an ApiError is not kept: it is raised again
+            return self.pages.put(key, response) if self.pages else response
+
         try:
-            response = route.handler(request)
+            response = vendor.guard(request, render) if vendor.guard else render()
         except ApiError as exc:
             response = Response(exc.status, vendor.error_body(exc.status, exc.message))
             response.headers.update(exc.headers)
@@ -254,6 +274,13 @@ class SimulatorServer:
         payload = json.loads(body) if body else None
         if path == "/health":
             return 200, {}, dumps({"ok": True, "now": self.now})
+        if path == "/org" and method == "GET":
+            org = {
+                "repositories": self.repositories(),
+                "jira_projects": self.jira_projects(),
+                "history_start": self.history_start(),
+            }
+            return 200, {}, dumps(org)
         if path == "/stats" and method == "GET":
             return 200, {}, dumps(self.stats())
         if path == "/stats" and method == "DELETE":

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.options import VENDORS, OrgOptions
-from org_simulator.server import SimulatorServer
+
+if TYPE_CHECKING:
+    from org_simulator.process import SimulatorProcess
+    from org_simulator.server import SimulatorServer
 
 
 def simulator_sources_env(
-    sim: SimulatorServer,
+    sim: SimulatorServer | SimulatorProcess,
     start_date: str | None = None,
     vendors: Iterable[str] = VENDORS,
 ) -> dict[str, str]:

@@ -24,7 +24,7 @@ from org_simulator.vendors.github_transport import (
     authenticate,
     decorate,
     error_body,
-    guarded,
+    guard,
     page_args,
     paged,
 )
@@ -97,6 +97,36 @@ def _listing(
     return page, rows[offset - start :], rows[: offset - start]
 
 
+def _window(
+    req: Request, rows: list[dict[str, Any]], cap: int | None = None, behind: int = 0
+) -> tuple[Page, list[dict[str, Any]], list[dict[str, Any]]]:
+    """`_listing` over rows already in order (one parent's share of a `_grouped` query)."""
+    page_no, per_page = page_args(req)
+    offset = (page_no - 1) * per_page
+    limit = per_page if cap is None else max(0, min(per_page, cap - offset))
+    start = max(offset - behind, 0)
+    window = rows[start : offset + limit] if limit > 0 else []
+    total = len(rows)
+    page = Page(page_no, per_page, offset, total if cap is None else min(total, cap), total)
+    return page, window[offset - start :], window[: offset - start]
+
+
+def _grouped(
+    req: Request, name: str, sql: str, params: list, parent: str, order: str
+) -> dict[Any, list[dict[str, Any]]]:
+    """The rows of `sql` for every parent at once, by `parent` column, each list in `order`:
+    one query where a page per parent would run one each. Computed once per server and
+    `params` (the clock and the repository among them); the rows are shared, never changed."""
+
+    def compute() -> dict[Any, list[dict[str, Any]]]:
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for row in req.rows(f"select * from ({sql}) order by {parent}, {order}", params):
+            groups.setdefault(row[parent], []).append(row)
+        return groups
+
+    return req.memo(("github", name, *params), compute)
+
+
 # --- repositories -----------------------------------------------------------------------------
 
 
@@ -126,14 +156,25 @@ _ORG_REPOS = """
 def _repo(req: Request) -> dict[str, Any]:
     """The repository of the path (names are not case sensitive), or 404."""
     full = f"{req.params['owner']}/{req.params['repo']}".lower()
-    rows = req.rows(
-        "select * from gh_repositories where created_at <= $1 and lower(full_name) = $2 "
-        "order by id",
-        [req.now, full],
-    )
-    if not rows:
+    repo = _repositories(req).get(full)
+    if repo is None:
         raise ApiError(404, "Not Found")
-    return rows[0]
+    return repo
+
+
+def _repositories(req: Request) -> dict[str, dict[str, Any]]:
+    """The repositories as of the clock by lower-cased full name (the first by id)."""
+
+    def compute() -> dict[str, dict[str, Any]]:
+        rows = req.rows(
+            "select * from gh_repositories where created_at <= $1 order by id", [req.now]
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            found.setdefault(row["full_name"].lower(), row)
+        return found
+
+    return req.memo(("github", "repositories", req.now), compute)
 
 
 def _full_repo(req: Request, repo: dict[str, Any]) -> dict[str, Any]:
@@ -186,22 +227,20 @@ def list_org_repos(req: Request) -> Response:
 # --- pull requests ----------------------------------------------------------------------------
 
 
-def _pulls_sql(one: bool = False) -> str:
-    """PRs of repository $2 as of $1 with their *_now columns; `one`: only number $3."""
-    only = " and number = $3" if one else ""
-    only_pr = " and pr_number = $3" if one else ""
-    return f"""
+def _pulls_sql() -> str:
+    """PRs of repository $2 as of $1 with their *_now columns."""
+    return """
     with p as (
         select * from gh_pull_requests
-        where repo_full_name = $2 and created_at <= $1{only}
+        where repo_full_name = $2 and created_at <= $1
     ),
     act as (
         select number, max("at") as last_at from gh_pull_request_activity
-        where repo_full_name = $2 and "at" <= $1{only} group by number
+        where repo_full_name = $2 and "at" <= $1 group by number
     ),
     cm as (
         select pr_number, arg_max(sha, position) as sha, count(*) as n from gh_commits
-        where repo_full_name = $2 and committer_date <= $1{only_pr} group by pr_number
+        where repo_full_name = $2 and committer_date <= $1 group by pr_number
     ),
     s as (
         select p.*,
@@ -225,18 +264,16 @@ def _pulls_sql(one: bool = False) -> str:
 
 def _pull_row(req: Request, repo: dict[str, Any], number: int) -> dict[str, Any]:
     """One visible PR with its counters as of the clock, or 404."""
-    rows = req.rows(
-        f"""select q.*,
+    sql = f"""select q.*,
             (select count(*) from gh_issue_comments c where c.repo_full_name = $2
                and c.pr_number = q.number and c.created_at <= $1) as comments_now,
             (select count(*) from gh_review_comments c where c.repo_full_name = $2
                and c.pr_number = q.number and {_VISIBLE_REVIEW_COMMENT}) as review_comments_now
-        from ({_pulls_sql(one=True)}) q""",
-        [req.now, repo["full_name"], number],
-    )
-    if not rows:
+        from ({_pulls_sql()}) q"""
+    rows = _grouped(req, "pull", sql, [req.now, repo["full_name"]], "number", "number")
+    if number not in rows:
         raise ApiError(404, "Not Found")
-    return rows[0]
+    return rows[number][0]
 
 
 def list_pulls(req: Request) -> Response:
@@ -291,21 +328,30 @@ def get_pull(req: Request) -> Response:
 def _visible_pull(req: Request) -> tuple[dict[str, Any], int]:
     repo = _repo(req)
     number = _number(req, "number")
-    found = req.db.execute(
-        "select count(*) from gh_pull_requests where repo_full_name = ? and number = ? "
-        "and created_at <= ?",
-        [repo["full_name"], number, req.now],
-    ).fetchone()[0]
-    if not found:
+    if number not in _base_refs(req, repo):
         raise ApiError(404, "Not Found")
     return repo, number
 
 
+def _base_refs(req: Request, repo: dict[str, Any]) -> dict[int, str]:
+    """The base branch of each PR of `repo` created by the clock, by number."""
+
+    def compute() -> dict[int, str]:
+        rows = req.db.execute(
+            "select number, base_ref from gh_pull_requests "
+            "where repo_full_name = ? and created_at <= ?",
+            [repo["full_name"], req.now],
+        ).fetchall()
+        return dict(rows)
+
+    return req.memo(("github", "base_refs", repo["full_name"], req.now), compute)
+
+
 def list_reviews(req: Request) -> Response:
     repo, number = _visible_pull(req)
-    sql = """select * from gh_reviews where repo_full_name = $2 and pr_number = $3
-             and submitted_at <= $1"""
-    page, rows, _ = _listing(req, sql, "id", [req.now, repo["full_name"], number])
+    sql = "select * from gh_reviews where repo_full_name = $2 and submitted_at <= $1"
+    reviews = _grouped(req, "reviews", sql, [req.now, repo["full_name"]], "pr_number", "id")
+    page, rows, _ = _window(req, reviews.get(number, []))
     users = obj.Users(req)
     users.load(r["user_login"] for r in rows)
     return paged(req, page, [obj.review(req, r, users) for r in rows])
@@ -314,25 +360,19 @@ def list_reviews(req: Request) -> Response:
 def list_pull_commits(req: Request) -> Response:
     repo, number = _visible_pull(req)
     sql = """select *, $3::bigint as repo_id from gh_commits
-             where repo_full_name = $2 and pr_number = $4 and committer_date <= $1"""
-    params = [req.now, repo["full_name"], repo["id"], number]
-    page, rows, before = _listing(req, sql, "position, sha", params, COMMITS_CAP, behind=1)
+             where repo_full_name = $2 and committer_date <= $1 and pr_number is not null"""
+    params = [req.now, repo["full_name"], repo["id"]]
+    commits = _grouped(req, "pull_commits", sql, params, "pr_number", "position, sha")
+    page, rows, before = _window(req, commits.get(number, []), COMMITS_CAP, behind=1)
     parent = before[-1]["sha"] if before else None
     users = obj.Users(req)
     users.load(r["author_login"] for r in rows)
-    base = obj.derived_sha("base", repo["full_name"], _base_ref(req, repo, number), number)
+    base = obj.derived_sha("base", repo["full_name"], _base_refs(req, repo)[number], number)
     out = []
     for row in rows:
         out.append(obj.commit(req, row, [parent or base], users))
         parent = row["sha"]
     return paged(req, page, out)
-
-
-def _base_ref(req: Request, repo: dict[str, Any], number: int) -> str:
-    return req.db.execute(
-        "select base_ref from gh_pull_requests where repo_full_name = ? and number = ?",
-        [repo["full_name"], number],
-    ).fetchone()[0]
 
 
 # --- comments ---------------------------------------------------------------------------------
@@ -376,15 +416,31 @@ def _comments(
 
 def _comment_page(req: Request, sql: str, order: str, params: list, render) -> Response:
     page, rows, _ = _listing(req, sql, order, params)
+    return _render_comments(req, page, rows, render)
+
+
+def _pull_comment_page(req: Request, name: str, base_sql: str, sortable: bool, render) -> Response:
+    """One PR's comments: from every PR's comments at once in the common case (ascending id,
+    no `since`), else by their own query."""
+    repo, number = _visible_pull(req)
+    sql, order, params = _comments(req, repo, base_sql, number, sortable)
+    if order != "id asc" or len(params) != 3:
+        return _comment_page(req, sql, order, params, render)
+    every = _grouped(req, name, base_sql, params[:2], "pr_number", "id asc")
+    page, rows, _ = _window(req, every.get(number, []))
+    return _render_comments(req, page, rows, render)
+
+
+def _render_comments(req: Request, page: Page, rows: list[dict[str, Any]], render) -> Response:
     users = obj.Users(req)
     users.load(r["user_login"] for r in rows)
     return paged(req, page, [render(req, r, users) for r in rows])
 
 
 def list_pull_review_comments(req: Request) -> Response:
-    repo, number = _visible_pull(req)
-    sql, order, params = _comments(req, repo, _REVIEW_COMMENTS, number, sortable=True)
-    return _comment_page(req, sql, order, params, obj.review_comment)
+    return _pull_comment_page(
+        req, "review_comments", _REVIEW_COMMENTS, sortable=True, render=obj.review_comment
+    )
 
 
 def list_repo_review_comments(req: Request) -> Response:
@@ -394,9 +450,9 @@ def list_repo_review_comments(req: Request) -> Response:
 
 
 def list_issue_comments(req: Request) -> Response:
-    repo, number = _visible_pull(req)
-    sql, order, params = _comments(req, repo, _ISSUE_COMMENTS, number, sortable=False)
-    return _comment_page(req, sql, order, params, obj.issue_comment)
+    return _pull_comment_page(
+        req, "issue_comments", _ISSUE_COMMENTS, sortable=False, render=obj.issue_comment
+    )
 
 
 def list_repo_issue_comments(req: Request) -> Response:
@@ -439,10 +495,8 @@ def list_deployments(req: Request) -> Response:
 
 def _deployment_row(req: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     repo = _repo(req)
-    rows = req.rows(
-        f"select * from ({_DEPLOYMENTS}) where id = $3",
-        [req.now, repo["full_name"], _number(req, "deployment_id")],
-    )
+    every = _grouped(req, "deployments", _DEPLOYMENTS, [req.now, repo["full_name"]], "id", "id")
+    rows = every.get(_number(req, "deployment_id"))
     if not rows:
         raise ApiError(404, "Not Found")
     return repo, rows[0]
@@ -457,8 +511,10 @@ def get_deployment(req: Request) -> Response:
 def list_deployment_statuses(req: Request) -> Response:
     repo, deployment = _deployment_row(req)
     sql = """select * from gh_deployment_statuses
-             where repo_full_name = $2 and deployment_id = $3 and created_at <= $1"""
-    page, rows, _ = _listing(req, sql, "id desc", [req.now, repo["full_name"], deployment["id"]])
+             where repo_full_name = $2 and created_at <= $1"""
+    params = [req.now, repo["full_name"]]
+    statuses = _grouped(req, "deployment_statuses", sql, params, "deployment_id", "id desc")
+    page, rows, _ = _window(req, statuses.get(deployment["id"], []))
     users = obj.Users(req)
     users.load(r["creator_login"] for r in rows)
     return paged(req, page, [obj.deployment_status(req, r, users) for r in rows])
@@ -471,21 +527,19 @@ def compare_commits(req: Request) -> Response:
 # --- actions ----------------------------------------------------------------------------------
 
 
-def _runs_sql(one: bool = False) -> str:
-    """Runs of repository $2 as of $1; `one`: only run $3. A run not settled by the clock
-    is in progress, on the latest attempt that has jobs by then."""
-    only_run = " and run_id = $3" if one else ""
-    only = " and w.id = $3" if one else ""
-    return f"""
+def _runs_sql() -> str:
+    """Runs of repository $2 as of $1. A run not settled by the clock is in progress, on the
+    latest attempt that has jobs by then."""
+    return """
     with ja as (
         select run_id, max(run_attempt) as attempt from gh_workflow_jobs
-        where repo_full_name = $2 and created_at <= $1{only_run} group by run_id
+        where repo_full_name = $2 and created_at <= $1 group by run_id
     ),
     r as (
         select w.*, coalesce(w.updated_at, w.created_at) <= $1 as settled,
             ja.attempt as job_attempt
         from gh_workflow_runs w left join ja on ja.run_id = w.id
-        where w.repo_full_name = $2 and w.created_at <= $1{only}
+        where w.repo_full_name = $2 and w.created_at <= $1
     )
     select r.*,
         case when settled then status else 'in_progress' end as status_now,
@@ -614,10 +668,8 @@ def _render_runs(req: Request, repo: dict[str, Any], rows: list[dict]) -> list[d
 
 def _run_row(req: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     repo = _repo(req)
-    rows = req.rows(
-        _runs_sql(one=True),
-        [req.now, repo["full_name"], _number(req, "run_id")],
-    )
+    every = _grouped(req, "runs", _runs_sql(), [req.now, repo["full_name"]], "id", "id")
+    rows = every.get(_number(req, "run_id"))
     if not rows:
         raise ApiError(404, "Not Found")
     return repo, rows[0]
@@ -637,17 +689,16 @@ _JOBS = """
         case when j.completed_at <= $1 then j.completed_at end as completed_now,
         case when j.started_at <= $1 then j.started_at else j.created_at end as started_now
     from gh_workflow_jobs j
-    where j.repo_full_name = $2 and j.run_id = $3 and j.created_at <= $1
+    where j.repo_full_name = $2 and j.created_at <= $1
 """
 
 
 def _jobs(req: Request, repo: dict[str, Any], run: dict[str, Any], attempt: int | None):
-    params: list[Any] = [req.now, repo["full_name"], run["id"]]
-    sql = _JOBS
+    every = _grouped(req, "jobs", _JOBS, [req.now, repo["full_name"]], "run_id", "id")
+    rows = every.get(run["id"], [])
     if attempt is not None:
-        params.append(attempt)
-        sql += f" and j.run_attempt = ${len(params)}"
-    page, rows, _ = _listing(req, sql, "id", params)
+        rows = [r for r in rows if r["run_attempt"] == attempt]
+    page, rows, _ = _window(req, rows)
     jobs = [obj.workflow_job(req, r, run) for r in rows]
     return paged(req, page, {"total_count": page.total, "jobs": jobs})
 
@@ -673,46 +724,47 @@ _R = "/repos/{owner}/{repo}"
 VENDOR = Vendor(
     name="github",
     routes=[
-        route("GET", "/orgs/{org}/repos", "org_repos", guarded(list_org_repos)),
-        route("GET", f"{_R}", "repo", guarded(get_repo)),
-        route("GET", f"{_R}/pulls", "pulls", guarded(list_pulls)),
-        route("GET", f"{_R}/pulls/comments", "review_comments", guarded(list_repo_review_comments)),
-        route("GET", f"{_R}/pulls/{{number}}", "pull", guarded(get_pull)),
-        route("GET", f"{_R}/pulls/{{number}}/reviews", "reviews", guarded(list_reviews)),
-        route("GET", f"{_R}/pulls/{{number}}/commits", "pull_commits", guarded(list_pull_commits)),
+        route("GET", "/orgs/{org}/repos", "org_repos", list_org_repos),
+        route("GET", f"{_R}", "repo", get_repo),
+        route("GET", f"{_R}/pulls", "pulls", list_pulls),
+        route("GET", f"{_R}/pulls/comments", "review_comments", list_repo_review_comments),
+        route("GET", f"{_R}/pulls/{{number}}", "pull", get_pull),
+        route("GET", f"{_R}/pulls/{{number}}/reviews", "reviews", list_reviews),
+        route("GET", f"{_R}/pulls/{{number}}/commits", "pull_commits", list_pull_commits),
         route(
             "GET",
             f"{_R}/pulls/{{number}}/comments",
             "pull_review_comments",
-            guarded(list_pull_review_comments),
+            list_pull_review_comments,
         ),
-        route("GET", f"{_R}/issues/comments", "issue_comments", guarded(list_repo_issue_comments)),
+        route("GET", f"{_R}/issues/comments", "issue_comments", list_repo_issue_comments),
         route(
             "GET",
             f"{_R}/issues/{{number}}/comments",
             "pull_issue_comments",
-            guarded(list_issue_comments),
+            list_issue_comments,
         ),
-        route("GET", f"{_R}/deployments", "deployments", guarded(list_deployments)),
-        route("GET", f"{_R}/deployments/{{deployment_id}}", "deployment", guarded(get_deployment)),
+        route("GET", f"{_R}/deployments", "deployments", list_deployments),
+        route("GET", f"{_R}/deployments/{{deployment_id}}", "deployment", get_deployment),
         route(
             "GET",
             f"{_R}/deployments/{{deployment_id}}/statuses",
             "deployment_statuses",
-            guarded(list_deployment_statuses),
+            list_deployment_statuses,
         ),
-        route("GET", f"{_R}/compare/{{basehead}}", "compare", guarded(compare_commits)),
-        route("GET", f"{_R}/actions/runs", "runs", guarded(list_runs)),
-        route("GET", f"{_R}/actions/runs/{{run_id}}", "run", guarded(get_run)),
-        route("GET", f"{_R}/actions/runs/{{run_id}}/jobs", "jobs", guarded(list_run_jobs)),
+        route("GET", f"{_R}/compare/{{basehead}}", "compare", compare_commits),
+        route("GET", f"{_R}/actions/runs", "runs", list_runs),
+        route("GET", f"{_R}/actions/runs/{{run_id}}", "run", get_run),
+        route("GET", f"{_R}/actions/runs/{{run_id}}/jobs", "jobs", list_run_jobs),
         route(
             "GET",
             f"{_R}/actions/runs/{{run_id}}/attempts/{{attempt}}/jobs",
             "attempt_jobs",
-            guarded(list_attempt_jobs),
+            list_attempt_jobs,
         ),
     ],
     authenticate=authenticate,
     error_body=error_body,
     decorate=decorate,
+    guard=guard,
 )

@@ -77,20 +77,42 @@ def compare(req: Request, repo: dict[str, Any]) -> Response:
     return Response(200, body) if page is None else paged(req, page, body)
 
 
+def _history(req: Request, repo: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every commit of the repository's history, in seq order (read once per server)."""
+    full = repo["full_name"]
+    return req.memo(
+        ("github", "git_commits", full),
+        lambda: req.rows(
+            "select * from gh_git_commits where repo_full_name = $1 order by seq", [full]
+        ),
+    )
+
+
+def _visible(req: Request, repo: dict[str, Any]) -> tuple[list[dict], dict[str, dict]]:
+    """The commits made by the clock, in seq order and by sha."""
+
+    def compute() -> tuple[list[dict], dict[str, dict]]:
+        rows = [
+            r
+            for r in _history(req, repo)
+            if r["committer_date"] is not None and r["committer_date"] <= req.now
+        ]
+        return rows, {r["sha"]: r for r in rows}
+
+    return req.memo(("github", "git_commits", repo["full_name"], req.now), compute)
+
+
 def _resolve(req: Request, repo: dict[str, Any], ref: str) -> dict[str, Any]:
     """The commit a ref names as of the clock: the default branch's head, or a sha."""
+    visible, by_sha = _visible(req, repo)
     if ref == repo["default_branch"]:
-        rows = req.rows(
-            """select * from gh_git_commits where repo_full_name = $1 and committer_date <= $2
-                   and seq = main_seq order by seq desc limit 1""",
-            [repo["full_name"], req.now],
-        )
-    elif re.fullmatch(r"[0-9a-fA-F]{7,40}", ref):
-        rows = req.rows(
-            """select * from gh_git_commits where repo_full_name = $1 and committer_date <= $2
-                   and starts_with(sha, $3) order by seq limit 2""",
-            [repo["full_name"], req.now, ref.lower()],
-        )
+        rows = [r for r in reversed(visible) if r["seq"] is not None and r["seq"] == r["main_seq"]]
+        rows = rows[:1]
+    elif re.fullmatch(r"[0-9a-fA-F]{40}", ref):
+        rows = [by_sha[ref.lower()]] if ref.lower() in by_sha else []
+    elif re.fullmatch(r"[0-9a-fA-F]{7,39}", ref):
+        prefix = ref.lower()
+        rows = [r for r in visible if r["sha"] is not None and r["sha"].startswith(prefix)][:2]
     else:
         rows = []
     if len(rows) != 1:  # unknown, not yet, or an ambiguous prefix
@@ -104,21 +126,15 @@ def _between(
     """(reachable from head not from base, the reverse, the merge base), in history order."""
     if base["seq"] == base["main_seq"] and head["seq"] == head["main_seq"]:
         low, high = sorted((base["seq"], head["seq"]))
-        between = req.rows(
-            """select * from gh_git_commits where repo_full_name = $1
-                   and main_seq > $2 and main_seq <= $3 order by seq""",
-            [repo["full_name"], low, high],
-        )
+        between = [
+            r
+            for r in _history(req, repo)
+            if r["main_seq"] is not None and low < r["main_seq"] <= high
+        ]
         if head["seq"] >= base["seq"]:
             return between, [], base
         return [], between, head
-    everything = {
-        r["sha"]: r
-        for r in req.rows(
-            "select * from gh_git_commits where repo_full_name = $1 and committer_date <= $2",
-            [repo["full_name"], req.now],
-        )
-    }
+    everything = _visible(req, repo)[1]
     from_head, from_base = _ancestry(everything, head), _ancestry(everything, base)
     common = [everything[s] for s in from_head & from_base]
     merge_base = max(common, key=lambda r: r["seq"]) if common else base

@@ -43,7 +43,7 @@ def derived_sha(*parts: object) -> str:
 
 
 class Users:
-    """GitHub accounts by login, looked up once per request from org_people."""
+    """GitHub accounts by login, from org_people (read once per server: Request.memo)."""
 
     def __init__(self, req: Request):
         self.req = req
@@ -54,20 +54,30 @@ class Users:
         wanted = sorted({x for x in logins if x and x not in self._known})
         if not wanted:
             return
-        marks = ",".join("?" * len(wanted))
-        rows = self.req.rows(
-            f"""select github_login as login, github_id as id, is_bot
-                from org_people where github_login in ({marks})
-                order by github_login, person_id""",
-            wanted,
-        )
-        for row in rows:
-            self._known.setdefault(row["login"], row)
-            self._members.add(row["login"])
+        people = self.req.memo(("github", "people"), self._people)
         for login in wanted:
-            self._known.setdefault(
-                login, {"login": login, "id": derived_id("user", login), "is_bot": False}
-            )
+            row = people.get(login)
+            if row is not None:
+                self._known[login] = row
+                self._members.add(login)
+            else:
+                self._known[login] = {
+                    "login": login,
+                    "id": derived_id("user", login),
+                    "is_bot": False,
+                }
+
+    def _people(self) -> dict[str, dict[str, Any]]:
+        """Every account of the organisation by login (the first person who has it)."""
+        rows = self.req.rows(
+            """select github_login as login, github_id as id, is_bot
+                from org_people where github_login is not null
+                order by github_login, person_id"""
+        )
+        people: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            people.setdefault(row["login"], row)
+        return people
 
     def user(self, login: str | None) -> dict[str, Any] | None:
         if not login:

@@ -161,22 +161,19 @@ def _matches(req: Request, etag: str) -> bool:
 # --- the wrapper every route runs through, and the decoration of every answer -------------
 
 
-def guarded(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
-    """Rate-limit a handler, encode its body once, and answer 304 to a matching ETag."""
-
-    def run(req: Request) -> Response:
-        _reserve(req)
-        response = handler(req)  # an ApiError stays counted, as GitHub counts a 404
-        if response.status == 200 and not isinstance(response.body, bytes):
-            response.body = dumps(response.body)
-        etag = etag_of(response.body) if response.status == 200 else None
-        if etag and _matches(req, etag):
-            _refund(req)
-            kept = {k: v for k, v in response.headers.items() if k.lower() == "link"}
-            return Response(304, None, {**kept, "etag": etag})
-        return response
-
-    return run
+def guard(req: Request, render: Callable[[], Response]) -> Response:
+    """Rate-limit every request, and answer 304 to a matching ETag. `render` gives the
+    route's answer (perhaps a cached page): this runs on every request, cached or not."""
+    _reserve(req)
+    response = render()  # an ApiError stays counted, as GitHub counts a 404
+    if response.status == 200 and not isinstance(response.body, bytes):
+        response.body = dumps(response.body)
+    etag = etag_of(response.body) if response.status == 200 else None
+    if etag and _matches(req, etag):
+        _refund(req)
+        kept = {k: v for k, v in response.headers.items() if k.lower() == "link"}
+        return Response(304, None, {**kept, "etag": etag})
+    return response
 
 
 def decorate(req: Request, response: Response) -> None:

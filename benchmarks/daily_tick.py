@@ -32,10 +32,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from org_simulator.demo import DATA_DIR, store_path
+from org_simulator.process import SimulatorProcess
 from org_simulator.seeds import simulated_org_settings
-from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
-from org_simulator.vendors import github_transport
 
 TICK_HOUR = 6
 DBT_STEPS = ("dbt_foundation", "dbt_daily_spend", "dbt_outcomes")
@@ -46,7 +45,15 @@ def _paths(size: str, seed: int) -> tuple[Path, Path]:
     return base.with_suffix(".duckdb"), base.with_name(base.name + "-dagster")
 
 
-def _run(store: Path, warehouse: Path, home: Path, first: str, last: str, now: datetime) -> dict:
+def _run(
+    store: Path,
+    warehouse: Path,
+    home: Path,
+    first: str,
+    last: str,
+    now: datetime,
+    rate_limit: int | None,
+) -> dict:
     """The daily job over first..last with the vendors' clock at `now`, in this process."""
     import dagster as dg
 
@@ -59,7 +66,9 @@ def _run(store: Path, warehouse: Path, home: Path, first: str, last: str, now: d
     prepare_manifest()
     settings = replace(simulated_org_settings(store), duckdb_path=warehouse)
     job = build_definitions(settings).resolve_job_def("daily_warehouse_job")
-    with SimulatorServer(store) as sim:
+    # The vendors in a process of their own, as the demo serves them: the run's process is
+    # the daily job's alone.
+    with SimulatorProcess(store, github_rate_limit=rate_limit, page_cache_mib=0) as sim:
         sim.set_now(now)
         os.environ.update(simulator_sources_env(sim))
         instance = dg.DagsterInstance.from_config(str(home))
@@ -124,10 +133,10 @@ def _peak_mib() -> float:
 
 
 def _child(args: argparse.Namespace) -> None:
-    if args.github_rate_limit:
-        github_transport.RATE_LIMIT = args.github_rate_limit
     now = datetime.fromisoformat(args.now)
-    result = _run(args.store, args.warehouse, args.home, args.first, args.last, now)
+    result = _run(
+        args.store, args.warehouse, args.home, args.first, args.last, now, args.github_rate_limit
+    )
     print(json.dumps(result))
 
 
@@ -188,7 +197,7 @@ def main() -> None:
         return
 
     store = store_path(args.size, args.seed)
-    with SimulatorServer(store) as sim:
+    with SimulatorProcess(store, page_cache_mib=0) as sim:
         history_start = sim.history_start()[:10]
         clock = sim.now
     day = date.fromisoformat(args.day) if args.day else clock.date() - timedelta(days=1)

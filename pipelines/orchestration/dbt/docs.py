@@ -4,6 +4,8 @@
 its type) and dbt-duckdb opens the file for writing, so the step runs in the
 `duckdb_warehouse` pool and holds the warehouse's writer lock, like the dbt ops. The docs are
 kept beside the warehouse (pipelines.serving.dbt_docs): static_index.html opens from disk.
+Docs that already describe the project's code and the warehouse's tables (their columns and
+types) are not generated again: a daily run that only added rows leaves them as they are.
 """
 
 import json
@@ -14,12 +16,20 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.orchestration.partitions import window_vars
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
-from pipelines.serving.dbt_docs import STATIC_PAGE, publish_docs
-from pipelines.transform.dbt_runner import PARTIAL_PARSE, publish_target_files, run_vars
+from pipelines.serving.dbt_docs import STATIC_PAGE, docs_are_current, docs_inputs, publish_docs
+from pipelines.transform.dbt_runner import (
+    MANIFEST,
+    PARTIAL_PARSE,
+    publish_target_files,
+    run_vars,
+)
 
 DBT_DOCS = dg.AssetKey(["serving", "dbt_docs"])
+
+
+def dbt_project_manifest() -> Path:
+    return MANIFEST
 
 
 def dbt_docs_asset(
@@ -33,25 +43,33 @@ def dbt_docs_asset(
         group_name="serving",
         deps=[key for assets in dbt_models for key in assets.keys],
         pool=DUCKDB_POOL,
+        output_required=False,
         description="dbt docs of the warehouse (models, columns, lineage, catalog): "
         f"<warehouse stem>_docs/{STATIC_PAGE} beside the warehouse file opens from disk.",
     )
     def dbt_docs(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
-        dbt_vars = {**run_vars(warehouse.path, seeds_dir, as_of), **window_vars(context)}
+    ):
+        # The vars of the dbt ops, so that their parse is reused (the window of days is not
+        # one of them: pipelines.orchestration.dbt.assets).
+        dbt_vars = run_vars(warehouse.path, seeds_dir, as_of)
         with warehouse.writer(f"dagster run {context.run.run_id} (dbt_docs)"):
+            inputs = docs_inputs(warehouse.path, dbt_project_manifest())
+            if docs_are_current(warehouse.path, inputs):
+                context.log.info("The dbt docs describe this code and these tables already.")
+                return
             invocation = dbt.cli(["docs", "generate", "--static", "--vars", json.dumps(dbt_vars)])
             invocation.wait()
-        docs = publish_docs(invocation.target_path, warehouse.path)
+        docs = publish_docs(invocation.target_path, warehouse.path, inputs)
         publish_target_files(invocation.target_path, [PARTIAL_PARSE])
         shutil.rmtree(invocation.target_path, ignore_errors=True)
         catalog = json.loads((docs / "catalog.json").read_text(encoding="utf-8"))
-        return dg.MaterializeResult(
+        yield dg.Output(
+            None,
             metadata={
                 "page": dg.MetadataValue.path(str(docs / STATIC_PAGE)),
                 "catalogued_relations": len(catalog["nodes"]),
-            }
+            },
         )
 
     return dbt_docs

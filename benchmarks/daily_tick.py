@@ -162,11 +162,16 @@ def _in_child(
 
 
 def _copy(warehouse: Path, home: Path, to: Path) -> tuple[Path, Path]:
-    to.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(to, ignore_errors=True)
+    to.mkdir(parents=True)
     w, h = to / warehouse.name, to / "dagster"
-    shutil.rmtree(h, ignore_errors=True)
     shutil.copyfile(warehouse, w)
     shutil.copytree(home, h)
+    # The dbt docs are kept beside their warehouse (pipelines.serving.dbt_docs).
+    docs = warehouse.with_name(f"{warehouse.stem}_docs")
+    if docs.exists():
+        shutil.rmtree(to / docs.name, ignore_errors=True)
+        shutil.copytree(docs, to / docs.name)
     return w, h
 
 

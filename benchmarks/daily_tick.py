@@ -93,6 +93,7 @@ def _run(
         "tests": built["tests"],
         "marts": built["marts"],
         "slowest": sorted(steps.items(), key=lambda kv: -kv[1])[:6],
+        "by_kind": _by_kind(steps, seconds),
     }
 
 
@@ -109,6 +110,22 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
         ):
             seconds[event.step_key] = entry.timestamp - starts[event.step_key]
     return seconds
+
+
+def _by_kind(steps: dict[str, float], wall: float) -> dict[str, float]:
+    """Step seconds summed by kind; `other` is the run's own time outside any step."""
+    kinds = {"loads": 0.0, "dbt": 0.0, "checks": 0.0, "serving": 0.0}
+    for step, secs in steps.items():
+        if step in DBT_STEPS:
+            kinds["dbt"] += secs
+        elif step in ("publication", "serving__dbt_docs"):
+            kinds["serving"] += secs
+        elif step in ("anthropic", "github", "jira", "openai", "pagerduty"):
+            kinds["loads"] += secs
+        else:
+            kinds["checks"] += secs
+    kinds["other"] = wall - sum(kinds.values())
+    return kinds
 
 
 def _dbt_nodes(result) -> dict[str, int]:
@@ -183,6 +200,8 @@ def _print(label: str, r: dict) -> None:
         f"{r['tests']} tests"
     )
     print("           slowest steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["slowest"]))
+    if "by_kind" in r:
+        print("           by kind: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["by_kind"].items()))
 
 
 def main() -> None:

@@ -38,6 +38,12 @@ _DBT_SOURCE_DIRS = ("models", "macros", "seeds", "snapshots", "tests", "analyses
 _DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
 
 
+# dbt's statuses of a node that did not succeed (a skipped node is not a failure of its own).
+FAILED = ("error", "fail", "runtime error")
+# The events that carry a node's result, which dagster-dbt turns into Dagster events.
+RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
+
+
 @dataclass
 class NodeResult:
     unique_id: str
@@ -54,7 +60,80 @@ class BuildResult:
 
     @property
     def failed(self) -> list[NodeResult]:
-        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+        return [n for n in self.nodes if n.status in FAILED]
+
+
+@dataclass
+class InProcessBuild:
+    statuses: dict[str, str]  # unique_id -> dbt status
+    result_events: list[dict[str, Any]]  # dbt's result events, as its JSON log writes them
+    error: str | None  # dbt itself failed (bad selection, broken project...)
+
+
+def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProcessBuild:
+    """`dbt build --select <select>` in this process, from the project's parse for these vars
+    (parsed once per code version and seeds: parsed_manifest), with dbt's result events
+    kept. The caller holds the warehouse's writer lock. The run's files go with its target
+    directory: the daily run's record is the warehouse's own (pipelines.transform.changes)."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    events: list[dict[str, Any]] = []
+
+    def keep(msg) -> None:
+        if msg.info.name in RESULT_EVENTS:
+            events.append(msg_to_dict(msg))
+
+    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    args += ["--select", *select, "--indirect-selection", "empty"]
+    args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
+    manifest = parsed_manifest(dbt_vars)
+    DBT_TARGET_DIR.mkdir(exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="invocation-", dir=DBT_TARGET_DIR))
+    try:
+        res = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
+            [*args, "--target-path", str(target)]
+        )
+    finally:
+        _close_duckdb()
+        shutil.rmtree(target, ignore_errors=True)
+    statuses = {r.node.unique_id: str(r.status) for r in getattr(res.result, "results", None) or []}
+    error = None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
+    return InProcessBuild(statuses, events, error)
+
+
+_parsed: dict[tuple, Any] = {}
+
+
+def parsed_manifest(dbt_vars: dict[str, Any]):
+    """The project parsed (a dbt Manifest), once per process for each code version and seeds
+    directory: what a parse reads of the vars. Builds given it parse nothing."""
+    from dbt.cli.main import dbtRunner
+
+    key = (_project_version(), dbt_vars.get("staged_seeds"))
+    if key not in _parsed:
+        args = [
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ]
+        args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
+        # Only the partial parse is handed on: the manifest the definitions read stays theirs.
+        with invocation_target(publish=[PARTIAL_PARSE]) as target:
+            res = dbtRunner().invoke([*args, "--target-path", str(target)])
+        if not res.success:
+            raise RuntimeError(f"dbt parse failed: {res.exception}")
+        _parsed.clear()
+        _parsed[key] = res.result
+    return _parsed[key]
+
+
+def _project_version() -> tuple[float, int]:
+    """The newest modification time and the number of the dbt project's source files."""
+    files = _project_files()
+    return max((p.stat().st_mtime for p in files if p.exists()), default=0.0), len(files)
 
 
 def build_models(
@@ -241,8 +320,9 @@ def prepare_manifest() -> Path:
 
 
 @contextmanager
-def invocation_target() -> Iterator[Path]:
-    """A target directory of one dbt invocation's own, under target/.
+def invocation_target(publish: Sequence[str] | None = None) -> Iterator[Path]:
+    """A target directory of one dbt invocation's own, under target/ (`publish`: only these
+    of its files replace the project's; all by default).
 
     Processes that run dbt at the same time (a build while the Dagster code location loads
     target/manifest.json, or two builds of two warehouses) would otherwise write the same
@@ -258,7 +338,7 @@ def invocation_target() -> Iterator[Path]:
         if parsed.exists():
             shutil.copyfile(parsed, target / PARTIAL_PARSE)
         yield target
-        publish_target_files(target)
+        publish_target_files(target, publish)
     finally:
         shutil.rmtree(target, ignore_errors=True)
 
@@ -277,10 +357,14 @@ def manifest_is_stale(manifest_path: Path) -> bool:
     if not manifest_path.exists():
         return True
     built = manifest_path.stat().st_mtime
+    return any(p.exists() and p.stat().st_mtime > built for p in _project_files())
+
+
+def _project_files() -> list[Path]:
     files = [DBT_PROJECT_DIR / name for name in _DBT_SOURCE_FILES]
     for d in _DBT_SOURCE_DIRS:
         files += [p for p in (DBT_PROJECT_DIR / d).rglob("*") if p.is_file()]
-    return any(p.exists() and p.stat().st_mtime > built for p in files)
+    return files
 
 
 def _close_duckdb() -> None:

@@ -9,8 +9,6 @@ skips the ops that depend on a failed check, but cannot stop the rest of an op's
     dbt_outcomes     everything else: intermediate models and the marts
 """
 
-import json
-import shutil
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dbt import version as dbt_version
 from packaging import version
 
@@ -35,8 +34,8 @@ from pipelines.transform.changes import (
 from pipelines.transform.dbt_runner import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
-    PARTIAL_PARSE,
-    publish_target_files,
+    FAILED,
+    build_in_process,
     run_vars,
     window_env,
 )
@@ -69,7 +68,6 @@ def dbt_resource() -> DbtCliResource:
 
 def build(
     context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
     warehouse: WarehouseResource,
     op_name: str,
     dbt_vars: dict[str, str],
@@ -113,38 +111,31 @@ def build(
                 data_version=dg.DataVersion(plan.signatures[uid][:16]),
                 metadata={"rebuilt": False},
             )
-        if todo:
-            results = yield from _run_dbt(
-                context, dbt, manifest, translator, project, todo, dbt_vars
-            )
-            with warehouse.connect(read_only=False) as con:
-                record_results(con, plan, results)
+        if not todo:
+            return
+        outcome = yield from _run_dbt(context, manifest, translator, project, todo, dbt_vars)
+        with warehouse.connect(read_only=False) as con:
+            record_results(con, plan, outcome.statuses)
+    if outcome.error:
+        raise dg.Failure(description=f"dbt build failed: {outcome.error}")
+    failed = sorted(uid for uid, status in outcome.statuses.items() if status in FAILED)
+    if failed:
+        raise dg.Failure(description="dbt nodes failed: " + ", ".join(failed))
 
 
-def _run_dbt(context, dbt, manifest, translator, project, todo, dbt_vars) -> Iterator:
-    """dbt build of exactly `todo`, its events as Dagster's; returns unique_id -> status."""
+def _run_dbt(context, manifest, translator, project, todo, dbt_vars) -> Iterator:
+    """dbt build of exactly `todo`, in this process, its results as Dagster events (dagster-
+    dbt's own translation of dbt's result events); returns dbt's outcome."""
     window = {k: v for k, v in dbt_vars.items() if k in WINDOW_VARS}
-    args = ["build", "--select", " ".join(selection_names(manifest, todo))]
-    args += ["--vars", json.dumps({k: v for k, v in dbt_vars.items() if k not in WINDOW_VARS})]
-    env = {"DBT_INDIRECT_SELECTION": "empty", **window_env(window)}
-    with temporary_env(env):
-        invocation = dbt.cli(args, manifest=manifest, dagster_dbt_translator=translator)
-        for event in invocation.stream_raw_events():
-            yield from event.to_default_asset_events(
-                manifest=manifest,
-                dagster_dbt_translator=translator,
-                context=context,
-                target_path=invocation.target_path,
-                project=project,
-            )
-    run_results = invocation.get_artifact("run_results.json")
-    # Hand this invocation's parse to the next one: dagster-dbt starts each invocation from
-    # the project's partial_parse.msgpack.
-    publish_target_files(invocation.target_path, [PARTIAL_PARSE])
-    # dagster-dbt leaves each invocation's target (compiled SQL, logs: tens of MB) behind.
-    # Reached only when dbt succeeded: a failed invocation's directory stays, to debug.
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
-    return {r["unique_id"]: r["status"] for r in run_results["results"]}
+    others = {k: v for k, v in dbt_vars.items() if k not in WINDOW_VARS}
+    with temporary_env(window_env(window)):
+        outcome = build_in_process(selection_names(manifest, todo), others)
+    for raw in outcome.result_events:
+        event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+        yield from event.to_default_asset_events(
+            manifest=manifest, dagster_dbt_translator=translator, context=context, project=project
+        )
+    return outcome
 
 
 @cache
@@ -168,10 +159,8 @@ def dbt_models(
         exclude=DAILY_MODELS,
         pool=DUCKDB_POOL,
     )
-    def dbt_foundation(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ):
-        yield from build(context, dbt, warehouse, "dbt_foundation", op_vars(context, warehouse))
+    def dbt_foundation(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        yield from build(context, warehouse, "dbt_foundation", op_vars(context, warehouse))
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -182,10 +171,8 @@ def dbt_models(
         backfill_policy=single_run_backfill,
         pool=DUCKDB_POOL,
     )
-    def dbt_daily_spend(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ):
-        yield from build(context, dbt, warehouse, "dbt_daily_spend", op_vars(context, warehouse))
+    def dbt_daily_spend(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        yield from build(context, warehouse, "dbt_daily_spend", op_vars(context, warehouse))
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -194,9 +181,7 @@ def dbt_models(
         exclude=f"{FOUNDATION} {DAILY_MODELS}",
         pool=DUCKDB_POOL,
     )
-    def dbt_outcomes(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ):
-        yield from build(context, dbt, warehouse, "dbt_outcomes", op_vars(context, warehouse))
+    def dbt_outcomes(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        yield from build(context, warehouse, "dbt_outcomes", op_vars(context, warehouse))
 
     return dbt_foundation, dbt_daily_spend, dbt_outcomes

@@ -33,27 +33,10 @@ from org_simulator.demo import store_path
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.vendors import github_transport
+from pipelines.ingest.memory_bounds import MallInfo2
 
 PHASES = ("extract", "normalize", "load", "swap")
 MIB = 1024 * 1024
-
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
 
 
 def _status(field: str) -> float:
@@ -76,7 +59,7 @@ def _heap() -> dict[str, float]:
         info = ctypes.CDLL("libc.so.6").mallinfo2
     except (OSError, AttributeError):
         return {}
-    info.restype = _MallInfo2
+    info.restype = MallInfo2
     m = info()
     return {"heap_used": (m.uordblks + m.hblkhd) / MIB, "heap_free": m.fordblks / MIB}
 

@@ -17,33 +17,14 @@ import ctypes
 import json
 import sys
 
-from pipelines.ingest.memory_bounds import map_large_blocks
-
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
-
+from pipelines.ingest.memory_bounds import MallInfo2, map_large_blocks
 
 MIB = 1024 * 1024
 _libc = ctypes.CDLL("libc.so.6")
 _libc.malloc.restype = ctypes.c_void_p
 _libc.malloc.argtypes = (ctypes.c_size_t,)
 _libc.free.argtypes = (ctypes.c_void_p,)
-_libc.mallinfo2.restype = _MallInfo2
+_libc.mallinfo2.restype = MallInfo2
 
 
 def large_block_mapped() -> bool:

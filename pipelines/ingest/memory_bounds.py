@@ -36,6 +36,26 @@ MMAP_THRESHOLD = 128 * 1024
 _M_MMAP_THRESHOLD = -3
 
 
+class MallInfo2(ctypes.Structure):
+    """glibc's `struct mallinfo2` (malloc.h): what its heaps hold, in bytes."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
 @functools.cache
 def map_large_blocks() -> bool:
     """Serve every allocation of MMAP_THRESHOLD or more from a mapping of its own, from now

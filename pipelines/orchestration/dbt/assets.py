@@ -25,6 +25,7 @@ from pipelines.orchestration.partitions import daily_partitions, single_run_back
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.transform.changes import (
     WINDOW_VARS,
+    BuildPlan,
     in_graph_order,
     op_tests,
     plan_build,
@@ -96,8 +97,7 @@ def build(
     }
     holder = f"dagster run {context.run.run_id} ({op_name})"
     with warehouse.writer(holder):
-        with warehouse.connect(read_only=True) as con:
-            plan = plan_build(con, manifest, dbt_vars)
+        plan = _run_plan(context.run.run_id, warehouse, manifest, dbt_vars)
         if not plan.changed:
             context.log.info("Nothing changed since the last build: no dbt node to build.")
             return
@@ -121,6 +121,20 @@ def build(
     failed = sorted(uid for uid, status in outcome.statuses.items() if status in FAILED)
     if failed:
         raise dg.Failure(description="dbt nodes failed: " + ", ".join(failed))
+
+
+_plans: dict[str, BuildPlan] = {}
+
+
+def _run_plan(run_id: str, warehouse: WarehouseResource, manifest, dbt_vars) -> BuildPlan:
+    """The run's build plan, made by its first dbt op: the raw tables, the clock and the code
+    are the same for every op of a run, and reading every raw table once is enough."""
+    if run_id not in _plans:
+        with warehouse.connect(read_only=True) as con:
+            plan = plan_build(con, manifest, dbt_vars)
+        _plans.clear()
+        _plans[run_id] = plan
+    return _plans[run_id]
 
 
 def _run_dbt(context, manifest, translator, project, todo, dbt_vars) -> Iterator:

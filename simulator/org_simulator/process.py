@@ -33,7 +33,7 @@ class SimulatorProcess:
         store_path: Path | str,
         absent_fields: dict[str, tuple[str, ...]] | None = None,
         github_rate_limit: int | None = None,
-        page_cache_mib: float = 64,
+        page_cache_mib: float = 0,
     ):
         self.store_path = Path(store_path)
         self.command = [sys.executable, "-m", "org_simulator", "serve"]

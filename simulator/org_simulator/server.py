@@ -50,7 +50,7 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         absent_fields: dict[str, tuple[str, ...]] | None = None,
-        page_cache_mib: float = 64,
+        page_cache_mib: float = 0,
     ):
         """`absent_fields`: vendor -> fields left out of every object it answers with
         (org_simulator.options). `page_cache_mib`: how much of rendered page bodies to keep

@@ -32,6 +32,14 @@ AUTH = {"Authorization": f"Bearer {SIM_CREDENTIALS['github']}"}
 
 
 @pytest.fixture
+def simulator(tiny_store: Path) -> Iterator[SimulatorServer]:
+    """A fresh server over the tiny store that keeps the pages it renders (servers render
+    every page anew unless asked: a test that changes how a page renders must see it)."""
+    with SimulatorServer(tiny_store, page_cache_mib=64) as sim:
+        yield sim
+
+
+@pytest.fixture
 def http() -> Iterator[requests.Session]:
     with requests.Session() as session:  # keep-alive, as a loader's client
         yield session
@@ -197,7 +205,8 @@ def test_cached_pages_count_against_the_rate_limit(simulator, http, busy_pull, m
 def test_absent_fields_are_left_out_of_cached_pages(tiny_store, http, busy_pull):
     repo, number, _, _ = busy_pull
     path = f"/repos/{repo}/pulls/{number}/reviews"
-    with SimulatorServer(tiny_store, absent_fields={"github": ("node_id",)}) as sim:
+    absent = {"github": ("node_id",)}
+    with SimulatorServer(tiny_store, absent_fields=absent, page_cache_mib=64) as sim:
         for _ in range(2):
             reviews = _get(http, sim, path).json()
             assert reviews and all("node_id" not in r for r in reviews)

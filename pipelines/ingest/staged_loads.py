@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest.memory_bounds import DUCKDB_MEMORY_LIMIT
+from pipelines.warehouse.sql import quoted
 
 STAGE_FILE = "stage.duckdb"
 STAGE = "aow_load_stage"  # the stage's catalog name while attached to the warehouse (not a
@@ -45,11 +46,11 @@ def stage_dataset(warehouse: Path | str, stage: Path | str, dataset: str) -> Non
         tables = _table_ddl(con, home, dataset)
         if not tables:
             return  # a first load: dlt creates the tables
-        con.execute(f"create schema {STAGE}.{_q(dataset)}")
+        con.execute(f"create schema {STAGE}.{quoted(dataset)}")
         con.execute(f"use {STAGE}")
         for ddl in tables.values():
             con.execute(ddl)
-        con.execute(f"use {_q(home)}")
+        con.execute(f"use {quoted(home)}")
         for table in tables:
             con.execute(f"insert into {STAGE}.{_name(dataset, table)} from {_name(dataset, table)}")
 
@@ -63,7 +64,7 @@ def swap_in(warehouse: Path | str, stage: Path | str, dataset: str) -> None:
         staged = _table_ddl(con, STAGE, dataset)
         present = _table_ddl(con, home, dataset)
         con.execute("begin transaction")
-        con.execute(f"create schema if not exists {_q(dataset)}")
+        con.execute(f"create schema if not exists {quoted(dataset)}")
         for table, ddl in staged.items():
             if table not in present:
                 con.execute(ddl)  # the DDL names the schema, not the catalog: the warehouse
@@ -116,7 +117,9 @@ def _add_new_columns(
     present = {name for name, _type in _columns(con, home, dataset, table)}
     for name, data_type in staged:
         if name not in present:
-            con.execute(f"alter table {_name(dataset, table)} add column {_q(name)} {data_type}")
+            con.execute(
+                f"alter table {_name(dataset, table)} add column {quoted(name)} {data_type}"
+            )
     return [name for name, _type in staged]
 
 
@@ -133,7 +136,7 @@ def _sync_rows(
         _replace(con, target, source)
         return
     keys = [ROW_ID, LOAD_ID] if LOAD_ID in columns else columns
-    same = " and ".join(f"s.{_q(k)} is not distinct from w.{_q(k)}" for k in keys)
+    same = " and ".join(f"s.{quoted(k)} is not distinct from w.{quoted(k)}" for k in keys)
     con.execute(f"delete from {target} w where not exists (from {source} s where {same})")
     con.execute(
         f"insert into {target} by name "
@@ -152,11 +155,7 @@ def _replace(con: duckdb.DuckDBPyConnection, target: str, source: str) -> None:
 
 
 def _name(dataset: str, table: str) -> str:
-    return f"{_q(dataset)}.{_q(table)}"
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    return f"{quoted(dataset)}.{quoted(table)}"
 
 
 def _literal(path: Path) -> str:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.project_files import EXPECTATIONS_DIR
 from pipelines.transform.parameters import metric_parameters  # the suites' $PARAMETER values
+from pipelines.warehouse.sql import quoted
 
 if TYPE_CHECKING:
     import duckdb
@@ -162,10 +163,10 @@ def read_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[pd.DataFra
     """The suite's columns of its relation, at most max_rows of them (the first in
     `order_by` when set); and whether rows were left out."""
     columns = ", ".join(
-        f"({suite.computed[c]}) as {_quote(c)}" if c in suite.computed else _quote(c)
+        f"({suite.computed[c]}) as {quoted(c)}" if c in suite.computed else quoted(c)
         for c in suite.columns
     )
-    relation = ".".join(_quote(part) for part in suite.relation.split("."))
+    relation = ".".join(quoted(part) for part in suite.relation.split("."))
     order = f" order by {suite.order_by}" if suite.order_by else ""
     df = con.execute(f"select {columns} from {relation}{order} limit {suite.max_rows + 1}").df()
     truncated = len(df) > suite.max_rows
@@ -365,10 +366,6 @@ def _first_column(expectations: tuple[Mapping[str, Any], ...], path: Path) -> st
             if k in exp.get("kwargs", {}):
                 return exp["kwargs"][k]
     raise ValueError(f"{path}: set meta.aow.row_id, no expectation names a column")
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _jsonable(value: Any) -> Any:

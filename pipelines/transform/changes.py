@@ -27,6 +27,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.warehouse.sql import quoted
+
 STATE_SCHEMA, STATE_TABLE = "build_state", "node_inputs"
 BUILT = ("seed", "model", "snapshot")
 TESTS = ("test", "unit_test")
@@ -81,30 +83,32 @@ def plan_build(
     now: datetime | None = None,
 ) -> BuildPlan:
     """The signatures of every node for a build with `dbt_vars`, and which of them changed."""
+    columns = _catalog_columns(con)  # every relation of the warehouse, read once
     signatures = node_signatures(
         manifest,
-        source_fingerprints(con, manifest),
+        source_fingerprints(con, manifest, columns),
         dbt_vars,
         now,
-        bookkeeping_fingerprint(con, manifest),
+        bookkeeping_fingerprint(con, columns),
     )
-    stored = stored_signatures(con)
-    present = _relations(con)
+    stored = stored_signatures(con) if (STATE_SCHEMA, STATE_TABLE) in columns else {}
     changed = set()
     for uid, signature in signatures.items():
         node = _node(manifest, uid)
-        missing = node["resource_type"] in BUILT and _relation(node) not in present
+        missing = node["resource_type"] in BUILT and _relation(node) not in columns
         if stored.get(uid) != signature or missing:
             changed.add(uid)
     return BuildPlan(signatures, frozenset(changed))
 
 
 def source_fingerprints(
-    con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    manifest: Mapping[str, Any],
+    columns: Mapping[tuple[str, str], list[str]],
 ) -> dict[str, str]:
     """source unique_id -> a digest of its table's rows and its dlt child tables' (row counts
-    and the sums of the rows' hashes, the volatile columns left out), or "absent"."""
-    columns = _catalog_columns(con)
+    and the sums of the rows' hashes, the volatile columns left out), or "absent".
+    `columns`: the warehouse's relations and their columns (_catalog_columns)."""
     fingerprints = {}
     for uid, source in manifest["sources"].items():
         schema = source["schema"].lower()
@@ -117,12 +121,13 @@ def source_fingerprints(
     return fingerprints
 
 
-def bookkeeping_fingerprint(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]) -> str:
+def bookkeeping_fingerprint(
+    con: duckdb.DuckDBPyConnection, columns: Mapping[tuple[str, str], list[str]]
+) -> str:
     """What the models that read the warehouse's own bookkeeping see of it (the macros of
     BOOKKEEPING_MACROS): each source's availability as the load log and dlt record it (loaded
     ever, the latest attempt's status), which raw tables exist, and the quarantine's rows.
     The times of the loads are left out: a load that brought nothing new changes no figure."""
-    columns = _catalog_columns(con)
     parts: list = sorted(f"{s}.{t}" for s, t in columns if s.startswith("raw_"))
     if ("ops", "source_loads") in columns:
         parts += con.execute(
@@ -135,7 +140,7 @@ def bookkeeping_fingerprint(con: duckdb.DuckDBPyConnection, manifest: Mapping[st
                 (
                     schema,
                     con.execute(
-                        f"select count(*) > 0 from {_q(schema)}._dlt_loads where status = 0"
+                        f"select count(*) > 0 from {quoted(schema)}._dlt_loads where status = 0"
                     ).fetchone()[0],
                 )
             )
@@ -159,10 +164,10 @@ def _table_digest(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[str]
 ) -> str:
     kept = [c for c in columns if c not in VOLATILE_COLUMNS]
-    row = ", ".join(_q(c) for c in kept)
+    row = ", ".join(quoted(c) for c in kept)
     count, total = con.execute(
         f"select count(*), coalesce(sum(hash({row})::hugeint), 0)::varchar "
-        f"from {_q(schema)}.{_q(table)}"
+        f"from {quoted(schema)}.{quoted(table)}"
     ).fetchone()
     return f"{count}:{total}:{hashlib.sha256(row.encode()).hexdigest()[:12]}"
 
@@ -264,12 +269,7 @@ def in_graph_order(manifest: Mapping[str, Any], unique_ids: Iterable[str]) -> li
 
 
 def stored_signatures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [STATE_SCHEMA, STATE_TABLE],
-    ).fetchone()[0]
-    if not exists:
-        return {}
+    """unique_id -> the signature it last succeeded with (the table must exist)."""
     return dict(
         con.execute(f"select unique_id, signature from {STATE_SCHEMA}.{STATE_TABLE}").fetchall()
     )
@@ -367,15 +367,3 @@ def _node(manifest: Mapping[str, Any], uid: str) -> Mapping[str, Any]:
 
 def _relation(node: Mapping[str, Any]) -> tuple[str, str]:
     return node["schema"].lower(), (node.get("alias") or node["name"]).lower()
-
-
-def _relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    rows = con.execute(
-        "select lower(table_schema), lower(table_name) from information_schema.tables "
-        "where table_catalog = current_database()"
-    ).fetchall()
-    return set(rows)
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'

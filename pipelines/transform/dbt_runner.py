@@ -38,6 +38,8 @@ _DBT_SOURCE_DIRS = ("models", "macros", "seeds", "snapshots", "tests", "analyses
 _DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
 
 
+# Where every dbt invocation finds the project and its profile.
+PROJECT_ARGS = ("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR))
 # dbt's statuses of a node that did not succeed (a skipped node is not a failure of its own).
 FAILED = ("error", "fail", "runtime error")
 # The events that carry a node's result, which dagster-dbt turns into Dagster events.
@@ -84,8 +86,7 @@ def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProce
         if msg.info.name in RESULT_EVENTS:
             events.append(msg_to_dict(msg))
 
-    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    args += ["--select", *select, "--indirect-selection", "empty"]
+    args = ["build", *PROJECT_ARGS, "--select", *select, "--indirect-selection", "empty"]
     args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
     manifest = parsed_manifest(dbt_vars)
     DBT_TARGET_DIR.mkdir(exist_ok=True)
@@ -97,9 +98,18 @@ def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProce
     finally:
         _close_duckdb()
         shutil.rmtree(target, ignore_errors=True)
-    statuses = {r.node.unique_id: str(r.status) for r in getattr(res.result, "results", None) or []}
-    error = None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
-    return InProcessBuild(statuses, events, error)
+    statuses = {r.node.unique_id: str(r.status) for r in _results(res)}
+    return InProcessBuild(statuses, events, _invocation_error(res))
+
+
+def _results(res) -> list:
+    """The node results of a dbt invocation (none when dbt itself failed)."""
+    return getattr(res.result, "results", None) or []
+
+
+def _invocation_error(res) -> str | None:
+    """What made dbt itself fail (a bad project, no profile...), or None."""
+    return None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
 
 
 _parsed: dict[tuple, Any] = {}
@@ -108,25 +118,12 @@ _parsed: dict[tuple, Any] = {}
 def parsed_manifest(dbt_vars: dict[str, Any]):
     """The project parsed (a dbt Manifest), once per process for each code version and seeds
     directory: what a parse reads of the vars. Builds given it parse nothing."""
-    from dbt.cli.main import dbtRunner
-
     key = (_project_version(), dbt_vars.get("staged_seeds"))
     if key not in _parsed:
-        args = [
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ]
-        args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
         # Only the partial parse is handed on: the manifest the definitions read stays theirs.
-        with invocation_target(publish=[PARTIAL_PARSE]) as target:
-            res = dbtRunner().invoke([*args, "--target-path", str(target)])
-        if not res.success:
-            raise RuntimeError(f"dbt parse failed: {res.exception}")
+        manifest = _parse(["--vars", json.dumps(dbt_vars), "--log-level", "none"], [PARTIAL_PARSE])
         _parsed.clear()
-        _parsed[key] = res.result
+        _parsed[key] = manifest
     return _parsed[key]
 
 
@@ -166,13 +163,7 @@ def build_models(
     """
     from dbt.cli.main import dbtRunner
 
-    args = [
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-    ]
+    args = ["build", *PROJECT_ARGS]
     if select:
         args += ["--select", *([select] if isinstance(select, str) else select)]
     if full_refresh:
@@ -212,9 +203,9 @@ def build_models(
             message=r.message,
             failures=r.failures,
         )
-        for r in getattr(res.result, "results", None) or []
+        for r in _results(res)
     ]
-    error = None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
+    error = _invocation_error(res)
     if plan is not None and res.exception is None:
         import duckdb
 
@@ -259,8 +250,7 @@ def docs_generate(
 
     from pipelines.serving.dbt_docs import publish_docs
 
-    args = ["docs", "generate", "--static", "--project-dir", str(DBT_PROJECT_DIR)]
-    args += ["--profiles-dir", str(DBT_PROJECT_DIR)]
+    args = ["docs", "generate", "--static", *PROJECT_ARGS]
     args += ["--vars", json.dumps(run_vars(duckdb_path, seeds_dir, as_of))]
     holder = f"dbt docs generate (pid {os.getpid()})"
     with writer_lock(duckdb_path, holder), invocation_target() as target:
@@ -299,14 +289,22 @@ def window_env(window: dict[str, str]) -> dict[str, str]:
 
 def parse_project() -> Path:
     """`dbt parse`: write target/manifest.json (no warehouse connection needed)."""
+    _parse([])
+    return MANIFEST
+
+
+def _parse(extra_args: list[str], publish: Sequence[str] | None = None):
+    """`dbt parse` with `extra_args`, its files published as `invocation_target` says; the
+    parsed dbt Manifest."""
     from dbt.cli.main import dbtRunner
 
-    args = ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    with invocation_target() as target:
-        res = dbtRunner().invoke([*args, "--target-path", str(target)])
+    with invocation_target(publish) as target:
+        res = dbtRunner().invoke(
+            ["parse", *PROJECT_ARGS, *extra_args, "--target-path", str(target)]
+        )
     if not res.success:
         raise RuntimeError(f"dbt parse failed: {res.exception}")
-    return MANIFEST
+    return res.result
 
 
 def prepare_manifest() -> Path:

@@ -28,10 +28,6 @@ from pipelines.transform.dbt_runner import (
 DBT_DOCS = dg.AssetKey(["serving", "dbt_docs"])
 
 
-def dbt_project_manifest() -> Path:
-    return MANIFEST
-
-
 def dbt_docs_asset(
     dbt_models: Sequence[dg.AssetsDefinition], seeds_dir: Path | None, as_of: str | None
 ) -> dg.AssetsDefinition:
@@ -54,7 +50,7 @@ def dbt_docs_asset(
         # one of them: pipelines.orchestration.dbt.assets).
         dbt_vars = run_vars(warehouse.path, seeds_dir, as_of)
         with warehouse.writer(f"dagster run {context.run.run_id} (dbt_docs)"):
-            inputs = docs_inputs(warehouse.path, dbt_project_manifest())
+            inputs = docs_inputs(warehouse.path, MANIFEST)
             if docs_are_current(warehouse.path, inputs):
                 context.log.info("The dbt docs describe this code and these tables already.")
                 return

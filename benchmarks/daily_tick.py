@@ -92,7 +92,7 @@ def _run(
         "models": built["models"],
         "tests": built["tests"],
         "marts": built["marts"],
-        "slowest": sorted(steps.items(), key=lambda kv: -kv[1])[:6],
+        "steps": sorted(steps.items(), key=lambda kv: -kv[1]),
         "by_kind": _by_kind(steps, seconds),
     }
 
@@ -192,14 +192,15 @@ def _copy(warehouse: Path, home: Path, to: Path) -> tuple[Path, Path]:
     return w, h
 
 
-def _print(label: str, r: dict) -> None:
+def _print(label: str, r: dict, every_step: bool = False) -> None:
     status = "ok" if r["success"] else "FAILED"
     print(
         f"{label:<10} {status:<6} {r['seconds']:>7.1f} s {r['peak_mib']:>7,.0f} MiB "
         f"{r['requests']:>7,} requests  dbt: {r['models']} models ({r['marts']} marts), "
         f"{r['tests']} tests"
     )
-    print("           slowest steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["slowest"]))
+    steps = r["steps"] if every_step else r["steps"][:6]
+    print("           slowest steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps))
     if "by_kind" in r:
         print("           by kind: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["by_kind"].items()))
 
@@ -210,6 +211,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--day", help="the new day (default: the clock's last whole day)")
     parser.add_argument("--github-rate-limit", type=int, help="see benchmarks.ingest")
+    parser.add_argument("--steps", action="store_true", help="print every step, not the slowest")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     for name in ("store", "warehouse", "home"):
         parser.add_argument(f"--{name}", type=Path, help=argparse.SUPPRESS)
@@ -255,7 +257,7 @@ def main() -> None:
     w, h = _copy(warehouse, home, warehouse.parent / f"tick-run-{args.size}")
     for label in ("new day", "no change"):
         r = _in_child(store, w, h, day.isoformat(), day.isoformat(), now, args.github_rate_limit)
-        _print(label, r)
+        _print(label, r, args.steps)
 
 
 if __name__ == "__main__":

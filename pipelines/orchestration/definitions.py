@@ -13,7 +13,7 @@ from functools import cache
 
 import dagster as dg
 
-from pipelines.orchestration.dbt.assets import dbt_models, dbt_resource
+from pipelines.orchestration.dbt.assets import dbt_models
 from pipelines.orchestration.dbt.docs import dbt_docs_asset
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.freshness import build_freshness_checks
@@ -54,7 +54,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[daily_warehouse_schedule(settings.schedule_cron, settings.timezone)],
         sensors=[freshness_sensor],
         resources={
-            "dbt": dbt_resource(),
             "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
         },
     )

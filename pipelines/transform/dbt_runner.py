@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,8 +29,6 @@ from pipelines.warehouse.lock import writer_lock
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 MANIFEST = DBT_TARGET_DIR / "manifest.json"
 PARTIAL_PARSE = "partial_parse.msgpack"
-# The dbt CLI of this interpreter's environment, found even when the venv is not on PATH.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 # What a dbt parse reads: a manifest older than any of these is stale.
 _DBT_SOURCE_DIRS = ("models", "macros", "seeds", "snapshots", "tests", "analyses")
@@ -42,6 +39,8 @@ _DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "depende
 PROJECT_ARGS = ("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR))
 # dbt's statuses of a node that did not succeed (a skipped node is not a failure of its own).
 FAILED = ("error", "fail", "runtime error")
+# Vars that only compiled SQL reads (the as_of macros), never a node's configuration or refs.
+COMPILE_ONLY_VARS = frozenset({"as_of"})
 # The events that carry a node's result, which dagster-dbt turns into Dagster events.
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 
@@ -120,8 +119,13 @@ def parsed_manifest(dbt_vars: dict[str, Any]):
     directory: what a parse reads of the vars. Builds given it parse nothing."""
     key = (_project_version(), dbt_vars.get("staged_seeds"))
     if key not in _parsed:
+        # The clock is left out: only compiled SQL reads it, from the build's own vars, and
+        # dbt parses the whole project again whenever a parse's vars differ from the last
+        # one's; without it, the next day's run starts from this parse's partial parse.
+        parse_vars = {k: v for k, v in dbt_vars.items() if k not in COMPILE_ONLY_VARS}
         # Only the partial parse is handed on: the manifest the definitions read stays theirs.
-        manifest = _parse(["--vars", json.dumps(dbt_vars), "--log-level", "none"], [PARTIAL_PARSE])
+        args = ["--vars", json.dumps(parse_vars), "--log-level", "none"]
+        manifest = _parse(args, [PARTIAL_PARSE])
         _parsed.clear()
         _parsed[key] = manifest
     return _parsed[key]
@@ -246,21 +250,30 @@ def docs_generate(
     catalog opens the file as dbt-duckdb does, for writing); the docs are kept beside the
     warehouse (pipelines.serving.dbt_docs). Returns their directory: static_index.html (opens
     from disk), index.html, manifest.json and catalog.json."""
-    from dbt.cli.main import dbtRunner
-
     from pipelines.serving.dbt_docs import publish_docs
 
-    args = ["docs", "generate", "--static", *PROJECT_ARGS]
-    args += ["--vars", json.dumps(run_vars(duckdb_path, seeds_dir, as_of))]
     holder = f"dbt docs generate (pid {os.getpid()})"
-    with writer_lock(duckdb_path, holder), invocation_target() as target:
-        try:
-            res = dbtRunner().invoke([*args, "--target-path", str(target)])
-        finally:
-            _close_duckdb()
-        if not res.success:
-            raise RuntimeError(f"dbt docs generate failed: {res.exception}")
+    with writer_lock(duckdb_path, holder), invocation_target(publish=()) as target:
+        generate_docs(target, run_vars(duckdb_path, seeds_dir, as_of))
         return publish_docs(target, duckdb_path)
+
+
+def generate_docs(target: Path, dbt_vars: dict[str, Any]) -> None:
+    """`dbt docs generate --static` into `target`, in this process from the project's parse
+    (parsed_manifest). The caller holds the warehouse's writer lock; raises RuntimeError
+    with dbt's reason when the docs could not be generated."""
+    from dbt.cli.main import dbtRunner
+
+    args = ["docs", "generate", "--static", *PROJECT_ARGS, "--vars", json.dumps(dbt_vars)]
+    args += ["--log-level", "none", "--target-path", str(target)]
+    try:
+        res = dbtRunner(manifest=parsed_manifest(dbt_vars)).invoke(args)
+    finally:
+        _close_duckdb()
+    if not res.success:
+        errors = getattr(res.result, "errors", None) or []
+        reason = _invocation_error(res) or "; ".join(str(e) for e in errors) or "no reason given"
+        raise RuntimeError(f"dbt docs generate failed: {reason}")
 
 
 def run_vars(

@@ -233,7 +233,7 @@ def test_in_dagster_a_review_before_its_pr_holds_back_the_marts(built_org, wareh
     builds the marts does not run, so the marts are the previous build's."""
     import dagster as dg
 
-    from pipelines.orchestration.dbt.assets import dbt_models, dbt_resource
+    from pipelines.orchestration.dbt.assets import dbt_models
     from pipelines.orchestration.quality.checks import build_gx_check, gx_check_name
     from pipelines.orchestration.resources import WarehouseResource
 
@@ -245,7 +245,6 @@ def test_in_dagster_a_review_before_its_pr_holds_back_the_marts(built_org, wareh
     result = dg.materialize(
         [dbt_foundation, dbt_outcomes, *(build_gx_check(s) for s in suites)],
         resources={
-            "dbt": dbt_resource(),
             "warehouse": WarehouseResource(duckdb_path=str(warehouse_copy)),
         },
         instance=dg.DagsterInstance.ephemeral(),

@@ -14,11 +14,9 @@ from functools import cache
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtProject, dbt_assets
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
-from dbt import version as dbt_version
-from packaging import version
 
 from pipelines.envvars import temporary_env
 from pipelines.orchestration.partitions import daily_partitions, single_run_backfill, window_vars
@@ -33,7 +31,6 @@ from pipelines.transform.changes import (
     selection_names,
 )
 from pipelines.transform.dbt_runner import (
-    DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     FAILED,
     build_in_process,
@@ -50,21 +47,6 @@ FOUNDATION = f"resource_type:seed path:models/staging +{DAILY_MODELS}"
 def dbt_project() -> DbtProject:
     """The dbt project; its manifest must be prepared first (dbt_runner.prepare_manifest)."""
     return DbtProject(project_dir=DBT_PROJECT_DIR)
-
-
-class ProjectDbtCli(DbtCliResource):
-    """dagster-dbt's dbt CLI resource, told the version of this environment's dbt instead of
-    running `dbt --version` (two seconds) in every run: the executable is this environment's."""
-
-    @property
-    def _cli_version(self) -> version.Version:
-        return version.parse(dbt_version.__version__)
-
-
-@cache
-def dbt_resource() -> DbtCliResource:
-    # In-process parse aside, dbt runs as this environment's CLI: it need not be on PATH.
-    return ProjectDbtCli(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
 
 
 def build(

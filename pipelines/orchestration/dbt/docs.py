@@ -2,28 +2,22 @@
 
 `dbt docs generate --static` reads the warehouse (the catalog: every table and column, with
 its type) and dbt-duckdb opens the file for writing, so the step runs in the
-`duckdb_warehouse` pool and holds the warehouse's writer lock, like the dbt ops. The docs are
+`duckdb_warehouse` pool and holds the warehouse's writer lock, like the dbt ops. It runs in
+the run's process, from the dbt ops' parse (dbt_runner.parsed_manifest). The docs are
 kept beside the warehouse (pipelines.serving.dbt_docs): static_index.html opens from disk.
 Docs that already describe the project's code and the warehouse's tables (their columns and
 types) are not generated again: a daily run that only added rows leaves them as they are.
 """
 
 import json
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.serving.dbt_docs import STATIC_PAGE, docs_are_current, docs_inputs, publish_docs
-from pipelines.transform.dbt_runner import (
-    MANIFEST,
-    PARTIAL_PARSE,
-    publish_target_files,
-    run_vars,
-)
+from pipelines.transform.dbt_runner import MANIFEST, generate_docs, invocation_target, run_vars
 
 DBT_DOCS = dg.AssetKey(["serving", "dbt_docs"])
 
@@ -43,22 +37,18 @@ def dbt_docs_asset(
         description="dbt docs of the warehouse (models, columns, lineage, catalog): "
         f"<warehouse stem>_docs/{STATIC_PAGE} beside the warehouse file opens from disk.",
     )
-    def dbt_docs(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ):
-        # The vars of the dbt ops, so that their parse is reused (the window of days is not
-        # one of them: pipelines.orchestration.dbt.assets).
+    def dbt_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        # The vars of the dbt ops (the window of days is not one of them), whose parse this
+        # reuses: pipelines.orchestration.dbt.assets.
         dbt_vars = run_vars(warehouse.path, seeds_dir, as_of)
         with warehouse.writer(f"dagster run {context.run.run_id} (dbt_docs)"):
             inputs = docs_inputs(warehouse.path, MANIFEST)
             if docs_are_current(warehouse.path, inputs):
                 context.log.info("The dbt docs describe this code and these tables already.")
                 return
-            invocation = dbt.cli(["docs", "generate", "--static", "--vars", json.dumps(dbt_vars)])
-            invocation.wait()
-        docs = publish_docs(invocation.target_path, warehouse.path, inputs)
-        publish_target_files(invocation.target_path, [PARTIAL_PARSE])
-        shutil.rmtree(invocation.target_path, ignore_errors=True)
+            with invocation_target(publish=()) as target:
+                generate_docs(target, dbt_vars)
+                docs = publish_docs(target, warehouse.path, inputs)
         catalog = json.loads((docs / "catalog.json").read_text(encoding="utf-8"))
         yield dg.Output(
             None,

@@ -14,7 +14,8 @@ schedule would:
     no change   the same run again at once: nothing new to load
 
 Reported per run: wall seconds, peak resident MiB, API requests, the dbt models and tests it
-built, and the slowest steps.
+built, the slowest steps and the steps with the highest peak memory (each step's own: see
+StepPeaks).
 """
 
 from __future__ import annotations
@@ -73,9 +74,11 @@ def _run(
         os.environ.update(simulator_sources_env(sim))
         instance = dg.DagsterInstance.from_config(str(home))
         started = time.perf_counter()
+        peaks = StepPeaks()
         result = execute_with_progress(
             job,
             Console(io.StringIO(), io.StringIO(), tty=False),
+            loggers={"step_peaks": peaks.logger()},
             instance=instance,
             tags=range_tags(first, last),
             raise_on_error=False,
@@ -88,13 +91,53 @@ def _run(
         "success": result.success,
         "seconds": seconds,
         "requests": requests,
-        "peak_mib": _peak_mib(),
+        "peak_mib": max([_peak_mib(), *peaks.mib.values()]),
+        "step_peaks": sorted(peaks.mib.items(), key=lambda kv: -kv[1]),
         "models": built["models"],
         "tests": built["tests"],
         "marts": built["marts"],
         "steps": sorted(steps.items(), key=lambda kv: -kv[1]),
         "by_kind": _by_kind(steps, seconds),
     }
+
+
+class StepPeaks:
+    """Each step's peak resident memory: the kernel's peak (VmHWM) is reset when a step
+    starts (/proc/self/clear_refs, Linux 4.0 and later) and read when it ends; `between`
+    is the run's own peak outside its steps. The in-process executor runs one step at a
+    time, so a step's peak is its own."""
+
+    def __init__(self) -> None:
+        self.mib: dict[str, float] = {}
+
+    def record(self, record) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None:
+            return
+        if event.event_type_value == "STEP_START":
+            self.mib["between"] = max(self.mib.get("between", 0.0), _peak_mib())
+            Path("/proc/self/clear_refs").write_text("5")
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            self.mib[event.step_key] = _peak_mib()
+            Path("/proc/self/clear_refs").write_text("5")
+
+    def logger(self):
+        import logging
+
+        import dagster as dg
+
+        peaks = self
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                peaks.record(record)
+
+        def make(_context):
+            logger = logging.Logger("aow.bench.step_peaks", level=logging.DEBUG)
+            logger.addHandler(Handler())
+            return logger
+
+        return dg.LoggerDefinition(make, description="Each step's peak resident memory.")
 
 
 def _step_seconds(instance, run_id: str) -> dict[str, float]:
@@ -178,6 +221,20 @@ def _in_child(
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _warm_parse(store: Path, warehouse: Path) -> None:
+    """dbt's partial parse as the previous day's run leaves it for this warehouse: a run
+    parses the project again only where its code or vars changed (dbt_runner.parsed_manifest),
+    and the history was parsed for the warehouse it was loaded into, not for this copy."""
+    code = (
+        "import sys; from pathlib import Path; "
+        "from org_simulator.seeds import simulated_org_settings; "
+        "from pipelines.transform.dbt_runner import parsed_manifest, run_vars; "
+        "org = simulated_org_settings(Path(sys.argv[1])); "
+        "parsed_manifest(run_vars(sys.argv[2], org.seeds_dir, org.as_of))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(store), str(warehouse)], check=True)
+
+
 def _copy(warehouse: Path, home: Path, to: Path) -> tuple[Path, Path]:
     shutil.rmtree(to, ignore_errors=True)
     to.mkdir(parents=True)
@@ -201,6 +258,8 @@ def _print(label: str, r: dict, every_step: bool = False) -> None:
     )
     steps = r["steps"] if every_step else r["steps"][:6]
     print("           slowest steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps))
+    peaks = r["step_peaks"] if every_step else r["step_peaks"][:4]
+    print("           step peaks: " + ", ".join(f"{k} {v:,.0f} MiB" for k, v in peaks))
     if "by_kind" in r:
         print("           by kind: " + ", ".join(f"{k} {v:.1f}s" for k, v in r["by_kind"].items()))
 
@@ -255,6 +314,7 @@ def main() -> None:
     )
     now = datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=TICK_HOUR)
     w, h = _copy(warehouse, home, warehouse.parent / f"tick-run-{args.size}")
+    _warm_parse(store, w)
     for label in ("new day", "no change"):
         r = _in_child(store, w, h, day.isoformat(), day.isoformat(), now, args.github_rate_limit)
         _print(label, r, args.steps)

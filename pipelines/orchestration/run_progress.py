@@ -340,13 +340,18 @@ def quiet_stdout(console: Console) -> Iterator[None]:
 
 
 def execute_with_progress(
-    job: dg.JobDefinition, console: Console, verbose: bool = False, **kwargs: Any
+    job: dg.JobDefinition,
+    console: Console,
+    verbose: bool = False,
+    loggers: dict[str, dg.LoggerDefinition] | None = None,
+    **kwargs: Any,
 ) -> dg.ExecuteInProcessResult:
     """`job.execute_in_process(**kwargs)`, its progress on `console`; `verbose` adds
-    Dagster's console logger (every event, from DEBUG) and the libraries' own output."""
+    Dagster's console logger (every event, from DEBUG) and the libraries' own output;
+    `loggers` are more loggers of the run (configured empty)."""
     progress = RunProgress(console)
-    loggers = {"progress": progress_logger(progress)}
-    config: dict[str, Any] = {"progress": {}}
+    config: dict[str, Any] = {name: {} for name in loggers or {}} | {"progress": {}}
+    loggers = {**(loggers or {}), "progress": progress_logger(progress)}
     if verbose:
         loggers["console"] = dg.colored_console_logger
         config["console"] = {"config": {"log_level": "DEBUG"}}

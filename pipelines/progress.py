@@ -2,7 +2,7 @@
 finishes, with its counts and duration, e.g.
 
     load github          ok      5,120 rows  13,024 requests  12.3 s
-    dbt foundation       ok      28 models, 7 seeds, 93 tests  6.1 s
+    dbt foundation       ok      30 models, 7 seeds, 61 tests  6.1 s
     check gx suites      ok      31 passed
     load pagerduty       FAILED  0 rows  1 request  0.4 s  (HTTP 401 from ...)
 

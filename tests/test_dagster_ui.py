@@ -328,8 +328,9 @@ def test_ui_lists_gx_suites_and_dbt_tests_as_asset_checks(
 
     stg_checks = _checks(asset_nodes[STG_PRS])
     assert "unique_stg_github__pull_requests_pull_request_id" in stg_checks
-    assert "not_null_stg_github__pull_requests_pull_request_id" in stg_checks
-    assert "not_null_mart_outcome_board_board_level" in _checks(asset_nodes[OUTCOME_BOARD])
+    assert "not_null_columns_stg_github__pull_requests_pull_request_id" in stg_checks
+    board_checks = _checks(asset_nodes[OUTCOME_BOARD])
+    assert "not_null_columns_mart_outcome_board_board_level__month_start__team_id" in board_checks
 
 
 def test_ui_shows_the_schedule_the_freshness_sensor_and_daily_partitions(

@@ -50,11 +50,18 @@ def manifest() -> dict:
 
 
 def dbt_checks_of(manifest: dict, model: str, column: str) -> set[str]:
-    """What checks the metric inside dbt: the data tests on `model`.`column` and on the whole
-    model (its grain), generic ones by their macro's name, and the unit tests of `model`."""
+    """What checks the metric inside dbt: the data tests on `model`.`column` (a
+    `not_null_columns` is on the columns it lists) and on the whole model (its grain),
+    generic ones by their macro's name, and the unit tests of `model`."""
     names = {test["name"] for test in manifest["unit_tests"].values() if test["model"] == model}
     for node in manifest["nodes"].values():
-        if node["resource_type"] != "test" or node.get("column_name") not in (column, None):
+        if node["resource_type"] != "test":
+            continue
+        metadata = node.get("test_metadata") or {}
+        if metadata.get("name") == "not_null_columns":
+            if column not in metadata["kwargs"]["columns"]:
+                continue
+        elif node.get("column_name") not in (column, None):
             continue
         if f"model.{manifest['metadata']['project_name']}.{model}" in node["depends_on"]["nodes"]:
             names.add((node.get("test_metadata") or {}).get("name") or node["name"])

@@ -26,12 +26,27 @@ class Request:
     params: dict[str, str]  # named groups of the matched route
     base_url: str  # e.g. http://127.0.0.1:8080/github
     now: datetime  # the simulated clock: records after it do not exist yet
-    db: Any  # a DuckDB cursor on the store, private to this request
+    store: Any  # the DuckDB connection to the store, shared: read through `db`
     # Values derived from the store alone, computed once per server and key (the key names
     # everything the value depends on, the clock included): SimulatorServer's memo.
     memo: Callable[[Hashable, Callable[[], Any]], Any] = field(
         default=lambda key, compute: compute(), repr=False
     )
+
+    _cursor: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def db(self) -> Any:
+        """A DuckDB cursor on the store, private to this request, opened on first use: most
+        answers come from values computed before (Request.memo) and need none."""
+        if self._cursor is None:
+            self._cursor = self.store.cursor()
+        return self._cursor
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -71,6 +86,10 @@ class Response:
     status: int = 200
     body: Any = None  # JSON-able, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
+    # (body bytes, their ETag) once a vendor has computed it, so that it is computed once.
+    etag_of_body: tuple[bytes, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -98,7 +99,13 @@ class Users:
 
 
 def simple_user(req: Request, login: str, uid: int, kind: str | None = None) -> dict[str, Any]:
-    base = f"{req.base_url}/users/{quote(login)}"  # dependabot%5Bbot%5D, as GitHub writes it
+    """An account as embedded in other objects: shared between answers, never changed."""
+    return _simple_user(req.base_url, login, uid, kind)
+
+
+@lru_cache(maxsize=4096)
+def _simple_user(base_url: str, login: str, uid: int, kind: str | None) -> dict[str, Any]:
+    base = f"{base_url}/users/{quote(login)}"  # dependabot%5Bbot%5D, as GitHub writes it
     kind = kind or ("Bot" if login.endswith("[bot]") else "User")
     return {
         "login": login,

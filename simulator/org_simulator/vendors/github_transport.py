@@ -143,6 +143,15 @@ def etag_of(data: bytes) -> str:
     return 'W/"' + hashlib.sha256(data).hexdigest() + '"'
 
 
+def _etag(response: Response) -> str:
+    """The ETag of the response's body as it stands, computed once per body."""
+    body = response.encoded()
+    known = response.etag_of_body
+    if known is None or known[0] is not body:
+        known = response.etag_of_body = (body, etag_of(body))
+    return known[1]
+
+
 def _opaque(tag: str) -> str:
     tag = tag.strip()
     if tag.startswith("W/"):
@@ -168,7 +177,7 @@ def guard(req: Request, render: Callable[[], Response]) -> Response:
     response = render()  # an ApiError stays counted, as GitHub counts a 404
     if response.status == 200 and not isinstance(response.body, bytes):
         response.body = dumps(response.body)
-    etag = etag_of(response.body) if response.status == 200 else None
+    etag = _etag(response) if response.status == 200 else None
     if etag and _matches(req, etag):
         _refund(req)
         kept = {k: v for k, v in response.headers.items() if k.lower() == "link"}
@@ -183,7 +192,7 @@ def decorate(req: Request, response: Response) -> None:
     headers.setdefault("x-github-media-type", "github.v3; format=json")
     headers.update(_rate_headers(req, response))
     if response.status == 200:
-        headers["etag"] = etag_of(response.encoded())
+        headers["etag"] = _etag(response)
         headers.setdefault("cache-control", "private, max-age=60, s-maxage=60")
         headers.setdefault("vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
 

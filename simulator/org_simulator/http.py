@@ -163,9 +163,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-# Datetimes, dates and subclasses of the JSON types go through `_default`, as with json.
+# Subclasses of the JSON types go through `_default`, as with json. Datetimes are written by
+# orjson itself as `iso` writes them (naive UTC, whole seconds, a Z; the simulator's times
+# are all naive UTC, schema.py) and dates as isoformat does: a callback per value would cost
+# more than the rest of the encoding.
 _ORJSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME
+    orjson.OPT_NAIVE_UTC
+    | orjson.OPT_UTC_Z
+    | orjson.OPT_OMIT_MICROSECONDS
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )

@@ -41,6 +41,30 @@ def load_vendor(name: str) -> Vendor:
     return importlib.import_module(f"org_simulator.vendors.{name}").VENDOR
 
 
+_PLAIN = frozenset("#\t\r\n")  # what urlsplit reads or removes besides `?`
+
+
+def _split_target(raw_path: str) -> tuple[str, str]:
+    """(path, query) as urlsplit gives them; directly for a plain `/path?query`."""
+    if raw_path.startswith("/") and not raw_path.startswith("//") and _PLAIN.isdisjoint(raw_path):
+        path, _, query = raw_path.partition("?")
+        return path, query
+    parts = urlsplit(raw_path)
+    return parts.path, parts.query
+
+
+def _parse_query(query: str) -> dict[str, list[str]]:
+    """parse_qs(query, keep_blank_values=True); directly when nothing needs unquoting."""
+    if "%" in query or "+" in query:
+        return parse_qs(query, keep_blank_values=True)
+    values: dict[str, list[str]] = {}
+    for pair in query.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            values.setdefault(name, []).append(value)
+    return values
+
+
 class SimulatorServer:
     """Serve a simulator store on loopback. Use as a context manager, or start()/stop()."""
 
@@ -182,8 +206,8 @@ class SimulatorServer:
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes):
         """Answer one request: (status, headers, body bytes, fault or None)."""
-        parts = urlsplit(raw_path)
-        segments = parts.path.split("/", 2)
+        target, query = _split_target(raw_path)
+        segments = target.split("/", 2)
         prefix = segments[1] if len(segments) > 1 else ""
         path = "/" + (segments[2] if len(segments) > 2 else "")
         if prefix == "_sim":
@@ -196,7 +220,7 @@ class SimulatorServer:
             vendor=prefix,
             method=method,
             path=path,
-            query=parse_qs(parts.query, keep_blank_values=True),
+            query=_parse_query(query),
             headers=headers,
             body=body,
             params={},

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from org_simulator.credentials import SIM_CREDENTIALS
@@ -36,7 +37,12 @@ UNAUTHENTICATED_LIMIT = 60
 
 def token_of(req: Request) -> str | None:
     """The token of an `Authorization: Bearer <t>` or `Authorization: token <t>` header."""
-    raw = req.headers.get("authorization", "").strip()
+    return _token(req.headers.get("authorization", ""))
+
+
+@lru_cache(maxsize=64)  # a few clients' headers, read several times per request
+def _token(header: str) -> str | None:
+    raw = header.strip()
     scheme, _, token = raw.partition(" ")
     if scheme.lower() in ("bearer", "token") and token.strip():
         return token.strip()

@@ -118,6 +118,7 @@ class Route:
     pattern: re.Pattern[str]
     name: str  # stable label for request statistics, e.g. "pulls"
     handler: Handler
+    slashes: int | None = None  # how many `/` every path it matches has (None: not known)
 
 
 @dataclass
@@ -135,19 +136,31 @@ class Vendor:
     # giving the route's answer, which the server may take from its page cache.
     guard: Callable[[Request, Callable[[], Response]], Response] | None = None
 
+    # (method, `/` in the path) -> the routes that may match such a path, in order.
+    _shapes: dict[tuple[str, int], list[Route]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        for route in self.routes:
-            if route.method == method:
-                match = route.pattern.fullmatch(path)
-                if match:
-                    return route, match.groupdict()
+        shape = (method, path.count("/"))
+        candidates = self._shapes.get(shape)
+        if candidates is None:
+            candidates = self._shapes[shape] = [
+                r for r in self.routes if r.method == method and r.slashes in (shape[1], None)
+            ]
+        for route in candidates:
+            match = route.pattern.fullmatch(path)
+            if match:
+                return route, match.groupdict()
         return None
 
 
 def route(method: str, pattern: str, name: str, handler: Handler) -> Route:
     """A route whose `{name}` placeholders match one path segment."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
-    return Route(method, re.compile(regex), name, handler)
+    literal = re.sub(r"\{\w+\}", "", pattern)
+    slashes = pattern.count("/") if literal == re.escape(literal) else None
+    return Route(method, re.compile(regex), name, handler, slashes)
 
 
 # --- JSON and time -----------------------------------------------------------------------

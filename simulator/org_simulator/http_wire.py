@@ -92,6 +92,14 @@ def make_handler(answer: Answer) -> type[BaseHTTPRequestHandler]:
             """Header lines as the email package reads them (a value keeps what follows its
             leading blanks; a continuation line is appended as it came), or None once an
             error is answered."""
+            block = self._plain_block()
+            if block is not None:
+                fields: dict[str, str] = {}
+                for line in block.split("\r\n") if block else ():
+                    key, colon, value = line.partition(":")
+                    if colon:
+                        fields[key.lower()] = value.lstrip(" \t")
+                return fields
             raw: dict[str, str] = {}
             name = None
             for _ in range(_MAX_HEADERS):  # the blank line counts, as in http.client
@@ -113,6 +121,31 @@ def make_handler(answer: Answer) -> type[BaseHTTPRequestHandler]:
             message = f"got more than {_MAX_HEADERS} headers"
             self.send_error(_TOO_LARGE, "Too many headers", message)
             return None
+
+        def _plain_block(self) -> str | None:
+            """The header lines, taken whole from what has arrived when they are plain (CRLF
+            ends only, no continuation line, within http.client's limits); else None, with
+            nothing read."""
+            buffered = self.rfile.peek(1)
+            if buffered.startswith(b"\r\n"):
+                self.rfile.read(2)
+                return ""
+            end = buffered.find(b"\r\n\r\n", 0, _MAX_LINE)
+            if end == -1:
+                return None
+            block = buffered[:end]
+            pairs = block.count(b"\r\n")
+            if (
+                pairs >= _MAX_HEADERS - 1
+                or block.count(b"\r") != pairs
+                or block.count(b"\n") != pairs
+                or block[:1] in (b" ", b"\t")
+                or b"\r\n " in block
+                or b"\r\n\t" in block
+            ):
+                return None
+            self.rfile.read(end + 4)
+            return str(block, "iso-8859-1")
 
         def _serve(self) -> None:
             length = int(self.fields.get("content-length") or 0)

@@ -662,6 +662,11 @@ def head_commit(row: dict[str, Any] | None, tree_key: str) -> dict[str, Any] | N
     }
 
 
+@lru_cache(maxsize=1024)  # a few runners run every job
+def _runner_id(runner: str) -> int:
+    return derived_id("runner", runner, lo=1, span=100_000)
+
+
 def workflow_job(req: Request, row: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     name, jid = row["repo_full_name"], row["id"]
     api = f"{req.base_url}/repos/{name}"
@@ -686,7 +691,7 @@ def workflow_job(req: Request, row: dict[str, Any], run: dict[str, Any]) -> dict
         "steps": [],
         "check_run_url": f"{api}/check-runs/{jid}",
         "labels": ["ubuntu-latest"],
-        "runner_id": derived_id("runner", runner, lo=1, span=100_000) if runner else None,
+        "runner_id": _runner_id(runner) if runner else None,
         "runner_name": runner,
         "runner_group_id": 1 if runner else None,
         "runner_group_name": "GitHub Actions" if runner else None,

@@ -90,8 +90,8 @@ def make_handler(answer: Answer) -> type[BaseHTTPRequestHandler]:
 
         def _read_fields(self) -> dict[str, str] | None:
             """Header lines as the email package reads them (a value keeps what follows its
-            leading blanks; a continuation line is appended as it came), or None once an
-            error is answered."""
+            leading blanks; a continuation line is appended as it came; a line without a
+            colon is passed over), or None once an error is answered."""
             block = self._plain_block()
             if block is not None:
                 fields: dict[str, str] = {}
@@ -102,11 +102,17 @@ def make_handler(answer: Answer) -> type[BaseHTTPRequestHandler]:
                 return fields
             raw: dict[str, str] = {}
             name = None
-            for _ in range(_MAX_HEADERS):  # the blank line counts, as in http.client
+            lines = 0
+            while True:  # read as http.client reads: the blank line counts, and is read
                 line = self.rfile.readline(_MAX_LINE + 1)
                 if len(line) > _MAX_LINE:
                     message = f"got more than {_MAX_LINE} bytes when reading header line"
                     self.send_error(_TOO_LARGE, "Line too long", message)
+                    return None
+                lines += 1
+                if lines > _MAX_HEADERS:
+                    message = f"got more than {_MAX_HEADERS} headers"
+                    self.send_error(_TOO_LARGE, "Too many headers", message)
                     return None
                 if line in _END_OF_HEADERS:
                     return {k: v.lstrip(" \t").rstrip("\r\n") for k, v in raw.items()}
@@ -118,9 +124,6 @@ def make_handler(answer: Answer) -> type[BaseHTTPRequestHandler]:
                 if colon:
                     name = key.lower()
                     raw[name] = value
-            message = f"got more than {_MAX_HEADERS} headers"
-            self.send_error(_TOO_LARGE, "Too many headers", message)
-            return None
 
         def _plain_block(self) -> str | None:
             """The header lines, taken whole from what has arrived when they are plain (CRLF

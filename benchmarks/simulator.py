@@ -120,8 +120,8 @@ def run_pass(
     results = pool.starmap(_client, [(base_url, share, digest) for share in shares])
     seconds = time.perf_counter() - started
     requests = sum(r[0] for r in results)
-    in_order = [None] * len(pages)
-    for i, result in enumerate(results):
+    in_order = [""] * len(pages)  # the shares' digests back in the pages' order
+    for i, result in enumerate(results if digest else ()):
         in_order[i::clients] = result[3]
     return {
         "digest": hashlib.sha256("".join(in_order).encode()).hexdigest() if digest else None,

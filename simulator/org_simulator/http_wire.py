@@ -56,7 +56,7 @@ class QuietServer(ThreadingHTTPServer):
 def make_handler(answer: Answer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs
-        disable_nagle_algorithm = True
+        disable_nagle_algorithm = True  # an interim 100 and its answer: two writes, no stall
         fields: dict[str, str] = {}  # the request's headers by lower-cased name (the last wins)
 
         def parse_request(self) -> bool:

@@ -3,6 +3,7 @@
 .venv/bin/python -m benchmarks.simulator --size demo
 .venv/bin/python -m benchmarks.simulator --size demo --clients 4 --routes jobs,reviews
 .venv/bin/python -m benchmarks.simulator --url http://127.0.0.1:8765 --pid 1234   # a running one
+.venv/bin/python -m benchmarks.simulator --size demo --digest   # and a digest of the pages
 
 The simulator serves the store (org_simulator.demo.store_path, generated when missing) from a
 process of its own (org_simulator.process), with no rate limit and a page cache big enough
@@ -20,6 +21,7 @@ Reported per pass: requests, wall seconds, requests/s, and the simulator's own C
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import multiprocessing
 import os
@@ -76,9 +78,12 @@ def list_pages(store: Path, routes: tuple[str, ...] = ROUTES) -> list[str]:
     return [p + ("&" if "?" in p else "?") + "per_page=100" for p in pages]
 
 
-def _client(base_url: str, paths: list[str]) -> tuple[int, int, int]:
-    """Ask for `paths` on one keep-alive connection: (answers, bytes, answers not 200)."""
+def _client(base_url: str, paths: list[str], digest: bool = False) -> tuple[int, int, int, list]:
+    """Ask for `paths` on one keep-alive connection: (answers, bytes, answers not 200, and
+    with `digest` each answer's status and body digest, the server's own URL left out)."""
     parts = urlsplit(base_url)
+    own_url = base_url.encode()
+    digests = []
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
     headers = {
         "Authorization": f"Bearer {SIM_CREDENTIALS['github']}",
@@ -88,10 +93,14 @@ def _client(base_url: str, paths: list[str]) -> tuple[int, int, int]:
     for path in paths:
         conn.request("GET", parts.path + path, headers=headers)
         response = conn.getresponse()
-        size += len(response.read())
+        body = response.read()
+        size += len(body)
         failed += response.status != 200
+        if digest:
+            answer = b"%d " % response.status + body.replace(own_url, b"{url}")
+            digests.append(hashlib.sha256(answer).hexdigest())
     conn.close()
-    return len(paths), size, failed
+    return len(paths), size, failed, digests
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -102,14 +111,20 @@ def _cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_pass(pool, base_url: str, pages: list[str], clients: int, pid: int | None) -> dict:
+def run_pass(
+    pool, base_url: str, pages: list[str], clients: int, pid: int | None, digest: bool = False
+) -> dict:
     shares = [pages[i::clients] for i in range(clients)]
     cpu = _cpu_seconds(pid)
     started = time.perf_counter()
-    results = pool.starmap(_client, [(base_url, share) for share in shares])
+    results = pool.starmap(_client, [(base_url, share, digest) for share in shares])
     seconds = time.perf_counter() - started
     requests = sum(r[0] for r in results)
+    in_order = [""] * len(pages)  # the shares' digests back in the pages' order
+    for i, result in enumerate(results if digest else ()):
+        in_order[i::clients] = result[3]
     return {
+        "digest": hashlib.sha256("".join(in_order).encode()).hexdigest() if digest else None,
         "requests": requests,
         "seconds": seconds,
         "per_s": requests / seconds,
@@ -134,6 +149,12 @@ def main() -> None:
     )
     parser.add_argument("--url", help="a simulator already serving the store (not started)")
     parser.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
+    parser.add_argument(
+        "--digest",
+        action="store_true",
+        help="print a digest of every page's status and body per pass (the server's URL left "
+        "out): equal digests, the same pages",
+    )
     args = parser.parse_args()
 
     store = store_path(args.size, args.seed)
@@ -155,11 +176,12 @@ def main() -> None:
         with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
             pool.starmap(_client, [(base_url, [])] * args.clients)  # the workers are up
             for n in range(args.passes):
-                r = run_pass(pool, base_url, pages, args.clients, pid)
+                r = run_pass(pool, base_url, pages, args.clients, pid, args.digest)
                 name = "first" if n == 0 else "again"
                 print(
                     f"{name:<8} {r['requests']:>9,} {r['seconds']:>8.1f} {r['per_s']:>7,.0f} "
                     f"{r['cpu_per_1k']:>12.2f} {r['mib']:>6,.0f} {r['failed']:>7,}"
+                    + (f"  digest {r['digest']}" if args.digest else "")
                 )
     finally:
         if sim is not None:

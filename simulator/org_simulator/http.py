@@ -26,12 +26,27 @@ class Request:
     params: dict[str, str]  # named groups of the matched route
     base_url: str  # e.g. http://127.0.0.1:8080/github
     now: datetime  # the simulated clock: records after it do not exist yet
-    db: Any  # a DuckDB cursor on the store, private to this request
+    store: Any  # the DuckDB connection to the store, shared: read through `db`
     # Values derived from the store alone, computed once per server and key (the key names
     # everything the value depends on, the clock included): SimulatorServer's memo.
     memo: Callable[[Hashable, Callable[[], Any]], Any] = field(
         default=lambda key, compute: compute(), repr=False
     )
+
+    _cursor: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def db(self) -> Any:
+        """A DuckDB cursor on the store, private to this request, opened on first use: most
+        answers come from values computed before (Request.memo) and need none."""
+        if self._cursor is None:
+            self._cursor = self.store.cursor()
+        return self._cursor
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -71,6 +86,10 @@ class Response:
     status: int = 200
     body: Any = None  # JSON-able, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
+    # (body bytes, their ETag) once a vendor has computed it, so that it is computed once.
+    etag_of_body: tuple[bytes, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -99,6 +118,7 @@ class Route:
     pattern: re.Pattern[str]
     name: str  # stable label for request statistics, e.g. "pulls"
     handler: Handler
+    slashes: int | None = None  # how many `/` every path it matches has (None: not known)
 
 
 @dataclass
@@ -116,19 +136,31 @@ class Vendor:
     # giving the route's answer, which the server may take from its page cache.
     guard: Callable[[Request, Callable[[], Response]], Response] | None = None
 
+    # (method, `/` in the path) -> the routes that may match such a path, in order.
+    _shapes: dict[tuple[str, int], list[Route]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        for route in self.routes:
-            if route.method == method:
-                match = route.pattern.fullmatch(path)
-                if match:
-                    return route, match.groupdict()
+        shape = (method, path.count("/"))
+        candidates = self._shapes.get(shape)
+        if candidates is None:
+            candidates = self._shapes[shape] = [
+                r for r in self.routes if r.method == method and r.slashes in (shape[1], None)
+            ]
+        for route in candidates:
+            match = route.pattern.fullmatch(path)
+            if match:
+                return route, match.groupdict()
         return None
 
 
 def route(method: str, pattern: str, name: str, handler: Handler) -> Route:
     """A route whose `{name}` placeholders match one path segment."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
-    return Route(method, re.compile(regex), name, handler)
+    literal = re.sub(r"\{\w+\}", "", pattern)
+    slashes = pattern.count("/") if literal == re.escape(literal) else None
+    return Route(method, re.compile(regex), name, handler, slashes)
 
 
 # --- JSON and time -----------------------------------------------------------------------
@@ -144,9 +176,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-# Datetimes, dates and subclasses of the JSON types go through `_default`, as with json.
+# Subclasses of the JSON types go through `_default`, as with json. Datetimes are written by
+# orjson itself as `iso` writes them (naive UTC, whole seconds, a Z; the simulator's times
+# are all naive UTC, schema.py) and dates as isoformat does: a callback per value would cost
+# more than the rest of the encoding.
 _ORJSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME
+    orjson.OPT_NAIVE_UTC
+    | orjson.OPT_UTC_Z
+    | orjson.OPT_OMIT_MICROSECONDS
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )

@@ -15,7 +15,6 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +30,7 @@ from org_simulator.faults import (
     shift_times,
 )
 from org_simulator.http import ApiError, Request, Response, Vendor, dumps, parse_time
+from org_simulator.http_wire import QuietServer, make_handler
 from org_simulator.options import OrgOptions, without_fields
 from org_simulator.render_cache import Memo, PageCache, page_key
 
@@ -39,6 +39,30 @@ VENDOR_NAMES = ("github", "anthropic", "openai", "jira", "pagerduty")
 
 def load_vendor(name: str) -> Vendor:
     return importlib.import_module(f"org_simulator.vendors.{name}").VENDOR
+
+
+_PLAIN = frozenset("#\t\r\n")  # what urlsplit reads or removes besides `?`
+
+
+def _split_target(raw_path: str) -> tuple[str, str]:
+    """(path, query) as urlsplit gives them; directly for a plain `/path?query`."""
+    if raw_path.startswith("/") and not raw_path.startswith("//") and _PLAIN.isdisjoint(raw_path):
+        path, _, query = raw_path.partition("?")
+        return path, query
+    parts = urlsplit(raw_path)
+    return parts.path, parts.query
+
+
+def _parse_query(query: str) -> dict[str, list[str]]:
+    """parse_qs(query, keep_blank_values=True); directly when nothing needs unquoting."""
+    if "%" in query or "+" in query:
+        return parse_qs(query, keep_blank_values=True)
+    values: dict[str, list[str]] = {}
+    for pair in query.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            values.setdefault(name, []).append(value)
+    return values
 
 
 class SimulatorServer:
@@ -70,8 +94,7 @@ class SimulatorServer:
         self._stats_lock = threading.Lock()
         self.now: datetime = self._store_as_of()
         self._vendors: dict[str, Vendor] = {}
-        self._httpd = _QuietServer((host, port), _make_handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = QuietServer((host, port), make_handler(self.handle))
         host, port = self._httpd.server_address[:2]
         self._url = f"http://{host}:{port}"
         self._thread: threading.Thread | None = None
@@ -183,8 +206,8 @@ class SimulatorServer:
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes):
         """Answer one request: (status, headers, body bytes, fault or None)."""
-        parts = urlsplit(raw_path)
-        segments = parts.path.split("/", 2)
+        target, query = _split_target(raw_path)
+        segments = target.split("/", 2)
         prefix = segments[1] if len(segments) > 1 else ""
         path = "/" + (segments[2] if len(segments) > 2 else "")
         if prefix == "_sim":
@@ -197,13 +220,13 @@ class SimulatorServer:
             vendor=prefix,
             method=method,
             path=path,
-            query=parse_qs(parts.query, keep_blank_values=True),
+            query=_parse_query(query),
             headers=headers,
             body=body,
             params={},
             base_url=f"{self.url}/{prefix}",
             now=self.now,
-            db=self._db.cursor(),
+            store=self._db,
             memo=self.memo,
         )
         try:
@@ -213,7 +236,7 @@ class SimulatorServer:
             key = page_key(prefix, method, raw_path, request.now, body, headers)
             response = self._answer(vendor, request, found, fault, key)
         finally:
-            request.db.close()
+            request.close()
         if self.absent_fields.get(prefix) and response.status == 200:
             response.body = without_fields(response.body, self.absent_fields[prefix])
         if vendor.decorate:
@@ -303,51 +326,3 @@ class SimulatorServer:
             self.set_now(parse_time(payload["now"], "now"))
             return 200, {}, dumps({"now": self.now})
         return 404, {}, dumps({"message": f"no control route {method} {path}"})
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address) -> None:
-        # A client that hangs up mid-answer (a timeout, a truncated-body test) is not an error.
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-def _make_handler(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs
-        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            try:
-                status, extra, data, fault = server.handle(self.command, self.path, headers, body)
-            except Exception as exc:  # a simulator bug: answer 500 rather than hang the client
-                status, extra, data, fault = 500, {}, dumps({"message": repr(exc)}), None
-            self.send_response(status)
-            extra = {k.lower(): v for k, v in extra.items()}
-            if "content-type" not in extra:
-                extra["content-type"] = "application/json; charset=utf-8"
-            for key, value in extra.items():
-                self.send_header(key, value)
-            self.send_header("content-length", str(len(data)))
-            if fault and fault.kind == "truncated":
-                self.send_header("connection", "close")
-                self.end_headers()
-                self.wfile.write(data[: len(data) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass  # quiet: tests and the demo read request statistics instead
-
-    return Handler

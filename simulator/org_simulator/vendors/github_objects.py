@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -98,7 +99,13 @@ class Users:
 
 
 def simple_user(req: Request, login: str, uid: int, kind: str | None = None) -> dict[str, Any]:
-    base = f"{req.base_url}/users/{quote(login)}"  # dependabot%5Bbot%5D, as GitHub writes it
+    """An account as embedded in other objects: shared between answers, never changed."""
+    return _simple_user(req.base_url, login, uid, kind)
+
+
+@lru_cache(maxsize=4096)
+def _simple_user(base_url: str, login: str, uid: int, kind: str | None) -> dict[str, Any]:
+    base = f"{base_url}/users/{quote(login)}"  # dependabot%5Bbot%5D, as GitHub writes it
     kind = kind or ("Bot" if login.endswith("[bot]") else "User")
     return {
         "login": login,
@@ -655,6 +662,11 @@ def head_commit(row: dict[str, Any] | None, tree_key: str) -> dict[str, Any] | N
     }
 
 
+@lru_cache(maxsize=1024)  # a few runners run every job
+def _runner_id(runner: str) -> int:
+    return derived_id("runner", runner, lo=1, span=100_000)
+
+
 def workflow_job(req: Request, row: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     name, jid = row["repo_full_name"], row["id"]
     api = f"{req.base_url}/repos/{name}"
@@ -679,7 +691,7 @@ def workflow_job(req: Request, row: dict[str, Any], run: dict[str, Any]) -> dict
         "steps": [],
         "check_run_url": f"{api}/check-runs/{jid}",
         "labels": ["ubuntu-latest"],
-        "runner_id": derived_id("runner", runner, lo=1, span=100_000) if runner else None,
+        "runner_id": _runner_id(runner) if runner else None,
         "runner_name": runner,
         "runner_group_id": 1 if runner else None,
         "runner_group_name": "GitHub Actions" if runner else None,

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from org_simulator.credentials import SIM_CREDENTIALS
@@ -36,7 +37,12 @@ UNAUTHENTICATED_LIMIT = 60
 
 def token_of(req: Request) -> str | None:
     """The token of an `Authorization: Bearer <t>` or `Authorization: token <t>` header."""
-    raw = req.headers.get("authorization", "").strip()
+    return _token(req.headers.get("authorization", ""))
+
+
+@lru_cache(maxsize=64)  # a few clients' headers, read several times per request
+def _token(header: str) -> str | None:
+    raw = header.strip()
     scheme, _, token = raw.partition(" ")
     if scheme.lower() in ("bearer", "token") and token.strip():
         return token.strip()
@@ -143,6 +149,15 @@ def etag_of(data: bytes) -> str:
     return 'W/"' + hashlib.sha256(data).hexdigest() + '"'
 
 
+def _etag(response: Response) -> str:
+    """The ETag of the response's body as it stands, computed once per body."""
+    body = response.encoded()
+    known = response.etag_of_body
+    if known is None or known[0] is not body:
+        known = response.etag_of_body = (body, etag_of(body))
+    return known[1]
+
+
 def _opaque(tag: str) -> str:
     tag = tag.strip()
     if tag.startswith("W/"):
@@ -168,7 +183,7 @@ def guard(req: Request, render: Callable[[], Response]) -> Response:
     response = render()  # an ApiError stays counted, as GitHub counts a 404
     if response.status == 200 and not isinstance(response.body, bytes):
         response.body = dumps(response.body)
-    etag = etag_of(response.body) if response.status == 200 else None
+    etag = _etag(response) if response.status == 200 else None
     if etag and _matches(req, etag):
         _refund(req)
         kept = {k: v for k, v in response.headers.items() if k.lower() == "link"}
@@ -183,7 +198,7 @@ def decorate(req: Request, response: Response) -> None:
     headers.setdefault("x-github-media-type", "github.v3; format=json")
     headers.update(_rate_headers(req, response))
     if response.status == 200:
-        headers["etag"] = etag_of(response.encoded())
+        headers["etag"] = _etag(response)
         headers.setdefault("cache-control", "private, max-age=60, s-maxage=60")
         headers.setdefault("vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
 

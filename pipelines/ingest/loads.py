@@ -212,7 +212,8 @@ def _runs(
     # run left locally.
     pipeline.drop()
     try:
-        runs = spec.checkpoints()
+        pipeline.sync_destination()  # the state, so the runs can be sized by what they read
+        runs = spec.checkpoints(pipeline.state.get("sources", {}).get(spec.name, {}))
     except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
         raise LoadFailed.from_error(exc, source) from None
     for done, run_arguments in enumerate(runs):

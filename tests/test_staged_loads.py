@@ -89,7 +89,9 @@ def vendor(version: int = 1, part: int = 1):
     return [items, readings, runs, *([notes] if (version, part) == (2, 2) else [])]
 
 
-VENDOR = SourceSpec("vendor", DATASET, vendor, checkpoints=lambda: [{"part": 1}, {"part": 2}])
+VENDOR = SourceSpec(
+    "vendor", DATASET, vendor, checkpoints=lambda source_state: [{"part": 1}, {"part": 2}]
+)
 CONTENT = {
     "items": "select id, name, score from {d}.items order by id",
     "items__tags": "select i.id, t.value from {d}.items i join {d}.items__tags t "

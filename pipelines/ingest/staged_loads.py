@@ -90,9 +90,10 @@ class MergeRules(dict[str, Merge]):
                 if table.get(hint)
             ]
             if disposition != "merge" or strategy != "delete-insert" or special:
+                found = f"merge ({strategy})" if disposition == "merge" else disposition
                 raise ValueError(
                     f"table {name!r}: staged loads apply dlt's merge (delete-insert) and append "
-                    f"without child tables, not {disposition} {strategy} {special or ''}".strip()
+                    f"without child tables, not {' '.join([found, *special])}"
                 )
             if get_columns_names_with_prop(table, "hard_delete"):
                 raise ValueError(f"table {name!r}: staged loads do not apply hard deletes")

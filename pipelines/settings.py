@@ -231,6 +231,9 @@ SOURCE_RULES: dict[str, Rule] = {
     "max_results": Rule("a whole number from 1 to 5000", _number(1, 5000, integer=True)),
     "concurrency": Rule("a whole number from 1 to 64", _number(1, 64, integer=True)),
     "repositories_per_run": Rule("a whole number of at least 1", _number(1, integer=True)),
+    "repositories_per_incremental_run": Rule(
+        "a whole number of at least 1", _number(1, integer=True)
+    ),
     "lookback_minutes": Rule("a whole number of minutes, 0 or more", _number(0, integer=True)),
     "max_wait_seconds": Rule("a number of seconds, 0 or more", _number(0)),
 }

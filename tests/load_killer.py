@@ -83,7 +83,9 @@ def install(phase: str, nth: int) -> None:
         _during_nth(nth, (Pipeline, "load"), (SqlLoadJob, "run"), lambda f: _kill_on(1, f, True))
     elif phase == "swap":
         # At the second table of the NTH swap: the first one is written, not committed.
-        _during_nth(nth, (loads, "swap_in"), (staged_loads, "_sync_rows"), lambda f: _kill_on(2, f))
+        _during_nth(
+            nth, (loads, "swap_in"), (staged_loads, "_apply_rows"), lambda f: _kill_on(2, f)
+        )
     elif phase != "done":
         raise SystemExit(f"unknown phase {phase!r}; expected one of {PHASES}")
 

@@ -52,6 +52,7 @@ BAD_SETTINGS = [
     ("github", "PER_PAGE", "500", "out of range"),
     ("github", "MAX_WAIT_SECONDS", "-1", "out of range"),
     ("github", "REPOSITORIES_PER_RUN", "0", "out of range"),
+    ("github", "REPOSITORIES_PER_INCREMENTAL_RUN", "none", "not a whole number"),
     ("github", "BASE_URL", "api.github.com", "not an http(s) URL"),
     ("github", "PRODUCTION_ENVIRONMENTS", "production", "not JSON"),
     ("jira", "PROJECTS", "PAY", "not JSON"),

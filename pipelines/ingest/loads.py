@@ -27,7 +27,7 @@ from dlt.sources import DltSource
 from pipelines.ingest.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
 from pipelines.ingest.memory_bounds import DUCKDB_MEMORY_LIMIT, map_large_blocks
 from pipelines.ingest.pipeline_folders import pipeline_folder
-from pipelines.ingest.staged_loads import STAGE_FILE, stage_dataset, swap_in
+from pipelines.ingest.staged_loads import STAGE_FILE, MergeRules, stage_dataset, swap_in
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.configuration import source_configuration
 from pipelines.sources.contract import QUARANTINE_TABLE
@@ -188,7 +188,8 @@ def _checkpointed_runs(
     map_large_blocks()  # what a checkpoint frees goes back (pipelines.ingest.memory_bounds)
     with pipelines_dir_for(pipelines_dir) as pdir:
         stage = pdir / STAGE_FILE
-        stage_dataset(duckdb_path, stage, spec.dataset)
+        # The quarantine is read while a source extracts (pipelines.sources.unresolved).
+        stage_dataset(duckdb_path, stage, spec.dataset, read=[QUARANTINE_TABLE])
         pipeline = make_pipeline(spec.name, stage, pdir)
         try:
             yield from _runs(spec, pipeline, duckdb_path, stage, resources, arguments)
@@ -211,7 +212,8 @@ def _runs(
     # run left locally.
     pipeline.drop()
     try:
-        runs = spec.checkpoints()
+        pipeline.sync_destination()  # the state, so the runs can be sized by what they read
+        runs = spec.checkpoints(pipeline.state.get("sources", {}).get(spec.name, {}))
     except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
         raise LoadFailed.from_error(exc, source) from None
     for done, run_arguments in enumerate(runs):
@@ -221,8 +223,9 @@ def _runs(
                 dlt_source = dlt_source.with_resources(*resources, QUARANTINE_TABLE)
             info = pipeline.run(with_file_formats(dlt_source))
             info.raise_on_failed_jobs()
-            if load_ids(pipeline):  # a run with nothing new leaves the stage as it was
-                swap_in(duckdb_path, stage, spec.dataset)
+            if ids := load_ids(pipeline):  # a run with nothing new leaves the stage as it was
+                rules = MergeRules.of(pipeline.default_schema)
+                swap_in(duckdb_path, stage, spec.dataset, ids, rules)
         except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
             # `from None`: the chain holds request objects; the message says what matters.
             raise LoadFailed.from_error(exc, source, _kept(done, len(runs))) from None

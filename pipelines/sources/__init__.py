@@ -20,7 +20,7 @@ Every source is laid out the same way, in one module (`jira`, `pagerduty`, `anth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +39,10 @@ class SourceSpec:
     spec_args: dict[str, Any] = field(default_factory=dict)
     # The factory arguments of each run a load is split into, every run committing its data
     # and cursors before the next starts (pipelines.ingest.loads.load_checkpoints): a backfill
-    # larger than one rate-limit window then keeps its progress. Default: one run.
-    checkpoints: Callable[[], list[dict[str, Any]]] = lambda: [{}]
+    # larger than one rate-limit window then keeps its progress. Called with the source's
+    # state as the warehouse holds it (its cursors), so a load that reads little can take
+    # fewer runs. Default: one run.
+    checkpoints: Callable[[Mapping[str, Any]], list[dict[str, Any]]] = lambda source_state: [{}]
     # The factory reads exactly the UTC days [start_date, end_date) when given both (daily
     # report buckets): such a source is daily-partitioned in Dagster.
     windowed: bool = False

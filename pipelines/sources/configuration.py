@@ -84,7 +84,9 @@ def required_settings(spec: SourceSpec) -> tuple[str, ...]:
 def settings(spec: SourceSpec) -> tuple[str, ...]:
     """Every argument the source takes from configuration: the source function's and those
     of the function that splits a load into checkpoints (GitHub's repositories per run)."""
-    names = [*_parameters(spec.factory), *_parameters(spec.checkpoints)]
+    # (`checkpoints` is also given the source's state: not a setting.)
+    split = [n for n, p in _parameters(spec.checkpoints).items() if p.default is not p.empty]
+    names = [*_parameters(spec.factory), *split]
     return tuple(dict.fromkeys(names))
 
 

@@ -24,7 +24,7 @@ from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from org_simulator.truth_ranges import range_commit_rows, range_rows, served_ranges
 from org_simulator.vendors import github as sim_github
-from pipelines.ingest.loads import run_load
+from pipelines.ingest.loads import load_checkpoints, run_load
 from pipelines.sources import SOURCES
 from pipelines.sources.contract import Conformer, Quarantine
 from pipelines.sources.failures import LoadFailed
@@ -746,6 +746,30 @@ def test_a_backfill_cut_off_by_the_rate_limit_keeps_the_repositories_it_finished
         assert table_rows(small.warehouse, table, columns) == table_rows(whole, table, columns), (
             table
         )
+
+
+def test_repositories_read_before_share_a_run(small: Loader, monkeypatch: pytest.MonkeyPatch):
+    """REPOSITORIES_PER_RUN repositories a run while their history is read; those an earlier
+    load read (a day's changes a run) REPOSITORIES_PER_INCREMENTAL_RUN a run, first."""
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES_PER_RUN", "1")
+    configure(monkeypatch, small.sim, [SMALL_REPO, HISTORY_REPOS[0]], SMALL_START)
+
+    def requests_per_run() -> list[int]:
+        counts = []
+        small.sim.reset_stats()
+        for _pipeline, _rows in load_checkpoints("github", small.warehouse):
+            counts.append(small.sim.stats()["total"] - sum(counts))
+        return counts
+
+    first = requests_per_run()
+    assert len(first) == 2 and min(first) > 2 * len(LISTS)  # two histories, a run each
+    configure(monkeypatch, small.sim, [*HISTORY_REPOS, SMALL_REPO], SMALL_START)
+    # The two read before in one run (nothing changed: a page per list each), then the
+    # repository added to the configuration, whose history is read in a run of its own.
+    read_before, added = requests_per_run()
+    assert read_before == 2 * len(LISTS) and added > len(LISTS)
+    monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES_PER_INCREMENTAL_RUN", "2")
+    assert requests_per_run() == [2 * len(LISTS), len(LISTS)]
 
 
 def test_runs_beyond_the_query_cap_are_read_in_consecutive_queries(

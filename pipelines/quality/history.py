@@ -5,9 +5,9 @@ an analyst can ask since when a suite fails, or how a relation's row count moved
 Rows are appended; writing the same (run_id, suite) again replaces that row, so a retried
 step does not count twice. A row keeps the digest of the inputs its result is a function of,
 so the next check of an unchanged relation can repeat a passing result instead of reading it
-again (pipelines.quality.unchanged). DuckDB takes one writer per file: write_results takes a writable
-connection from a caller that holds the warehouse's writer lock (pipelines.warehouse.lock),
-record_results takes the lock itself.
+again (pipelines.quality.unchanged). DuckDB takes one writer per file: write_results takes a
+writable connection from a caller that holds the warehouse's writer lock
+(pipelines.warehouse.lock), record_results takes the lock itself.
 """
 
 from __future__ import annotations
@@ -73,10 +73,11 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def last_result(con: duckdb.DuckDBPyConnection, suite: str) -> tuple | None:
     """The suite's latest row: (run_id, checked_at, success, input_digest, validated_in),
-    or None when it has none (or the warehouse has no history yet)."""
+    or None when it has none (or the warehouse's table predates input digests)."""
     if not con.execute(
-        "select count(*) from information_schema.tables where table_catalog = "
-        "current_database() and table_schema = ? and table_name = 'gx_results'",
+        "select count(*) from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = 'gx_results' "
+        "and column_name = 'input_digest'",
         [SCHEMA],
     ).fetchone()[0]:
         return None

@@ -126,3 +126,37 @@ def test_what_cannot_be_pinned_down_is_always_validated(warehouse_copy: Path):
                 result = _check(con, run_id, suite)
                 assert result.evaluated == len(suite.expectations) and result.validated_in is None
         assert input_digest(con, PRS, {}) is not None
+
+
+def test_a_history_table_from_before_input_digests_gains_them(warehouse_copy: Path):
+    """A warehouse whose quality.gx_results has only the first eleven columns: its suites are
+    validated (nothing to compare with), the next write adds the columns, and from then on
+    an unchanged table is repeated."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("drop table if exists quality.gx_results")
+        con.execute("create schema if not exists quality")
+        con.execute(
+            "create table quality.gx_results (run_id varchar not null, suite varchar not null, "
+            "relation varchar not null, asset_key varchar not null, checked_at timestamptz "
+            "not null, success boolean not null, evaluated integer not null, failed integer "
+            "not null, rows_validated bigint not null, truncated boolean not null, failures "
+            "varchar not null, primary key (run_id, suite))"
+        )
+        con.execute(
+            "insert into quality.gx_results values ('old', ?, 'raw_github.pull_requests', "
+            "'raw_github/pull_requests', now(), true, 16, 0, 1, false, '[]')",
+            [PRS.name],
+        )
+        first = _check(con, "run-1")
+        again = _check(con, "run-2")
+        rows = con.execute(
+            f"select run_id, evaluated > 0, input_digest is not null, validated_in from {TABLE} "
+            "order by checked_at"
+        ).fetchall()
+    assert first.evaluated == len(PRS.expectations) and first.validated_in is None
+    assert again.evaluated == 0 and again.validated_in == "run-1"
+    assert rows == [
+        ("old", True, False, None),
+        ("run-1", True, True, "run-1"),
+        ("run-2", False, True, "run-1"),
+    ]

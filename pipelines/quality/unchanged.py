@@ -100,6 +100,8 @@ def input_digest(
         "order by ordinal_position",
         [schema or "main", table],
     ).fetchall()
+    if not columns:
+        return None
     rows = table_digest(con, schema or "main", table, [name for name, _ in columns])
     if int(rows.split(":", 1)[0]) > suite.max_rows:
         return None

@@ -532,6 +532,33 @@ def test_a_tick_with_no_new_data_builds_no_model_and_publishes_nothing(scenario:
     assert scenario.published["unchanged"].digest == scenario.published["second"].digest
 
 
+def _gx_evaluations(tick: Tick) -> dict[dg.AssetCheckKey, dg.AssetCheckEvaluation]:
+    return {
+        e.asset_check_key: e
+        for e in tick.result.get_asset_check_evaluations()
+        if e.asset_check_key.name.startswith("gx_")
+    }
+
+
+def test_a_tick_with_no_new_data_reads_no_raw_table_again_and_says_so(scenario: Scenario):
+    """Its loads changed no row: each raw suite passes with the result of the run that last
+    read its table, naming it. The pull requests, corrupted and then put back, were read
+    again by the second tick (the corrupted run's failure is never repeated)."""
+    second = _gx_evaluations(scenario.second)[RAW_PRS_CHECK]
+    assert second.passed and second.metadata["evaluated_expectations"].value > 0
+    assert "validated_in_run" not in second.metadata
+    earlier = {t.result.run_id for t in (scenario.first, scenario.corrupted, scenario.second)}
+    unchanged = _gx_evaluations(scenario.unchanged)
+    assert len(unchanged) >= 10 and all(e.passed for e in unchanged.values())
+    for evaluation in unchanged.values():
+        assert evaluation.metadata["evaluated_expectations"].value == 0
+        assert evaluation.metadata["rows_validated"].value == 0
+        assert evaluation.metadata["validated_in_run"].value in earlier
+        assert "unchanged since its validation in run" in evaluation.metadata["note"].value
+    prs = unchanged[RAW_PRS_CHECK].metadata["validated_in_run"].value
+    assert prs == scenario.second.result.run_id
+
+
 # --- 4. the publication ---------------------------------------------------------------------
 
 

@@ -31,11 +31,10 @@ def build_freshness_checks(
     return [_checks(keys)], _sensor(keys)
 
 
-def last_updated(instance: dg.DagsterInstance, key: dg.AssetKey) -> float | None:
-    """When the table's data was last loaded: the load's own timestamp when its step
-    reported one (a failed load reports the last successful one), else the time of its
-    latest materialization; None when it never materialized."""
-    event = instance.get_latest_materialization_event(key)
+def last_updated(event: dg.EventLogEntry | None) -> float | None:
+    """When the table's data was last loaded, from its latest materialization `event`: the
+    load's own timestamp when its step reported one (a failed load reports the last
+    successful one), else the event's time; None when it never materialized."""
     if event is None or event.asset_materialization is None:
         return None
     reported = event.asset_materialization.metadata.get(LAST_UPDATED)
@@ -46,8 +45,11 @@ def evaluate(
     instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey], now: datetime
 ) -> Iterator[dg.AssetCheckEvaluation]:
     """Each table's freshness at `now`: it passes when its data is younger than STALE_AFTER."""
+    keys = list(keys)
+    # One query for every table's latest materialization, not one per table.
+    latest = instance.get_latest_materialization_events(keys)
     for key in keys:
-        updated = last_updated(instance, key)
+        updated = last_updated(latest.get(key))
         if updated is None:
             passed, description, metadata = False, "never loaded", {}
         else:

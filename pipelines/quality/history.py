@@ -3,9 +3,11 @@
 Dagster keeps each check's result with its run; this table keeps them beside the data, so
 an analyst can ask since when a suite fails, or how a relation's row count moved, in SQL.
 Rows are appended; writing the same (run_id, suite) again replaces that row, so a retried
-step does not count twice. DuckDB takes one writer per file: write_results takes a writable
-connection from a caller that holds the warehouse's writer lock (pipelines.warehouse.lock),
-record_results takes the lock itself.
+step does not count twice. A row keeps the digest of the inputs its result is a function of,
+so the next check of an unchanged relation can repeat a passing result instead of reading it
+again (pipelines.quality.unchanged). DuckDB takes one writer per file: write_results takes a
+writable connection from a caller that holds the warehouse's writer lock
+(pipelines.warehouse.lock), record_results takes the lock itself.
 """
 
 from __future__ import annotations
@@ -38,11 +40,52 @@ create table if not exists {TABLE} (
     primary key (run_id, suite)
 )
 """
+# Added since the table was first made: a warehouse that has it without them gains them.
+_LATER_COLUMNS = (
+    # the digest of what the result is a function of (pipelines.quality.unchanged)
+    ("input_digest", "varchar"),
+    # the run whose validation gave the result: the row's own, or, for a suite not read
+    # again because its inputs were unchanged, the earlier run that read them
+    ("validated_in", "varchar"),
+    ("note", "varchar"),  # why nothing was read, when nothing was
+)
+_COLUMNS = (
+    "run_id, suite, relation, asset_key, checked_at, success, evaluated, failed, "
+    "rows_validated, truncated, failures, input_digest, validated_in, note"
+)
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute(_DDL)
+    present = {
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns where table_catalog = "
+            "current_database() and table_schema = ? and table_name = 'gx_results'",
+            [SCHEMA],
+        ).fetchall()
+    }
+    for name, kind in _LATER_COLUMNS:
+        if name not in present:
+            con.execute(f"alter table {TABLE} add column {name} {kind}")
+
+
+def last_result(con: duckdb.DuckDBPyConnection, suite: str) -> tuple | None:
+    """The suite's latest row: (run_id, checked_at, success, input_digest, validated_in),
+    or None when it has none (or the warehouse's table predates input digests)."""
+    if not con.execute(
+        "select count(*) from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = 'gx_results' "
+        "and column_name = 'input_digest'",
+        [SCHEMA],
+    ).fetchone()[0]:
+        return None
+    return con.execute(
+        f"select run_id, checked_at, success, input_digest, validated_in from {TABLE} "
+        "where suite = ? order by checked_at desc limit 1",
+        [suite],
+    ).fetchone()
 
 
 def write_results(
@@ -64,13 +107,18 @@ def write_results(
             r.rows_validated,
             r.truncated,
             json.dumps(r.to_dict()["failed"]),
+            r.input_digest,
+            r.validated_in or run_id,
+            r.note,
         )
         for r in results
     ]
     if rows:
         con.begin()
         con.executemany(
-            f"insert or replace into {TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            f"insert or replace into {TABLE} ({_COLUMNS}) "
+            f"values ({', '.join('?' * len(_COLUMNS.split(',')))})",
+            rows,
         )
         con.commit()
     return len(rows)

@@ -116,7 +116,7 @@ def source_fingerprints(
         family = sorted(
             t for s, t in columns if s == schema and (t == table or t.startswith(table + "__"))
         )
-        parts = [f"{t}={_table_digest(con, schema, t, columns[(schema, t)])}" for t in family]
+        parts = [f"{t}={table_digest(con, schema, t, columns[(schema, t)])}" for t in family]
         fingerprints[uid] = ";".join(parts) or "absent"
     return fingerprints
 
@@ -145,7 +145,7 @@ def bookkeeping_fingerprint(
                 )
             )
         elif table == "quarantine":
-            parts.append((schema, _table_digest(con, schema, table, columns[(schema, table)])))
+            parts.append((schema, table_digest(con, schema, table, columns[(schema, table)])))
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
@@ -160,9 +160,11 @@ def _catalog_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], li
     return columns
 
 
-def _table_digest(
+def table_digest(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[str]
 ) -> str:
+    """ "<rows>:<sum of the rows' hashes>:<digest of the column names>" over `columns` less
+    VOLATILE_COLUMNS (the quality checks' pipelines.quality.unchanged reads it too)."""
     kept = [c for c in columns if c not in VOLATILE_COLUMNS]
     row = ", ".join(quoted(c) for c in kept)
     count, total = con.execute(

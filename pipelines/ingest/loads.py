@@ -25,7 +25,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.sources import DltSource
 
 from pipelines.ingest.load_log import FAILED, LOADED, NOT_CONFIGURED, SourceLoad, record_load
-from pipelines.ingest.memory_bounds import DUCKDB_MEMORY_LIMIT, map_large_blocks
+from pipelines.ingest.memory_bounds import DUCKDB_LOAD_SETTINGS, map_large_blocks
 from pipelines.ingest.pipeline_folders import pipeline_folder
 from pipelines.ingest.staged_loads import STAGE_FILE, MergeRules, stage_dataset, swap_in
 from pipelines.sources import SOURCES, SourceSpec
@@ -73,7 +73,7 @@ def make_pipeline(source: str, duckdb_path: Path | str, pipelines_dir: Path | st
     # DuckDB's working memory bounded (pipelines.ingest.memory_bounds), on every connection
     # dlt opens: the load's own and the quarantine's reads through it.
     credentials = DuckDbCredentials(
-        str(Path(duckdb_path).resolve()), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT}
+        str(Path(duckdb_path).resolve()), global_config=dict(DUCKDB_LOAD_SETTINGS)
     )
     return dlt.pipeline(
         pipeline_name=spec.name,

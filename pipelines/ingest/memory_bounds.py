@@ -30,6 +30,11 @@ import functools
 # medium repositories (30,000 rows) needs about 100 MiB (measured); the bound leaves room for
 # larger ones and keeps a load's peak well under 1 GiB whatever the warehouse's size.
 DUCKDB_MEMORY_LIMIT = "256MiB"
+# The settings of every DuckDB connection a load opens. Without insertion order to keep,
+# DuckDB streams a load file into its table instead of buffering it whole, so that dlt's
+# load jobs running side by side (one per table) stay within the bound; nothing reads the
+# raw tables in the order their rows were written.
+DUCKDB_LOAD_SETTINGS = {"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": False}
 
 # glibc's default threshold, made fixed (mallopt's parameter number, from malloc.h).
 MMAP_THRESHOLD = 128 * 1024

@@ -45,7 +45,7 @@ from dlt.common.schema.utils import (
     get_nested_tables,
 )
 
-from pipelines.ingest.memory_bounds import DUCKDB_MEMORY_LIMIT
+from pipelines.ingest.memory_bounds import DUCKDB_LOAD_SETTINGS
 from pipelines.warehouse.sql import quoted
 
 STAGE_FILE = "stage.duckdb"
@@ -194,7 +194,8 @@ def _warehouse_with_stage(
     try:
         # A setting, not a connect config, which another connection to the warehouse in
         # this process would have to repeat (pipelines.ingest.memory_bounds).
-        con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        for name, value in DUCKDB_LOAD_SETTINGS.items():
+            con.execute(f"set {name} = {_setting(value)}")
         mode = " (read_only)" if read_only else ""
         con.execute(f"attach {_literal(Path(stage).resolve())} as {STAGE}{mode}")
         yield con
@@ -285,6 +286,10 @@ def _add_missing_rows(
 
 def _name(dataset: str, table: str) -> str:
     return f"{quoted(dataset)}.{quoted(table)}"
+
+
+def _setting(value: str | bool) -> str:
+    return str(value).lower() if isinstance(value, bool) else f"'{value}'"
 
 
 def _literal(path: Path) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import shutil
 import time
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from org_simulator.credentials import SIM_CREDENTIALS
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.orchestration.dbt.docs import DBT_DOCS
+from pipelines.orchestration.dbt.unrun_tests import PLANNER_LOGGER
 from pipelines.orchestration.definitions import build_definitions
 from pipelines.orchestration.dlt.assets import source_assets
 from pipelines.orchestration.partitions import range_tags
@@ -106,6 +108,7 @@ class Scenario:
     published: dict[str, Published]  # tick name -> the publication after it
     reader: list[Answer]  # the reader's answers, from before the corrupted run to after the second
     second_run_window: tuple[float, float]  # time.time() when the second run started and ended
+    planner_warnings: list[str]  # what Dagster's planner logged during the second tick
 
 
 def _published(path: Path) -> Published:
@@ -199,7 +202,8 @@ def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         before_second = tmp_path_factory.mktemp("before_second") / "warehouse.duckdb"
         shutil.copyfile(warehouse, before_second)
         started = time.time()
-        second = _tick(sim, SECOND_TICK, defs, instance, warehouse)
+        with _logged(PLANNER_LOGGER) as planner_warnings:
+            second = _tick(sim, SECOND_TICK, defs, instance, warehouse)
         ended = time.time()
         published["second"] = _published(settings.publication_path)
         while not [a for a in answers(reader_log) if a.at > ended + 0.5]:
@@ -221,7 +225,25 @@ def scenario(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         published,
         answers(reader_log),
         (started, ended),
+        planner_warnings,
     )
+
+
+@contextlib.contextmanager
+def _logged(logger_name: str) -> Iterator[list[str]]:
+    """The messages `logger_name` lets through (its filters applied) during the block."""
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler, logger = Keep(), logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
 
 
 def _store_rows_per_day(store: Path, table: str, column: str) -> dict[date, int]:
@@ -514,6 +536,19 @@ def test_a_days_tick_builds_exactly_the_models_its_new_data_reaches(scenario: Sc
     }
     assert _rebuilt(scenario.second) == expected
     assert expected < every_model  # some models are out of the new data's reach
+
+
+def test_a_days_tick_does_not_warn_of_the_tests_it_leaves_unrun(scenario: Scenario):
+    """The second tick does not run the tests of the models its data does not reach (each
+    passed on the same inputs); Dagster's planner would log a warning for each of those
+    blocking checks without a result, and logs none."""
+    manifest = json.loads(MANIFEST.read_text())
+    dbt_tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    evaluated = {
+        e.asset_check_key.name for e in scenario.second.result.get_asset_check_evaluations()
+    }
+    assert dbt_tests - evaluated, "the tick ran every dbt test: nothing was left unrun"
+    assert not [m for m in scenario.planner_warnings if any(f":{name}'" in m for name in dbt_tests)]
 
 
 def test_a_tick_with_no_new_data_builds_no_model_and_publishes_nothing(scenario: Scenario):

@@ -19,6 +19,7 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from pipelines.envvars import temporary_env
+from pipelines.orchestration.dbt.unrun_tests import expect_no_result
 from pipelines.orchestration.partitions import daily_partitions, single_run_backfill, window_vars
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.transform.changes import (
@@ -62,7 +63,9 @@ def build(
     in the whole project changed, the op yields nothing: Dagster skips the later ops, the
     checks on the marts and the publication, and the run is done. When something did, the
     op's unchanged models are reported unrebuilt (metadata `rebuilt`: false, the data version
-    they were built at), so that the later ops and the publication go on with them.
+    they were built at), so that the later ops and the publication go on with them; its
+    unchanged tests are not run, and Dagster is told not to warn of their missing results
+    (unrun_tests).
 
     Tests run "buildable" (changes.op_tests): a test whose models span two ops (a
     relationship from an outcome model to an identity model) runs in the later op, once all
@@ -83,7 +86,11 @@ def build(
         if not plan.changed:
             context.log.info("Nothing changed since the last build: no dbt node to build.")
             return
-        todo = plan.selected(models.keys() | op_tests(manifest, models))
+        tests = op_tests(manifest, models)
+        todo = plan.selected(models.keys() | tests)
+        # Data tests are asset checks; unit tests are not (they live apart in the manifest).
+        unrun = [manifest["nodes"][uid] for uid in tests - set(todo) if uid in manifest["nodes"]]
+        expect_no_result(node["name"] for node in unrun)
         # Unchanged models come first: none of them is downstream of a changed one, and
         # Dagster takes a multi-asset's outputs in the order of its graph.
         for uid in in_graph_order(manifest, models.keys() - set(todo)):

@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmarks.in_flight import InFlight
 from org_simulator.demo import DATA_DIR, store_path
 from org_simulator.process import SimulatorProcess
 from org_simulator.sources_env import simulator_sources_env
@@ -50,38 +50,16 @@ class Clock:
 
         setattr(owner, name, run)
 
-    def requests_in_flight(self) -> None:
-        """Wall time with at least one request in flight (children are fetched concurrently)."""
-        from pipelines.sources import http_session
-
-        lock, in_flight = threading.Lock(), {"count": 0, "since": 0.0}
-        send = http_session.RetryingSession.send
-
-        def counted(session, request, **kwargs):
-            with lock:
-                if in_flight["count"] == 0:
-                    in_flight["since"] = time.perf_counter()
-                in_flight["count"] += 1
-            try:
-                return send(session, request, **kwargs)
-            finally:
-                with lock:
-                    in_flight["count"] -= 1
-                    self.calls["requests"] += 1
-                    if in_flight["count"] == 0:
-                        self.seconds["requests"] += time.perf_counter() - in_flight["since"]
-
-        http_session.RetryingSession.send = counted
-
     def reset(self) -> None:
         self.seconds.clear()
         self.calls.clear()
 
 
-def _load(warehouse: Path, clock: Clock) -> str:
+def _load(warehouse: Path, clock: Clock, http: InFlight) -> str:
     from pipelines.ingest.loads import load_checkpoints
 
     clock.reset()
+    http.seconds, http.requests = 0.0, 0
     started, cpu, runs, rows = time.perf_counter(), time.process_time(), 0, 0
     for pipeline, counts in load_checkpoints("github", warehouse):
         runs, rows = runs + 1, rows + sum(counts.values())
@@ -92,8 +70,8 @@ def _load(warehouse: Path, clock: Clock) -> str:
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     s, n = clock.seconds, clock.calls
     return (
-        f"{wall:6.1f} s ({cpu:.1f} s CPU)  {runs} runs, {rows:,} rows, {n['requests']:,} requests "
-        f"({s['requests']:.1f} s in flight) | stage {s['stage']:.1f} s, "
+        f"{wall:6.1f} s ({cpu:.1f} s CPU)  {runs} runs, {rows:,} rows, {http.requests:,} requests "
+        f"({http.seconds:.1f} s in flight) | stage {s['stage']:.1f} s, "
         f"swaps {n['swap']} {s['swap']:.1f} s | dlt extract {s['dlt extract']:.1f} s, "
         f"normalize {s['dlt normalize']:.1f} s, load {s['dlt load']:.1f} s"
     )
@@ -119,7 +97,8 @@ def main() -> None:
     clock = Clock()
     clock.timed(loads, "stage_dataset", "stage")
     clock.timed(loads, "swap_in", "swap")
-    clock.requests_in_flight()
+    http = InFlight()
+    http.install()
     with SimulatorProcess(
         store_path(args.size, args.seed), github_rate_limit=1_000_000, page_cache_mib=0
     ) as sim:
@@ -129,7 +108,7 @@ def main() -> None:
         os.environ.update(simulator_sources_env(sim))
         print(f"size={args.size} seed={args.seed} new day {day}")
         for label in ("new day", "no change"):
-            print(f"{label:<10} {_load(warehouse, clock)}", flush=True)
+            print(f"{label:<10} {_load(warehouse, clock, http)}", flush=True)
 
 
 if __name__ == "__main__":

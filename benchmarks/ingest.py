@@ -28,54 +28,41 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.in_flight import InFlight
 from org_simulator.demo import store_path
 from org_simulator.process import SimulatorProcess
 from org_simulator.sources_env import simulator_sources_env
 from pipelines.sources import SOURCES
 
 
-def _record_pages(record_dir: Path) -> dict[str, float]:
-    """Patch the loaders' session to keep each 2xx JSON body and to measure the wall time
-    during which at least one request was in flight (loaders fetch children concurrently)."""
-    from pipelines.sources import http_session
-
-    timing = {"http_seconds": 0.0, "pages": 0}
+def _record_pages(record_dir: Path) -> tuple[InFlight, dict[str, int]]:
+    """Patch the loaders' session to keep each 2xx JSON body, and to measure the wall time
+    during which at least one request was in flight."""
     lock = threading.Lock()
-    in_flight = {"count": 0, "since": 0.0}
-    original = http_session.RetryingSession.send
+    pages = {"count": 0}
 
-    def send(self, request, **kwargs):
-        with lock:
-            if in_flight["count"] == 0:
-                in_flight["since"] = time.perf_counter()
-            in_flight["count"] += 1
-        try:
-            response = original(self, request, **kwargs)
-        finally:
-            with lock:
-                in_flight["count"] -= 1
-                if in_flight["count"] == 0:
-                    timing["http_seconds"] += time.perf_counter() - in_flight["since"]
+    def keep(request, response) -> None:
         if 200 <= response.status_code < 300:
             with lock:
-                timing["pages"] += 1
-                number = timing["pages"]
+                pages["count"] += 1
+                number = pages["count"]
             route = re.sub(r"/\d+|/[A-Z][A-Z0-9]+(?=/|$)", "/_", request.path_url.split("?")[0])
             name = re.sub(r"[^A-Za-z0-9]+", "_", route).strip("_")
             (record_dir / f"{name}.{number:07d}.json").write_bytes(response.content)
-        return response
 
-    http_session.RetryingSession.send = send
-    return timing
+    clock = InFlight(on_response=keep)
+    clock.install()
+    return clock, pages
 
 
 def _child_load(source: str, warehouse: Path, record_dir: Path) -> None:
     from pipelines.ingest.loads import run_load
 
-    timing = _record_pages(record_dir)
+    clock, pages = _record_pages(record_dir)
     started = time.perf_counter()
     counts = run_load(source, warehouse)
     seconds = time.perf_counter() - started
+    timing = {"http_seconds": clock.seconds, "pages": pages["count"]}
     print(json.dumps({"counts": counts, "seconds": seconds, "peak_mib": _peak_mib(), **timing}))
 
 

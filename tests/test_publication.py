@@ -48,7 +48,9 @@ def _warehouse(path: Path, pull_requests: int) -> Path:
         con.execute("create or replace table staging.not_published as select 1 as x")
         ensure_table(con)
         con.execute(
-            "insert or replace into quality.gx_results values ('r1', 'mart_outcome_board', "
+            "insert or replace into quality.gx_results (run_id, suite, relation, asset_key, "
+            "checked_at, success, evaluated, failed, rows_validated, truncated, failures) "
+            "values ('r1', 'mart_outcome_board', "
             "'marts.mart_outcome_board', 'marts/mart_outcome_board', "
             "timestamptz '2026-11-01 05:01:00+00', false, 4, 1, 3, false, '[]')"
         )

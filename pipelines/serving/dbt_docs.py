@@ -11,19 +11,15 @@ dbt invocation of every warehouse shares and rewrites.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 # What a reader opens (STATIC_PAGE), and what `dbt docs serve` or a BI tool reads.
 STATIC_PAGE = "static_index.html"
 DOCS_FILES = (STATIC_PAGE, "index.html", "manifest.json", "catalog.json")
 # The digest of what the docs were generated from (docs_inputs).
 INPUTS_FILE = "inputs.sha256"
-# What a parse stamps on each node of the manifest it writes.
-_PARSE_STAMPS = frozenset({"created_at"})
 
 
 def docs_dir(warehouse: Path | str) -> Path:
@@ -32,12 +28,13 @@ def docs_dir(warehouse: Path | str) -> Path:
     return path.with_name(f"{path.stem}_docs")
 
 
-def docs_inputs(warehouse: Path | str, manifest: Path) -> str:
-    """A digest of what the docs show: the project's code (its manifest) and the warehouse's
-    relations with their columns and types. Rows are not in the docs."""
+def docs_inputs(warehouse: Path | str, project: str) -> str:
+    """A digest of what the docs show: the project as parsed for the run (`project`, the
+    digest dbt_runner.parse_digest gives) and the warehouse's relations with their columns
+    and types. Rows are not in the docs."""
     import duckdb
 
-    digest = hashlib.sha256(_project_digest(manifest).encode())
+    digest = hashlib.sha256(project.encode())
     with duckdb.connect(str(warehouse), read_only=True) as con:
         columns = con.execute(
             "select table_schema, table_name, column_name, data_type "
@@ -46,23 +43,6 @@ def docs_inputs(warehouse: Path | str, manifest: Path) -> str:
         ).fetchall()
     digest.update(repr(columns).encode())
     return digest.hexdigest()
-
-
-def _project_digest(manifest: Path) -> str:
-    """A digest of the manifest's content, without what every parse writes anew (when it ran,
-    and when it made each node): a parse of the same code gives the same digest."""
-
-    def lasting(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: lasting(v) for k, v in value.items() if k not in _PARSE_STAMPS}
-        if isinstance(value, list):
-            return [lasting(v) for v in value]
-        return value
-
-    content = json.loads(Path(manifest).read_text(encoding="utf-8"))
-    content.pop("metadata", None)
-    canonical = json.dumps(lasting(content), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def docs_are_current(warehouse: Path | str, inputs: str) -> bool:

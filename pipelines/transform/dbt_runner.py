@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -39,6 +40,8 @@ _DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "depende
 PROJECT_ARGS = ("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR))
 # dbt's statuses of a node that did not succeed (a skipped node is not a failure of its own).
 FAILED = ("error", "fail", "runtime error")
+# What a parse stamps on each node of the manifest, with the time it made it.
+_PARSE_STAMPS = frozenset({"created_at"})
 # Vars that only compiled SQL reads (the as_of macros), never a node's configuration or refs.
 COMPILE_ONLY_VARS = frozenset({"as_of"})
 # The events that carry a node's result, which dagster-dbt turns into Dagster events.
@@ -111,12 +114,23 @@ def _invocation_error(res) -> str | None:
     return None if res.exception is None else f"{type(res.exception).__name__}: {res.exception}"
 
 
-_parsed: dict[tuple, Any] = {}
+_parsed: dict[tuple, tuple[Any, str]] = {}
 
 
 def parsed_manifest(dbt_vars: dict[str, Any]):
     """The project parsed (a dbt Manifest), once per process for each code version and seeds
     directory: what a parse reads of the vars. Builds given it parse nothing."""
+    return _parse_of(dbt_vars)[0]
+
+
+def parse_digest(dbt_vars: dict[str, Any]) -> str:
+    """A digest of the project as parsed for these vars (parsed_manifest), taken before any
+    build compiled its nodes into it, and without the times a parse stamps on the manifest
+    and each node: the same code gives the same digest, whatever the day."""
+    return _parse_of(dbt_vars)[1]
+
+
+def _parse_of(dbt_vars: dict[str, Any]) -> tuple[Any, str]:
     key = (_project_version(), dbt_vars.get("staged_seeds"))
     if key not in _parsed:
         # The clock is left out: only compiled SQL reads it, from the build's own vars, and
@@ -126,9 +140,23 @@ def parsed_manifest(dbt_vars: dict[str, Any]):
         # Only the partial parse is handed on: the manifest the definitions read stays theirs.
         args = ["--vars", json.dumps(parse_vars), "--log-level", "none"]
         manifest = _parse(args, [PARTIAL_PARSE])
+        content = manifest.writable_manifest().to_dict(omit_none=False)
         _parsed.clear()
-        _parsed[key] = manifest
+        _parsed[key] = (manifest, _lasting_digest(content))
     return _parsed[key]
+
+
+def _lasting_digest(content: dict[str, Any]) -> str:
+    def lasting(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: lasting(v) for k, v in value.items() if k not in _PARSE_STAMPS}
+        if isinstance(value, list):
+            return [lasting(v) for v in value]
+        return value
+
+    project = {k: v for k, v in content.items() if k != "metadata"}
+    canonical = json.dumps(lasting(project), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _project_version() -> tuple[float, int]:

@@ -17,7 +17,12 @@ import dagster as dg
 
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.serving.dbt_docs import STATIC_PAGE, docs_are_current, docs_inputs, publish_docs
-from pipelines.transform.dbt_runner import MANIFEST, generate_docs, invocation_target, run_vars
+from pipelines.transform.dbt_runner import (
+    generate_docs,
+    invocation_target,
+    parse_digest,
+    run_vars,
+)
 
 DBT_DOCS = dg.AssetKey(["serving", "dbt_docs"])
 
@@ -42,7 +47,7 @@ def dbt_docs_asset(
         # reuses: pipelines.orchestration.dbt.assets.
         dbt_vars = run_vars(warehouse.path, seeds_dir, as_of)
         with warehouse.writer(f"dagster run {context.run.run_id} (dbt_docs)"):
-            inputs = docs_inputs(warehouse.path, MANIFEST)
+            inputs = docs_inputs(warehouse.path, parse_digest(dbt_vars))
             if docs_are_current(warehouse.path, inputs):
                 context.log.info("The dbt docs describe this code and these tables already.")
                 return

@@ -35,6 +35,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.process_memory import peak_mib, reset_peak
 from org_simulator.demo import DATA_DIR, store_path
 from org_simulator.process import SimulatorProcess
 from org_simulator.seeds import simulated_org_settings
@@ -94,7 +95,7 @@ def _run(
         "success": result.success,
         "seconds": seconds,
         "requests": requests,
-        "peak_mib": max([_peak_mib(), *peaks.mib.values()]),
+        "peak_mib": max([peak_mib(), *peaks.mib.values()]),
         "step_peaks": sorted(peaks.mib.items(), key=lambda kv: -kv[1]),
         "models": built["models"],
         "tests": built["tests"],
@@ -118,11 +119,11 @@ class StepPeaks:
         if event is None:
             return
         if event.event_type_value == "STEP_START":
-            self.mib["between"] = max(self.mib.get("between", 0.0), _peak_mib())
-            Path("/proc/self/clear_refs").write_text("5")
+            self.mib["between"] = max(self.mib.get("between", 0.0), peak_mib())
+            reset_peak()
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            self.mib[event.step_key] = _peak_mib()
-            Path("/proc/self/clear_refs").write_text("5")
+            self.mib[event.step_key] = peak_mib()
+            reset_peak()
 
     def logger(self):
         import logging
@@ -188,11 +189,6 @@ def _dbt_nodes(result) -> dict[str, int]:
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             tests += 1
     return {"models": models, "tests": tests, "marts": marts}
-
-
-def _peak_mib() -> float:
-    status = Path("/proc/self/status").read_text().splitlines()
-    return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
 
 
 def _child(args: argparse.Namespace) -> None:

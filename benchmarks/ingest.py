@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.in_flight import InFlight
+from benchmarks.process_memory import peak_mib
 from org_simulator.demo import store_path
 from org_simulator.process import SimulatorProcess
 from org_simulator.sources_env import simulator_sources_env
@@ -63,16 +64,7 @@ def _child_load(source: str, warehouse: Path, record_dir: Path) -> None:
     counts = run_load(source, warehouse)
     seconds = time.perf_counter() - started
     timing = {"http_seconds": clock.seconds, "pages": pages["count"]}
-    print(json.dumps({"counts": counts, "seconds": seconds, "peak_mib": _peak_mib(), **timing}))
-
-
-def _peak_mib() -> float:
-    """This process's peak resident memory since exec (VmHWM). Not ru_maxrss: that one
-    carries the parent's size at fork across exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    print(json.dumps({"counts": counts, "seconds": seconds, "peak_mib": peak_mib(), **timing}))
 
 
 def _native_seconds(record_dir: Path, warehouse: Path) -> float:

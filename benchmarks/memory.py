@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.process_memory import reset_peak, status
 from org_simulator.demo import store_path
 from org_simulator.server import SimulatorServer
 from org_simulator.sources_env import simulator_sources_env
@@ -37,20 +38,6 @@ from pipelines.ingest.memory_bounds import MallInfo2
 
 PHASES = ("extract", "normalize", "load", "swap")
 MIB = 1024 * 1024
-
-
-def _status(field: str) -> float:
-    """A /proc/self/status size in MiB (VmRSS, VmHWM) or count (Threads)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            value = int(line.split()[1])
-            return value / 1024 if field.startswith("Vm") else value
-    return float("nan")
-
-
-def _reset_peak() -> None:
-    """Start a new VmHWM from the current resident size (Linux 4.0 and later)."""
-    Path("/proc/self/clear_refs").write_text("5")
 
 
 def _heap() -> dict[str, float]:
@@ -81,11 +68,11 @@ def _probe_phases(peaks: dict[str, float]) -> None:
 
     def probed(name, function):
         def run(*args, **kwargs):
-            _reset_peak()
+            reset_peak()
             try:
                 return function(*args, **kwargs)
             finally:
-                peaks[name] = _status("VmHWM")
+                peaks[name] = status("VmHWM")
 
         return run
 
@@ -108,18 +95,18 @@ def _child(warehouse: Path, trace: bool) -> None:
     _probe_phases(peaks)
     highest = 0.0
     started = time.perf_counter()
-    print(json.dumps({"imported_mib": _status("VmRSS")}), flush=True)
+    print(json.dumps({"imported_mib": status("VmRSS")}), flush=True)
     for n, (_pipeline, counts) in enumerate(load_checkpoints("github", warehouse), 1):
         line: dict[str, Any] = {
             "checkpoint": n,
             "seconds": time.perf_counter() - started,
             "rows": sum(v for t, v in counts.items() if t != "quarantine"),
             **{f"{p}_peak": peaks.pop(p, float("nan")) for p in PHASES},
-            "rss": _status("VmRSS"),
+            "rss": status("VmRSS"),
             **_heap(),
             "arrow": pyarrow.total_allocated_bytes() / MIB,
             "py_blocks": sys.getallocatedblocks() / 1e6,
-            "threads": _status("Threads"),
+            "threads": status("Threads"),
             "duckdb_files": _duckdb_files(),
         }
         highest = max(highest, *(line[f"{p}_peak"] for p in PHASES))
@@ -135,7 +122,7 @@ def _child(warehouse: Path, trace: bool) -> None:
             ]
             before = after
         print(json.dumps(line), flush=True)
-    print(json.dumps({"done": True, "peak_mib": max(highest, _status("VmHWM"))}), flush=True)
+    print(json.dumps({"done": True, "peak_mib": max(highest, status("VmHWM"))}), flush=True)
 
 
 def _run(env: dict[str, str], work: Path, trace: bool) -> None:

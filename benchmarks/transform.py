@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.process_memory import peak_mib
 from org_simulator.demo import DATA_DIR, store_path
 from org_simulator.process import SimulatorProcess
 from org_simulator.seeds import simulated_org_settings
@@ -54,11 +55,7 @@ def _child_build(warehouse: Path, full_refresh: bool, seeds_dir: Path, as_of: st
     started = time.perf_counter()
     result = build_models(warehouse, full_refresh=full_refresh, seeds_dir=seeds_dir, as_of=as_of)
     seconds = time.perf_counter() - started
-    peak = next(
-        int(line.split()[1]) / 1024
-        for line in Path("/proc/self/status").read_text().splitlines()
-        if line.startswith("VmHWM:")
-    )
+    peak = peak_mib()
     failed = [n.unique_id for n in result.failed]
     print(
         json.dumps(

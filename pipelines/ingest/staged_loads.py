@@ -166,13 +166,15 @@ def swap_in(
         for table, ddl in staged.items():
             if table not in present:
                 con.execute(ddl)  # the DDL names the schema, not the catalog: the warehouse
-        _add_new_columns(con, home, dataset)
+        staged_columns = _columns(con, STAGE, dataset)
+        _add_new_columns(con, dataset, staged_columns, _columns(con, home, dataset))
         con.execute("create temp table aow_swap_loads (load_id varchar)")
         con.executemany("insert into aow_swap_loads values (?)", [[i] for i in load_ids])
         if LOADS_TABLE in staged:
-            _add_missing_rows(con, dataset, LOADS_TABLE, "where load_id in (from aow_swap_loads)")
+            loads = "where load_id in (from aow_swap_loads)"
+            _add_missing_rows(con, dataset, LOADS_TABLE, staged_columns[LOADS_TABLE], loads)
         if VERSION_TABLE in staged:
-            _add_missing_rows(con, dataset, VERSION_TABLE)
+            _add_missing_rows(con, dataset, VERSION_TABLE, staged_columns[VERSION_TABLE])
         # Child tables go with their root; a table the load's schema lacks, it did not write.
         for table in sorted(staged.keys() & rules.keys()):
             if con.execute(f"select exists (from {_new_rows(dataset, table)})").fetchone()[0]:
@@ -227,11 +229,16 @@ def _columns(
     return columns
 
 
-def _add_new_columns(con: duckdb.DuckDBPyConnection, home: str, dataset: str) -> None:
+def _add_new_columns(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    staged: Mapping[str, list[tuple[str, str]]],
+    present: Mapping[str, list[tuple[str, str]]],
+) -> None:
     """Columns dlt added to a staged table (a vendor's new field), added to the warehouse's
-    as nullable as dlt adds them."""
-    present = _columns(con, home, dataset)
-    for table, columns in _columns(con, STAGE, dataset).items():
+    as nullable as dlt adds them (`staged`, `present`: the stage's and the warehouse's
+    columns, see _columns)."""
+    for table, columns in staged.items():
         have = {name for name, _type in present.get(table, [])}
         for name, data_type in columns:
             if name not in have:
@@ -272,12 +279,16 @@ def _apply_rows(con: duckdb.DuckDBPyConnection, dataset: str, table: str, merge:
 
 
 def _add_missing_rows(
-    con: duckdb.DuckDBPyConnection, dataset: str, table: str, where: str = ""
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    table: str,
+    staged: list[tuple[str, str]],
+    where: str = "",
 ) -> None:
     """dlt's list of loads and its schema versions only ever gain rows: the staged ones
-    (`where`) the warehouse lacks."""
+    (`where`) the warehouse lacks, by the staged table's columns (`staged`)."""
     target, source = _name(dataset, table), f"{STAGE}.{_name(dataset, table)}"
-    columns = ", ".join(quoted(name) for name, _type in _columns(con, STAGE, dataset)[table])
+    columns = ", ".join(quoted(name) for name, _type in staged)
     con.execute(
         f"insert into {target} ({columns}) "
         f"select {columns} from {source} {where} except select {columns} from {target}"

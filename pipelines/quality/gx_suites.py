@@ -304,17 +304,26 @@ def absent_relation(suite: Suite) -> SuiteResult:
                 error=f"{suite.relation} does not exist: the models were not built",
             )
         )
+    note = f"{suite.relation} does not exist: its source has loaded no rows into it"
+    return unread_result(suite, raw, failed, note)
+
+
+def unread_result(
+    suite: Suite, success: bool, failed: list[FailedExpectation], note: str, **more: Any
+) -> SuiteResult:
+    """A result of `suite` for which nothing was read or evaluated now; `note` says why."""
     return SuiteResult(
         suite=suite.name,
         relation=suite.relation,
         asset_key=list(suite.asset_key),
         checked_at=datetime.now(UTC),
-        success=raw,
+        success=success,
         rows_validated=0,
         truncated=False,
         evaluated=0,
         failed=failed,
-        note=f"{suite.relation} does not exist: its source has loaded no rows into it",
+        note=note,
+        **more,
     )
 
 

@@ -58,28 +58,26 @@ _COLUMNS = (
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute(_DDL)
-    present = {
-        name
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns where table_catalog = "
-            "current_database() and table_schema = ? and table_name = 'gx_results'",
-            [SCHEMA],
-        ).fetchall()
-    }
+    present = _present_columns(con)
     for name, kind in _LATER_COLUMNS:
         if name not in present:
             con.execute(f"alter table {TABLE} add column {name} {kind}")
 
 
+def _present_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The columns the warehouse's history table has (none when it has no such table)."""
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = 'gx_results'",
+        [SCHEMA],
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
 def last_result(con: duckdb.DuckDBPyConnection, suite: str) -> tuple | None:
     """The suite's latest row: (run_id, checked_at, success, input_digest, validated_in),
     or None when it has none (or the warehouse's table predates input digests)."""
-    if not con.execute(
-        "select count(*) from information_schema.columns where table_catalog = "
-        "current_database() and table_schema = ? and table_name = 'gx_results' "
-        "and column_name = 'input_digest'",
-        [SCHEMA],
-    ).fetchone()[0]:
+    if "input_digest" not in _present_columns(con):
         return None
     return con.execute(
         f"select run_id, checked_at, success, input_digest, validated_in from {TABLE} "

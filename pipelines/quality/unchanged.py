@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from pipelines.quality.gx_suites import (
     absent_relation,
     read_frame,
     relation_exists,
+    unread_result,
     validate,
 )
 from pipelines.quality.history import last_result
@@ -123,21 +123,9 @@ def input_digest(
 def unchanged(suite: Suite, digest: str, validated_in: str, validated_at: Any) -> SuiteResult:
     """The result of a suite whose inputs are those of its passing validation in run
     `validated_in`: passed, with nothing read or evaluated now, and a note that says why."""
-    return SuiteResult(
-        suite=suite.name,
-        relation=suite.relation,
-        asset_key=list(suite.asset_key),
-        checked_at=datetime.now(UTC),
-        success=True,
-        rows_validated=0,
-        truncated=False,
-        evaluated=0,
-        failed=[],
-        note=(
-            f"{suite.relation} unchanged since its validation in run {validated_in} "
-            f"({validated_at}), which passed: the same rows, columns, suite and parameters, "
-            "so it was not read again"
-        ),
-        input_digest=digest,
-        validated_in=validated_in,
+    note = (
+        f"{suite.relation} unchanged since its validation in run {validated_in} "
+        f"({validated_at}), which passed: the same rows, columns, suite and parameters, "
+        "so it was not read again"
     )
+    return unread_result(suite, True, [], note, input_digest=digest, validated_in=validated_in)

@@ -91,15 +91,13 @@ def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProce
     args = ["build", *PROJECT_ARGS, "--select", *select, "--indirect-selection", "empty"]
     args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
     manifest = parsed_manifest(dbt_vars)
-    DBT_TARGET_DIR.mkdir(exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix="invocation-", dir=DBT_TARGET_DIR))
-    try:
-        res = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
-            [*args, "--target-path", str(target)]
-        )
-    finally:
-        _close_duckdb()
-        shutil.rmtree(target, ignore_errors=True)
+    with invocation_target(publish=()) as target:
+        try:
+            res = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
+                [*args, "--target-path", str(target)]
+            )
+        finally:
+            _close_duckdb()
     statuses = {r.node.unique_id: str(r.status) for r in _results(res)}
     return InProcessBuild(statuses, events, _invocation_error(res))
 

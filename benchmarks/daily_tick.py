@@ -42,6 +42,7 @@ from org_simulator.seeds import simulated_org_settings
 from org_simulator.sources_env import simulator_sources_env
 
 TICK_HOUR = 6
+INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml"
 DBT_STEPS = ("dbt_foundation", "dbt_daily_spend", "dbt_outcomes")
 
 
@@ -226,6 +227,8 @@ def _copy(warehouse: Path, home: Path, to: Path) -> tuple[Path, Path]:
     w, h = to / warehouse.name, to / "dagster"
     shutil.copyfile(warehouse, w)
     shutil.copytree(home, h)
+    # The project's instance, as `make dev` and a deployed schedule run with it.
+    shutil.copyfile(INSTANCE_CONFIG, h / "dagster.yaml")
     # The dbt docs are kept beside their warehouse (pipelines.serving.dbt_docs).
     docs = warehouse.with_name(f"{warehouse.stem}_docs")
     if docs.exists():
@@ -277,7 +280,7 @@ def main() -> None:
     done = warehouse.with_suffix(".loaded")
     if not done.exists():
         home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
         warehouse.unlink(missing_ok=True)
         r = _in_child(
             store,

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance, QueuedRunCoordinator
 
+from pipelines.orchestration.event_log import KeptOpenSqliteEventLogStorage
 from pipelines.orchestration.quality.checks import gx_check_name
 from pipelines.orchestration.resources import DUCKDB_POOL
 from pipelines.quality.gx_suites import load_suite, suite_paths
@@ -60,8 +61,14 @@ def _instance_home(directory: Path) -> Path:
 # --- the committed instance configuration -------------------------------------------------
 
 
-def test_instance_config_gives_the_warehouse_pool_one_slot(tmp_path: Path) -> None:
+def test_instance_config_gives_the_warehouse_pool_one_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The instance's directory is DAGSTER_HOME, as for `make dev`: its event log lives there.
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with DagsterInstance.from_config(str(_instance_home(tmp_path))) as instance:
+        assert isinstance(instance.event_log_storage, KeptOpenSqliteEventLogStorage)
+        assert Path(instance.event_log_storage._base_dir).is_relative_to(tmp_path)
         config = instance.get_concurrency_config()
         assert config.pool_config.default_pool_limit == 1
         # A run holds its slot from launch to end: a second run queues rather than interleaving.

@@ -292,12 +292,16 @@ def test_a_load_folder_is_removed_however_the_load_ends(ending: str, tmp_path: P
             sys.executable,
             "-c",
             textwrap.dedent("""
-                import sys
+                import select, sys
                 from pipelines.ingest.pipeline_folders import pipeline_folder
                 with pipeline_folder() as path:
                     (path / "extracted.jsonl").write_text("vendor data")
                     print(path, flush=True)
-                    sys.stdin.readline()  # the test has seen the folder
+                    # Wait for the test in short polls, not one blocking read: a SIGTERM
+                    # that lands just before a read() would leave its handler unrun until
+                    # the read returns.
+                    while not select.select([sys.stdin], [], [], 0.1)[0]:
+                        pass
                     raise RuntimeError("vendor down")
             """),
         ],

@@ -116,24 +116,86 @@ prices as (
 
 ),
 
-priced as (
+price_changes as (
 
-    -- The price valid on the day (valid_to inclusive, open when null); the latest valid_from
-    -- wins if rows overlap.
+    -- The days on which a model's valid prices change: a price's first day, and the day
+    -- after its last. Between two of them the same prices are valid all along.
     select
-        usage_tokens.*,
+        provider,
+        model,
+        token_kind,
+        cast(valid_from as date) as changed_on
+    from prices
+    union
+    select
+        provider,
+        model,
+        token_kind,
+        cast({{ dbt.dateadd('day', 1, 'valid_to') }} as date) as changed_on
+    from prices
+    where valid_to is not null
+
+),
+
+price_spans as (
+
+    select
+        provider,
+        model,
+        token_kind,
+        changed_on as span_from,
+        lead(changed_on) over (
+            partition by provider, model, token_kind
+            order by changed_on
+        ) as span_to
+    from price_changes
+
+),
+
+span_prices as (
+
+    -- The price of each span: of the prices valid in it (valid_to inclusive, open when null),
+    -- the latest valid_from wins if they overlap. Ranked here, over the seed's few rows, the
+    -- usage rows below only join: no window over every usage row.
+    select
+        price_spans.provider,
+        price_spans.model,
+        price_spans.token_kind,
+        price_spans.span_from,
+        price_spans.span_to,
         prices.usd_per_mtok,
         row_number() over (
-            partition by usage_tokens.provider, usage_tokens.usage_row_key, usage_tokens.token_kind
+            partition by
+                price_spans.provider,
+                price_spans.model,
+                price_spans.token_kind,
+                price_spans.span_from
             order by prices.valid_from desc
         ) as price_rank
+    from price_spans
+    inner join prices
+        on price_spans.provider = prices.provider
+            and price_spans.model = prices.model
+            and price_spans.token_kind = prices.token_kind
+            and price_spans.span_from >= prices.valid_from
+            and (prices.valid_to is null or price_spans.span_from <= prices.valid_to)
+
+),
+
+priced as (
+
+    -- The price valid on the day; none (a null price) when no price covers it.
+    select
+        usage_tokens.*,
+        span_prices.usd_per_mtok
     from usage_tokens
-    left join prices
-        on usage_tokens.provider = prices.provider
-            and usage_tokens.model = prices.model
-            and usage_tokens.token_kind = prices.token_kind
-            and usage_tokens.day >= prices.valid_from
-            and (prices.valid_to is null or usage_tokens.day <= prices.valid_to)
+    left join span_prices
+        on usage_tokens.provider = span_prices.provider
+            and usage_tokens.model = span_prices.model
+            and usage_tokens.token_kind = span_prices.token_kind
+            and span_prices.price_rank = 1
+            and usage_tokens.day >= span_prices.span_from
+            and (span_prices.span_to is null or usage_tokens.day < span_prices.span_to)
 
 ),
 
@@ -200,7 +262,6 @@ resolved as (
     left join api_keys
         on priced.provider = api_keys.provider
             and priced.api_key_id = api_keys.api_key_id
-    where priced.price_rank = 1
 
 ),
 

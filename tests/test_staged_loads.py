@@ -319,6 +319,28 @@ def test_a_load_folder_is_removed_however_the_load_ends(ending: str, tmp_path: P
     else:
         child.stdin.write("go\n")
         child.stdin.flush()
-    assert child.wait(timeout=60) == (1 if ending == "exception" else 128 + signal.SIGTERM)
+    try:
+        returncode = child.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the child did not end: {_process_state(child.pid)}")
+    finally:
+        child.kill()
+        child.wait()
+        child.stdin.close()
+        child.stdout.close()
+    assert returncode == (1 if ending == "exception" else 128 + signal.SIGTERM)
     assert list(tmp_path.iterdir()) == []
-    child.stdin.close()
+
+
+def _process_state(pid: int) -> str:
+    """Where a process stands (Linux): its state, signal masks and the kernel call it waits in."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        status = [
+            line
+            for line in (proc / "status").read_text().splitlines()
+            if line.startswith(("State", "Sig", "Shd"))
+        ]
+        return f"{status}, waiting in {(proc / 'wchan').read_text()!r}"
+    except OSError as exc:
+        return f"unknown ({exc})"

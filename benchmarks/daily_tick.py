@@ -40,9 +40,9 @@ from org_simulator.demo import DATA_DIR, store_path
 from org_simulator.process import SimulatorProcess
 from org_simulator.seeds import simulated_org_settings
 from org_simulator.sources_env import simulator_sources_env
+from pipelines.project_files import DAGSTER_INSTANCE_CONFIG
 
 TICK_HOUR = 6
-INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml"
 DBT_STEPS = ("dbt_foundation", "dbt_daily_spend", "dbt_outcomes")
 
 
@@ -228,7 +228,7 @@ def _copy(warehouse: Path, home: Path, to: Path) -> tuple[Path, Path]:
     shutil.copyfile(warehouse, w)
     shutil.copytree(home, h)
     # The project's instance, as `make dev` and a deployed schedule run with it.
-    shutil.copyfile(INSTANCE_CONFIG, h / "dagster.yaml")
+    shutil.copyfile(DAGSTER_INSTANCE_CONFIG, h / "dagster.yaml")
     # The dbt docs are kept beside their warehouse (pipelines.serving.dbt_docs).
     docs = warehouse.with_name(f"{warehouse.stem}_docs")
     if docs.exists():
@@ -280,7 +280,7 @@ def main() -> None:
     done = warehouse.with_suffix(".loaded")
     if not done.exists():
         home.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
+        shutil.copyfile(DAGSTER_INSTANCE_CONFIG, home / "dagster.yaml")
         warehouse.unlink(missing_ok=True)
         r = _in_child(
             store,

@@ -30,10 +30,9 @@ from dagster import DagsterInstance, QueuedRunCoordinator
 from pipelines.orchestration.event_log import KeptOpenSqliteEventLogStorage
 from pipelines.orchestration.quality.checks import gx_check_name
 from pipelines.orchestration.resources import DUCKDB_POOL
+from pipelines.project_files import DAGSTER_INSTANCE_CONFIG, REPO_ROOT
 from pipelines.quality.gx_suites import load_suite, suite_paths
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-INSTANCE_CONFIG = REPO_ROOT / "dagster_home" / "dagster.yaml"
 LOCATION = "ai_outcomes_warehouse"
 JOB = "daily_warehouse_job"
 # Not UTC, so the schedule test shows the organisation's time zone reaches the schedule.
@@ -54,7 +53,7 @@ BILLING_REPORTS = [
 
 
 def _instance_home(directory: Path) -> Path:
-    shutil.copy(INSTANCE_CONFIG, directory / "dagster.yaml")
+    shutil.copy(DAGSTER_INSTANCE_CONFIG, directory / "dagster.yaml")
     return directory
 
 

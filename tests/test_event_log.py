@@ -15,8 +15,7 @@ from dagster._core.events.log import EventLogEntry
 
 from pipelines.orchestration import event_log
 from pipelines.orchestration.event_log import KeptOpenSqliteEventLogStorage
-
-INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml"
+from pipelines.project_files import DAGSTER_INSTANCE_CONFIG
 
 
 @dg.asset
@@ -31,7 +30,7 @@ def numbers_are_positive() -> dg.AssetCheckResult:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copyfile(INSTANCE_CONFIG, tmp_path / "dagster.yaml")
+    shutil.copyfile(DAGSTER_INSTANCE_CONFIG, tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     return tmp_path
 

@@ -86,10 +86,11 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-        self._engines[shard] = engine
-        runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
-        for name in runs[: max(0, len(runs) - KEPT_RUN_FILES)]:
-            self._engines.pop(name).dispose()
+            if shard != INDEX_SHARD_NAME:  # room for it among the runs kept
+                runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
+                for name in runs[: max(0, len(runs) + 1 - KEPT_RUN_FILES)]:
+                    self._engines.pop(name).dispose()
+        self._engines[shard] = engine  # the most recently used last
         return engine
 
     def _dispose_engines(self) -> None:

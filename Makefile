@@ -26,7 +26,7 @@ $(UV):
 # Bytecode compiled once at install: with PYTHONDONTWRITEBYTECODE set (as on some CI images)
 # every process would otherwise compile dlt, dagster and dbt from source on each import.
 .venv/.installed: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --compile-bytecode --python "$(PYTHON)"
+	$(UV) sync --frozen --all-extras --compile-bytecode --python "$(PYTHON)"
 	touch $@
 
 # Debian's Chromium and ChromeDriver for the dashboard's browser tests (tests/dashboard), from

@@ -8,7 +8,7 @@
     order. scale 3600000 keeps hours to the millisecond; 1e12 keeps fractional defect weights. -#}
 {% macro exact_sum(expression, scale) -%}
     (sum(cast(round(({{ expression }}) * {{ scale }}) as {{ dbt.type_bigint() }}))
-        / cast({{ scale }} as double precision))
+        / cast({{ scale }} as {{ type_double() }}))
 {%- endmacro %}
 
 {#- A double rounded to `digits` decimals, still a double where the adapter allows it
@@ -21,4 +21,7 @@
 {%- endmacro %}
 {% macro duckdb__round_double(value, digits) -%}
     round({{ value }}, {{ digits }})
+{%- endmacro %}
+{% macro spark__round_double(value, digits) -%}
+    round(cast({{ value }} as double), {{ digits }})
 {%- endmacro %}

@@ -33,12 +33,15 @@
 {% macro duckdb__spend_floor_divide(numerator, denominator) -%}
     (cast({{ numerator }} as {{ dbt.type_bigint() }}) // cast({{ denominator }} as {{ dbt.type_bigint() }}))
 {%- endmacro %}
+{% macro spark__spend_floor_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_bigint() }}) div cast({{ denominator }} as {{ dbt.type_bigint() }}))
+{%- endmacro %}
 
 {#- USD per unit (a cost per PR, per AWU...): null when there is no unit, rounded to 6
     decimals like every USD figure of the cost marts. -#}
 {% macro usd_per(usd, units) -%}
     case
         when coalesce({{ units }}, 0) > 0
-            then round(cast(coalesce({{ usd }}, 0) as double precision) / {{ units }}, 6)
+            then round(cast(coalesce({{ usd }}, 0) as {{ type_double() }}) / {{ units }}, 6)
     end
 {%- endmacro %}

@@ -26,6 +26,10 @@
 {% macro duckdb__dlt_load_time(load_id) -%}
     timezone('UTC', to_timestamp(cast({{ load_id }} as double)))
 {%- endmacro %}
+{#- Spark's timestamp is an instant shown in the session's zone, which the server keeps UTC. -#}
+{% macro spark__dlt_load_time(load_id) -%}
+    timestamp_seconds(cast({{ load_id }} as double))
+{%- endmacro %}
 
 {#- Exact minutes from `start` to `finish` (fractional; negative when finish is earlier).
     dbt.datediff counts boundaries crossed, which is not elapsed time. -#}
@@ -37,4 +41,8 @@
 {%- endmacro %}
 {% macro duckdb__minutes_between(start, finish) -%}
     ((epoch({{ finish }}) - epoch({{ start }})) / 60.0)
+{%- endmacro %}
+{#- As DuckDB's epoch(): seconds as a double from the microseconds, then their difference. -#}
+{% macro spark__minutes_between(start, finish) -%}
+    ((unix_micros({{ finish }}) / 1000000.0d - unix_micros({{ start }}) / 1000000.0d) / 60.0d)
 {%- endmacro %}

@@ -11,9 +11,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='spend_id',
         on_schema_change='fail',
+        **incremental_strategy_config('delete+insert', partition_by='day'),
     )
 }}
 

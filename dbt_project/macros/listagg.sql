@@ -22,5 +22,6 @@
     {%- if limit_num -%}
         {%- set collected = "slice(" ~ collected ~ ", 1, " ~ limit_num ~ ")" -%}
     {%- endif -%}
-    array_join({{ collected }}, {{ delimiter_text }})
+    {#- Null over no values, as listagg elsewhere (an empty list joins to ''). -#}
+    case when count({{ measure }}) > 0 then array_join({{ collected }}, {{ delimiter_text }}) end
 {%- endmacro %}

@@ -38,6 +38,18 @@ START_TIMEOUT_SECONDS = 180.0
 STOP_TIMEOUT_SECONDS = 20.0
 
 
+# Spark's INFO log writes hundreds of thousands of lines over one dbt build: warnings only.
+LOG_CONFIG = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stdout.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
 class JavaMissing(RuntimeError):
     """No Java runtime: Spark cannot start."""
 
@@ -204,6 +216,7 @@ def spark_thrift_server(base_dir: Path | str | None = None) -> Iterator[SparkSer
     try:
         for sub in ("local", "warehouse", "conf", "lake"):
             (workdir / sub).mkdir()
+        (workdir / "conf" / "log4j2.properties").write_text(LOG_CONFIG)
         port = free_port()
         started = time.monotonic()
         with (workdir / "thriftserver.log").open("wb") as log:

@@ -168,7 +168,7 @@ projected as (
         measured.*,
         case
             when projection_start > period_end then 0
-            else {{ dbt.datediff('projection_start', 'period_end', 'day') }} + 1
+            else cast({{ dbt.datediff('projection_start', 'period_end', 'day') }} + 1 as {{ dbt.type_bigint() }})
         end as days_left_in_period,
         case
             when remaining_usd <= 0 then exhausted_on

@@ -47,7 +47,7 @@ final as (
 
         ---------- share
         {{ when_available(needs, 'unattributed_share',
-            "1.0 * sum(case when rule = 'unattributed' then 1 else 0 end) / count(*)") }}
+            "cast(sum(case when rule = 'unattributed' then 1 else 0 end) as " ~ type_double() ~ ") / count(*)") }}
             as unattributed_share,
 
         ---------- figures null for want of a source

@@ -6,14 +6,26 @@ deployments as (
     -- A repository is shown under its own name only when its team reports as itself; the
     -- repositories of the other teams are one row per week (docs/metrics.md section 11).
     select
-        * replace (
-            case
-                when {{ reports_as_itself('team_id') }}
-                    then repo_full_name
-                else {{ other_teams_label() }}
-            end as repo_full_name,
-            {{ reporting_group('team_id') }} as team_id
-        )
+        deployment_id,
+        case
+            when {{ reports_as_itself('team_id') }}
+                then repo_full_name
+            else {{ other_teams_label() }}
+        end as repo_full_name,
+        {{ reporting_group('team_id') }} as team_id,
+        environment,
+        created_at,
+        finished_at,
+        deployment_week,
+        deployment_day,
+        is_successful,
+        shipped_prs,
+        fix_prs,
+        incidents,
+        rolled_back_incidents,
+        is_change_failure,
+        is_rolled_back,
+        is_rework
     from {{ ref('int_deployments__outcomes') }}
 
 ),
@@ -112,16 +124,16 @@ metrics as (
             'weekly_deployments.rolled_back_deployments') }} as rolled_back_deployments,
         weekly_deployments.rework_deployments,
         weekly_deployments.shipped_prs,
-        1.0 * weekly_deployments.successful_deployments / 7 as deployments_per_day,
+        cast(weekly_deployments.successful_deployments as {{ type_double() }}) / 7 as deployments_per_day,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
-        {{ when_available(needs, 'change_failure_rate', '1.0 * weekly_deployments.change_failures
+        {{ when_available(needs, 'change_failure_rate', 'cast(weekly_deployments.change_failures as ' ~ type_double() ~ ')
             / nullif(weekly_deployments.successful_deployments, 0)') }} as change_failure_rate,
         {{ when_available(needs, 'recovered_incidents',
             'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
         {{ when_available(needs, 'recovery_time_median_hours',
             'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
-        1.0 * weekly_deployments.rework_deployments
+        cast(weekly_deployments.rework_deployments as {{ type_double() }})
         / nullif(weekly_deployments.successful_deployments, 0) as deployment_rework_rate
     from weekly_deployments
     left join lead_times

@@ -1,4 +1,9 @@
 {%- set needs = dora_figure_needs() -%}
+{#- The deployment columns scoped_deployments carries (team_id is replaced by the grain's). -#}
+{%- set deployment_columns = [
+    'deployment_id', 'deployment_day', 'is_successful', 'shipped_prs',
+    'is_change_failure', 'is_rolled_back', 'is_rework',
+] -%}
 with
 
 deployments as (
@@ -26,17 +31,25 @@ period as (
     select
         min(deployment_day) as period_start,
         {{ as_of_date() }} as period_end,
-        {{ dbt.datediff('min(deployment_day)', as_of_date(), 'day') }} as period_days
+        cast({{ dbt.datediff('min(deployment_day)', as_of_date(), 'day') }} as {{ dbt.type_bigint() }})
+            as period_days
     from deployments
 
 ),
 
 scoped_deployments as (
 
-    select 'team' as grain, {{ reporting_group('team_id') }} as team_id, deployments.*
+    -- Each deployment once per grain, under its reporting group (team) or none (all).
+    select
+        'team' as grain,
+        {{ reporting_group('deployments.team_id') }} as team_id,
+        {{ deployment_columns | join(', ') }}
     from deployments
     union all
-    select 'all' as grain, cast(null as {{ dbt.type_string() }}) as team_id, deployments.*
+    select
+        'all' as grain,
+        cast(null as {{ dbt.type_string() }}) as team_id,
+        {{ deployment_columns | join(', ') }}
     from deployments
 
 ),
@@ -121,20 +134,20 @@ metrics as (
         period.period_start,
         period.period_end,
         period.period_days,
-        1.0 * counts.successful_deployments / nullif(period.period_days, 0)
+        cast(counts.successful_deployments as {{ type_double() }}) / nullif(period.period_days, 0)
             as deployments_per_day,
-        7.0 * counts.successful_deployments / nullif(period.period_days, 0)
+        7 * cast(counts.successful_deployments as {{ type_double() }}) / nullif(period.period_days, 0)
             as deployments_per_week,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
         {{ when_available(needs, 'change_failure_rate',
-            '1.0 * counts.change_failures / nullif(counts.successful_deployments, 0)') }}
+            'cast(counts.change_failures as ' ~ type_double() ~ ') / nullif(counts.successful_deployments, 0)') }}
             as change_failure_rate,
         {{ when_available(needs, 'recovered_incidents',
             'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
         {{ when_available(needs, 'recovery_time_median_hours',
             'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
-        1.0 * counts.rework_deployments / nullif(counts.successful_deployments, 0)
+        cast(counts.rework_deployments as {{ type_double() }}) / nullif(counts.successful_deployments, 0)
             as deployment_rework_rate
     from counts
     cross join period

@@ -30,7 +30,7 @@ final as (
             as rolled_back_within_h,
 
         ---------- rate
-        1.0 * sum(case when survived then 1 else 0 end)
+        cast(sum(case when survived then 1 else 0 end) as {{ type_double() }})
         / nullif(sum(case when is_censored then 0 else 1 end), 0) as survival_rate,
 
         ---------- figures null for want of a source

@@ -130,6 +130,9 @@ def server_conf(workdir: Path) -> dict[str, str]:
         "spark.driver.extraJavaOptions": java_opts,
         "spark.driver.memory": "2g",
         "spark.sql.session.timeZone": "UTC",
+        # ANSI SQL: a malformed cast fails the statement instead of giving null. (dbt-spark
+        # asks for it off as a session setting, which the Thrift Server does not apply.)
+        "spark.sql.ansi.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # A small warehouse: a handful of shuffle partitions, not 200 tasks per join.
         "spark.sql.shuffle.partitions": "2",
@@ -183,10 +186,12 @@ def _answers(port: int) -> bool:
     except OSError:
         return False
     try:
-        with closing(hive.connect(host=HOST, port=port, username="spark")) as con:
-            with closing(con.cursor()) as cur:
-                cur.execute("select 1")
-                return cur.fetchall() == [(1,)]
+        with (
+            closing(hive.connect(host=HOST, port=port, username="spark")) as con,
+            closing(con.cursor()) as cur,
+        ):
+            cur.execute("select 1")
+            return cur.fetchall() == [(1,)]
     except Exception:
         return False
 
@@ -267,8 +272,10 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkServ
         java_executable()
     except JavaMissing as e:
         pytest.skip(f"Spark warehouse tests need Java: {e}")
-    with spark_thrift_server(tmp_path_factory.getbasetemp()) as server:
-        with pytest.MonkeyPatch.context() as mp:
-            for key, value in server.env().items():
-                mp.setenv(key, value)
-            yield server
+    with (
+        spark_thrift_server(tmp_path_factory.getbasetemp()) as server,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        for key, value in server.env().items():
+            mp.setenv(key, value)
+        yield server

@@ -98,8 +98,10 @@ final as (
 
         ---------- spend
         cast(spend_usd as decimal(38, 6)) as spend_usd,
-        cast(ntile(5) over (partition by quarter order by spend_usd, person_id)
-            as {{ dbt.type_bigint() }}) as spend_quintile,
+        cast(
+            ntile(5) over (partition by quarter order by spend_usd, person_id)
+            as {{ dbt.type_bigint() }}
+        ) as spend_quintile,
 
         ---------- outcomes
         {{ when_available(needs, 'shipped_prs', 'shipped_prs') }} as shipped_prs,

@@ -18,6 +18,7 @@ ids and rows, and the quarantine table.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,16 +102,9 @@ def check_source(con: Any, source: str, dataset: str, limit: float) -> list[Quar
     rows_loaded, load_ids = load
     if not load_ids:
         return []
-    quoted = identifier_quote(con)
-    table = f"{quoted(dataset)}.{QUARANTINE_TABLE}"
-    counts = con.execute(
-        f"select resource, count(*) from {table} "
-        f"where _dlt_load_id in {_placeholders(load_ids)} and resolved_at is null "
-        "group by resource order by resource",
-        load_ids,
-    ).fetchall()
+    table = f"{identifier_quote(con)(dataset)}.{QUARANTINE_TABLE}"
     results = []
-    for resource, quarantined in counts:
+    for resource, quarantined in sorted(quarantined_by_resource(con, dataset, load_ids).items()):
         field_, expected, seen, field_count = _commonest_break(con, table, resource, load_ids)
         results.append(
             QuarantineShare(
@@ -127,6 +121,20 @@ def check_source(con: Any, source: str, dataset: str, limit: float) -> list[Quar
             )
         )
     return results
+
+
+def quarantined_by_resource(con: Any, dataset: str, load_ids: list[str]) -> Counter[str]:
+    """The records the loads `load_ids` quarantined and nothing resolved since, per resource
+    they were meant for (none when the dataset has no quarantine table)."""
+    if not load_ids or not relation_exists(con, dataset, QUARANTINE_TABLE):
+        return Counter()
+    found = con.execute(
+        f"select resource, count(*) from {identifier_quote(con)(dataset)}.{QUARANTINE_TABLE} "
+        f"where _dlt_load_id in {_placeholders(load_ids)} and resolved_at is null "
+        "group by resource",
+        load_ids,
+    ).fetchall()
+    return Counter(dict(found))
 
 
 def check_sources(warehouse: Warehouse, limit: float) -> list[QuarantineShare]:

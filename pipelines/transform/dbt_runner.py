@@ -79,7 +79,9 @@ class InProcessBuild:
     error: str | None  # dbt itself failed (bad selection, broken project...)
 
 
-def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProcessBuild:
+def build_in_process(
+    select: Sequence[str], dbt_vars: dict[str, Any], warehouse: Warehouse | None = None
+) -> InProcessBuild:
     """`dbt build --select <select>` in this process, from the project's parse for these vars
     (parsed once per code version and seeds: parsed_manifest), with dbt's result events
     kept. The caller holds the warehouse's writer lock. The run's files go with its target
@@ -95,11 +97,14 @@ def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProce
 
     args = ["build", *PROJECT_ARGS, "--select", *select, "--indirect-selection", "empty"]
     args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
-    manifest = parsed_manifest(dbt_vars)
-    with invocation_target(publish=()) as target:
+    target_args = ["--target", dbt_target(warehouse)] if warehouse is not None else []
+    env = dbt_env(warehouse) if warehouse is not None else {}
+    with environment(env):
+        manifest = parsed_manifest(dbt_vars, target_args)
+    with invocation_target(publish=()) as target, environment(env):
         try:
             res = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
-                [*args, "--target-path", str(target)]
+                [*args, *target_args, "--target-path", str(target)]
             )
         finally:
             _close_duckdb()
@@ -120,10 +125,11 @@ def _invocation_error(res) -> str | None:
 _parsed: dict[tuple, tuple[Any, str]] = {}
 
 
-def parsed_manifest(dbt_vars: dict[str, Any]):
-    """The project parsed (a dbt Manifest), once per process for each code version and seeds
-    directory: what a parse reads of the vars. Builds given it parse nothing."""
-    return _parse_of(dbt_vars)[0]
+def parsed_manifest(dbt_vars: dict[str, Any], target_args: Sequence[str] = ()):
+    """The project parsed (a dbt Manifest), once per process for each code version, seeds
+    directory and dbt target (`target_args`: a node's database is its target's): what a parse
+    reads of the vars. Builds given it parse nothing."""
+    return _parse_of(dbt_vars, target_args)[0]
 
 
 def parse_digest(dbt_vars: dict[str, Any]) -> str:
@@ -133,16 +139,18 @@ def parse_digest(dbt_vars: dict[str, Any]) -> str:
     return _parse_of(dbt_vars)[1]
 
 
-def _parse_of(dbt_vars: dict[str, Any]) -> tuple[Any, str]:
-    key = (_project_version(), dbt_vars.get("staged_seeds"))
+def _parse_of(dbt_vars: dict[str, Any], target_args: Sequence[str] = ()) -> tuple[Any, str]:
+    key = (_project_version(), dbt_vars.get("staged_seeds"), tuple(target_args))
     if key not in _parsed:
         # The clock is left out: only compiled SQL reads it, from the build's own vars, and
         # dbt parses the whole project again whenever a parse's vars differ from the last
         # one's; without it, the next day's run starts from this parse's partial parse.
         parse_vars = {k: v for k, v in dbt_vars.items() if k not in COMPILE_ONLY_VARS}
         # Only the partial parse is handed on: the manifest the definitions read stays theirs.
-        args = ["--vars", json.dumps(parse_vars), "--log-level", "none"]
-        manifest = _parse(args, [PARTIAL_PARSE])
+        args = ["--vars", json.dumps(parse_vars), "--log-level", "none", *target_args]
+        # The partial parse is the default target's: another target's would make the next
+        # parse of the default one start over.
+        manifest = _parse(args, [] if target_args else [PARTIAL_PARSE])
         content = manifest.writable_manifest().to_dict(omit_none=False)
         _parsed.clear()
         _parsed[key] = (manifest, _lasting_digest(content))

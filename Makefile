@@ -61,14 +61,15 @@ install: .venv/.installed
 demo: install
 	.venv/bin/python -m org_simulator demo --size $(SIZE) --seed $(SEED) --preset $(PRESET)$(if $(VERBOSE), --verbose)
 
-## make test: lint (ruff for Python, sqlfluff with the dbt templater for SQL), then the whole
-## test suite.
+## make test: lint (ruff for Python, sqlfluff with the dbt templater for SQL, and no function
+## one warehouse engine lacks in a model), then the whole test suite.
 test: install $(CHROMIUM) spark lint unit
 
 lint: install
 	.venv/bin/ruff check pipelines simulator tests benchmarks
 	.venv/bin/ruff format --check pipelines simulator tests benchmarks
 	.venv/bin/sqlfluff lint dbt_project/models dbt_project/tests --processes 2
+	.venv/bin/python -m pipelines.transform.portable_sql
 
 # Two workers: the CI machine's cores. Each slow shared fixture (the scheduled runs, the
 # incremental comparison, the built organisation, dagster dev) stays on one worker

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import importlib.util
 import os
 import shutil
 import signal
@@ -33,6 +34,8 @@ from pathlib import Path
 import pytest
 
 HOST = "127.0.0.1"
+# pyspark's distribution as `make spark` installs it.
+SPARK_DISTRIBUTION = Path(__file__).resolve().parents[2] / ".tools" / "spark" / "pyspark"
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 START_TIMEOUT_SECONDS = 180.0
 STOP_TIMEOUT_SECONDS = 20.0
@@ -50,8 +53,16 @@ appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
 """
 
 
-class JavaMissing(RuntimeError):
-    """No Java runtime: Spark cannot start."""
+class SparkUnavailable(RuntimeError):
+    """Spark cannot start on this machine (the reason says what is missing)."""
+
+
+class JavaMissing(SparkUnavailable):
+    """No Java runtime."""
+
+
+class SparkMissing(SparkUnavailable):
+    """No Spark distribution."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +99,25 @@ class SparkServer:
 
 
 def spark_home() -> Path:
-    """pyspark's package directory: a complete Spark distribution (bin/, jars/)."""
-    import pyspark
+    """pyspark's package directory, a complete Spark distribution (bin/, jars/): the one
+    `make spark` installs in .tools/spark (apart from .venv, where Great Expectations would
+    import it), else an importable pyspark's."""
+    if (SPARK_DISTRIBUTION / "bin" / "spark-submit").exists():
+        return SPARK_DISTRIBUTION
+    spec = importlib.util.find_spec("pyspark")  # found, not imported
+    if spec is not None and spec.origin is not None:
+        return Path(spec.origin).parent
+    raise SparkMissing(f"no Spark distribution in {SPARK_DISTRIBUTION}: run `make spark`")
 
-    return Path(pyspark.__file__).parent
+
+def spark_unavailable() -> str | None:
+    """Why a local Spark Thrift Server cannot start here (no Java, no Spark), or None."""
+    try:
+        java_executable()
+        spark_home()
+    except SparkUnavailable as e:
+        return str(e)
+    return None
 
 
 def java_executable() -> str:
@@ -144,8 +170,7 @@ def server_conf(workdir: Path) -> dict[str, str]:
     }
 
 
-def _command(workdir: Path, port: int) -> list[str]:
-    home = spark_home()
+def _command(home: Path, workdir: Path, port: int) -> list[str]:
     cmd = [str(home / "bin" / "spark-submit"), "--class", THRIFT_SERVER_CLASS]
     for key, value in server_conf(workdir).items():
         cmd += ["--conf", f"{key}={value}"]
@@ -160,10 +185,10 @@ def _command(workdir: Path, port: int) -> list[str]:
     return cmd
 
 
-def _environment(workdir: Path, java: str) -> dict[str, str]:
+def _environment(home: Path, workdir: Path, java: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        SPARK_HOME=str(spark_home()),
+        SPARK_HOME=str(home),
         SPARK_LOCAL_IP=HOST,
         SPARK_LOCAL_DIRS=str(workdir / "local"),
         SPARK_CONF_DIR=str(workdir / "conf"),
@@ -215,6 +240,7 @@ def spark_thrift_server(base_dir: Path | str | None = None) -> Iterator[SparkSer
     """A Spark Thrift Server on a free loopback port, answering queries, until the context
     exits; its temporary directory (under `base_dir`, default the system's) goes with it."""
     java = java_executable()
+    home = spark_home()
     workdir = Path(tempfile.mkdtemp(prefix="aow-spark-", dir=base_dir))
     process: subprocess.Popen | None = None
     stopper = None
@@ -226,9 +252,9 @@ def spark_thrift_server(base_dir: Path | str | None = None) -> Iterator[SparkSer
         started = time.monotonic()
         with (workdir / "thriftserver.log").open("wb") as log:
             process = subprocess.Popen(
-                _command(workdir, port),
+                _command(home, workdir, port),
                 cwd=workdir,
-                env=_environment(workdir, java),
+                env=_environment(home, workdir, java),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -268,10 +294,9 @@ def _tail(path: Path, lines: int = 40) -> str:
 def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkServer]:
     """One Spark Thrift Server per test session, with AOW_SPARK_HOST / AOW_SPARK_PORT /
     AOW_SPARK_LAKE pointing at it for the session; skipped when Java is missing."""
-    try:
-        java_executable()
-    except JavaMissing as e:
-        pytest.skip(f"Spark warehouse tests need Java: {e}")
+    reason = spark_unavailable()
+    if reason:
+        pytest.skip(f"Spark warehouse tests need a local Spark: {reason}")
     with (
         spark_thrift_server(tmp_path_factory.getbasetemp()) as server,
         pytest.MonkeyPatch.context() as mp,

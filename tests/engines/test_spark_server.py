@@ -7,7 +7,12 @@ import socket
 
 import pytest
 
-from tests.engines.spark_server import JavaMissing, java_executable, spark_thrift_server
+from tests.engines.spark_server import (
+    JavaMissing,
+    java_executable,
+    spark_thrift_server,
+    spark_unavailable,
+)
 
 
 def _listening(host: str, port: int) -> bool:
@@ -19,10 +24,9 @@ def _listening(host: str, port: int) -> bool:
 
 
 def test_starts_answers_and_stops(tmp_path):
-    try:
-        java_executable()
-    except JavaMissing as e:
-        pytest.skip(str(e))
+    reason = spark_unavailable()
+    if reason:
+        pytest.skip(reason)
     with spark_thrift_server(tmp_path) as server:
         assert server.host == "127.0.0.1"
         assert server.query("select 1") == [(1,)]

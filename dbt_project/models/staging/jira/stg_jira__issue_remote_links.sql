@@ -24,7 +24,9 @@ latest as (
         ) as link_rank
     from source
     inner join latest_issue
-        on source._dlt_root_id = latest_issue.dlt_id
+        -- Nested one level, so the parent row is the issue's (dlt writes _dlt_root_id only
+        -- where it merges, not into the lake's Parquet).
+        on source._dlt_parent_id = latest_issue.dlt_id
 
 ),
 

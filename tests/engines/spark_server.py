@@ -17,6 +17,7 @@ query (the JVM, the Derby metastore's creation, the first session).
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
 import importlib.util
 import os
@@ -39,6 +40,7 @@ SPARK_DISTRIBUTION = Path(__file__).resolve().parents[2] / ".tools" / "spark" / 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 START_TIMEOUT_SECONDS = 180.0
 STOP_TIMEOUT_SECONDS = 20.0
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 # Spark's INFO log writes hundreds of thousands of lines over one dbt build: warnings only.
@@ -202,6 +204,16 @@ def _environment(home: Path, workdir: Path, java: str) -> dict[str, str]:
     return env
 
 
+def _die_with_parent() -> None:
+    """In the server's process (Linux): the kernel sends it SIGTERM when the process that
+    started it dies, even by SIGKILL, where neither `finally` nor atexit runs."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def _answers(port: int) -> bool:
     """True when the server runs a real query."""
     from pyhive import hive
@@ -259,6 +271,7 @@ def spark_thrift_server(base_dir: Path | str | None = None) -> Iterator[SparkSer
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killed whole
+                preexec_fn=_die_with_parent,
             )
         stopper = functools.partial(_stop, process)
         atexit.register(stopper)

@@ -10,8 +10,9 @@ plain Parquet. The server binds to loopback only, runs without its UI, and is st
 whole process group) on every way out: the context's exit, an exception, or the interpreter's
 exit (atexit) when a run is cut short.
 
-Start time on the project's 2-core machine: about 10 s from launch to the first answered
-query (the JVM, the Derby metastore's creation, the first session).
+Start time on the project's 2-core machine: about 8 s from launch to the first answered query
+(the JVM, the Derby metastore's creation, the first session) when idle, 15-30 s beside a
+load or a build.
 """
 
 from __future__ import annotations

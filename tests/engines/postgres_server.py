@@ -7,8 +7,10 @@ to reach it. The server stops (`pg_ctl stop -m immediate`) and its directory goe
 way out: the context's exit, and the interpreter's exit should the context never end.
 
 PostgreSQL refuses to run as root: as root, every server binary runs as the `postgres`
-system user (created when missing) through `runuser`. The cluster's locale is C, so text
-sorts by its bytes as DuckDB sorts it, and its time zone is UTC, as every warehouse's is.
+system user (created when missing) through `runuser`. The cluster sorts text by its bytes
+(LC_COLLATE C), as DuckDB does, and classifies characters as Unicode does (LC_CTYPE C.UTF-8:
+lower() and the regular expressions' classes know every script, as DuckDB's do); its time
+zone is UTC, as every warehouse's is.
 Without the binaries (/usr/lib/postgresql/15/bin) the `postgres` fixture skips, saying why.
 """
 
@@ -159,7 +161,7 @@ class _Cluster:
     def start(self) -> None:
         self.run(
             "initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
-            "--encoding=UTF8", "--locale=C", "--no-sync",
+            "--encoding=UTF8", "--locale=C", f"--lc-ctype={_utf8_ctype()}", "--no-sync",
         )  # fmt: skip
         options = [
             "-c listen_addresses=127.0.0.1",
@@ -219,6 +221,17 @@ def _ensure_system_user() -> None:
              SYSTEM_USER],
             check=True, capture_output=True,
         )  # fmt: skip
+
+
+def _utf8_ctype() -> str:
+    """The machine's name of the C.UTF-8 locale (glibc lists it as C.utf8)."""
+    listed = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+    for name in listed:
+        if name.lower().replace("-", "") == "c.utf8":
+            return name
+    raise RuntimeError(
+        "the C.UTF-8 locale is missing (locale -a), which the cluster's LC_CTYPE needs"
+    )
 
 
 def _free_port() -> int:

@@ -9,7 +9,7 @@
     {{ return(adapter.dispatch('utc_timestamp', 'ai_outcomes_warehouse')(column)) }}
 {%- endmacro %}
 {% macro default__utc_timestamp(column) -%}
-    cast({{ column }} as {{ dbt.type_timestamp() }})
+    ({{ column }} at time zone 'UTC')
 {%- endmacro %}
 {% macro duckdb__utc_timestamp(column) -%}
     timezone('UTC', {{ column }})

@@ -21,10 +21,11 @@
 {%- endmacro %}
 {% macro default__round_double(value, digits) -%}
     {%- set scaled = "((" ~ value ~ ") * cast(" ~ (10 ** digits) ~ " as double precision))" -%}
-    ((trunc({{ scaled }}) + case
-        when abs({{ scaled }} - trunc({{ scaled }})) >= 0.5 then sign({{ scaled }})
-        else 0
-    end) / cast({{ 10 ** digits }} as double precision))
+    (case
+        when abs({{ scaled }} - trunc({{ scaled }})) >= 0.5
+            then trunc({{ scaled }}) + sign({{ scaled }})
+        else trunc({{ scaled }})
+    end / cast({{ 10 ** digits }} as double precision))
 {%- endmacro %}
 {% macro duckdb__round_double(value, digits) -%}
     round({{ value }}, {{ digits }})

@@ -17,7 +17,7 @@ PRESET ?= full
 PUBLICATION ?= .data/demo.serving.duckdb
 PORT ?= 8501
 
-.PHONY: install demo test lint unit dev dashboard docs benchmark clean
+.PHONY: install spark demo test lint unit dev dashboard docs benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -28,6 +28,19 @@ $(UV):
 .venv/.installed: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --all-extras --compile-bytecode --python "$(PYTHON)"
 	touch $@
+
+# The local Spark of the tests (pyspark's jars and launch scripts), from uv.lock's group
+# spark-server, apart from .venv: Great Expectations imports pyspark wherever it finds it. uv
+# caches the wheel it builds from pyspark's source archive, so a second install is quick.
+SPARK_HOME := .tools/spark
+$(SPARK_HOME)/.installed: uv.lock | $(UV)
+	$(UV) export --frozen --only-group spark-server --no-hashes --no-emit-project \
+		--output-file .tools/spark-requirements.txt --quiet
+	$(UV) pip install --quiet --python "$(PYTHON)" --target $(SPARK_HOME) \
+		--requirement .tools/spark-requirements.txt
+	touch $@
+
+spark: $(SPARK_HOME)/.installed
 
 # Debian's Chromium and ChromeDriver for the dashboard's browser tests (tests/dashboard), from
 # Debian's registry when missing (as root, else through sudo): a browser build downloaded at
@@ -48,21 +61,22 @@ install: .venv/.installed
 demo: install
 	.venv/bin/python -m org_simulator demo --size $(SIZE) --seed $(SEED) --preset $(PRESET)$(if $(VERBOSE), --verbose)
 
-## make test: lint (ruff for Python, sqlfluff with the dbt templater for SQL), then the whole
-## test suite.
-test: install $(CHROMIUM) lint unit
+## make test: lint (ruff for Python, sqlfluff with the dbt templater for SQL, and no function
+## one warehouse engine lacks in a model), then the whole test suite.
+test: install $(CHROMIUM) spark lint unit
 
 lint: install
 	.venv/bin/ruff check pipelines simulator tests benchmarks
 	.venv/bin/ruff format --check pipelines simulator tests benchmarks
 	.venv/bin/sqlfluff lint dbt_project/models dbt_project/tests --processes 2
+	.venv/bin/python -m pipelines.transform.portable_sql
 
 # Two workers: the CI machine's cores. Each slow shared fixture (the scheduled runs, the
 # incremental comparison, the built organisation, dagster dev) stays on one worker
 # (tests/xdist_groups.py).
 TEST_WORKERS ?= 2
 
-unit: install $(CHROMIUM)
+unit: install $(CHROMIUM) spark
 	.venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 ## make dev: the Dagster UI on http://127.0.0.1:3000 (sources from SOURCES__* variables), on the

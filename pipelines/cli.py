@@ -2,7 +2,8 @@
 
 Each command checks what it was given before it does anything: the project settings, read
 once as it starts (pipelines.settings; a flag such as `--as-of` replaces its variable), the
-warehouse path (`--duckdb`, else AOW_DUCKDB_PATH's; a new warehouse only with `--create`) and,
+warehouse (`--duckdb`, else the server AOW_WAREHOUSE names, else AOW_DUCKDB_PATH's file; a new
+file only with `--create`) and,
 for `transform`, the seed files. An expected failure (a broken setting, a refused load, a failed
 dbt node, a busy warehouse) prints one line per problem on stderr and exits non-zero;
 `--debug` adds the traceback (and dbt's own log).
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.settings import Settings, read_settings
-from pipelines.warehouse.path import existing_warehouse
+from pipelines.warehouse.engines import Warehouse, engine_of, is_duckdb
+from pipelines.warehouse.path import WarehouseMissing, existing_warehouse
 
 if TYPE_CHECKING:
     from pipelines.progress import CheckTally, DbtProgress
@@ -47,9 +49,25 @@ def _settings(args: argparse.Namespace) -> Settings:
     return read_settings(given=given)
 
 
-def _warehouse(args: argparse.Namespace, settings: Settings) -> Path:
-    """The warehouse the command was given, else the setting's."""
-    return args.duckdb or settings.duckdb_path
+def _warehouse(
+    args: argparse.Namespace, settings: Settings, create: bool = False, hint: str = CREATE_HINT
+) -> Warehouse:
+    """The warehouse the command was given (`--duckdb`), else the setting's: a server engine's
+    (AOW_WAREHOUSE), or the DuckDB file, which must exist unless `create`."""
+    if args.duckdb is None and settings.server is not None:
+        return settings.server
+    return existing_warehouse(args.duckdb or settings.duckdb_path, create=create, hint=hint)
+
+
+def _duckdb_warehouse(args: argparse.Namespace, settings: Settings, hint: str) -> Path:
+    """The DuckDB warehouse of a command that reads a DuckDB file (publish, docs, metrics)."""
+    warehouse = _warehouse(args, settings, hint=hint)
+    if not is_duckdb(warehouse):
+        raise WarehouseMissing(
+            f"this command reads a DuckDB warehouse, and AOW_WAREHOUSE={engine_of(warehouse)}: "
+            "give it one with --duckdb (docs/warehouses.md says what runs on each engine)"
+        )
+    return warehouse
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -82,7 +100,7 @@ def _load_command(
     configuration = source_configuration(source_spec(args.source))
     configuration.check()
     create = getattr(args, "create", False)  # replay works on an existing warehouse only
-    warehouse = existing_warehouse(_warehouse(args, settings), create=create, hint=CREATE_HINT)
+    warehouse = _warehouse(args, settings, create=create)
     started = time.monotonic()
     with metered() as meter:
         try:
@@ -113,7 +131,7 @@ def _transform(args: argparse.Namespace) -> int:
     from pipelines.transform.dbt_runner import build_models
 
     settings = _settings(args)
-    warehouse = existing_warehouse(_warehouse(args, settings), create=args.create, hint=CREATE_HINT)
+    warehouse = _warehouse(args, settings, create=args.create)
     started = time.monotonic()
     result = build_models(
         warehouse,
@@ -175,9 +193,7 @@ def _check(args: argparse.Namespace) -> int:
     from pipelines.quality.history import record_results
 
     settings = _settings(args)
-    warehouse = existing_warehouse(
-        _warehouse(args, settings), hint="load it first (ingest ... --create)"
-    )
+    warehouse = _warehouse(args, settings, hint="load it first (ingest ... --create)")
     started = time.monotonic()
     results = run_checks(warehouse)
     suites = CheckTally("gx suites", seconds=time.monotonic() - started)
@@ -196,8 +212,9 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"        {json.dumps(row, default=str)}")
     print(suites.line())
     run_id = f"cli-{uuid4()}"
-    record_results(warehouse, run_id, results.values(), holder="python -m pipelines check")
-    print(f"  results kept in quality.gx_results (run_id {run_id})")
+    if is_duckdb(warehouse):
+        record_results(warehouse, run_id, results.values(), holder="python -m pipelines check")
+        print(f"  results kept in quality.gx_results (run_id {run_id})")
     if _models_not_built(results.values()):
         print(
             "error: the models are not built: run python -m pipelines transform first",
@@ -207,14 +224,14 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if not suites.failed and not quarantine.failed else 1
 
 
-def _check_quarantine(duckdb_path: Path, max_share: float) -> CheckTally:
+def _check_quarantine(warehouse: Warehouse, max_share: float) -> CheckTally:
     """The quarantine check of each source's last load: what each resource with quarantined
     records kept back, then the checks' line (pipelines.progress.CheckTally)."""
     from pipelines.progress import OK, CheckTally, step_line
     from pipelines.quality.quarantine import check_sources
 
     tally = CheckTally("quarantine")
-    for r in check_sources(duckdb_path, max_share):
+    for r in check_sources(warehouse, max_share):
         tally.add(f"{r.source}.{r.resource}", r.passed, False, r.message())
         print(f"{'pass' if r.passed else 'FAIL'}  quarantine {r.source}.{r.resource}")
         print(f"      {r.message()}")
@@ -243,8 +260,8 @@ def _publish(args: argparse.Namespace) -> int:
     from pipelines.warehouse.lock import writer_lock
 
     settings = _settings(args)
-    warehouse = existing_warehouse(
-        _warehouse(args, settings), hint="build it first (ingest ... --create, transform)"
+    warehouse = _duckdb_warehouse(
+        args, settings, hint="build it first (ingest ... --create, transform)"
     )
     target = settings.serving_path or default_publication_path(warehouse)
     with writer_lock(warehouse, "python -m pipelines publish"):
@@ -293,7 +310,7 @@ def _docs(args: argparse.Namespace) -> int:
     from pipelines.transform.dbt_runner import docs_generate
 
     settings = _settings(args)
-    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=BUILD_HINT)
+    warehouse = _duckdb_warehouse(args, settings, hint=BUILD_HINT)
     docs = docs_dir(warehouse)
     if args.generate or not (docs / STATIC_PAGE).exists():
         docs = docs_generate(warehouse, settings.seeds_dir, settings.as_of)
@@ -322,7 +339,7 @@ def _metrics(args: argparse.Namespace) -> int:
     from pipelines.serving.metricflow import run_mf
 
     settings = _settings(args)
-    warehouse = existing_warehouse(_warehouse(args, settings), create=False, hint=BUILD_HINT)
+    warehouse = _duckdb_warehouse(args, settings, hint=BUILD_HINT)
     return run_mf(args.mf_args or ["--help"], warehouse).returncode
 
 

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipelines.project_files import REPO_ROOT
+from pipelines.warehouse.engines import DEFAULT_ENGINE, Postgres, Spark, Warehouse, from_settings
 
 
 class SettingError(ValueError):
@@ -240,9 +241,16 @@ SOURCE_RULES: dict[str, Rule] = {
 
 DUCKDB_PATH_ENV = "AOW_DUCKDB_PATH"
 CREATE_WAREHOUSE_ENV = "AOW_CREATE_WAREHOUSE"
+WAREHOUSE_ENV = "AOW_WAREHOUSE"
+SPARK_LAKE_ENV = "AOW_SPARK_LAKE"
+_PORT = Rule("a port number from 1 to 65535", _number(1, 65535, integer=True))
 
 # The project's own settings (environment variables), in the order their problems are listed.
 PROJECT_RULES: dict[str, Rule] = {
+    WAREHOUSE_ENV: Rule(
+        "the warehouse engine: duckdb, postgres or spark",
+        _pattern("duckdb|postgres|spark", "duckdb, postgres or spark"),
+    ),
     DUCKDB_PATH_ENV: Rule(
         f"an existing warehouse file (a new one only with {CREATE_WAREHOUSE_ENV}=1)",
         _warehouse(create=False),
@@ -251,6 +259,14 @@ PROJECT_RULES: dict[str, Rule] = {
         "1 to let the Dagster runs start a new warehouse file, else unset or 0",
         _pattern("[01]", "1 or 0"),
     ),
+    "AOW_POSTGRES_HOST": Rule("the PostgreSQL server's host name or address", _text),
+    "AOW_POSTGRES_PORT": _PORT,
+    "AOW_POSTGRES_USER": Rule("a PostgreSQL user name", _text),
+    "AOW_POSTGRES_PASSWORD": Rule("the PostgreSQL user's password", _text, secret=True),
+    "AOW_POSTGRES_DATABASE": Rule("a PostgreSQL database name", _text),
+    "AOW_SPARK_HOST": Rule("the Spark Thrift Server's host name or address", _text),
+    "AOW_SPARK_PORT": _PORT,
+    SPARK_LAKE_ENV: Rule("the directory the raw Parquet files of Spark go to", _directory),
     "AOW_SEEDS_DIR": Rule("the directory of the organisation's seed files", _directory),
     "AOW_TIMEZONE": Rule("an IANA time zone name, e.g. Europe/Berlin", _timezone),
     "AOW_PARTITIONS_START": Rule("an ISO date (YYYY-MM-DD), not in the future", _past_day),
@@ -331,6 +347,15 @@ class Settings:
     # AOW_SERVING_PATH: where readers get the marts (pipelines.serving.publication); None:
     # beside the warehouse, see publication_path.
     serving_path: Path | None = None
+    # AOW_WAREHOUSE and the server's AOW_POSTGRES_* or AOW_SPARK_* settings: the engine.
+    engine: str = DEFAULT_ENGINE
+    server: Postgres | Spark | None = None
+
+    @property
+    def warehouse(self) -> Warehouse:
+        """What every load, build and check writes or reads (pipelines.warehouse.engines):
+        the DuckDB file, or the Postgres or Spark server."""
+        return self.server if self.server is not None else self.duckdb_path
 
     @property
     def publication_path(self) -> Path:
@@ -350,6 +375,7 @@ def _absolute_path(value: Any) -> Path:
 
 # Each variable's field of Settings, and how its value (once checked) becomes the field's.
 SETTING_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    WAREHOUSE_ENV: ("engine", str),
     DUCKDB_PATH_ENV: ("duckdb_path", _absolute_path),
     CREATE_WAREHOUSE_ENV: ("create_warehouse", lambda value: value == "1"),
     "AOW_SEEDS_DIR": ("seeds_dir", _absolute_path),
@@ -360,6 +386,21 @@ SETTING_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "AOW_SOURCE_RETRY_DELAY": ("source_retry_delay", float),
     "AOW_QUARANTINE_MAX_SHARE": ("quarantine_max_share", float),
     "AOW_SERVING_PATH": ("serving_path", _absolute_path),
+}
+# The server settings of each engine, by the field of its class (engines.Postgres, .Spark).
+SERVER_FIELDS: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
+    "postgres": {
+        "AOW_POSTGRES_HOST": ("host", str),
+        "AOW_POSTGRES_PORT": ("port", int),
+        "AOW_POSTGRES_USER": ("user", str),
+        "AOW_POSTGRES_PASSWORD": ("password", str),
+        "AOW_POSTGRES_DATABASE": ("database", str),
+    },
+    "spark": {
+        "AOW_SPARK_HOST": ("host", str),
+        "AOW_SPARK_PORT": ("port", int),
+        SPARK_LAKE_ENV: ("lake", _absolute_path),
+    },
 }
 
 
@@ -381,10 +422,20 @@ def read_settings(
     if environ.get(CREATE_WAREHOUSE_ENV) == "1":
         rules[DUCKDB_PATH_ENV] = replace(rules[DUCKDB_PATH_ENV], check=_warehouse(create=True))
     found = [problem(shown, rules[name], value) for name, (shown, value) in values.items()]
+    engine = values.get(WAREHOUSE_ENV, (None, DEFAULT_ENGINE))[1]
+    if engine == "spark" and SPARK_LAKE_ENV not in values and not any(found):
+        found.append(f"{SPARK_LAKE_ENV}: required when {WAREHOUSE_ENV}=spark (unset)")
     if any(found):
         raise SettingError(p for p in found if p)
     fields = {}
+    server = {}
     for name, (_, value) in values.items():
-        field, read = SETTING_FIELDS[name]
-        fields[field] = read(value)
+        if name in SERVER_FIELDS.get(engine, {}):
+            field, read = SERVER_FIELDS[engine][name]
+            server[field] = read(value)
+        elif name in SETTING_FIELDS:
+            field, read = SETTING_FIELDS[name]
+            fields[field] = read(value)
+    if engine != DEFAULT_ENGINE:
+        fields["server"] = from_settings(engine, server, Path())
     return Settings(**fields)

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import fields as dc_fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from org_simulator.sources_env import simulator_sources_env
 from pipelines.cli import main
 from pipelines.settings import (
     PROJECT_RULES,
+    SERVER_FIELDS,
     SETTING_FIELDS,
     SOURCE_RULES,
     SettingError,
@@ -36,6 +38,7 @@ from pipelines.sources.configuration import (
     source_configuration,
 )
 from pipelines.transform.org_seeds import DEFAULT_SEEDS_DIR, SeedError, check_seed_files, seed_files
+from pipelines.warehouse.engines import Postgres, Spark
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
@@ -157,10 +160,14 @@ def test_every_setting_has_a_rule_and_is_documented():
     for name, rule in PROJECT_RULES.items():
         assert f"`{name}`" in table and rule.expected in table, name
     # Every project setting fills one field of Settings, and every field is one setting's.
-    assert set(SETTING_FIELDS) == set(PROJECT_RULES)
-    assert sorted(field for field, _ in SETTING_FIELDS.values()) == sorted(
+    servers = {name for fields in SERVER_FIELDS.values() for name in fields}
+    assert set(SETTING_FIELDS) | servers == set(PROJECT_RULES)
+    assert sorted([*(field for field, _ in SETTING_FIELDS.values()), "server"]) == sorted(
         Settings.__dataclass_fields__
     )
+    for engine, fields in SERVER_FIELDS.items():  # each server setting is a field of its class
+        server = {"postgres": Postgres, "spark": Spark}[engine]
+        assert sorted(f for f, _ in fields.values()) == sorted(f.name for f in dc_fields(server))
     assert source_setting_name("github", "start_date") == "SOURCES__GITHUB__START_DATE"
 
 

@@ -21,6 +21,7 @@ SHARED_BUILDS = (
     "dagster_dev",
     "job_without_vendors",
     "refused_github",
+    "engine_builds",
 )
 
 

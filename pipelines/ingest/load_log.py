@@ -16,24 +16,36 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
-import duckdb
+from pipelines.warehouse.engines import Warehouse, connect, engine_of, relation_exists
 
 SCHEMA = "ops"
 TABLE = f"{SCHEMA}.source_loads"
 LOADED, NOT_CONFIGURED, FAILED = "loaded", "not_configured", "failed"
 
-_DDL = f"""
+# The log's columns on each engine: its times are instants (Spark's timestamp is one, in the
+# session's zone, UTC), its counts and load ids JSON text.
+_TYPES = {
+    "duckdb": ("varchar", "timestamptz", "json", ""),
+    "postgres": ("text", "timestamptz", "jsonb", ""),
+    "spark": ("string", "timestamp", "string", " using parquet"),
+}
+
+
+def _ddl(engine: str) -> str:
+    text, instant, json_type, using = _TYPES[engine]
+    required = "" if engine == "spark" else " not null"  # Spark's parquet tables: no NOT NULL
+    return f"""
 create table if not exists {TABLE} (
-    source varchar not null,
-    status varchar not null,
-    detail varchar,
-    started_at timestamptz not null,
-    finished_at timestamptz not null,
-    rows_loaded json,
-    load_ids json
-)
+    source {text}{required},
+    status {text}{required},
+    detail {text},
+    started_at {instant}{required},
+    finished_at {instant}{required},
+    rows_loaded {json_type},
+    load_ids {json_type}
+){using}
 """
 
 
@@ -48,56 +60,59 @@ class SourceLoad:
     finished_at: datetime | None = None
 
 
-def record_load(warehouse: Path | str, load: SourceLoad) -> None:
+def record_load(warehouse: Warehouse, load: SourceLoad) -> None:
     """Append `load` to ops.source_loads (created on first use). The caller holds the
     warehouse's writer lock."""
     finished = load.finished_at or datetime.now(UTC)
-    with duckdb.connect(str(Path(warehouse).resolve())) as con:
+    engine = engine_of(warehouse)
+    with connect(warehouse, read_only=False) as con:
         con.execute(f"create schema if not exists {SCHEMA}")
-        con.execute(_DDL)
+        con.execute(_ddl(engine))
+        at = f"cast(? as {_TYPES[engine][1]})"
         con.execute(
-            f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {TABLE} values (?, ?, ?, {at}, {at}, ?, ?)",
             [
                 load.source,
                 load.status,
                 load.detail,
-                load.started_at,
-                finished,
+                _instant(engine, load.started_at),
+                _instant(engine, finished),
                 json.dumps(dict(sorted(load.rows_loaded.items()))),
                 json.dumps(list(load.load_ids)),
             ],
         )
 
 
-def latest_loads(warehouse: Path | str) -> dict[str, tuple[str, str | None]]:
+def latest_loads(warehouse: Warehouse) -> dict[str, tuple[str, str | None]]:
     """Each source's latest (status, detail); empty when nothing was recorded yet."""
-    with duckdb.connect(str(Path(warehouse).resolve()), read_only=True) as con:
-        if not _log_exists(con):
+    with connect(warehouse) as con:
+        if not relation_exists(con, SCHEMA, "source_loads"):
             return {}
         rows = con.execute(
-            f"select source, status, detail from {TABLE} "
-            "qualify row_number() over (partition by source order by finished_at desc) = 1"
+            "select source, status, detail from (select source, status, detail, row_number() "
+            f"over (partition by source order by finished_at desc) as n from {TABLE}) as l "
+            "where n = 1"
         ).fetchall()
     return {source: (status, detail) for source, status, detail in rows}
 
 
-def last_loaded_at(warehouse: Path | str, source: str) -> datetime | None:
+def last_loaded_at(warehouse: Warehouse, source: str) -> datetime | None:
     """When the source's last successful load finished; None when none is recorded."""
-    with duckdb.connect(str(Path(warehouse).resolve()), read_only=True) as con:
-        if not _log_exists(con):
+    with connect(warehouse) as con:
+        if not relation_exists(con, SCHEMA, "source_loads"):
             return None
         (finished,) = con.execute(
             f"select max(finished_at) from {TABLE} where source = ? and status = ?",
             [source, LOADED],
         ).fetchone()
+    if finished is not None and finished.tzinfo is None:  # Spark's timestamps are UTC
+        finished = finished.replace(tzinfo=UTC)
     return finished
 
 
-def _log_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = 'source_loads'",
-            [SCHEMA],
-        ).fetchone()[0]
-    )
+def _instant(engine: str, moment: datetime) -> Any:
+    """A parameter for a timestamp column: Spark's driver writes a datetime as local text,
+    so it gets the UTC wall time (its session's zone is UTC)."""
+    if engine == "spark":
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    return moment

@@ -1,4 +1,5 @@
-"""Run a dlt source into a DuckDB warehouse file.
+"""Run a dlt source into the warehouse: a DuckDB file, or a Postgres or Spark server
+(pipelines.warehouse.engines).
 
 Local dlt pipeline state (the pipelines dir) is only a cache: the warehouse itself holds the
 authoritative state, cursors included (`<dataset>._dlt_pipeline_state`), and dlt restores it
@@ -6,6 +7,12 @@ at the start of each run. So by default every load uses a throwaway pipelines di
 (pipelines.ingest.pipeline_folders), which keeps state from one warehouse file from ever leaking
 into a load of another. dlt loads into a stage in that folder, and each checkpoint reaches
 the warehouse in one transaction (pipelines.ingest.staged_loads), so readers see loads whole.
+
+On Postgres dlt writes the raw schemas itself, each table's load (and merge) in a transaction
+of its own, its state with them. On Spark dlt's filesystem destination writes Parquet files
+into the lake (merge becomes append there: the staging models keep each record's latest
+version), and each run's tables are then registered as external tables
+(pipelines.warehouse.lake).
 """
 
 from __future__ import annotations
@@ -32,12 +39,17 @@ from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.configuration import source_configuration
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed
-from pipelines.warehouse.lock import writer_lock
+from pipelines.warehouse.engines import Postgres, Spark, Warehouse, engine_of, is_duckdb
+from pipelines.warehouse.lake import register_tables
+from pipelines.warehouse.lock import warehouse_writer
 
 # How normalized dict rows reach DuckDB. dlt's default for DuckDB is SQL INSERT statements;
 # JSON lines that DuckDB reads natively loaded the billing sources about 1.5x faster with a
 # third of the memory. Resources that yield Arrow tables declare parquet themselves.
 LOADER_FILE_FORMAT = "jsonl"
+# Per engine: Postgres takes dlt's default (INSERT statements) for rows and COPY from CSV for
+# Arrow tables; Spark reads the lake's files, so every table is Parquet.
+LOADER_FILE_FORMATS = {"duckdb": LOADER_FILE_FORMAT, "postgres": None, "spark": "parquet"}
 
 
 class SourceNotConfigured(RuntimeError):
@@ -53,8 +65,9 @@ def source_spec(source: str) -> SourceSpec:
         raise ValueError(f"unknown source {source!r}; known: {sorted(SOURCES)}") from None
 
 
-def make_pipeline(source: str, duckdb_path: Path | str, pipelines_dir: Path | str) -> dlt.Pipeline:
-    """The dlt pipeline of `source` writing into `duckdb_path`, dataset `raw_<source>`."""
+def make_pipeline(source: str, warehouse: Warehouse, pipelines_dir: Path | str) -> dlt.Pipeline:
+    """The dlt pipeline of `source` writing into `warehouse` (a DuckDB file: the load's
+    stage), dataset `raw_<source>`."""
     spec = source_spec(source)
     # No anonymous usage telemetry from a warehouse job (set before dlt reads its config).
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -70,17 +83,26 @@ def make_pipeline(source: str, duckdb_path: Path | str, pipelines_dir: Path | st
     # after parents, and each source's `quarantine` resource last, once every other
     # resource has reported the records it rejected (see pipelines.sources.contract).
     os.environ["EXTRACT__NEXT_ITEM_MODE"] = "fifo"
-    # DuckDB's working memory bounded (pipelines.ingest.memory_bounds), on every connection
-    # dlt opens: the load's own and the quarantine's reads through it.
-    credentials = DuckDbCredentials(
-        str(Path(duckdb_path).resolve()), global_config=dict(DUCKDB_LOAD_SETTINGS)
-    )
     return dlt.pipeline(
         pipeline_name=spec.name,
-        destination=dlt.destinations.duckdb(credentials),
+        destination=destination(warehouse),
         dataset_name=spec.dataset,
         pipelines_dir=str(pipelines_dir),
     )
+
+
+def destination(warehouse: Warehouse) -> Any:
+    """dlt's destination for the warehouse."""
+    if isinstance(warehouse, Postgres):
+        return dlt.destinations.postgres(credentials=warehouse.dlt_credentials())
+    if isinstance(warehouse, Spark):
+        return dlt.destinations.filesystem(bucket_url=str(warehouse.lake))
+    # DuckDB's working memory bounded (pipelines.ingest.memory_bounds), on every connection
+    # dlt opens: the load's own and the quarantine's reads through it.
+    credentials = DuckDbCredentials(
+        str(Path(warehouse).resolve()), global_config=dict(DUCKDB_LOAD_SETTINGS)
+    )
+    return dlt.destinations.duckdb(credentials)
 
 
 @contextmanager
@@ -114,18 +136,23 @@ def data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {table: n for table, n in sorted(counts.items()) if not table.startswith("_dlt")}
 
 
-def with_file_formats(dlt_source: DltSource) -> DltSource:
-    """Each resource without a file format of its own writes LOADER_FILE_FORMAT. (A run-wide
-    `loader_file_format` would override the parquet of the Arrow resources.)"""
+def with_file_formats(dlt_source: DltSource, engine: str = "duckdb") -> DltSource:
+    """Each resource without a file format of its own writes the engine's format
+    (LOADER_FILE_FORMATS; Spark's Parquet everywhere). (A run-wide `loader_file_format` would
+    override the parquet of the Arrow resources.)"""
+    file_format = LOADER_FILE_FORMATS[engine]
     for resource in dlt_source.selected_resources.values():
-        if not resource.compute_table_schema().get("file_format"):
-            resource.apply_hints(file_format=LOADER_FILE_FORMAT)
+        declared = resource.compute_table_schema().get("file_format")
+        if file_format is None and declared == "parquet":
+            resource.apply_hints(file_format="csv")  # Postgres loads no Parquet
+        elif file_format is not None and (not declared or engine == "spark"):
+            resource.apply_hints(file_format=file_format)
     return dlt_source
 
 
 def load_checkpoints(
     source: str,
-    duckdb_path: Path | str,
+    warehouse: Warehouse,
     pipelines_dir: Path | str | None = None,
     resources: Sequence[str] | None = None,
     arguments: Mapping[str, Any] | None = None,
@@ -149,37 +176,37 @@ def load_checkpoints(
     spec = source_spec(source)
     configuration = source_configuration(spec)
     holder = holder or f"load of {source} (pid {os.getpid()})"
-    with writer_lock(duckdb_path, holder):
+    with warehouse_writer(warehouse, holder):
         log = SourceLoad(source, LOADED, started_at=datetime.now(UTC))
         if not configuration.configured:
             log.status, log.detail = NOT_CONFIGURED, configuration.unset
-            record_load(duckdb_path, log)
+            record_load(warehouse, log)
             raise SourceNotConfigured(configuration.reason)
         try:
             configuration.check()  # a broken setting fails before the first request
         except LoadFailed as exc:
             log.status, log.detail = FAILED, str(exc)
-            record_load(duckdb_path, log)
+            record_load(warehouse, log)
             raise
         rows: Counter[str] = Counter()
         try:
             for pipeline, counts in _checkpointed_runs(
-                spec, duckdb_path, pipelines_dir, resources, arguments
+                spec, warehouse, pipelines_dir, resources, arguments
             ):
                 rows.update(counts)
                 log.load_ids = [*log.load_ids, *load_ids(pipeline)]
                 yield pipeline, counts
         except LoadFailed as exc:
             log.status, log.detail, log.rows_loaded = FAILED, str(exc), dict(rows)
-            record_load(duckdb_path, log)
+            record_load(warehouse, log)
             raise
         log.rows_loaded = dict(rows)
-        record_load(duckdb_path, log)
+        record_load(warehouse, log)
 
 
 def _checkpointed_runs(
     spec: SourceSpec,
-    duckdb_path: Path | str,
+    warehouse: Warehouse,
     pipelines_dir: Path | str | None,
     resources: Sequence[str] | None,
     arguments: Mapping[str, Any] | None,
@@ -187,12 +214,15 @@ def _checkpointed_runs(
     """The source's checkpointed dlt runs, one after another (the caller holds the lock)."""
     map_large_blocks()  # what a checkpoint frees goes back (pipelines.ingest.memory_bounds)
     with pipelines_dir_for(pipelines_dir) as pdir:
-        stage = pdir / STAGE_FILE
-        # The quarantine is read while a source extracts (pipelines.sources.unresolved).
-        stage_dataset(duckdb_path, stage, spec.dataset, read=[QUARANTINE_TABLE])
-        pipeline = make_pipeline(spec.name, stage, pdir)
+        if is_duckdb(warehouse):
+            stage = pdir / STAGE_FILE
+            # The quarantine is read while a source extracts (pipelines.sources.unresolved).
+            stage_dataset(warehouse, stage, spec.dataset, read=[QUARANTINE_TABLE])
+            pipeline = make_pipeline(spec.name, stage, pdir)
+        else:
+            stage, pipeline = None, make_pipeline(spec.name, warehouse, pdir)
         try:
-            yield from _runs(spec, pipeline, duckdb_path, stage, resources, arguments)
+            yield from _runs(spec, pipeline, warehouse, stage, resources, arguments)
         finally:
             # dlt keeps the last pipeline as the current one; its stage is about to go, and
             # nothing outside this load may read through it (pipelines.sources.unresolved).
@@ -202,8 +232,8 @@ def _checkpointed_runs(
 def _runs(
     spec: SourceSpec,
     pipeline: dlt.Pipeline,
-    duckdb_path: Path | str,
-    stage: Path,
+    warehouse: Warehouse,
+    stage: Path | None,
     resources: Sequence[str] | None,
     arguments: Mapping[str, Any] | None,
 ) -> Iterator[tuple[dlt.Pipeline, dict[str, int]]]:
@@ -221,11 +251,14 @@ def _runs(
             dlt_source = spec.factory(**{**run_arguments, **(arguments or {})})
             if resources is not None:
                 dlt_source = dlt_source.with_resources(*resources, QUARANTINE_TABLE)
-            info = pipeline.run(with_file_formats(dlt_source))
+            info = pipeline.run(with_file_formats(dlt_source, engine_of(warehouse)))
             info.raise_on_failed_jobs()
-            if ids := load_ids(pipeline):  # a run with nothing new leaves the stage as it was
+            ids = load_ids(pipeline)  # a run with nothing new leaves the stage as it was
+            if ids and stage is not None:
                 rules = MergeRules.of(pipeline.default_schema)
-                swap_in(duckdb_path, stage, spec.dataset, ids, rules)
+                swap_in(warehouse, stage, spec.dataset, ids, rules)
+            elif ids and isinstance(warehouse, Spark):
+                register_tables(warehouse, spec.dataset, pipeline.default_schema)
         except Exception as exc:  # noqa: BLE001 - re-raised as one clear, redacted line
             # `from None`: the chain holds request objects; the message says what matters.
             raise LoadFailed.from_error(exc, source, _kept(done, len(runs))) from None
@@ -233,16 +266,16 @@ def _runs(
 
 
 def run_load(
-    source: str, duckdb_path: Path | str, pipelines_dir: Path | str | None = None
+    source: str, warehouse: Warehouse, pipelines_dir: Path | str | None = None
 ) -> dict[str, int]:
-    """Load `source` (configured the dlt way, e.g. SOURCES__GITHUB__*) into `duckdb_path`.
+    """Load `source` (configured the dlt way, e.g. SOURCES__GITHUB__*) into `warehouse`.
 
     Returns rows loaded per table (the `quarantine` table included), summed over the
     source's checkpoints. Raises SourceNotConfigured and LoadFailed as `load_checkpoints`
     does.
     """
     totals: Counter[str] = Counter()
-    for _pipeline, counts in load_checkpoints(source, duckdb_path, pipelines_dir):
+    for _pipeline, counts in load_checkpoints(source, warehouse, pipelines_dir):
         totals.update(counts)
     return dict(sorted(totals.items()))
 

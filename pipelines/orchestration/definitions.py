@@ -37,13 +37,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     freshness_checks, freshness_sensor = build_freshness_checks(sources)
     models = dbt_models(settings.partitions_start, settings.seeds_dir, settings.as_of)
     marts = [key for assets in models for key in assets.keys if key.path[0] == "marts"]
-    return dg.Definitions(
-        assets=[
-            *sources,
-            *models,
+    # The docs page and the publication are files made from a DuckDB warehouse; a server's
+    # readers read its marts schema (docs/warehouses.md).
+    serving = (
+        [
             dbt_docs_asset(models, settings.seeds_dir, settings.as_of),
             build_publication(marts, settings.publication_path, settings.as_of),
-        ],
+        ]
+        if settings.server is None
+        else []
+    )
+    return dg.Definitions(
+        assets=[*sources, *models, *serving],
         asset_checks=[
             *build_gx_checks(),
             *build_quarantine_checks(sources, SOURCES, settings.quarantine_max_share),
@@ -54,7 +59,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[daily_warehouse_schedule(settings.schedule_cron, settings.timezone)],
         sensors=[freshness_sensor],
         resources={
-            "warehouse": WarehouseResource(duckdb_path=str(settings.duckdb_path)),
+            "warehouse": WarehouseResource(
+                duckdb_path=str(settings.duckdb_path), engine=settings.engine
+            ),
         },
     )
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from pipelines.quality.gx_suites import (
     EXPECTATIONS_DIR,
     FailedExpectation,
@@ -18,6 +16,7 @@ from pipelines.quality.gx_suites import (
     suite_paths,
 )
 from pipelines.quality.history import record_results, write_results
+from pipelines.warehouse.engines import Warehouse, connect
 
 __all__ = [
     "EXPECTATIONS_DIR",
@@ -35,11 +34,12 @@ __all__ = [
 
 
 def run_checks(
-    duckdb_path: Path | str,
+    warehouse: Warehouse,
     suites: list[str] | None = None,
     expectations_dir: Path | str = EXPECTATIONS_DIR,
 ) -> dict[str, SuiteResult]:
-    """Run the named suites (default: every suite file) against the warehouse, read-only."""
+    """Run the named suites (default: every suite file) against the warehouse (a DuckDB file
+    or a server, pipelines.warehouse.engines), read-only."""
     loaded = load_suites(expectations_dir)
     if suites is not None:
         unknown = set(suites) - {s.name for s in loaded}
@@ -47,7 +47,7 @@ def run_checks(
             raise ValueError(f"unknown suites {sorted(unknown)}; known: {[s.name for s in loaded]}")
         loaded = [s for s in loaded if s.name in suites]
     results = {}
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+    with connect(warehouse) as con:
         for suite in loaded:
             results[suite.name] = run_suite(con, suite)
     return results

@@ -1,8 +1,10 @@
-"""Great Expectations suites kept as files, validated on bounded DataFrames read from DuckDB.
+"""Great Expectations suites kept as files, validated on bounded DataFrames read from the
+warehouse (DuckDB, Postgres or Spark: pipelines.warehouse.engines).
 
 GX's SQL datasource does not work over DuckDB, so each check reads only the columns its
 suite names (plus the row id) into pandas, at most `max_rows` rows, and validates that
-with GX's pandas datasource in an ephemeral context (no GX project on disk).
+with GX's pandas datasource in an ephemeral context (no GX project on disk). The same read
+works on every engine, so a suite is checked the same way wherever the warehouse is.
 
 A suite file is GX's suite JSON (`name`, `expectations: [{type, kwargs}]`, `meta`) with
 what to validate under `meta.aow`:
@@ -40,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.project_files import EXPECTATIONS_DIR
 from pipelines.transform.parameters import metric_parameters  # the suites' $PARAMETER values
-from pipelines.warehouse.sql import quoted
+from pipelines.warehouse.engines import identifier_quote
+from pipelines.warehouse.engines import relation_exists as engine_relation_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -169,6 +172,7 @@ def load_suites(expectations_dir: Path | str = EXPECTATIONS_DIR) -> list[Suite]:
 def read_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[pd.DataFrame, bool]:
     """The suite's columns of its relation, at most max_rows of them (the first in
     `order_by` when set); and whether rows were left out."""
+    quoted = identifier_quote(con)
     columns = ", ".join(
         f"({suite.computed[c]}) as {quoted(c)}" if c in suite.computed else quoted(c)
         for c in suite.columns
@@ -279,13 +283,7 @@ def run_suite(
 
 def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     schema, _, name = relation.rpartition(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema or "main", name],
-        ).fetchone()[0]
-    )
+    return engine_relation_exists(con, schema or "main", name)
 
 
 def absent_relation(suite: Suite) -> SuiteResult:

@@ -18,14 +18,13 @@ ids and rows, and the quarantine table.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from pipelines.ingest.load_log import TABLE as SOURCE_LOADS
 from pipelines.sources.unresolved import QUARANTINE_TABLE
+from pipelines.warehouse.engines import Warehouse, connect, identifier_quote, relation_exists
 
 SAMPLE_CHARS = 300
 
@@ -94,26 +93,18 @@ class QuarantineShare:
         }
 
 
-def check_source(
-    con: duckdb.DuckDBPyConnection, source: str, dataset: str, limit: float
-) -> list[QuarantineShare]:
+def check_source(con: Any, source: str, dataset: str, limit: float) -> list[QuarantineShare]:
     """One result per resource the source's latest load quarantined records of (none: it
     rejected nothing, or the source never loaded); `limit` is the allowed share."""
     load = _latest_load(con, source)
-    if load is None or not _exists(con, dataset, QUARANTINE_TABLE):
+    if load is None or not relation_exists(con, dataset, QUARANTINE_TABLE):
         return []
     rows_loaded, load_ids = load
     if not load_ids:
         return []
-    table = f'"{dataset}".{QUARANTINE_TABLE}'
-    counts = con.execute(
-        f"select resource, count(*) from {table} "
-        "where _dlt_load_id in (select unnest(?)) and resolved_at is null "
-        "group by resource order by resource",
-        [load_ids],
-    ).fetchall()
+    table = f"{identifier_quote(con)(dataset)}.{QUARANTINE_TABLE}"
     results = []
-    for resource, quarantined in counts:
+    for resource, quarantined in sorted(quarantined_by_resource(con, dataset, load_ids).items()):
         field_, expected, seen, field_count = _commonest_break(con, table, resource, load_ids)
         results.append(
             QuarantineShare(
@@ -132,11 +123,25 @@ def check_source(
     return results
 
 
-def check_sources(duckdb_path: Path | str, limit: float) -> list[QuarantineShare]:
+def quarantined_by_resource(con: Any, dataset: str, load_ids: list[str]) -> Counter[str]:
+    """The records the loads `load_ids` quarantined and nothing resolved since, per resource
+    they were meant for (none when the dataset has no quarantine table)."""
+    if not load_ids or not relation_exists(con, dataset, QUARANTINE_TABLE):
+        return Counter()
+    found = con.execute(
+        f"select resource, count(*) from {identifier_quote(con)(dataset)}.{QUARANTINE_TABLE} "
+        f"where _dlt_load_id in {_placeholders(load_ids)} and resolved_at is null "
+        "group by resource",
+        load_ids,
+    ).fetchall()
+    return Counter(dict(found))
+
+
+def check_sources(warehouse: Warehouse, limit: float) -> list[QuarantineShare]:
     """`check_source` of every source, on a read-only connection."""
     from pipelines.sources import SOURCES
 
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+    with connect(warehouse) as con:
         return [
             r
             for spec in SOURCES.values()
@@ -144,11 +149,9 @@ def check_sources(duckdb_path: Path | str, limit: float) -> list[QuarantineShare
         ]
 
 
-def _latest_load(
-    con: duckdb.DuckDBPyConnection, source: str
-) -> tuple[dict[str, int], list[str]] | None:
+def _latest_load(con: Any, source: str) -> tuple[dict[str, int], list[str]] | None:
     schema, name = SOURCE_LOADS.split(".")
-    if not _exists(con, schema, name):
+    if not relation_exists(con, schema, name):
         return None
     found = con.execute(
         f"select rows_loaded, load_ids from {SOURCE_LOADS} "
@@ -157,23 +160,36 @@ def _latest_load(
     ).fetchone()
     if found is None:
         return None
-    return json.loads(found[0] or "{}"), json.loads(found[1] or "[]")
+    return _json(found[0], {}), _json(found[1], [])
+
+
+def _json(value: Any, empty: Any) -> Any:
+    """A JSON column's value: text on DuckDB and Spark, decoded already by Postgres' driver."""
+    if value is None:
+        return empty
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _placeholders(values: list[Any]) -> str:
+    """An `in` list of one placeholder per value (every engine's driver takes these)."""
+    return "(" + ", ".join("?" * len(values)) + ")"
 
 
 def _commonest_break(
-    con: duckdb.DuckDBPyConnection, table: str, resource: str, load_ids: list[str]
+    con: Any, table: str, resource: str, load_ids: list[str]
 ) -> tuple[str | None, str | None, str | None, int]:
     found = con.execute(
         f"select field, expected_type, seen_type, count(*) from {table} "
-        "where _dlt_load_id in (select unnest(?)) and resolved_at is null and resource = ? "
-        "group by all order by count(*) desc, field nulls last limit 1",
-        [load_ids, resource],
+        f"where _dlt_load_id in {_placeholders(load_ids)} and resolved_at is null "
+        "and resource = ? group by field, expected_type, seen_type "
+        "order by count(*) desc, field nulls last limit 1",
+        [*load_ids, resource],
     ).fetchone()
     return found[0], found[1], found[2], found[3]
 
 
 def _sample(
-    con: duckdb.DuckDBPyConnection,
+    con: Any,
     table: str,
     resource: str,
     load_ids: list[str],
@@ -181,20 +197,11 @@ def _sample(
 ) -> dict[str, Any]:
     found = con.execute(
         f"select record_key, reason, payload from {table} "
-        "where _dlt_load_id in (select unnest(?)) and resolved_at is null and resource = ? "
-        "order by field is not distinct from ? desc, record_key nulls last limit 1",
-        [load_ids, resource, field_],
+        f"where _dlt_load_id in {_placeholders(load_ids)} and resolved_at is null "
+        "and resource = ? order by field is not distinct from ? desc, record_key nulls last "
+        "limit 1",
+        [*load_ids, resource, field_],
     ).fetchone()
     if found is None:
         return {}
     return {"record_key": found[0], "reason": found[1], "payload": (found[2] or "")[:2000]}
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )

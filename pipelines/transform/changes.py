@@ -101,6 +101,12 @@ def plan_build(
     return BuildPlan(signatures, frozenset(changed))
 
 
+def build_everything(manifest: Mapping[str, Any]) -> BuildPlan:
+    """A plan where every node changed (no record to compare with)."""
+    nodes = [uid for uid, _ in _all_nodes(manifest)]
+    return BuildPlan({uid: "" for uid in nodes}, frozenset(nodes))
+
+
 def source_fingerprints(
     con: duckdb.DuckDBPyConnection,
     manifest: Mapping[str, Any],

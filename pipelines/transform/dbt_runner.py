@@ -1,4 +1,8 @@
-"""Build the dbt models into a DuckDB warehouse file, in-process (dbt's programmatic runner)."""
+"""Build the dbt models into the warehouse, in-process (dbt's programmatic runner).
+
+The warehouse's engine picks the dbt target (dbt_project/profiles.yml): a DuckDB file is
+passed as the var `duckdb_path`, a server's connection through the environment its output
+reads (pipelines.warehouse.engines)."""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from pipelines.transform.changes import (
     selection_names,
 )
 from pipelines.transform.org_seeds import dbt_seed_vars
-from pipelines.warehouse.lock import writer_lock
+from pipelines.warehouse.engines import Warehouse, dbt_env, dbt_target, is_duckdb
+from pipelines.warehouse.lock import warehouse_writer, writer_lock
 
 # What `dbt parse` and every build publish: manifest.json (which the Dagster definitions
 # read), run_results.json, partial_parse.msgpack (the next invocation's head start).
@@ -74,7 +79,9 @@ class InProcessBuild:
     error: str | None  # dbt itself failed (bad selection, broken project...)
 
 
-def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProcessBuild:
+def build_in_process(
+    select: Sequence[str], dbt_vars: dict[str, Any], warehouse: Warehouse | None = None
+) -> InProcessBuild:
     """`dbt build --select <select>` in this process, from the project's parse for these vars
     (parsed once per code version and seeds: parsed_manifest), with dbt's result events
     kept. The caller holds the warehouse's writer lock. The run's files go with its target
@@ -90,11 +97,14 @@ def build_in_process(select: Sequence[str], dbt_vars: dict[str, Any]) -> InProce
 
     args = ["build", *PROJECT_ARGS, "--select", *select, "--indirect-selection", "empty"]
     args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
-    manifest = parsed_manifest(dbt_vars)
-    with invocation_target(publish=()) as target:
+    target_args = ["--target", dbt_target(warehouse)] if warehouse is not None else []
+    env = dbt_env(warehouse) if warehouse is not None else {}
+    with environment(env):
+        manifest = parsed_manifest(dbt_vars, target_args)
+    with invocation_target(publish=()) as target, environment(env):
         try:
             res = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
-                [*args, "--target-path", str(target)]
+                [*args, *target_args, "--target-path", str(target)]
             )
         finally:
             _close_duckdb()
@@ -115,10 +125,11 @@ def _invocation_error(res) -> str | None:
 _parsed: dict[tuple, tuple[Any, str]] = {}
 
 
-def parsed_manifest(dbt_vars: dict[str, Any]):
-    """The project parsed (a dbt Manifest), once per process for each code version and seeds
-    directory: what a parse reads of the vars. Builds given it parse nothing."""
-    return _parse_of(dbt_vars)[0]
+def parsed_manifest(dbt_vars: dict[str, Any], target_args: Sequence[str] = ()):
+    """The project parsed (a dbt Manifest), once per process for each code version, seeds
+    directory and dbt target (`target_args`: a node's database is its target's): what a parse
+    reads of the vars. Builds given it parse nothing."""
+    return _parse_of(dbt_vars, target_args)[0]
 
 
 def parse_digest(dbt_vars: dict[str, Any]) -> str:
@@ -128,16 +139,18 @@ def parse_digest(dbt_vars: dict[str, Any]) -> str:
     return _parse_of(dbt_vars)[1]
 
 
-def _parse_of(dbt_vars: dict[str, Any]) -> tuple[Any, str]:
-    key = (_project_version(), dbt_vars.get("staged_seeds"))
+def _parse_of(dbt_vars: dict[str, Any], target_args: Sequence[str] = ()) -> tuple[Any, str]:
+    key = (_project_version(), dbt_vars.get("staged_seeds"), tuple(target_args))
     if key not in _parsed:
         # The clock is left out: only compiled SQL reads it, from the build's own vars, and
         # dbt parses the whole project again whenever a parse's vars differ from the last
         # one's; without it, the next day's run starts from this parse's partial parse.
         parse_vars = {k: v for k, v in dbt_vars.items() if k not in COMPILE_ONLY_VARS}
         # Only the partial parse is handed on: the manifest the definitions read stays theirs.
-        args = ["--vars", json.dumps(parse_vars), "--log-level", "none"]
-        manifest = _parse(args, [PARTIAL_PARSE])
+        args = ["--vars", json.dumps(parse_vars), "--log-level", "none", *target_args]
+        # The partial parse is the default target's: another target's would make the next
+        # parse of the default one start over.
+        manifest = _parse(args, [] if target_args else [PARTIAL_PARSE])
         content = manifest.writable_manifest().to_dict(omit_none=False)
         _parsed.clear()
         _parsed[key] = (manifest, _lasting_digest(content))
@@ -164,7 +177,7 @@ def _project_version() -> tuple[float, int]:
 
 
 def build_models(
-    duckdb_path: Path | str,
+    warehouse: Warehouse,
     select: str | Sequence[str] | None = None,
     *,
     full_refresh: bool = False,
@@ -176,11 +189,13 @@ def build_models(
     quiet: bool = False,
     changed_only: bool = False,
 ) -> BuildResult:
-    """`dbt build` (seeds, models, then their tests) against `duckdb_path`.
+    """`dbt build` (seeds, models, then their tests) against `warehouse`.
 
     `changed_only` builds only the nodes whose inputs changed since they last succeeded, as
     the daily run does (pipelines.transform.changes), and records what it built; any other
-    build forgets that record, so that the next changed-only build builds everything.
+    build forgets that record, so that the next changed-only build builds everything. The
+    record lives in a DuckDB warehouse: on a server engine every build builds everything
+    (incremental models still process only what is new).
 
     `select` is dbt selection syntax; `dbt_vars` override the docs/metrics.md parameters;
     `seeds_dir` and `as_of` are the organisation's seeds and clock (see run_vars); `tests`
@@ -206,22 +221,27 @@ def build_models(
         args += ["--exclude-resource-type", "unit_test"]
     if quiet:
         args += ["--log-level", "none"]
-    all_vars = {**run_vars(duckdb_path, seeds_dir, as_of), **(dbt_vars or {})}
-    args += ["--vars", json.dumps(all_vars)]
+    all_vars = {**run_vars(warehouse, seeds_dir, as_of), **(dbt_vars or {})}
+    args += ["--vars", json.dumps(all_vars), "--target", dbt_target(warehouse)]
     if changed_only and (select or full_refresh):
         raise ValueError("changed_only builds what changed: no selection, no full refresh")
+    changed_only = changed_only and is_duckdb(warehouse)
     holder = f"dbt build (pid {os.getpid()})"
-    with writer_lock(duckdb_path, holder), invocation_target() as target:
+    with (
+        warehouse_writer(warehouse, holder),
+        invocation_target() as target,
+        environment(dbt_env(warehouse)),
+    ):
         plan = None
         if changed_only:
-            plan, selection = _changed_selection(duckdb_path, all_vars, tests, unit_tests)
+            plan, selection = _changed_selection(warehouse, all_vars, tests, unit_tests)
             if not selection:
                 return BuildResult(success=True)
             args += ["--select", *selection, "--indirect-selection", "empty"]
-        else:
+        elif is_duckdb(warehouse):
             # A build of its own (other vars, a selection, a full refresh) leaves the record
             # of what was last built untrue: the next changed-only build builds everything.
-            forget_built_state(duckdb_path)
+            forget_built_state(warehouse)
         try:
             res = dbtRunner().invoke([*args, "--target-path", str(target)])
         finally:
@@ -239,9 +259,25 @@ def build_models(
     if plan is not None and res.exception is None:
         import duckdb
 
-        with duckdb.connect(str(duckdb_path)) as con:
+        with duckdb.connect(str(warehouse)) as con:
             record_results(con, plan, {n.unique_id: n.status for n in nodes})
     return BuildResult(success=bool(res.success), nodes=nodes, error=error)
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """The process environment with `values` set for the block (what dbt's profile reads),
+    then as it was."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _changed_selection(
@@ -303,14 +339,14 @@ def generate_docs(target: Path, dbt_vars: dict[str, Any]) -> None:
 
 
 def run_vars(
-    duckdb_path: Path | str, seeds_dir: Path | str | None = None, as_of: str | None = None
+    warehouse: Warehouse, seeds_dir: Path | str | None = None, as_of: str | None = None
 ) -> dict[str, str]:
-    """The dbt vars of a run: the warehouse file (profiles.yml), the organisation's seeds
+    """The dbt vars of a run: a DuckDB warehouse's file (profiles.yml), the organisation's seeds
     (`seeds_dir`, any directory, read and never written: staged and checked first, see
     pipelines.transform.org_seeds; None: the project's own) and its clock (`as_of`, the
     metrics' "now"; None: the build's time)."""
     fixed_clock = {"as_of": as_of} if as_of else {}
-    duckdb_var = {"duckdb_path": str(Path(duckdb_path).resolve())}
+    duckdb_var = {"duckdb_path": str(Path(warehouse).resolve())} if is_duckdb(warehouse) else {}
     return {**duckdb_var, **dbt_seed_vars(seeds_dir), **fixed_clock}
 
 

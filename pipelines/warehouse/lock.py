@@ -18,7 +18,7 @@ import json
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,3 +86,11 @@ def _busy_message(warehouse: Path | str, holder: dict[str, object]) -> str:
         "one writer per file: wait for that run to finish (Dagster queues runs on the "
         "duckdb_warehouse pool), or point AOW_DUCKDB_PATH at another file."
     )
+
+
+def warehouse_writer(warehouse: object, holder: str) -> AbstractContextManager[object]:
+    """The writer lock of a DuckDB file; a server engine (pipelines.warehouse.engines) takes
+    concurrent writers itself, so there is nothing to hold."""
+    from pipelines.warehouse.engines import is_duckdb
+
+    return writer_lock(warehouse, holder) if is_duckdb(warehouse) else nullcontext()

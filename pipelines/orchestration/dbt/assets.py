@@ -25,6 +25,7 @@ from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
 from pipelines.transform.changes import (
     WINDOW_VARS,
     BuildPlan,
+    build_everything,
     in_graph_order,
     op_tests,
     plan_build,
@@ -102,9 +103,12 @@ def build(
             )
         if not todo:
             return
-        outcome = yield from _run_dbt(context, manifest, translator, project, todo, dbt_vars)
-        with warehouse.connect(read_only=False) as con:
-            record_results(con, plan, outcome.statuses)
+        outcome = yield from _run_dbt(
+            context, manifest, translator, project, todo, dbt_vars, warehouse.target
+        )
+        if warehouse.is_duckdb:
+            with warehouse.connect(read_only=False) as con:
+                record_results(con, plan, outcome.statuses)
     if outcome.error:
         raise dg.Failure(description=f"dbt build failed: {outcome.error}")
     failed = sorted(uid for uid, status in outcome.statuses.items() if status in FAILED)
@@ -119,20 +123,23 @@ def _run_plan(run_id: str, warehouse: WarehouseResource, manifest, dbt_vars) -> 
     """The run's build plan, made by its first dbt op: the raw tables, the clock and the code
     are the same for every op of a run, and reading every raw table once is enough."""
     if run_id not in _plans:
-        with warehouse.connect(read_only=True) as con:
-            plan = plan_build(con, manifest, dbt_vars)
+        if warehouse.is_duckdb:
+            with warehouse.connect(read_only=True) as con:
+                plan = plan_build(con, manifest, dbt_vars)
+        else:  # the record of what was built is a DuckDB warehouse's: build everything
+            plan = build_everything(manifest)
         _plans.clear()
         _plans[run_id] = plan
     return _plans[run_id]
 
 
-def _run_dbt(context, manifest, translator, project, todo, dbt_vars) -> Iterator:
+def _run_dbt(context, manifest, translator, project, todo, dbt_vars, target) -> Iterator:
     """dbt build of exactly `todo`, in this process, its results as Dagster events (dagster-
     dbt's own translation of dbt's result events); returns dbt's outcome."""
     window = {k: v for k, v in dbt_vars.items() if k in WINDOW_VARS}
     others = {k: v for k, v in dbt_vars.items() if k not in WINDOW_VARS}
     with temporary_env(window_env(window)):
-        outcome = build_in_process(selection_names(manifest, todo), others)
+        outcome = build_in_process(selection_names(manifest, todo), others, target)
     for raw in outcome.result_events:
         event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
         yield from event.to_default_asset_events(
@@ -152,7 +159,7 @@ def dbt_models(
     def op_vars(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dict:
         # The same vars for every op of a run, the window of days included (only the daily
         # models read it): dbt parses the whole project again whenever the vars change.
-        return {**run_vars(warehouse.path, seeds_dir, as_of), **window_vars(context)}
+        return {**run_vars(warehouse.target, seeds_dir, as_of), **window_vars(context)}
 
     @dbt_assets(
         manifest=project.manifest_path,

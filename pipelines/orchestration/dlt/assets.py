@@ -34,7 +34,6 @@ from functools import cache
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from dagster_dlt import DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.schema import Schema
@@ -49,10 +48,12 @@ from pipelines.ingest.loads import (
 )
 from pipelines.orchestration.partitions import daily_partitions, single_run_backfill, window_dates
 from pipelines.orchestration.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.quality.quarantine import quarantined_by_resource
 from pipelines.sources import SOURCES, SourceSpec
 from pipelines.sources.contract import QUARANTINE_TABLE
 from pipelines.sources.failures import LoadFailed
 from pipelines.sources.http_session import RequestMeter, metered
+from pipelines.warehouse.engines import Warehouse
 
 
 def source_retry_policy(delay: float) -> dg.RetryPolicy:
@@ -123,7 +124,7 @@ def build_source_assets(
             try:
                 for pipeline, counts in load_checkpoints(
                     spec.name,
-                    warehouse.path,
+                    warehouse.target,
                     resources=selected if context.is_subset else None,
                     arguments=window,
                     holder=f"dagster run {context.run.run_id} ({spec.name})",
@@ -143,9 +144,10 @@ def build_source_assets(
                 if not exc.permanent and context.retry_number < retry_policy.max_retries:
                     raise  # transient: Dagster tries again after the policy's delay
                 context.log.error(_giving_up(exc, context.retry_number))
-                yield from _failed(context, tables, exc, rows, meter, warehouse.path, spec.name)
+                yield from _failed(context, tables, exc, rows, meter, warehouse.target, spec.name)
                 return
-        quarantined = _quarantined(warehouse.path, spec.dataset, loaded)
+        with warehouse.connect() as con:
+            quarantined = quarantined_by_resource(con, spec.dataset, loaded)
         for key, table in tables.items():
             if key in context.selected_asset_keys:
                 yield dg.MaterializeResult(
@@ -191,7 +193,7 @@ def _failed(
     exc: LoadFailed,
     rows: Counter[str],
     meter: RequestMeter,
-    warehouse: Path,
+    warehouse: Warehouse,
     source: str,
 ) -> Iterator[dg.MaterializeResult]:
     """One result per selected table of a source whose load failed for good: the models
@@ -259,26 +261,6 @@ def _load_metadata(
     if window:
         metadata["window"] = f"[{window['start_date']}, {window['end_date']})"
     return metadata
-
-
-def _quarantined(warehouse: Path, dataset: str, load_ids: list[str]) -> Counter[str]:
-    """Records this load quarantined, per resource they were meant for."""
-    if not load_ids:
-        return Counter()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [dataset, QUARANTINE_TABLE],
-        ).fetchone()[0]
-        if not exists:
-            return Counter()
-        found = con.execute(
-            f'select resource, count(*) from "{dataset}".{QUARANTINE_TABLE} '
-            "where _dlt_load_id in (select unnest(?)) and resolved_at is null group by resource",
-            [load_ids],
-        ).fetchall()
-    return Counter(dict(found))
 
 
 @cache

@@ -8,7 +8,7 @@
     order. scale 3600000 keeps hours to the millisecond; 1e12 keeps fractional defect weights. -#}
 {% macro exact_sum(expression, scale) -%}
     (sum(cast({{ round_double('(' ~ expression ~ ') * ' ~ scale, 0) }} as {{ dbt.type_bigint() }}))
-        / cast({{ scale }} as double precision))
+        / cast({{ scale }} as {{ type_double() }}))
 {%- endmacro %}
 
 {#- A double rounded to `digits` decimals, still a double, the same on every adapter:
@@ -20,12 +20,12 @@
     {{ return(adapter.dispatch('round_double', 'ai_outcomes_warehouse')(value, digits)) }}
 {%- endmacro %}
 {% macro default__round_double(value, digits) -%}
-    {%- set scaled = "((" ~ value ~ ") * cast(" ~ (10 ** digits) ~ " as double precision))" -%}
+    {%- set scaled = "((" ~ value ~ ") * cast(" ~ (10 ** digits) ~ " as " ~ type_double() ~ "))" -%}
     (case
         when abs({{ scaled }} - trunc({{ scaled }})) >= 0.5
             then trunc({{ scaled }}) + sign({{ scaled }})
         else trunc({{ scaled }})
-    end / cast({{ 10 ** digits }} as double precision))
+    end / cast({{ 10 ** digits }} as {{ type_double() }}))
 {%- endmacro %}
 {% macro duckdb__round_double(value, digits) -%}
     round({{ value }}, {{ digits }})

@@ -1,8 +1,11 @@
 """Two builds of the warehouse compared table by table, whatever their engines.
 
 A `Warehouse` is a name and two functions: `rows(sql)`, the column names and rows of a query,
-and `tables(schema)`, the tables and views of a schema. `duckdb_warehouse` and
-`postgres_warehouse` make one; any other engine needs only those two functions.
+and `tables(schema)`, the tables and views of a schema. `engine_warehouse` makes one for any
+of the project's warehouses (a DuckDB file, a Postgres or Spark server:
+pipelines.warehouse.engines), `duckdb_warehouse` and `postgres_warehouse` for a file or a
+DB-API connection; any other reader needs only those two functions. `frozen_warehouse` keeps
+the tables of a warehouse as they are now, to compare with what a later build makes.
 `compare_warehouses` reads every table of the given schemas from both and reports each
 difference: a table on one side only, other columns, another number of rows, rows that are
 not equal as multisets, or a column whose values are of another kind (a double on one side, an
@@ -22,7 +25,7 @@ import datetime as dt
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -56,10 +59,16 @@ def compare_warehouses(
     schemas: Sequence[str] = DEFAULT_SCHEMAS,
     rel_tol: float = REL_TOL,
     skip: Iterable[str] = (),
+    ignore_columns: Mapping[str, Iterable[str]] | None = None,
 ) -> list[TableDifference]:
     """Every difference between the tables of `schemas` in `left` and `right` (none: equal).
-    `skip` names tables (schema.table) left out, each for a reason the caller gives."""
+    `skip` names tables (schema.table) left out, and `ignore_columns` columns of a table
+    (schema.table -> names) left out of the rows compared, each for a reason the caller
+    gives (what records when a load ran differs between two loads of the same data)."""
     skipped = set(skip)
+    ignored = {
+        table: {c.lower() for c in columns} for table, columns in (ignore_columns or {}).items()
+    }
     differences = []
     for schema in schemas:
         left_tables, right_tables = set(left.tables(schema)), set(right.tables(schema))
@@ -71,7 +80,7 @@ def compare_warehouses(
                 missing = right.name if table not in right_tables else left.name
                 differences.append(TableDifference(name, [f"missing in {missing}"]))
                 continue
-            problems = compare_relation(left, right, name, rel_tol)
+            problems = compare_relation(left, right, name, rel_tol, ignored.get(name, ()))
             if problems:
                 differences.append(TableDifference(name, problems))
     return differences
@@ -87,12 +96,26 @@ def assert_same_warehouses(left: Warehouse, right: Warehouse, **options: Any) ->
         )
 
 
-def compare_relation(left: Warehouse, right: Warehouse, name: str, rel_tol: float) -> list[str]:
-    """The differences of one table (or view) `name`, read whole from both sides."""
+def compare_relation(
+    left: Warehouse,
+    right: Warehouse,
+    name: str,
+    rel_tol: float = REL_TOL,
+    ignore_columns: Iterable[str] = (),
+) -> list[str]:
+    """The differences of one table (or view) `name`, read whole from both sides, the
+    columns `ignore_columns` left out."""
     left_columns, left_rows = left.rows(f"select * from {name}")
     right_columns, right_rows = right.rows(f"select * from {name}")
     left_columns = [c.lower() for c in left_columns]
     right_columns = [c.lower() for c in right_columns]
+    ignored = set(ignore_columns)
+    if ignored:
+        kept_left = [c for c in left_columns if c not in ignored]
+        kept_right = [c for c in right_columns if c not in ignored]
+        left_rows = _project(left_rows, left_columns, kept_left)
+        right_rows = _project(right_rows, right_columns, kept_right)
+        left_columns, right_columns = kept_left, kept_right
     problems = []
     if left_columns != right_columns:
         only_left = [c for c in left_columns if c not in right_columns]
@@ -256,6 +279,54 @@ def _close(x: Any, y: Any, rel_tol: float) -> bool:
 
 def _sort_key(row: tuple) -> tuple:
     return tuple((v is None, str(v)) for v in row)
+
+
+def engine_warehouse(target: Any, name: str | None = None) -> Warehouse:
+    """One of the project's warehouses (pipelines.warehouse.engines: a DuckDB file, a
+    Postgres or a Spark server), read through its own connection."""
+    from pipelines.warehouse.engines import connect, engine_of
+
+    engine = engine_of(target)
+
+    def rows(sql: str) -> tuple[list[str], list[tuple]]:
+        with connect(target) as con:
+            result = con.execute(sql)
+            names = [d[0] for d in result.description]
+            fetched = result.fetchall()
+            json_columns = [i for i, d in enumerate(result.description) if str(d[1]) == "JSON"]
+        if json_columns:
+            fetched = [_json_parsed(row, json_columns) for row in fetched]
+        return names, fetched
+
+    def tables(schema: str) -> list[str]:
+        if engine == "spark":
+            listed = rows(f"show tables in `{schema}`")[1]
+            # (database, table name, is temporary)
+            return sorted(r[1] for r in listed if not r[2])
+        return [r[0] for r in rows(_information_schema_tables(schema))[1]]
+
+    return Warehouse(name or engine, rows, tables)
+
+
+def frozen_warehouse(warehouse: Warehouse, schemas: Sequence[str] = DEFAULT_SCHEMAS) -> Warehouse:
+    """The tables of `schemas` as they are now, read once and kept in memory: what a build
+    gave, to compare with what a later build of the same warehouse gives."""
+    listed = {schema: list(warehouse.tables(schema)) for schema in schemas}
+    kept = {
+        f"select * from {schema}.{table}": warehouse.rows(f"select * from {schema}.{table}")
+        for schema, tables in listed.items()
+        for table in tables
+    }
+
+    def rows(sql: str) -> tuple[list[str], list[tuple]]:
+        if sql not in kept:
+            raise KeyError(f"{warehouse.name} was frozen with only {sorted(listed)}: {sql}")
+        return kept[sql]
+
+    def tables(schema: str) -> list[str]:
+        return listed.get(schema, [])
+
+    return Warehouse(warehouse.name, rows, tables)
 
 
 def duckdb_warehouse(path: str, name: str = "duckdb") -> Warehouse:

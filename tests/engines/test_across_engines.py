@@ -20,14 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.engines.compare import assert_same_warehouses, engine_warehouse
-from tests.engines.postgres_server import missing_reason, postgres_server
-from tests.engines.spark_server import spark_thrift_server, spark_unavailable
 
 from org_simulator.demo import store_path
 from org_simulator.testing import TINY_SEED
 from pipelines.warehouse.engines import Postgres, Spark
 from tests.engines.builds import BUILT_SCHEMAS, EngineBuild, build_on
+from tests.engines.compare import assert_same_warehouses, engine_warehouse
+from tests.engines.postgres_server import missing_reason, postgres_server
+from tests.engines.spark_server import spark_thrift_server, spark_unavailable
 
 ENGINES = ("duckdb", "postgres", "spark")
 

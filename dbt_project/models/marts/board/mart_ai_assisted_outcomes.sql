@@ -50,7 +50,7 @@ final as (
         shipped,
         shipped_observed,
         survived,
-        cast(survived as double precision) / nullif(opened, 0) as survived_share,
+        cast(survived as {{ type_double() }}) / nullif(opened, 0) as survived_share,
 
         ---------- spend allocated to the cohort's PRs (USD)
         {{ when_available(needs, 'allocated_spend_usd',

@@ -202,7 +202,7 @@ final as (
         {{ when_available(needs, figure, 'board.' ~ figure) }} as {{ figure }},
         {%- endfor %}
         {{ when_available(needs, 'bugs_per_shipped_pr',
-            'cast(board.defect_weight as double precision) / nullif(board.observed_prs, 0)') }}
+            'cast(board.defect_weight as ' ~ type_double() ~ ') / nullif(board.observed_prs, 0)') }}
             as bugs_per_shipped_pr,
         {{ when_available(needs, 'awus', 'board.awus') }} as awus,
         {{ when_available(needs, 'review_hours_on_others_prs', 'board.review_hours_on_others_prs') }}

@@ -139,7 +139,7 @@ measured as (
         budgets.period_end,
         budgets.budget_usd,
         coalesce(to_date.spend_to_date_usd, 0) as spend_to_date_usd,
-        cast(coalesce(trailing_window.trailing_28d_usd, 0) as double precision) / 28 as run_rate,
+        cast(coalesce(trailing_window.trailing_28d_usd, 0) as {{ type_double() }}) / 28 as run_rate,
         budgets.budget_usd - coalesce(to_date.spend_to_date_usd, 0) as remaining_usd,
         case
             when budgets.period_start > {{ as_of_date() }} then budgets.period_start
@@ -176,7 +176,7 @@ projected as (
             when run_rate <= 0 then null
             else cast({{ dbt.dateadd(
                 'day',
-                'cast(ceil(cast(remaining_usd as double precision) / run_rate) as integer) - 1',
+                'cast(ceil(cast(remaining_usd as ' ~ type_double() ~ ') / run_rate) as integer) - 1',
                 'projection_start',
             ) }} as date)
         end as exhaustion_day

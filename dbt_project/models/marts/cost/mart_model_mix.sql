@@ -71,15 +71,15 @@ final as (
         case
             when with_totals.month_spend_usd > 0
                 then {{ round_double(
-                        'cast(with_totals.spend_usd as double precision)
-                        / cast(with_totals.month_spend_usd as double precision)', 6
+                        'cast(with_totals.spend_usd as ' ~ type_double() ~ ')
+                        / cast(with_totals.month_spend_usd as ' ~ type_double() ~ ')', 6
                     ) }}
         end as share_of_month_spend,
         case
             when with_totals.provider_month_spend_usd > 0
                 then {{ round_double(
-                        'cast(with_totals.spend_usd as double precision)
-                        / cast(with_totals.provider_month_spend_usd as double precision)', 6
+                        'cast(with_totals.spend_usd as ' ~ type_double() ~ ')
+                        / cast(with_totals.provider_month_spend_usd as ' ~ type_double() ~ ')', 6
                     ) }}
         end as share_of_provider_month_spend,
 

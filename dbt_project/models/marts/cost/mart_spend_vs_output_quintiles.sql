@@ -39,9 +39,9 @@ per_person as (
         spend_usd,
         shipped_prs,
         surviving_prs,
-        cast(spend_usd as double precision) / people as spend_per_person,
-        cast(shipped_prs as double precision) / people as shipped_per_person,
-        cast(surviving_prs as double precision) / people as surviving_per_person
+        cast(spend_usd as {{ type_double() }}) / people as spend_per_person,
+        cast(shipped_prs as {{ type_double() }}) / people as shipped_per_person,
+        cast(surviving_prs as {{ type_double() }}) / people as surviving_per_person
     from quintiles
 
 ),

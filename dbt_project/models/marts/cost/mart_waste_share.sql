@@ -139,8 +139,8 @@ final as (
             when total_usd > 0
                 then ' ~ round_double(
                     'cast(abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
-                        as double precision)
-                    / cast(total_usd as double precision)', 6
+                        as ' ~ type_double() ~ ')
+                    / cast(total_usd as ' ~ type_double() ~ ')', 6
                 ) ~ '
         end') }} as waste_share,
 

@@ -48,7 +48,7 @@ final as (
         ---------- share
         {{ when_available(needs, 'unattributed_share',
             "cast(sum(case when rule = 'unattributed' then cast(1 as bigint) else 0 end)
-                as double precision) / count(*)") }}
+                as " ~ type_double() ~ ") / count(*)") }}
             as unattributed_share,
 
         ---------- figures null for want of a source

@@ -112,7 +112,7 @@ final as (
         ---------- cost
         attributed_spend_usd,
         {{ when_available(needs, 'cost_per_awu',
-            'cast(attributed_spend_usd as double precision) / nullif(coalesce(work_item_awus, 0) + coalesce(incident_awus, 0), 0)') }}
+            'cast(attributed_spend_usd as ' ~ type_double() ~ ') / nullif(coalesce(work_item_awus, 0) + coalesce(incident_awus, 0), 0)') }}
             as cost_per_awu,
 
         ---------- figures null for want of a source

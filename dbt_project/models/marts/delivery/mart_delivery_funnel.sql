@@ -42,12 +42,12 @@ shares as (
 
     select
         *,
-        cast(merged as double precision) / opened as merged_share,
-        cast(shipped as double precision) / opened as shipped_share,
-        cast(survived as double precision) / opened as survived_share,
+        cast(merged as {{ type_double() }}) / opened as merged_share,
+        cast(shipped as {{ type_double() }}) / opened as shipped_share,
+        cast(survived as {{ type_double() }}) / opened as survived_share,
         case
             when shipped_observed > 0
-                then cast(survived as double precision) / shipped_observed
+                then cast(survived as {{ type_double() }}) / shipped_observed
         end as survival_rate
     from cohorts
 

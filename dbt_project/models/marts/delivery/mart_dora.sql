@@ -117,16 +117,16 @@ metrics as (
             'weekly_deployments.rolled_back_deployments') }} as rolled_back_deployments,
         weekly_deployments.rework_deployments,
         weekly_deployments.shipped_prs,
-        cast(weekly_deployments.successful_deployments as double precision) / 7 as deployments_per_day,
+        cast(weekly_deployments.successful_deployments as {{ type_double() }}) / 7 as deployments_per_day,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
-        {{ when_available(needs, 'change_failure_rate', 'cast(weekly_deployments.change_failures as double precision)
+        {{ when_available(needs, 'change_failure_rate', 'cast(weekly_deployments.change_failures as ' ~ type_double() ~ ')
             / nullif(weekly_deployments.successful_deployments, 0)') }} as change_failure_rate,
         {{ when_available(needs, 'recovered_incidents',
             'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
         {{ when_available(needs, 'recovery_time_median_hours',
             'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
-        cast(weekly_deployments.rework_deployments as double precision)
+        cast(weekly_deployments.rework_deployments as {{ type_double() }})
         / nullif(weekly_deployments.successful_deployments, 0) as deployment_rework_rate
     from weekly_deployments
     left join lead_times

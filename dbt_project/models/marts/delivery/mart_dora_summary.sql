@@ -142,21 +142,21 @@ metrics as (
         period.period_start,
         period.period_end,
         period.period_days,
-        cast(counts.successful_deployments as double precision) / nullif(period.period_days, 0)
+        cast(counts.successful_deployments as {{ type_double() }}) / nullif(period.period_days, 0)
             as deployments_per_day,
-        cast(7 * counts.successful_deployments as double precision)
+        cast(7 * counts.successful_deployments as {{ type_double() }})
         / nullif(period.period_days, 0)
             as deployments_per_week,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
         {{ when_available(needs, 'change_failure_rate',
-            'cast(counts.change_failures as double precision) / nullif(counts.successful_deployments, 0)') }}
+            'cast(counts.change_failures as ' ~ type_double() ~ ') / nullif(counts.successful_deployments, 0)') }}
             as change_failure_rate,
         {{ when_available(needs, 'recovered_incidents',
             'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
         {{ when_available(needs, 'recovery_time_median_hours',
             'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
-        cast(counts.rework_deployments as double precision) / nullif(counts.successful_deployments, 0)
+        cast(counts.rework_deployments as {{ type_double() }}) / nullif(counts.successful_deployments, 0)
             as deployment_rework_rate
     from counts
     cross join period

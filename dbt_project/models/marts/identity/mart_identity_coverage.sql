@@ -79,10 +79,10 @@ shares as (
         items,
         resolved_items,
         items - resolved_items as unresolved_items,
-        cast(resolved_items as double precision) / nullif(items, 0) as resolved_share,
+        cast(resolved_items as {{ type_double() }}) / nullif(items, 0) as resolved_share,
         usd,
         resolved_usd,
-        cast(resolved_usd as double precision) / nullif(usd, 0) as resolved_usd_share
+        cast(resolved_usd as {{ type_double() }}) / nullif(usd, 0) as resolved_usd_share
     from unioned
 
 )

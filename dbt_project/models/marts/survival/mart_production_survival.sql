@@ -30,7 +30,7 @@ final as (
             as rolled_back_within_h,
 
         ---------- rate
-        cast(sum(case when survived then cast(1 as bigint) else 0 end) as double precision)
+        cast(sum(case when survived then cast(1 as bigint) else 0 end) as {{ type_double() }})
         / nullif(sum(case when is_censored then 0 else cast(1 as bigint) end), 0) as survival_rate,
 
         ---------- figures null for want of a source

@@ -105,7 +105,7 @@ factors as (
 
     select
         *,
-        case when at_risk > 0 then 1.0 - cast(events as double precision) / at_risk else 1.0 end as day_survival
+        case when at_risk > 0 then 1.0 - cast(events as {{ type_double() }}) / at_risk else 1.0 end as day_survival
     from daily
 
 ),

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -65,6 +65,23 @@ class PostgresServer:
             "AOW_POSTGRES_PASSWORD": "",
             "AOW_POSTGRES_DATABASE": self.database,
         }
+
+    def warehouse(self):
+        """The project's handle on this database (pipelines.warehouse.engines.Postgres)."""
+        from pipelines.warehouse.engines import Postgres
+
+        return Postgres(host=self.host, port=self.port, user=self.user, database=self.database)
+
+    def create_database(self, database: str) -> PostgresServer:
+        """A new empty database on the same server (CREATE DATABASE outside a transaction)."""
+        con = self.connect()
+        try:
+            con.autocommit = True
+            with con.cursor() as cur:
+                cur.execute(f'create database "{database}"')
+        finally:
+            con.close()
+        return replace(self, database=database)
 
     def connect(self, database: str | None = None):
         """A psycopg2 connection to the server's database (or another one)."""

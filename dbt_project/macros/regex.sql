@@ -26,14 +26,30 @@
     unnest(regexp_extract_all({{ text }}, {{ pattern }}, {{ group }}))
 {%- endmacro %}
 
-{#- The word-boundary escape of the adapter's regular expressions, for patterns that need
-    one (RE2 and most engines: \b; PostgreSQL's ARE: \y, where \b is a backspace). -#}
+{#- RE2's word boundary \b, for patterns that need one: ASCII word characters
+    [A-Za-z0-9_] on one side and none (or an end) on the other. PostgreSQL's \b is a
+    backspace and its \y follows the database's character classes (letters of every script
+    in a UTF-8 database): `default__` spells the ASCII boundary with look-around. -#}
 {% macro regexp_word_boundary() -%}
     {{ return(adapter.dispatch('regexp_word_boundary', 'ai_outcomes_warehouse')()) }}
 {%- endmacro %}
 {% macro default__regexp_word_boundary() -%}
-    {{ return('\\y') }}
+    {{ return('(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))') }}
 {%- endmacro %}
 {% macro duckdb__regexp_word_boundary() -%}
     {{ return('\\b') }}
+{%- endmacro %}
+
+{#- The word characters of every script, letters and digits and `_`, as the inside of a
+    bracket expression (`[...]`, `[^...]`): RE2's \p{L}\p{N}_. PostgreSQL has no Unicode
+    properties; its [:alnum:] follows the database's LC_CTYPE, which in a UTF-8 locale
+    (C.UTF-8, en_US.UTF-8...) holds the letters and decimal digits of every script. -#}
+{% macro regexp_word_characters() -%}
+    {{ return(adapter.dispatch('regexp_word_characters', 'ai_outcomes_warehouse')()) }}
+{%- endmacro %}
+{% macro default__regexp_word_characters() -%}
+    {{ return('[:alnum:]_') }}
+{%- endmacro %}
+{% macro duckdb__regexp_word_characters() -%}
+    {{ return('\\p{L}\\p{N}_') }}
 {%- endmacro %}

@@ -83,7 +83,7 @@ final as (
         -- time rules still point at a deployment (int_deployments__incidents).
         applied_rules.applied_rule,
         -- Each defect is worth 1, split equally across its causing PRs.
-        1.0 / count(*) over (partition by applied_rules.defect_id) as weight
+        cast(1 as {{ type_double() }}) / count(*) over (partition by applied_rules.defect_id) as weight
 
     from applied_rules
     left join causes

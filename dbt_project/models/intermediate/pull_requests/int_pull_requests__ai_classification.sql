@@ -169,7 +169,7 @@ final as (
         cast(ai_commit_count as {{ dbt.type_int() }}) as ai_commit_count,
         case
             when commit_count > 0
-                then cast(ai_commit_count as double precision) / commit_count
+                then cast(ai_commit_count as {{ type_double() }}) / commit_count
         end as ai_commit_share
 
     from reasons

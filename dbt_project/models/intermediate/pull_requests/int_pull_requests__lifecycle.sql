@@ -230,7 +230,7 @@ final as (
         reverted_by_number,
 
         ---------- review
-        cast(review_hours as double precision) as review_hours,
+        cast(review_hours as {{ type_double() }}) as review_hours,
         cast(human_reviewers as {{ dbt.type_int() }}) as human_reviewers,
         cast(changes_requested as {{ dbt.type_int() }}) as changes_requested,
 

@@ -104,7 +104,7 @@ final as (
             when {{ minutes_between('started_at', 'ended_at') }}
                 + {{ var('review_session_floor_minutes') }}
                 > {{ var('review_session_cap_minutes') }}
-                then cast({{ var('review_session_cap_minutes') }} as double precision)
+                then cast({{ var('review_session_cap_minutes') }} as {{ type_double() }})
             else {{ minutes_between('started_at', 'ended_at') }}
                 + {{ var('review_session_floor_minutes') }}
         end as minutes

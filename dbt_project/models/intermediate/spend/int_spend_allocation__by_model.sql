@@ -45,8 +45,8 @@ shares as (
         person_day_models.model,
         case
             when person_days.person_day_cost_usd > 0
-                then cast(person_day_models.model_cost_usd as double precision)
-                    / cast(person_days.person_day_cost_usd as double precision)
+                then cast(person_day_models.model_cost_usd as {{ type_double() }})
+                    / cast(person_days.person_day_cost_usd as {{ type_double() }})
             else 0
         end as model_share
     from person_day_models
@@ -75,7 +75,7 @@ final as (
         ---------- amounts (USD)
         -- A fixed-scale decimal, so sums downstream do not depend on the order of addition.
         cast(
-            cast(allocation.cost_usd as double precision) * shares.model_share
+            cast(allocation.cost_usd as {{ type_double() }}) * shares.model_share
             as decimal(38, 10)
         ) as cost_usd
 

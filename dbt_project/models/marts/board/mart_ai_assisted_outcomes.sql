@@ -24,10 +24,10 @@ cohorts as (
     select
         coalesce(is_ai_assisted, false) as is_ai_assisted,
         count(*) as opened,
-        sum(case when outcome = 'merged' then 1 else 0 end) as merged,
-        sum(case when shipped_at is not null then 1 else 0 end) as shipped,
-        sum(case when survived is not null then 1 else 0 end) as shipped_observed,
-        sum(case when survived then 1 else 0 end) as survived,
+        sum(case when outcome = 'merged' then cast(1 as bigint) else 0 end) as merged,
+        sum(case when shipped_at is not null then cast(1 as bigint) else 0 end) as shipped,
+        sum(case when survived is not null then cast(1 as bigint) else 0 end) as shipped_observed,
+        sum(case when survived then cast(1 as bigint) else 0 end) as survived,
         sum(allocated_spend_usd) as allocated_spend_usd,
         {{ exact_sum('case when survived is not null then defect_weight_within_h else 0 end',
                      1000000000000) }} as defect_weight,
@@ -50,7 +50,7 @@ final as (
         shipped,
         shipped_observed,
         survived,
-        cast(survived as double precision) / nullif(opened, 0) as survived_share,
+        cast(survived as {{ type_double() }}) / nullif(opened, 0) as survived_share,
 
         ---------- spend allocated to the cohort's PRs (USD)
         {{ when_available(needs, 'allocated_spend_usd',

@@ -46,8 +46,8 @@ shipped as (
         author_person_id as person_id,
         shipped_month as month_start,
         count(*) as shipped_prs,
-        sum(case when survived then 1 else 0 end) as surviving_prs,
-        sum(case when survived is not null then 1 else 0 end) as observed_prs,
+        sum(case when survived then cast(1 as bigint) else 0 end) as surviving_prs,
+        sum(case when survived is not null then cast(1 as bigint) else 0 end) as observed_prs,
         {{ exact_sum('case when survived is not null then defect_weight_within_h else 0 end', 1000000000000) }}
             as defect_weight
     from prs
@@ -202,7 +202,7 @@ final as (
         {{ when_available(needs, figure, 'board.' ~ figure) }} as {{ figure }},
         {%- endfor %}
         {{ when_available(needs, 'bugs_per_shipped_pr',
-            'cast(board.defect_weight as double precision) / nullif(board.observed_prs, 0)') }}
+            'cast(board.defect_weight as ' ~ type_double() ~ ') / nullif(board.observed_prs, 0)') }}
             as bugs_per_shipped_pr,
         {{ when_available(needs, 'awus', 'board.awus') }} as awus,
         {{ when_available(needs, 'review_hours_on_others_prs', 'board.review_hours_on_others_prs') }}

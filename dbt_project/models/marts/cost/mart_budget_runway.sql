@@ -139,7 +139,7 @@ measured as (
         budgets.period_end,
         budgets.budget_usd,
         coalesce(to_date.spend_to_date_usd, 0) as spend_to_date_usd,
-        cast(coalesce(trailing_window.trailing_28d_usd, 0) as double precision) / 28 as run_rate,
+        cast(coalesce(trailing_window.trailing_28d_usd, 0) as {{ type_double() }}) / 28 as run_rate,
         budgets.budget_usd - coalesce(to_date.spend_to_date_usd, 0) as remaining_usd,
         case
             when budgets.period_start > {{ as_of_date() }} then budgets.period_start
@@ -166,17 +166,17 @@ projected as (
 
     select
         measured.*,
-        case
+        cast(case
             when projection_start > period_end then 0
             else {{ dbt.datediff('projection_start', 'period_end', 'day') }} + 1
-        end as days_left_in_period,
+        end as bigint) as days_left_in_period,
         case
             when remaining_usd <= 0 then exhausted_on
             when projection_start > period_end then null
             when run_rate <= 0 then null
             else cast({{ dbt.dateadd(
                 'day',
-                'cast(ceil(cast(remaining_usd as double precision) / run_rate) as integer) - 1',
+                'cast(ceil(cast(remaining_usd as ' ~ type_double() ~ ') / run_rate) as integer) - 1',
                 'projection_start',
             ) }} as date)
         end as exhaustion_day
@@ -202,7 +202,7 @@ final as (
         cast(budget_usd as decimal(38, 6)) as budget_usd,
         {{ when_available(needs, 'spend_to_date_usd',
             'cast(spend_to_date_usd as decimal(38, 6))') }} as spend_to_date_usd,
-        {{ when_available(needs, 'trailing_28d_daily_run_rate', 'round(run_rate, 6)') }}
+        {{ when_available(needs, 'trailing_28d_daily_run_rate', round_double('run_rate', 6)) }}
             as trailing_28d_daily_run_rate,
         {{ when_available(needs, 'remaining_usd', 'cast(remaining_usd as decimal(38, 6))') }}
             as remaining_usd,

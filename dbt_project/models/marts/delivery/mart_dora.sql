@@ -6,14 +6,19 @@ deployments as (
     -- A repository is shown under its own name only when its team reports as itself; the
     -- repositories of the other teams are one row per week (docs/metrics.md section 11).
     select
-        * replace (
-            case
-                when {{ reports_as_itself('team_id') }}
-                    then repo_full_name
-                else {{ other_teams_label() }}
-            end as repo_full_name,
-            {{ reporting_group('team_id') }} as team_id
-        )
+        deployment_id,
+        case
+            when {{ reports_as_itself('team_id') }}
+                then repo_full_name
+            else {{ other_teams_label() }}
+        end as repo_full_name,
+        {{ reporting_group('team_id') }} as team_id,
+        deployment_week,
+        is_successful,
+        is_change_failure,
+        is_rolled_back,
+        is_rework,
+        shipped_prs
     from {{ ref('int_deployments__outcomes') }}
 
 ),
@@ -37,10 +42,10 @@ weekly_deployments as (
         deployment_week,
         max(team_id) as team_id,
         count(*) as deployments,
-        sum(case when is_successful then 1 else 0 end) as successful_deployments,
-        sum(case when is_change_failure then 1 else 0 end) as change_failures,
-        sum(case when is_rolled_back then 1 else 0 end) as rolled_back_deployments,
-        sum(case when is_rework then 1 else 0 end) as rework_deployments,
+        sum(case when is_successful then cast(1 as bigint) else 0 end) as successful_deployments,
+        sum(case when is_change_failure then cast(1 as bigint) else 0 end) as change_failures,
+        sum(case when is_rolled_back then cast(1 as bigint) else 0 end) as rolled_back_deployments,
+        sum(case when is_rework then cast(1 as bigint) else 0 end) as rework_deployments,
         sum(case when is_successful then shipped_prs else 0 end) as shipped_prs
     from deployments
     group by repo_full_name, deployment_week
@@ -112,16 +117,16 @@ metrics as (
             'weekly_deployments.rolled_back_deployments') }} as rolled_back_deployments,
         weekly_deployments.rework_deployments,
         weekly_deployments.shipped_prs,
-        1.0 * weekly_deployments.successful_deployments / 7 as deployments_per_day,
+        cast(weekly_deployments.successful_deployments as {{ type_double() }}) / 7 as deployments_per_day,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
-        {{ when_available(needs, 'change_failure_rate', '1.0 * weekly_deployments.change_failures
+        {{ when_available(needs, 'change_failure_rate', 'cast(weekly_deployments.change_failures as ' ~ type_double() ~ ')
             / nullif(weekly_deployments.successful_deployments, 0)') }} as change_failure_rate,
         {{ when_available(needs, 'recovered_incidents',
             'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
         {{ when_available(needs, 'recovery_time_median_hours',
             'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
-        1.0 * weekly_deployments.rework_deployments
+        cast(weekly_deployments.rework_deployments as {{ type_double() }})
         / nullif(weekly_deployments.successful_deployments, 0) as deployment_rework_rate
     from weekly_deployments
     left join lead_times

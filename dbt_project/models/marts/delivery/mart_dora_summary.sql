@@ -26,18 +26,39 @@ period as (
     select
         min(deployment_day) as period_start,
         {{ as_of_date() }} as period_end,
-        {{ dbt.datediff('min(deployment_day)', as_of_date(), 'day') }} as period_days
+        cast({{ dbt.datediff('min(deployment_day)', as_of_date(), 'day') }} as bigint)
+            as period_days
+    from deployments
+
+),
+
+deployment_figures as (
+
+    select
+        deployment_id,
+        team_id as deployment_team_id,
+        is_successful,
+        is_change_failure,
+        is_rolled_back,
+        is_rework,
+        shipped_prs
     from deployments
 
 ),
 
 scoped_deployments as (
 
-    select 'team' as grain, {{ reporting_group('team_id') }} as team_id, deployments.*
-    from deployments
+    select
+        'team' as grain,
+        {{ reporting_group('deployment_team_id') }} as team_id,
+        deployment_figures.*
+    from deployment_figures
     union all
-    select 'all' as grain, cast(null as {{ dbt.type_string() }}) as team_id, deployments.*
-    from deployments
+    select
+        'all' as grain,
+        cast(null as {{ dbt.type_string() }}) as team_id,
+        deployment_figures.*
+    from deployment_figures
 
 ),
 
@@ -47,10 +68,10 @@ counts as (
         grain,
         team_id,
         count(*) as deployments,
-        sum(case when is_successful then 1 else 0 end) as successful_deployments,
-        sum(case when is_change_failure then 1 else 0 end) as change_failures,
-        sum(case when is_rolled_back then 1 else 0 end) as rolled_back_deployments,
-        sum(case when is_rework then 1 else 0 end) as rework_deployments,
+        sum(case when is_successful then cast(1 as bigint) else 0 end) as successful_deployments,
+        sum(case when is_change_failure then cast(1 as bigint) else 0 end) as change_failures,
+        sum(case when is_rolled_back then cast(1 as bigint) else 0 end) as rolled_back_deployments,
+        sum(case when is_rework then cast(1 as bigint) else 0 end) as rework_deployments,
         sum(case when is_successful then shipped_prs else 0 end) as shipped_prs
     from scoped_deployments
     group by grain, team_id
@@ -121,20 +142,21 @@ metrics as (
         period.period_start,
         period.period_end,
         period.period_days,
-        1.0 * counts.successful_deployments / nullif(period.period_days, 0)
+        cast(counts.successful_deployments as {{ type_double() }}) / nullif(period.period_days, 0)
             as deployments_per_day,
-        7.0 * counts.successful_deployments / nullif(period.period_days, 0)
+        cast(7 * counts.successful_deployments as {{ type_double() }})
+        / nullif(period.period_days, 0)
             as deployments_per_week,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,
         {{ when_available(needs, 'change_failure_rate',
-            '1.0 * counts.change_failures / nullif(counts.successful_deployments, 0)') }}
+            'cast(counts.change_failures as ' ~ type_double() ~ ') / nullif(counts.successful_deployments, 0)') }}
             as change_failure_rate,
         {{ when_available(needs, 'recovered_incidents',
             'coalesce(recoveries.recovered_incidents, 0)') }} as recovered_incidents,
         {{ when_available(needs, 'recovery_time_median_hours',
             'recoveries.recovery_time_median_hours') }} as recovery_time_median_hours,
-        1.0 * counts.rework_deployments / nullif(counts.successful_deployments, 0)
+        cast(counts.rework_deployments as {{ type_double() }}) / nullif(counts.successful_deployments, 0)
             as deployment_rework_rate
     from counts
     cross join period

@@ -37,11 +37,12 @@ cohorts as (
         team_id,
         is_ai_assisted,
         count(*) as pull_requests,
-        sum(case when human_reviewers > 0 then 1 else 0 end) as reviewed_pull_requests,
+        sum(case when human_reviewers > 0 then cast(1 as bigint) else 0 end)
+            as reviewed_pull_requests,
         {{ exact_sum('review_hours', 3600000) }} as review_hours,
         {{ exact_sum('review_hours', 3600000) }} / count(*) as review_hours_per_pr,
-        avg(cast(human_reviewers as double precision)) as reviewers_per_pr,
-        avg(cast(changes_requested as double precision)) as review_rounds_per_pr,
+        avg(cast(human_reviewers as {{ type_double() }})) as reviewers_per_pr,
+        avg(cast(changes_requested as {{ type_double() }})) as review_rounds_per_pr,
         percentile_cont(0.5) within group (order by hours_to_first_human_review)
             as median_hours_to_first_human_review,
         percentile_cont(0.5) within group (order by hours_ready_to_approval)

@@ -1,0 +1,14 @@
+{#- Type names dbt's cross-database type macros do not cover.
+    Each dispatches (docs/transformation.md, Portability): `default__` is standard SQL /
+    Postgres (DuckDB reads it too); add an adapter by adding its `<adapter>__` version. -#}
+
+{#- An 8-byte float (dbt.type_float is 4 bytes on DuckDB and Spark). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'ai_outcomes_warehouse')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}

@@ -149,7 +149,7 @@ class Result:
 
         names = [d[0] for d in self.description or ()]
         frame = pd.DataFrame.from_records(self._rows, columns=names)
-        for name in frame.select_dtypes(include="object").columns:
+        for name in frame.columns:
             values = frame[name].dropna()
             if len(values) and all(isinstance(v, Decimal) for v in values):
                 frame[name] = frame[name].astype(float)

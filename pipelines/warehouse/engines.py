@@ -151,7 +151,11 @@ class Result:
         frame = pd.DataFrame.from_records(self._rows, columns=names)
         for name in frame.columns:
             values = frame[name].dropna()
-            if len(values) and all(isinstance(v, Decimal) for v in values):
+            if (
+                len(values)
+                and isinstance(values.iloc[0], Decimal)
+                and all(isinstance(v, Decimal) for v in values)
+            ):
                 frame[name] = frame[name].astype(float)
         return frame
 

@@ -6,6 +6,9 @@ postgres destination) into a database of its own on a throwaway server and built
 staging view, intermediate table and mart equals the DuckDB build's (tests/engines/compare.py:
 floats within 1e-9 relative, exact numbers exactly; what records when a load ran left out).
 An incremental build on top of it changes nothing.
+
+A scale run (`pytest -m slow tests/engines/test_postgres_build.py`: tiny and demo): in CI the
+tiny organisation's Postgres build is tests/engines/test_across_engines.py's.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from tests.engines.compare import (
 )
 from tests.engines.postgres_server import PostgresServer, missing_reason
 
-pytestmark = pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason())),
+]
 
 
 @pytest.fixture(scope="module")

@@ -533,9 +533,23 @@ def _expected_failures() -> tuple[type[BaseException], ...]:
     import duckdb
 
     from pipelines.sources.failures import LoadFailed
+    from pipelines.warehouse.engines import (
+        WarehouseNotReady,
+        WarehouseQueryError,
+        WarehouseUnreachable,
+    )
     from pipelines.warehouse.lock import WarehouseBusy
 
-    return (ValueError, FileNotFoundError, LoadFailed, WarehouseBusy, duckdb.Error)
+    return (
+        ValueError,
+        FileNotFoundError,
+        LoadFailed,
+        WarehouseBusy,
+        duckdb.Error,
+        WarehouseNotReady,
+        WarehouseQueryError,
+        WarehouseUnreachable,
+    )
 
 
 def _problems(exc: BaseException) -> list[str]:

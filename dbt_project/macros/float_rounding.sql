@@ -7,21 +7,39 @@
     between two builds (an incremental run and a full refresh) that read rows in another
     order. scale 3600000 keeps hours to the millisecond; 1e12 keeps fractional defect weights. -#}
 {% macro exact_sum(expression, scale) -%}
-    (sum(cast(round(({{ expression }}) * {{ scale }}) as {{ dbt.type_bigint() }}))
+    (sum(cast({{ round_double('(' ~ expression ~ ') * ' ~ scale, 0) }} as {{ dbt.type_bigint() }}))
         / cast({{ scale }} as {{ type_double() }}))
 {%- endmacro %}
 
-{#- A double rounded to `digits` decimals, still a double where the adapter allows it
-    (PostgreSQL rounds only numerics to a number of digits). -#}
+{#- A double rounded to `digits` decimals, still a double, the same on every adapter:
+    DuckDB's round(x, n), which rounds x * 10^n half away from zero (C's round) and divides by
+    10^n again. PostgreSQL rounds only numerics to a number of digits (after a cast that keeps
+    15 significant digits), and its round(double) sends ties to even: `default__` does DuckDB's
+    arithmetic in doubles, with the tie decided on the exact fraction p - trunc(p). -#}
 {% macro round_double(value, digits) -%}
     {{ return(adapter.dispatch('round_double', 'ai_outcomes_warehouse')(value, digits)) }}
 {%- endmacro %}
 {% macro default__round_double(value, digits) -%}
-    cast(round(cast({{ value }} as numeric), {{ digits }}) as {{ dbt.type_float() }})
+    {%- set scaled = "((" ~ value ~ ") * cast(" ~ (10 ** digits) ~ " as " ~ type_double() ~ "))" -%}
+    (case
+        when abs({{ scaled }} - trunc({{ scaled }})) >= 0.5
+            then trunc({{ scaled }}) + sign({{ scaled }})
+        else trunc({{ scaled }})
+    end / cast({{ 10 ** digits }} as {{ type_double() }}))
 {%- endmacro %}
 {% macro duckdb__round_double(value, digits) -%}
     round({{ value }}, {{ digits }})
 {%- endmacro %}
+{#- Spark: `default__`'s arithmetic, truncating with floor/ceil (Spark's trunc is for dates).
+    Spark's own round(double) rounds the double's shortest decimal text (2.675 -> 2.68 where
+    DuckDB gives 2.67). -#}
 {% macro spark__round_double(value, digits) -%}
-    round(cast({{ value }} as double), {{ digits }})
+    {%- set scaled = "(cast(" ~ value ~ " as double) * cast(" ~ (10 ** digits) ~ " as double))" -%}
+    {%- set truncated = "cast(case when " ~ scaled ~ " < 0 then ceil(" ~ scaled ~ ") else floor("
+        ~ scaled ~ ") end as double)" -%}
+    (case
+        when abs({{ scaled }} - {{ truncated }}) >= 0.5
+            then {{ truncated }} + sign({{ scaled }})
+        else {{ truncated }}
+    end / cast({{ 10 ** digits }} as double))
 {%- endmacro %}

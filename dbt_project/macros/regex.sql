@@ -51,20 +51,20 @@
     )) as ({% for _, name in groups %}{{ name }}{{ ", " if not loop.last }}{% endfor %})
 {%- endmacro %}
 
-{#- The word-boundary escape of the adapter's regular expressions, for patterns that need
-    one (RE2 and most engines: \b; PostgreSQL's ARE: \y, where \b is a backspace). -#}
+{#- RE2's word boundary \b, for patterns that need one: ASCII word characters
+    [A-Za-z0-9_] on one side and none (or an end) on the other. PostgreSQL's \b is a
+    backspace and its \y follows the database's character classes (letters of every script
+    in a UTF-8 database): `default__` spells the ASCII boundary with look-around. -#}
 {% macro regexp_word_boundary() -%}
     {{ return(adapter.dispatch('regexp_word_boundary', 'ai_outcomes_warehouse')()) }}
 {%- endmacro %}
 {% macro default__regexp_word_boundary() -%}
-    {{ return('\\y') }}
+    {{ return('(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))') }}
 {%- endmacro %}
 {% macro duckdb__regexp_word_boundary() -%}
     {{ return('\\b') }}
 {%- endmacro %}
-{% macro spark__regexp_word_boundary() -%}
-    {{ return('\\b') }}
-{%- endmacro %}
+{#- Spark takes `default__`'s ASCII boundary: Java's \b follows Unicode letters before JDK 19. -#}
 
 {#- A pattern for Spark's SQL parser, which reads a backslash in a string literal as an escape
     ('\.' is '.'): a quoted literal's backslashes are doubled so the regular expression
@@ -76,4 +76,21 @@
     {%- else -%}
         {{ pattern }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The word characters of every script, letters and digits and `_`, as the inside of a
+    bracket expression (`[...]`, `[^...]`): RE2's \p{L}\p{N}_. PostgreSQL has no Unicode
+    properties; its [:alnum:] follows the database's LC_CTYPE, which in a UTF-8 locale
+    (C.UTF-8, en_US.UTF-8...) holds the letters and decimal digits of every script. -#}
+{% macro regexp_word_characters() -%}
+    {{ return(adapter.dispatch('regexp_word_characters', 'ai_outcomes_warehouse')()) }}
+{%- endmacro %}
+{% macro default__regexp_word_characters() -%}
+    {{ return('[:alnum:]_') }}
+{%- endmacro %}
+{% macro duckdb__regexp_word_characters() -%}
+    {{ return('\\p{L}\\p{N}_') }}
+{%- endmacro %}
+{% macro spark__regexp_word_characters() -%}
+    {{ return('\\p{L}\\p{N}_') }}
 {%- endmacro %}

@@ -1,8 +1,7 @@
-{#- Seeds on adapters whose type names differ from the ones dbt_project.yml declares (DuckDB's,
-    which pipelines/transform/org_seeds.py checks the seed files against). -#}
-
-{#- Spark: `varchar` needs a length there; a seed's text columns are `string`. The declared
-    column types are translated before dbt-spark creates and fills the table. -#}
+{#- Seeds on Spark: the types dbt_project.yml declares (DuckDB's names, which
+    pipelines/transform/org_seeds.py checks the seed files against) in Spark's names
+    (adapter_data_type: `varchar` needs a length there), before dbt-spark creates and fills
+    the table. -#}
 {% macro spark__create_csv_table(model, agate_table) -%}
     {%- do spark_seed_column_types(model) -%}
     {{ return(dbt.spark__create_csv_table(model, agate_table)) }}
@@ -14,9 +13,7 @@
 
 {% macro spark_seed_column_types(model) -%}
     {%- set column_types = model['config'].get('column_types', {}) -%}
-    {%- for column, kind in column_types.items() -%}
-        {%- if (kind | lower | trim) in ('varchar', 'text') -%}
-            {%- do column_types.update({column: 'string'}) -%}
-        {%- endif -%}
+    {%- for column in column_types.keys() | list -%}
+        {%- do column_types.update({column: adapter_data_type(column_types[column])}) -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -50,6 +50,6 @@
 {% macro usd_per(usd, units) -%}
     case
         when coalesce({{ units }}, 0) > 0
-            then round(cast(coalesce({{ usd }}, 0) as {{ type_double() }}) / {{ units }}, 6)
+            then {{ round_double('cast(coalesce(' ~ usd ~ ', 0) as ' ~ type_double() ~ ') / ' ~ units, 6) }}
     end
 {%- endmacro %}

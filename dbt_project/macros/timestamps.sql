@@ -9,7 +9,7 @@
     {{ return(adapter.dispatch('utc_timestamp', 'ai_outcomes_warehouse')(column)) }}
 {%- endmacro %}
 {% macro default__utc_timestamp(column) -%}
-    cast({{ column }} as {{ dbt.type_timestamp() }})
+    ({{ column }} at time zone 'UTC')
 {%- endmacro %}
 {% macro duckdb__utc_timestamp(column) -%}
     timezone('UTC', {{ column }})
@@ -31,13 +31,16 @@
     timestamp_seconds(cast({{ load_id }} as double))
 {%- endmacro %}
 
-{#- Exact minutes from `start` to `finish` (fractional; negative when finish is earlier).
+{#- Exact minutes from `start` to `finish` (fractional; negative when finish is earlier), a
+    double: each instant's epoch seconds as a double, as DuckDB's epoch() gives them, so that
+    every adapter rounds alike (PostgreSQL's extract is an exact numeric).
     dbt.datediff counts boundaries crossed, which is not elapsed time. -#}
 {% macro minutes_between(start, finish) -%}
     {{ return(adapter.dispatch('minutes_between', 'ai_outcomes_warehouse')(start, finish)) }}
 {%- endmacro %}
 {% macro default__minutes_between(start, finish) -%}
-    (extract(epoch from ({{ finish }} - {{ start }})) / 60.0)
+    ((cast(extract(epoch from {{ finish }}) as double precision)
+        - cast(extract(epoch from {{ start }}) as double precision)) / 60.0)
 {%- endmacro %}
 {% macro duckdb__minutes_between(start, finish) -%}
     ((epoch({{ finish }}) - epoch({{ start }})) / 60.0)

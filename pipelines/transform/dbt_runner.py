@@ -27,7 +27,13 @@ from pipelines.transform.changes import (
     selection_names,
 )
 from pipelines.transform.org_seeds import dbt_seed_vars
-from pipelines.warehouse.engines import Warehouse, dbt_env, dbt_target, is_duckdb
+from pipelines.warehouse.engines import (
+    Warehouse,
+    dbt_env,
+    dbt_target,
+    is_duckdb,
+    require_text_settings,
+)
 from pipelines.warehouse.lock import warehouse_writer, writer_lock
 
 # What `dbt parse` and every build publish: manifest.json (which the Dagster definitions
@@ -98,6 +104,8 @@ def build_in_process(
     args = ["build", *PROJECT_ARGS, "--select", *select, "--indirect-selection", "empty"]
     args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
     target_args = ["--target", dbt_target(warehouse)] if warehouse is not None else []
+    if warehouse is not None:
+        require_text_settings(warehouse)
     env = dbt_env(warehouse) if warehouse is not None else {}
     with environment(env):
         manifest = parsed_manifest(dbt_vars, target_args)
@@ -226,6 +234,7 @@ def build_models(
     if changed_only and (select or full_refresh):
         raise ValueError("changed_only builds what changed: no selection, no full refresh")
     changed_only = changed_only and is_duckdb(warehouse)
+    require_text_settings(warehouse)
     holder = f"dbt build (pid {os.getpid()})"
     with (
         warehouse_writer(warehouse, holder),

@@ -123,6 +123,10 @@ class WarehouseQueryError(RuntimeError):
     """A statement the server refused, with the server's own message."""
 
 
+class WarehouseUnreachable(RuntimeError):
+    """The warehouse's server did not accept a connection."""
+
+
 def _server_message(exc: Exception) -> str:
     """The server's message alone: the Thrift Server's error carries the whole Java stack."""
     response = exc.args[0] if exc.args else None
@@ -149,9 +153,13 @@ class Result:
 
         names = [d[0] for d in self.description or ()]
         frame = pd.DataFrame.from_records(self._rows, columns=names)
-        for name in frame.select_dtypes(include="object").columns:
+        for name in frame.columns:
             values = frame[name].dropna()
-            if len(values) and all(isinstance(v, Decimal) for v in values):
+            if (
+                len(values)
+                and isinstance(values.iloc[0], Decimal)
+                and all(isinstance(v, Decimal) for v in values)
+            ):
                 frame[name] = frame[name].astype(float)
         return frame
 
@@ -217,7 +225,43 @@ def connect(warehouse: Warehouse, read_only: bool = True) -> Iterator[Any]:
         import duckdb
 
         con = duckdb.connect(str(Path(warehouse).resolve()), read_only=read_only)
-    elif isinstance(warehouse, Postgres):
+    else:
+        try:
+            con = _server_connection(warehouse)
+        except Exception as exc:  # noqa: BLE001 - each driver raises its own kind
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise WarehouseUnreachable(f"cannot connect to {warehouse}: {reason}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+class WarehouseNotReady(RuntimeError):
+    """The warehouse is reachable but set up so that the marts would come out otherwise."""
+
+
+def require_text_settings(warehouse: Warehouse) -> None:
+    """A Postgres database must sort text by bytes (collation C, as DuckDB and Spark do) and
+    know every script's letters (a UTF-8 character type): ordering, lower() and the regular
+    expressions' word characters depend on both. Raises WarehouseNotReady saying how to make
+    one that does."""
+    if not isinstance(warehouse, Postgres):
+        return
+    with connect(warehouse) as con:
+        collate, ctype = con.execute(
+            "select datcollate, datctype from pg_database where datname = current_database()"
+        ).fetchone()
+    if collate not in ("C", "POSIX") or "utf" not in ctype.lower().replace("-", ""):
+        raise WarehouseNotReady(
+            f"the database {warehouse.database} has LC_COLLATE {collate!r} and LC_CTYPE "
+            f"{ctype!r}: the models need 'C' and a UTF-8 one. Create it with: create database "
+            f"{warehouse.database} template template0 lc_collate 'C' lc_ctype 'C.UTF-8'"
+        )
+
+
+def _server_connection(warehouse: Postgres | Spark) -> Connection:
+    if isinstance(warehouse, Postgres):
         import psycopg2
 
         dbapi = psycopg2.connect(
@@ -229,15 +273,10 @@ def connect(warehouse: Warehouse, read_only: bool = True) -> Iterator[Any]:
             options="-c TimeZone=UTC",
         )
         dbapi.autocommit = True
-        con = Connection("postgres", dbapi)
-    else:
-        from pyhive import hive
+        return Connection("postgres", dbapi)
+    from pyhive import hive
 
-        con = Connection("spark", hive.connect(host=warehouse.host, port=warehouse.port))
-    try:
-        yield con
-    finally:
-        con.close()
+    return Connection("spark", hive.connect(host=warehouse.host, port=warehouse.port))
 
 
 def relation_exists(con: Any, schema: str, name: str) -> bool:

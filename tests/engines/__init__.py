@@ -1,0 +1,1 @@
+"""The warehouse on other engines than DuckDB: throwaway servers and the comparison of builds."""

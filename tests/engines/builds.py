@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.engines.compare import engine_warehouse, frozen_warehouse
 
 from org_simulator.seeds import simulated_org_settings
 from org_simulator.server import SimulatorServer
@@ -20,6 +19,7 @@ from pipelines.ingest.loads import run_load
 from pipelines.sources import SOURCES
 from pipelines.transform.dbt_runner import BuildResult, build_models
 from pipelines.warehouse.engines import Warehouse
+from tests.engines.compare import engine_warehouse, frozen_warehouse
 
 EARLIER = timedelta(days=12)
 BUILT_SCHEMAS = ("intermediate", "marts")

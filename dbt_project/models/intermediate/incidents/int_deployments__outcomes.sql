@@ -119,7 +119,7 @@ shipped_counts as (
     select
         deployment_pull_requests.deployment_id,
         count(*) as shipped_prs,
-        sum(case when fix_pull_requests.pull_request_id is not null then 1 else 0 end)
+        sum(case when fix_pull_requests.pull_request_id is not null then cast(1 as bigint) else 0 end)
             as fix_prs
     from deployment_pull_requests
     left join fix_pull_requests
@@ -133,7 +133,7 @@ incident_counts as (
     select
         deployment_id,
         count(distinct incident_id) as incidents,
-        sum(case when is_rolled_back then 1 else 0 end) as rolled_back_incidents
+        sum(case when is_rolled_back then cast(1 as bigint) else 0 end) as rolled_back_incidents
     from deployment_incidents
     group by deployment_id
 

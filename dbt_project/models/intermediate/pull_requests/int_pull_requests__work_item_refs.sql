@@ -7,7 +7,8 @@
     followed by word characters is not a key and is dropped.
 -#}
 
-{%- set key_pattern = "'(^|[^\\p{L}\\p{N}_])([A-Z][A-Z0-9]+-[0-9]+)([\\p{L}\\p{N}_]*)'" -%}
+{%- set word = regexp_word_characters() -%}
+{%- set key_pattern = "'(^|[^" ~ word ~ "])([A-Z][A-Z0-9]+-[0-9]+)([" ~ word ~ "]*)'" -%}
 
 with
 

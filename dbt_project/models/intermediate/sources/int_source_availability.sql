@@ -33,7 +33,7 @@ attempts as (
     select
         source,
         count(*) as load_attempts,
-        sum(case when status = 'loaded' then 1 else 0 end) as successful_loads,
+        sum(case when status = 'loaded' then cast(1 as bigint) else 0 end) as successful_loads,
         max(case when status = 'loaded' then finished_at end) as last_loaded_at,
         max(case when status = 'failed' then finished_at end) as last_failed_at
     from log

@@ -44,9 +44,9 @@ implementing as (
     select
         work_item_pull_requests.work_item_key,
         count(*) as merged_prs,
-        sum(case when survival.shipped_at is null then 1 else 0 end) as unshipped_prs,
-        sum(case when survival.is_censored then 1 else 0 end) as censored_prs,
-        sum(case when survival.survived = false then 1 else 0 end) as failed_prs
+        sum(case when survival.shipped_at is null then cast(1 as bigint) else 0 end) as unshipped_prs,
+        sum(case when survival.is_censored then cast(1 as bigint) else 0 end) as censored_prs,
+        sum(case when survival.survived = false then cast(1 as bigint) else 0 end) as failed_prs
     from work_item_pull_requests
     inner join survival
         on work_item_pull_requests.pull_request_id = survival.pull_request_id

@@ -46,8 +46,8 @@ shipped as (
         author_person_id as person_id,
         shipped_month as month_start,
         count(*) as shipped_prs,
-        sum(case when survived then 1 else 0 end) as surviving_prs,
-        sum(case when survived is not null then 1 else 0 end) as observed_prs,
+        sum(case when survived then cast(1 as bigint) else 0 end) as surviving_prs,
+        sum(case when survived is not null then cast(1 as bigint) else 0 end) as observed_prs,
         {{ exact_sum('case when survived is not null then defect_weight_within_h else 0 end', 1000000000000) }}
             as defect_weight
     from prs

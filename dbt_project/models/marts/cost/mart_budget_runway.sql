@@ -166,10 +166,10 @@ projected as (
 
     select
         measured.*,
-        case
+        cast(case
             when projection_start > period_end then 0
-            else cast({{ dbt.datediff('projection_start', 'period_end', 'day') }} + 1 as {{ dbt.type_bigint() }})
-        end as days_left_in_period,
+            else {{ dbt.datediff('projection_start', 'period_end', 'day') }} + 1
+        end as bigint) as days_left_in_period,
         case
             when remaining_usd <= 0 then exhausted_on
             when projection_start > period_end then null
@@ -202,7 +202,7 @@ final as (
         cast(budget_usd as decimal(38, 6)) as budget_usd,
         {{ when_available(needs, 'spend_to_date_usd',
             'cast(spend_to_date_usd as decimal(38, 6))') }} as spend_to_date_usd,
-        {{ when_available(needs, 'trailing_28d_daily_run_rate', 'round(run_rate, 6)') }}
+        {{ when_available(needs, 'trailing_28d_daily_run_rate', round_double('run_rate', 6)) }}
             as trailing_28d_daily_run_rate,
         {{ when_available(needs, 'remaining_usd', 'cast(remaining_usd as decimal(38, 6))') }}
             as remaining_usd,

@@ -36,8 +36,8 @@ shipped as (
         {{ reporting_group('lifecycle.team_id') }} as team_id,
         cast({{ dbt.date_trunc('month', 'lifecycle.shipped_at') }} as date) as month,
         count(*) as shipped_prs,
-        sum(case when survival.is_censored then 0 else 1 end) as survival_evaluated_prs,
-        sum(case when survival.survived then 1 else 0 end) as surviving_prs
+        sum(case when survival.is_censored then 0 else cast(1 as bigint) end) as survival_evaluated_prs,
+        sum(case when survival.survived then cast(1 as bigint) else 0 end) as surviving_prs
     from {{ ref('int_pull_requests__lifecycle') }} as lifecycle
     left join {{ ref('int_pull_requests__survival') }} as survival
         on lifecycle.pull_request_id = survival.pull_request_id

@@ -51,8 +51,8 @@ shipped as (
         cast({{ dbt.date_trunc('month', 'shipped_at') }} as date) as month,
         is_ai_assisted,
         count(*) as shipped_prs,
-        sum(case when is_censored then 0 else 1 end) as survival_evaluated_prs,
-        sum(case when survived then 1 else 0 end) as surviving_prs
+        sum(case when is_censored then 0 else cast(1 as bigint) end) as survival_evaluated_prs,
+        sum(case when survived then cast(1 as bigint) else 0 end) as surviving_prs
     from pull_requests
     where shipped_at is not null
     group by

@@ -70,17 +70,17 @@ final as (
         cast(with_totals.tokens as {{ dbt.type_bigint() }}) as tokens,
         case
             when with_totals.month_spend_usd > 0
-                then round(
-                        cast(with_totals.spend_usd as {{ type_double() }})
-                        / cast(with_totals.month_spend_usd as {{ type_double() }}), 6
-                    )
+                then {{ round_double(
+                        'cast(with_totals.spend_usd as ' ~ type_double() ~ ')
+                        / cast(with_totals.month_spend_usd as ' ~ type_double() ~ ')', 6
+                    ) }}
         end as share_of_month_spend,
         case
             when with_totals.provider_month_spend_usd > 0
-                then round(
-                        cast(with_totals.spend_usd as {{ type_double() }})
-                        / cast(with_totals.provider_month_spend_usd as {{ type_double() }}), 6
-                    )
+                then {{ round_double(
+                        'cast(with_totals.spend_usd as ' ~ type_double() ~ ')
+                        / cast(with_totals.provider_month_spend_usd as ' ~ type_double() ~ ')', 6
+                    ) }}
         end as share_of_provider_month_spend,
 
         ---------- outcomes through the allocation

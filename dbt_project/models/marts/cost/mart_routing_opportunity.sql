@@ -109,17 +109,15 @@ final as (
         ---------- shares
         case
             when team_months.small_pr_spend_usd > 0
-                then round(
-                        cast(team_months.routable_spend_usd as {{ type_double() }})
-                        / cast(team_months.small_pr_spend_usd as {{ type_double() }}), 6
-                    )
+                then {{ round_double(
+                    'cast(team_months.routable_spend_usd as ' ~ type_double() ~ ')
+                    / cast(team_months.small_pr_spend_usd as ' ~ type_double() ~ ')', 6) }}
         end as routable_share_of_small_pr_spend,
         case
             when team_months.allocated_spend_usd > 0
-                then round(
-                        cast(team_months.routable_spend_usd as {{ type_double() }})
-                        / cast(team_months.allocated_spend_usd as {{ type_double() }}), 6
-                    )
+                then {{ round_double(
+                    'cast(team_months.routable_spend_usd as ' ~ type_double() ~ ')
+                    / cast(team_months.allocated_spend_usd as ' ~ type_double() ~ ')', 6) }}
         end as routable_share_of_allocated_spend
 
     from team_months

@@ -55,7 +55,7 @@ outcomes as (
         lifecycle.author_person_id as person_id,
         cast({{ dbt.date_trunc('quarter', 'lifecycle.shipped_at') }} as date) as quarter,
         count(*) as shipped_prs,
-        sum(case when survival.survived then 1 else 0 end) as surviving_prs
+        sum(case when survival.survived then cast(1 as bigint) else 0 end) as surviving_prs
     from {{ ref('int_pull_requests__lifecycle') }} as lifecycle
     left join {{ ref('int_pull_requests__survival') }} as survival
         on lifecycle.pull_request_id = survival.pull_request_id
@@ -98,10 +98,8 @@ final as (
 
         ---------- spend
         cast(spend_usd as decimal(38, 6)) as spend_usd,
-        cast(
-            ntile(5) over (partition by quarter order by spend_usd, person_id)
-            as {{ dbt.type_bigint() }}
-        ) as spend_quintile,
+        cast(ntile(5) over (partition by quarter order by spend_usd, person_id) as bigint)
+            as spend_quintile,
 
         ---------- outcomes
         {{ when_available(needs, 'shipped_prs', 'shipped_prs') }} as shipped_prs,

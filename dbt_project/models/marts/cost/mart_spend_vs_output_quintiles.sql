@@ -76,18 +76,18 @@ final as (
         surviving_prs,
 
         ---------- per person
-        round(spend_per_person, 6) as spend_per_person,
-        round(shipped_per_person, 6) as shipped_per_person,
-        round(surviving_per_person, 6) as surviving_per_person,
+        {{ round_double('spend_per_person', 6) }} as spend_per_person,
+        {{ round_double('shipped_per_person', 6) }} as shipped_per_person,
+        {{ round_double('surviving_per_person', 6) }} as surviving_per_person,
 
         ---------- marginal cost (USD per additional surviving PR per person)
         {{ when_available(needs, 'marginal_cost_per_surviving_pr', 'case
             when previous_people < ' ~ var('min_group_size') ~ ' then null
             when surviving_per_person - previous_surviving_per_person > 0
-                then round(
-                    (spend_per_person - previous_spend_per_person)
-                    / (surviving_per_person - previous_surviving_per_person), 6
-                )
+                then ' ~ round_double(
+                    '(spend_per_person - previous_spend_per_person)
+                    / (surviving_per_person - previous_surviving_per_person)', 6
+                ) ~ '
         end') }} as marginal_cost_per_surviving_pr,
 
         ---------- figures null for want of a source

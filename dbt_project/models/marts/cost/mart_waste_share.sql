@@ -137,11 +137,11 @@ final as (
         ---------- share
         {{ when_available(needs, 'waste_share', 'case
             when total_usd > 0
-                then round(
-                    cast(abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
+                then ' ~ round_double(
+                    'cast(abandoned_usd + never_shipped_usd + reverted_usd + unallocated_usd
                         as ' ~ type_double() ~ ')
-                    / cast(total_usd as ' ~ type_double() ~ '), 6
-                )
+                    / cast(total_usd as ' ~ type_double() ~ ')', 6
+                ) ~ '
         end') }} as waste_share,
 
         ---------- figures null for want of a source

@@ -78,9 +78,9 @@ cohorts as (
         {{ reporting_group('shipped.team_id') }} as team_id,
         shipped.is_ai_assisted,
         count(*) as shipped_prs_incl_censored,
-        sum(case when shipped.is_censored then 1 else 0 end) as censored_prs,
-        sum(case when shipped.is_censored then 0 else 1 end) as shipped_prs,
-        sum(case when pull_request_weights.defects > 0 then 1 else 0 end) as defective_prs,
+        sum(case when shipped.is_censored then cast(1 as bigint) else 0 end) as censored_prs,
+        sum(case when shipped.is_censored then 0 else cast(1 as bigint) end) as shipped_prs,
+        sum(case when pull_request_weights.defects > 0 then cast(1 as bigint) else 0 end) as defective_prs,
         coalesce({{ exact_sum('pull_request_weights.defect_weight', weight_scale) }}, 0)
             as defect_weight,
         coalesce({{ exact_sum('pull_request_weights.work_item_defect_weight', weight_scale) }}, 0)

@@ -42,12 +42,13 @@ final as (
             ('time_rule_defects', "rule = 'time'"),
         ] %}
         {{ when_available(needs, column,
-            'sum(case when ' ~ condition ~ ' then 1 else 0 end)') }} as {{ column }},
+            'sum(case when ' ~ condition ~ ' then cast(1 as bigint) else 0 end)') }} as {{ column }},
         {%- endfor %}
 
         ---------- share
         {{ when_available(needs, 'unattributed_share',
-            "cast(sum(case when rule = 'unattributed' then 1 else 0 end) as " ~ type_double() ~ ") / count(*)") }}
+            "cast(sum(case when rule = 'unattributed' then cast(1 as bigint) else 0 end)
+                as " ~ type_double() ~ ") / count(*)") }}
             as unattributed_share,
 
         ---------- figures null for want of a source

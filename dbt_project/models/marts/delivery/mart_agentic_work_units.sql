@@ -31,15 +31,15 @@ unit_weeks as (
     select
         {{ reporting_group('team_id') }} as team_id,
         cast({{ dbt.date_trunc('week', 'completed_at') }} as date) as week_start,
-        sum(case when unit_kind = 'work_item' and awu_status = 'awu' then 1 else 0 end)
+        sum(case when unit_kind = 'work_item' and awu_status = 'awu' then cast(1 as bigint) else 0 end)
             as work_item_awus,
-        sum(case when unit_kind = 'incident' and awu_status = 'awu' then 1 else 0 end)
+        sum(case when unit_kind = 'incident' and awu_status = 'awu' then cast(1 as bigint) else 0 end)
             as incident_awus,
-        sum(case when awu_status = 'pending' then 1 else 0 end) as pending_work_items,
-        sum(case when awu_status = 'reopened' then 1 else 0 end) as reopened_work_items,
-        sum(case when awu_status = 'pull_request_failed' then 1 else 0 end)
+        sum(case when awu_status = 'pending' then cast(1 as bigint) else 0 end) as pending_work_items,
+        sum(case when awu_status = 'reopened' then cast(1 as bigint) else 0 end) as reopened_work_items,
+        sum(case when awu_status = 'pull_request_failed' then cast(1 as bigint) else 0 end)
             as failed_work_items,
-        sum(case when awu_status = 'no_pull_request' then 1 else 0 end)
+        sum(case when awu_status = 'no_pull_request' then cast(1 as bigint) else 0 end)
             as done_without_pull_request
     from units
     group by {{ reporting_group('team_id') }}, {{ dbt.date_trunc('week', 'completed_at') }}
@@ -112,8 +112,7 @@ final as (
         ---------- cost
         attributed_spend_usd,
         {{ when_available(needs, 'cost_per_awu',
-            'cast(attributed_spend_usd as ' ~ type_double() ~ ')
-                / nullif(coalesce(work_item_awus, 0) + coalesce(incident_awus, 0), 0)') }}
+            'cast(attributed_spend_usd as ' ~ type_double() ~ ') / nullif(coalesce(work_item_awus, 0) + coalesce(incident_awus, 0), 0)') }}
             as cost_per_awu,
 
         ---------- figures null for want of a source

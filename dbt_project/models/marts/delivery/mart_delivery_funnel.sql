@@ -26,13 +26,13 @@ cohorts as (
         team_id,
         is_ai_assisted,
         count(*) as opened,
-        sum(case when outcome = 'merged' then 1 else 0 end) as merged,
-        sum(case when outcome = 'abandoned' then 1 else 0 end) as abandoned,
-        sum(case when outcome = 'open' then 1 else 0 end) as still_open,
-        sum(case when shipped_at is not null then 1 else 0 end) as shipped,
-        sum(case when is_censored then 1 else 0 end) as shipped_censored,
-        sum(case when survived is not null then 1 else 0 end) as shipped_observed,
-        sum(case when survived then 1 else 0 end) as survived
+        sum(case when outcome = 'merged' then cast(1 as bigint) else 0 end) as merged,
+        sum(case when outcome = 'abandoned' then cast(1 as bigint) else 0 end) as abandoned,
+        sum(case when outcome = 'open' then cast(1 as bigint) else 0 end) as still_open,
+        sum(case when shipped_at is not null then cast(1 as bigint) else 0 end) as shipped,
+        sum(case when is_censored then cast(1 as bigint) else 0 end) as shipped_censored,
+        sum(case when survived is not null then cast(1 as bigint) else 0 end) as shipped_observed,
+        sum(case when survived then cast(1 as bigint) else 0 end) as survived
     from prs
     group by opened_week, team_id, is_ai_assisted
 

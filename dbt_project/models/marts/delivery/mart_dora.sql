@@ -13,19 +13,12 @@ deployments as (
             else {{ other_teams_label() }}
         end as repo_full_name,
         {{ reporting_group('team_id') }} as team_id,
-        environment,
-        created_at,
-        finished_at,
         deployment_week,
-        deployment_day,
         is_successful,
-        shipped_prs,
-        fix_prs,
-        incidents,
-        rolled_back_incidents,
         is_change_failure,
         is_rolled_back,
-        is_rework
+        is_rework,
+        shipped_prs
     from {{ ref('int_deployments__outcomes') }}
 
 ),
@@ -49,10 +42,10 @@ weekly_deployments as (
         deployment_week,
         max(team_id) as team_id,
         count(*) as deployments,
-        sum(case when is_successful then 1 else 0 end) as successful_deployments,
-        sum(case when is_change_failure then 1 else 0 end) as change_failures,
-        sum(case when is_rolled_back then 1 else 0 end) as rolled_back_deployments,
-        sum(case when is_rework then 1 else 0 end) as rework_deployments,
+        sum(case when is_successful then cast(1 as bigint) else 0 end) as successful_deployments,
+        sum(case when is_change_failure then cast(1 as bigint) else 0 end) as change_failures,
+        sum(case when is_rolled_back then cast(1 as bigint) else 0 end) as rolled_back_deployments,
+        sum(case when is_rework then cast(1 as bigint) else 0 end) as rework_deployments,
         sum(case when is_successful then shipped_prs else 0 end) as shipped_prs
     from deployments
     group by repo_full_name, deployment_week

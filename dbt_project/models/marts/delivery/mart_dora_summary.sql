@@ -31,26 +31,39 @@ period as (
     select
         min(deployment_day) as period_start,
         {{ as_of_date() }} as period_end,
-        cast({{ dbt.datediff('min(deployment_day)', as_of_date(), 'day') }} as {{ dbt.type_bigint() }})
+        cast({{ dbt.datediff('min(deployment_day)', as_of_date(), 'day') }} as bigint)
             as period_days
+    from deployments
+
+),
+
+deployment_figures as (
+
+    select
+        deployment_id,
+        team_id as deployment_team_id,
+        is_successful,
+        is_change_failure,
+        is_rolled_back,
+        is_rework,
+        shipped_prs
     from deployments
 
 ),
 
 scoped_deployments as (
 
-    -- Each deployment once per grain, under its reporting group (team) or none (all).
     select
         'team' as grain,
-        {{ reporting_group('deployments.team_id') }} as team_id,
-        {{ deployment_columns | join(', ') }}
-    from deployments
+        {{ reporting_group('deployment_team_id') }} as team_id,
+        deployment_figures.*
+    from deployment_figures
     union all
     select
         'all' as grain,
         cast(null as {{ dbt.type_string() }}) as team_id,
-        {{ deployment_columns | join(', ') }}
-    from deployments
+        deployment_figures.*
+    from deployment_figures
 
 ),
 
@@ -60,10 +73,10 @@ counts as (
         grain,
         team_id,
         count(*) as deployments,
-        sum(case when is_successful then 1 else 0 end) as successful_deployments,
-        sum(case when is_change_failure then 1 else 0 end) as change_failures,
-        sum(case when is_rolled_back then 1 else 0 end) as rolled_back_deployments,
-        sum(case when is_rework then 1 else 0 end) as rework_deployments,
+        sum(case when is_successful then cast(1 as bigint) else 0 end) as successful_deployments,
+        sum(case when is_change_failure then cast(1 as bigint) else 0 end) as change_failures,
+        sum(case when is_rolled_back then cast(1 as bigint) else 0 end) as rolled_back_deployments,
+        sum(case when is_rework then cast(1 as bigint) else 0 end) as rework_deployments,
         sum(case when is_successful then shipped_prs else 0 end) as shipped_prs
     from scoped_deployments
     group by grain, team_id
@@ -136,7 +149,8 @@ metrics as (
         period.period_days,
         cast(counts.successful_deployments as {{ type_double() }}) / nullif(period.period_days, 0)
             as deployments_per_day,
-        7 * cast(counts.successful_deployments as {{ type_double() }}) / nullif(period.period_days, 0)
+        cast(7 * counts.successful_deployments as {{ type_double() }})
+        / nullif(period.period_days, 0)
             as deployments_per_week,
         lead_times.lead_time_median_hours,
         lead_times.lead_time_p75_hours,

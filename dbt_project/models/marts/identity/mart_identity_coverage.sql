@@ -8,7 +8,7 @@ spend as (
         'spend' as domain,
         provider as subject,
         count(*) as items,
-        sum(case when person_id is not null then 1 else 0 end) as resolved_items,
+        sum(case when person_id is not null then cast(1 as bigint) else 0 end) as resolved_items,
         sum(cost_usd) as usd,
         sum(case when person_id is not null then cost_usd else 0 end) as resolved_usd
     from {{ ref('int_ai_spend__daily') }}
@@ -22,7 +22,7 @@ pull_requests as (
         'pull_requests' as domain,
         'github' as subject,
         count(*) as items,
-        sum(case when author_person_id is not null then 1 else 0 end) as resolved_items,
+        sum(case when author_person_id is not null then cast(1 as bigint) else 0 end) as resolved_items,
         cast(null as {{ dbt.type_numeric() }}) as usd,
         cast(null as {{ dbt.type_numeric() }}) as resolved_usd
     from {{ ref('int_pull_requests__lifecycle') }}
@@ -36,7 +36,7 @@ reviews as (
         'reviews' as domain,
         event_type as subject,
         count(*) as items,
-        sum(case when actor_person_id is not null then 1 else 0 end) as resolved_items,
+        sum(case when actor_person_id is not null then cast(1 as bigint) else 0 end) as resolved_items,
         cast(null as {{ dbt.type_numeric() }}) as usd,
         cast(null as {{ dbt.type_numeric() }}) as resolved_usd
     from {{ ref('int_review_events') }}
@@ -51,7 +51,7 @@ identities as (
         'identities' as domain,
         system as subject,
         count(*) as items,
-        sum(case when person_id is not null then 1 else 0 end) as resolved_items,
+        sum(case when person_id is not null then cast(1 as bigint) else 0 end) as resolved_items,
         cast(null as {{ dbt.type_numeric() }}) as usd,
         cast(null as {{ dbt.type_numeric() }}) as resolved_usd
     from {{ ref('int_identities') }}

@@ -37,7 +37,8 @@ cohorts as (
         team_id,
         is_ai_assisted,
         count(*) as pull_requests,
-        sum(case when human_reviewers > 0 then 1 else 0 end) as reviewed_pull_requests,
+        sum(case when human_reviewers > 0 then cast(1 as bigint) else 0 end)
+            as reviewed_pull_requests,
         {{ exact_sum('review_hours', 3600000) }} as review_hours,
         {{ exact_sum('review_hours', 3600000) }} / count(*) as review_hours_per_pr,
         avg(cast(human_reviewers as {{ type_double() }})) as reviewers_per_pr,

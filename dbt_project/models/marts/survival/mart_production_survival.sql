@@ -20,18 +20,18 @@ final as (
 
         ---------- PRs
         count(*) as shipped,
-        sum(case when is_censored then 1 else 0 end) as censored,
-        sum(case when is_censored then 0 else 1 end) as eligible,
-        sum(case when survived then 1 else 0 end) as survived,
-        sum(case when not is_censored and is_reverted_within_horizon then 1 else 0 end)
+        sum(case when is_censored then cast(1 as bigint) else 0 end) as censored,
+        sum(case when is_censored then 0 else cast(1 as bigint) end) as eligible,
+        sum(case when survived then cast(1 as bigint) else 0 end) as survived,
+        sum(case when not is_censored and is_reverted_within_horizon then cast(1 as bigint) else 0 end)
             as reverted_within_h,
         {{ when_available(needs, 'rolled_back_within_h',
-            'sum(case when not is_censored and is_rolled_back_within_horizon then 1 else 0 end)') }}
+            'sum(case when not is_censored and is_rolled_back_within_horizon then cast(1 as bigint) else 0 end)') }}
             as rolled_back_within_h,
 
         ---------- rate
-        cast(sum(case when survived then 1 else 0 end) as {{ type_double() }})
-        / nullif(sum(case when is_censored then 0 else 1 end), 0) as survival_rate,
+        cast(sum(case when survived then cast(1 as bigint) else 0 end) as {{ type_double() }})
+        / nullif(sum(case when is_censored then 0 else cast(1 as bigint) end), 0) as survival_rate,
 
         ---------- figures null for want of a source
         {{ unavailable_reason(needs) }} as unavailable_reason

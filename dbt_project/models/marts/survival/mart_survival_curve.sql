@@ -71,13 +71,17 @@ daily as (
     select
         cohorts.cohort,
         days.day_since_ship,
-        sum(case when cohort_observations.end_day >= days.day_since_ship then 1 else 0 end)
-            as at_risk,
+        sum(
+            case
+                when cohort_observations.end_day >= days.day_since_ship then cast(1 as bigint)
+                else 0
+            end
+        ) as at_risk,
         sum(
             case
                 when cohort_observations.end_day = days.day_since_ship
                     and cohort_observations.is_event = 1
-                    then 1
+                    then cast(1 as bigint)
                 else 0
             end
         ) as events,
@@ -85,7 +89,7 @@ daily as (
             case
                 when cohort_observations.end_day = days.day_since_ship
                     and cohort_observations.is_event = 0
-                    then 1
+                    then cast(1 as bigint)
                 else 0
             end
         ) as censored
@@ -113,7 +117,7 @@ products as (
     select
         *,
         case
-            when sum(case when day_survival = 0 then 1 else 0 end)
+            when sum(case when day_survival = 0 then cast(1 as bigint) else 0 end)
                     over (
                         partition by cohort
                         order by day_since_ship

@@ -14,6 +14,11 @@
 {% macro duckdb__utc_timestamp(column) -%}
     timezone('UTC', {{ column }})
 {%- endmacro %}
+{#- Spark's timestamp is an instant (shown in the session's zone, which the server keeps UTC):
+    a cast keeps it; Spark has no `at time zone`. -#}
+{% macro spark__utc_timestamp(column) -%}
+    cast({{ column }} as timestamp)
+{%- endmacro %}
 
 {#- The time a dlt load started, from its load id (epoch seconds as text, e.g.
     '1763874000.123456'), as a plain UTC timestamp. Incremental models look back from it. -#}

@@ -1,14 +1,15 @@
 """A local Spark Thrift Server for the Spark warehouse's tests: pyspark's own Spark (the
-package is SPARK_HOME), Hive support with a Derby metastore, everything in a temporary
-directory that goes with the server.
+package `make spark` installs in .tools/spark is SPARK_HOME), Hive support with a Derby
+metastore, everything in a temporary directory that goes with the server.
 
 `spark_thrift_server()` starts one and yields its connection facts (`SparkServer`: host, port,
 the lake directory where raw Parquet lands); the session fixture `spark_server` does the same
 for pytest and points the project's settings (AOW_SPARK_HOST, AOW_SPARK_PORT, AOW_SPARK_LAKE)
 at it. Offline by design: no jar is fetched at run time (no Delta, no Iceberg), so tables are
 plain Parquet. The server binds to loopback only, runs without its UI, and is stopped (its
-whole process group) on every way out: the context's exit, an exception, or the interpreter's
-exit (atexit) when a run is cut short.
+whole process group) on every way out: the context's exit, an exception, the interpreter's
+exit (atexit) when a run is cut short, or the death of the process that started it (the
+kernel's parent-death signal, for a run killed outright).
 
 Start time on the project's 2-core machine: about 8 s from launch to the first answered query
 (the JVM, the Derby metastore's creation, the first session) when idle, 15-30 s beside a

@@ -18,13 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.engines.spark_server import spark_thrift_server
-
 from org_simulator.demo import store_path
 from org_simulator.testing import TINY_SEED
 from pipelines.warehouse.engines import ENGINES, Postgres, Spark
 from tests.engines.builds import build_on
 from tests.engines.postgres_server import postgres_server
+from tests.engines.spark_server import spark_thrift_server
 
 SEEDS = {"tiny": TINY_SEED, "demo": 42}
 

@@ -5,6 +5,9 @@
     threshold; lower_is_better: value <= threshold); a null threshold is the catch-all lowest
     tier. Null when the value is null or the seed has no rows for the metric. -#}
 {% macro dora_tier(metric, value) -%}
+    {{ return(adapter.dispatch('dora_tier', 'ai_outcomes_warehouse')(metric, value)) }}
+{%- endmacro %}
+{% macro default__dora_tier(metric, value) -%}
     case
         when {{ value }} is not null then (
             select dora_thresholds.tier
@@ -19,6 +22,25 @@
                 )
             order by dora_thresholds.tier_order
             limit 1
+        )
+    end
+{%- endmacro %}
+{#- Spark: a correlated scalar subquery's order by ... limit 1 does not pick the first row
+    (Spark 4.3 answered `high` for a value within the `elite` threshold); the lowest tier_order
+    is taken with an aggregate, which Spark decorrelates correctly. -#}
+{% macro spark__dora_tier(metric, value) -%}
+    case
+        when {{ value }} is not null then (
+            select min(struct(dora_thresholds.tier_order, dora_thresholds.tier)).tier
+            from {{ ref('dora_thresholds') }} as dora_thresholds
+            where dora_thresholds.metric = '{{ metric }}'
+                and (
+                    dora_thresholds.threshold is null
+                    or (dora_thresholds.direction = 'higher_is_better'
+                        and {{ value }} >= dora_thresholds.threshold)
+                    or (dora_thresholds.direction = 'lower_is_better'
+                        and {{ value }} <= dora_thresholds.threshold)
+                )
         )
     end
 {%- endmacro %}

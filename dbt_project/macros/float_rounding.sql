@@ -30,3 +30,16 @@
 {% macro duckdb__round_double(value, digits) -%}
     round({{ value }}, {{ digits }})
 {%- endmacro %}
+{#- Spark: `default__`'s arithmetic, truncating with floor/ceil (Spark's trunc is for dates).
+    Spark's own round(double) rounds the double's shortest decimal text (2.675 -> 2.68 where
+    DuckDB gives 2.67). -#}
+{% macro spark__round_double(value, digits) -%}
+    {%- set scaled = "(cast(" ~ value ~ " as double) * cast(" ~ (10 ** digits) ~ " as double))" -%}
+    {%- set truncated = "cast(case when " ~ scaled ~ " < 0 then ceil(" ~ scaled ~ ") else floor("
+        ~ scaled ~ ") end as double)" -%}
+    (case
+        when abs({{ scaled }} - {{ truncated }}) >= 0.5
+            then {{ truncated }} + sign({{ scaled }})
+        else {{ truncated }}
+    end / cast({{ 10 ** digits }} as double))
+{%- endmacro %}

@@ -12,6 +12,9 @@
 {% macro duckdb__json_strings_unnested(json_array) -%}
     unnest(cast(json_extract_string({{ json_array }}, '$[*]') as varchar[]))
 {%- endmacro %}
+{% macro spark__json_strings_unnested(json_array) -%}
+    explode(from_json({{ json_array }}, 'array<string>'))
+{%- endmacro %}
 
 {#- A string field of a JSON object (null when absent). -#}
 {% macro json_string_field(json_object, field) -%}
@@ -22,4 +25,7 @@
 {%- endmacro %}
 {% macro duckdb__json_string_field(json_object, field) -%}
     json_extract_string({{ json_object }}, '$.{{ field }}')
+{%- endmacro %}
+{% macro spark__json_string_field(json_object, field) -%}
+    get_json_object({{ json_object }}, '$.{{ field }}')
 {%- endmacro %}

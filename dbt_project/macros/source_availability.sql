@@ -20,8 +20,8 @@
             cast(null as {{ dbt.type_string() }}) as source,
             cast(null as {{ dbt.type_string() }}) as status,
             cast(null as {{ dbt.type_string() }}) as detail,
-            cast(null as timestamp with time zone) as started_at,
-            cast(null as timestamp with time zone) as finished_at
+            cast(null as {{ raw_type('TIMESTAMP WITH TIME ZONE') }}) as started_at,
+            cast(null as {{ raw_type('TIMESTAMP WITH TIME ZONE') }}) as finished_at
         where 1 = 0) as source_loads
     {%- endif -%}
 {%- endmacro %}
@@ -37,7 +37,7 @@
     {%- else -%}
         (select
             cast(null as {{ dbt.type_string() }}) as load_id,
-            cast(null as timestamp with time zone) as inserted_at
+            cast(null as {{ raw_type('TIMESTAMP WITH TIME ZONE') }}) as inserted_at
         where 1 = 0)
     {%- endif -%}
 {%- endmacro %}
@@ -133,7 +133,7 @@
             "case when not " ~ requirements_met([requirement])
             ~ " then '" ~ sentence ~ "; ' else '' end") -%}
     {%- endfor -%}
-    nullif(rtrim({{ dbt.concat(parts) if parts | length > 1 else parts[0] }}, '; '), '')
+    nullif({{ rtrim_characters(dbt.concat(parts) if parts | length > 1 else parts[0], "'; '") }}, '')
 {%- endmacro %}
 
 {#- The sources this model reads (from the dbt graph, as mart_source_coverage's feeds_marts)

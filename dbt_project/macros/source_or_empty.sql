@@ -31,7 +31,7 @@
             else declared_raw_columns(source_name, src.identifier) -%}
         (select
         {%- for name, type in columns %}
-            cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+            cast(null as {{ raw_type(type) }}) as {{ name }}{{ "," if not loop.last }}
         {%- endfor %}
         where 1 = 0) as {{ src.identifier }}_empty
     {%- endif -%}
@@ -48,4 +48,25 @@
             ~ " `python -m pipelines.sources.raw_columns`, or pass columns=") }}
     {%- endif -%}
     {{ return(tables[table_name]) }}
+{%- endmacro %}
+
+{#- A raw column's declared type (DuckDB's name for the type dlt creates, as in
+    macros/raw_columns.sql) in the adapter's own words. -#}
+{% macro raw_type(duckdb_type) -%}
+    {{ return(adapter.dispatch('raw_type', 'ai_outcomes_warehouse')(duckdb_type)) }}
+{%- endmacro %}
+{% macro default__raw_type(duckdb_type) -%}
+    {{ return(duckdb_type) }}
+{%- endmacro %}
+{#- Spark reads dlt's Parquet: text and JSON as string, a timezone-aware timestamp as
+    timestamp (an instant; the session's zone is UTC). -#}
+{% macro spark__raw_type(duckdb_type) -%}
+    {%- set kind = duckdb_type | upper | trim -%}
+    {%- if kind in ('VARCHAR', 'TEXT', 'JSON') -%}
+        {{ return('string') }}
+    {%- elif kind in ('TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ') -%}
+        {{ return('timestamp') }}
+    {%- else -%}
+        {{ return(kind | lower) }}
+    {%- endif -%}
 {%- endmacro %}

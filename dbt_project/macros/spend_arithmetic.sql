@@ -5,6 +5,9 @@
     Decimal.quantize default, which the simulator's ground truth uses. A plain round() sends
     ties away from zero, a micro-dollar apart on one tie in 10,000. -#}
 {% macro spend_round_half_even(value, scale=6) -%}
+    {{ return(adapter.dispatch('spend_round_half_even', 'ai_outcomes_warehouse')(value, scale)) }}
+{%- endmacro %}
+{% macro default__spend_round_half_even(value, scale=6) -%}
     {%- set step = "cast(0." ~ ("0" * (scale - 1)) ~ "1 as decimal(38, " ~ scale ~ "))" -%}
     {%- set half = "cast(0." ~ ("0" * scale) ~ "5 as decimal(38, " ~ (scale + 1) ~ "))" -%}
     (
@@ -16,6 +19,11 @@
             else 0
         end
     )
+{%- endmacro %}
+{#- Spark rounds ties to even itself (bround); the arithmetic above would not do there, as
+    Spark cuts the scale of a difference of two wide decimals to 6 and never sees the tie. -#}
+{% macro spark__spend_round_half_even(value, scale=6) -%}
+    bround({{ value }}, {{ scale }})
 {%- endmacro %}
 
 {#- Whole micro-dollars (an integer) as an exact decimal USD amount with 6 decimals. -#}
@@ -32,6 +40,9 @@
 {%- endmacro %}
 {% macro duckdb__spend_floor_divide(numerator, denominator) -%}
     (cast({{ numerator }} as {{ dbt.type_bigint() }}) // cast({{ denominator }} as {{ dbt.type_bigint() }}))
+{%- endmacro %}
+{% macro spark__spend_floor_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ dbt.type_bigint() }}) div cast({{ denominator }} as {{ dbt.type_bigint() }}))
 {%- endmacro %}
 
 {#- USD per unit (a cost per PR, per AWU...): null when there is no unit, rounded to 6

@@ -12,3 +12,7 @@
 {% macro duckdb__split_unnested(text, delimiter) -%}
     unnest(string_split({{ text }}, {{ delimiter }}))
 {%- endmacro %}
+{#- Spark splits on a regular expression: the delimiter is quoted (\Q...\E) to be literal. -#}
+{% macro spark__split_unnested(text, delimiter) -%}
+    explode(split({{ text }}, concat('\\Q', {{ delimiter }}, '\\E')))
+{%- endmacro %}

@@ -14,6 +14,11 @@
 {% macro duckdb__utc_timestamp(column) -%}
     timezone('UTC', {{ column }})
 {%- endmacro %}
+{#- Spark's timestamp is an instant (shown in the session's zone, which the server keeps UTC):
+    a cast keeps it; Spark has no `at time zone`. -#}
+{% macro spark__utc_timestamp(column) -%}
+    cast({{ column }} as timestamp)
+{%- endmacro %}
 
 {#- The time a dlt load started, from its load id (epoch seconds as text, e.g.
     '1763874000.123456'), as a plain UTC timestamp. Incremental models look back from it. -#}
@@ -25,6 +30,10 @@
 {%- endmacro %}
 {% macro duckdb__dlt_load_time(load_id) -%}
     timezone('UTC', to_timestamp(cast({{ load_id }} as double)))
+{%- endmacro %}
+{#- Spark's timestamp is an instant shown in the session's zone, which the server keeps UTC. -#}
+{% macro spark__dlt_load_time(load_id) -%}
+    timestamp_seconds(cast({{ load_id }} as double))
 {%- endmacro %}
 
 {#- Exact minutes from `start` to `finish` (fractional; negative when finish is earlier), a
@@ -40,4 +49,8 @@
 {%- endmacro %}
 {% macro duckdb__minutes_between(start, finish) -%}
     ((epoch({{ finish }}) - epoch({{ start }})) / 60.0)
+{%- endmacro %}
+{#- As DuckDB's epoch(): seconds as a double from the microseconds, then their difference. -#}
+{% macro spark__minutes_between(start, finish) -%}
+    ((unix_micros({{ finish }}) / 1000000.0d - unix_micros({{ start }}) / 1000000.0d) / 60.0d)
 {%- endmacro %}

@@ -12,3 +12,10 @@
 {% macro spark__type_double() -%}
     double
 {%- endmacro %}
+
+{#- dbt.safe_cast on Spark: dbt-spark's is a plain cast, which under ANSI mode (the Thrift
+    Server's default: dbt-spark's request to turn it off does not reach a Thrift session)
+    fails on a malformed value instead of giving null. -#}
+{% macro spark__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}

@@ -87,8 +87,8 @@ url_refs as (
     select
         defect_id,
         defect_kind,
-        {{ regexp_matches_unnested('body', pr_url_pattern, 1) }} as repo_full_name,
-        {{ regexp_matches_unnested('body', pr_url_pattern, 2) }} as number_text
+        {{ regexp_match_groups_unnested('body', pr_url_pattern,
+            [(1, 'repo_full_name'), (2, 'number_text')]) }}
     from texts
 
 ),
@@ -98,8 +98,8 @@ short_refs as (
     select
         defect_id,
         defect_kind,
-        {{ regexp_matches_unnested('body', pr_short_pattern, 2) }} as repo_full_name,
-        {{ regexp_matches_unnested('body', pr_short_pattern, 3) }} as number_text
+        {{ regexp_match_groups_unnested('body', pr_short_pattern,
+            [(2, 'repo_full_name'), (3, 'number_text')]) }}
     from texts
 
 ),

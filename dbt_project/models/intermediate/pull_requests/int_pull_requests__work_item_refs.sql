@@ -49,8 +49,8 @@ matches as (
         repo_full_name,
         pull_request_number,
         found_in,
-        {{ regexp_matches_unnested('searched_text', key_pattern, 2) }} as work_item_key,
-        {{ regexp_matches_unnested('searched_text', key_pattern, 3) }} as trailing_word
+        {{ regexp_match_groups_unnested('searched_text', key_pattern,
+            [(2, 'work_item_key'), (3, 'trailing_word')]) }}
     from texts
 
 ),

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key=['event_type', 'event_id'],
         on_schema_change='append_new_columns',
+        **incremental_strategy_config(partition_by='event_date'),
     )
 }}
 
@@ -14,8 +15,12 @@
     `incremental_lookback_days` of the newest load already in the table, and merges them on
     (event_type, event_id). Every column is a function of the event, its PR and the people
     seed, so an incremental run gives the rows of a full refresh; after a change to the
-    people seed, run with --full-refresh.
+    people seed, run with --full-refresh. Where a run replaces whole partitions instead of
+    merging rows (Spark: insert_overwrite by event_date, macros/incremental.sql), it
+    reprocesses every event of each day that holds an event it reprocesses.
 -#}
+
+{%- set rewrites_partitions = config.get('incremental_strategy') == 'insert_overwrite' %}
 
 with
 
@@ -119,17 +124,33 @@ window_start as (
 
 ),
 
-{% endif %}
-
-scoped as (
+reprocessed as (
 
     select joined.*
     from joined
-    {% if is_incremental() %}
     cross join window_start
     where window_start.loaded_since is null
         or joined.event_loaded_at >= window_start.loaded_since
         or joined.pull_request_loaded_at >= window_start.loaded_since
+
+),
+
+{% endif %}
+
+scoped as (
+
+    {% if is_incremental() and rewrites_partitions %}
+    select joined.*
+    from joined
+    where exists (
+        select 1
+        from reprocessed
+        where cast(reprocessed.event_at as date) is not distinct from cast(joined.event_at as date)
+    )
+    {% elif is_incremental() %}
+    select * from reprocessed
+    {% else %}
+    select * from joined
     {% endif %}
 
 ),
@@ -171,7 +192,10 @@ final as (
             when scoped.pull_request_loaded_at > scoped.event_loaded_at
                 then scoped.pull_request_loaded_at
             else scoped.event_loaded_at
-        end as loaded_at
+        end as loaded_at,
+
+        ---------- partition (last: Spark keeps partition columns last)
+        cast(scoped.event_at as date) as event_date
 
     from scoped
     left join people

@@ -42,10 +42,10 @@ final as (
 
         ---------- price and tier
         output_usd_per_mtok,
-        dense_rank() over (
+        cast(dense_rank() over (
             partition by provider
             order by output_usd_per_mtok desc
-        ) as price_tier_rank
+        ) as {{ dbt.type_bigint() }}) as price_tier_rank
 
     from current_prices
 

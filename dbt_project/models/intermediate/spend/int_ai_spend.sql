@@ -11,9 +11,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='spend_id',
         on_schema_change='fail',
+        **incremental_strategy_config('delete+insert', partition_by='day'),
     )
 }}
 
@@ -308,10 +308,12 @@ final as (
         ---------- numerics
         cast(attributed.tokens as {{ dbt.type_bigint() }}) as tokens,
         attributed.usd_per_mtok,
+        -- Exact: the factors' precisions add up to 38 digits, so no engine rounds the product
+        -- (Spark cuts a product's scale to 6 when the sum exceeds 38).
         cast(
-            cast(attributed.tokens as decimal(38, 0))
-            * cast(attributed.usd_per_mtok as decimal(38, 4))
-            * cast(0.000001 as decimal(38, 6))
+            cast(attributed.tokens as decimal(17, 0))
+            * cast(attributed.usd_per_mtok as decimal(12, 4))
+            * cast(0.000001 as decimal(7, 6))
             as decimal(38, 10)
         ) as cost_usd
 

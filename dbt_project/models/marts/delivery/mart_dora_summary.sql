@@ -1,4 +1,9 @@
 {%- set needs = dora_figure_needs() -%}
+{#- The deployment columns scoped_deployments carries (team_id is replaced by the grain's). -#}
+{%- set deployment_columns = [
+    'deployment_id', 'deployment_day', 'is_successful', 'shipped_prs',
+    'is_change_failure', 'is_rolled_back', 'is_rework',
+] -%}
 with
 
 deployments as (

@@ -23,8 +23,10 @@ latest as (
             order by source.issue_key
         ) as link_rank
     from source
+    -- Nested one level, so the parent row is the issue's (dlt writes _dlt_root_id only
+    -- where it merges, not into the lake's Parquet).
     inner join latest_issue
-        on source._dlt_root_id = latest_issue.dlt_id
+        on source._dlt_parent_id = latest_issue.dlt_id
 
 ),
 

@@ -17,6 +17,7 @@ version), and each run's tables are then registered as external tables
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -96,6 +97,7 @@ def destination(warehouse: Warehouse) -> Any:
     if isinstance(warehouse, Postgres):
         return dlt.destinations.postgres(credentials=warehouse.dlt_credentials())
     if isinstance(warehouse, Spark):
+        logging.getLogger("dlt").addFilter(_planned_append)
         return dlt.destinations.filesystem(bucket_url=str(warehouse.lake))
     # DuckDB's working memory bounded (pipelines.ingest.memory_bounds), on every connection
     # dlt opens: the load's own and the quarantine's reads through it.
@@ -134,6 +136,12 @@ def data_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
         return {}
     counts = trace.last_normalize_info.row_counts
     return {table: n for table, n in sorted(counts.items()) if not table.startswith("_dlt")}
+
+
+def _planned_append(record: logging.LogRecord) -> bool:
+    """dlt warns, for every merge table of every load into the lake, that it appends instead:
+    on Spark that is the design (the raw views merge: pipelines.warehouse.lake)."""
+    return "Falling back to `append`" not in record.getMessage()
 
 
 def with_file_formats(dlt_source: DltSource, engine: str = "duckdb") -> DltSource:

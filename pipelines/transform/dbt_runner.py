@@ -32,7 +32,7 @@ from pipelines.warehouse.engines import (
     dbt_env,
     dbt_target,
     is_duckdb,
-    require_text_settings,
+    require_build_settings,
 )
 from pipelines.warehouse.lock import warehouse_writer, writer_lock
 
@@ -105,7 +105,7 @@ def build_in_process(
     args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
     target_args = ["--target", dbt_target(warehouse)] if warehouse is not None else []
     if warehouse is not None:
-        require_text_settings(warehouse)
+        require_build_settings(warehouse)
     env = dbt_env(warehouse) if warehouse is not None else {}
     with environment(env):
         manifest = parsed_manifest(dbt_vars, target_args)
@@ -234,7 +234,7 @@ def build_models(
     if changed_only and (select or full_refresh):
         raise ValueError("changed_only builds what changed: no selection, no full refresh")
     changed_only = changed_only and is_duckdb(warehouse)
-    require_text_settings(warehouse)
+    require_build_settings(warehouse)
     holder = f"dbt build (pid {os.getpid()})"
     with (
         warehouse_writer(warehouse, holder),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipelines.project_files import DBT_PROJECT_DIR
 
-DOUBLE = "a macro that names each adapter's 8-byte float"
+DOUBLE = "{{ type_double() }} (macros/types.sql), each adapter's 8-byte float"
 # A refused pattern, and what to write instead.
 REFUSED: dict[str, str] = {
     # Postgres' regexp_matches returns the matches as rows (dropping a row without one).
@@ -54,7 +54,9 @@ REFUSED: dict[str, str] = {
     r"\bqualify\b": "a window in a subquery, filtered outside",
     r"\bgroup\s+by\s+all\b": "the grouped columns by name",
     r"\border\s+by\s+all\b": "the ordered columns by name",
-    r"\*\s*exclude\b": "the columns by name",
+    r"\*\s*(exclude|replace)\b": "the columns by name",
+    # Spark's two-argument rtrim and ltrim take the characters first.
+    r"\b(rtrim|ltrim)\s*\([^()]*,": "rtrim_characters() (macros/strings.sql)",
     # Spark has no type `double precision`, Postgres no `double`, and dbt.type_float() is 4
     # bytes on DuckDB and Spark.
     r"\bdouble\s+precision\b": DOUBLE,

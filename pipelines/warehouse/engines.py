@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -183,11 +184,25 @@ class Connection:
             else:
                 cursor.execute(sql)
             rows = cursor.fetchall() if cursor.description else []
-            return Result(cursor.description, [tuple(r) for r in rows])
+            return Result(cursor.description, self._typed(cursor.description, rows))
         except Exception as exc:
             raise WarehouseQueryError(_server_message(exc)) from None
         finally:
             cursor.close()
+
+    def _typed(self, description: Any, rows: list[Any]) -> list[tuple[Any, ...]]:
+        """The rows as tuples; the Thrift driver gives dates as ISO text: dates again."""
+        dates = [i for i, d in enumerate(description or ()) if d[1] == "DATE_TYPE"]
+        if not dates:
+            return [tuple(r) for r in rows]
+        typed = []
+        for row in rows:
+            values = list(row)
+            for i in dates:
+                if isinstance(values[i], str):
+                    values[i] = date.fromisoformat(values[i])
+            typed.append(tuple(values))
+        return typed
 
     def quote(self, identifier: str) -> str:
         return quote(self.engine, identifier)
@@ -241,23 +256,41 @@ class WarehouseNotReady(RuntimeError):
     """The warehouse is reachable but set up so that the marts would come out otherwise."""
 
 
-def require_text_settings(warehouse: Warehouse) -> None:
-    """A Postgres database must sort text by bytes (collation C, as DuckDB and Spark do) and
-    know every script's letters (a UTF-8 character type): ordering, lower() and the regular
-    expressions' word characters depend on both. Raises WarehouseNotReady saying how to make
-    one that does."""
-    if not isinstance(warehouse, Postgres):
-        return
-    with connect(warehouse) as con:
-        collate, ctype = con.execute(
-            "select datcollate, datctype from pg_database where datname = current_database()"
-        ).fetchone()
-    if collate not in ("C", "POSIX") or "utf" not in ctype.lower().replace("-", ""):
-        raise WarehouseNotReady(
-            f"the database {warehouse.database} has LC_COLLATE {collate!r} and LC_CTYPE "
-            f"{ctype!r}: the models need 'C' and a UTF-8 one. Create it with: create database "
-            f"{warehouse.database} template template0 lc_collate 'C' lc_ctype 'C.UTF-8'"
-        )
+def require_build_settings(warehouse: Warehouse) -> None:
+    """The server settings the models' results depend on, checked before a build; raises
+    WarehouseNotReady saying what to change.
+
+    Postgres: the database sorts text by bytes (collation C, as DuckDB and Spark do) and knows
+    every script's letters (a UTF-8 character type): ordering, lower() and the regular
+    expressions' word characters depend on both. Spark: the session time zone is UTC (a
+    timestamp is shown, and truncated to days, in it), and an insert_overwrite replaces only
+    the partitions it writes (dynamic partition overwrite; static would empty the table)."""
+    if isinstance(warehouse, Postgres):
+        with connect(warehouse) as con:
+            collate, ctype = con.execute(
+                "select datcollate, datctype from pg_database where datname = current_database()"
+            ).fetchone()
+        if collate not in ("C", "POSIX") or "utf8" not in ctype.lower().replace("-", ""):
+            raise WarehouseNotReady(
+                f"the database {warehouse.database} has LC_COLLATE {collate!r} and LC_CTYPE "
+                f"{ctype!r}: the models need 'C' and a UTF-8 one. Create it with: create "
+                f"database {warehouse.database} template template0 lc_collate 'C' "
+                "lc_ctype 'C.UTF-8'"
+            )
+    elif isinstance(warehouse, Spark):
+        wanted = {
+            "spark.sql.session.timeZone": "UTC",
+            "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        }
+        with connect(warehouse) as con:
+            found = {key: str(con.execute(f"set {key}").fetchone()[1]) for key in wanted}
+        wrong = [f"{k}={v} (needs {wanted[k]})" for k, v in found.items() if v != wanted[k]]
+        if wrong:
+            raise WarehouseNotReady(
+                f"the Spark Thrift Server at {warehouse.host}:{warehouse.port} runs with "
+                + ", ".join(wrong)
+                + ": start it with these settings (docs/warehouses.md)"
+            )
 
 
 def _server_connection(warehouse: Postgres | Spark) -> Connection:

@@ -31,6 +31,9 @@ from tests.engines.postgres_server import missing_reason, postgres_server
 from tests.engines.spark_server import spark_thrift_server, spark_unavailable
 
 ENGINES = ("duckdb", "postgres", "spark")
+# Spark keeps a partitioned table's partition columns last: an incremental model's columns
+# come in another order there (docs/warehouses.md).
+PARTITIONED = ("intermediate.int_ai_spend", "intermediate.int_review_events")
 
 
 @pytest.fixture(scope="module")
@@ -80,4 +83,10 @@ def test_an_incremental_build_equals_a_full_refresh(
 def test_the_marts_equal_duckdbs(engine_builds: dict[str, EngineBuild], engine: str):
     duckdb = engine_warehouse(engine_builds["duckdb"].target, "duckdb")
     other = engine_warehouse(engine_builds[engine].target, engine)
-    assert_same_warehouses(duckdb, other, schemas=BUILT_SCHEMAS, ignore_columns=LOAD_RECORD_COLUMNS)
+    assert_same_warehouses(
+        duckdb,
+        other,
+        schemas=BUILT_SCHEMAS,
+        ignore_columns=LOAD_RECORD_COLUMNS,
+        any_column_order=PARTITIONED,
+    )

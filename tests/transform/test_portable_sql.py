@@ -18,7 +18,8 @@ def test_a_duckdb_only_function_is_refused_with_its_line(tmp_path: Path, capsys)
         "    id,\n"
         "    regexp_matches(body, 'fix(es)?') as fixes,\n"
         "    cast(hours as double precision) as h,\n"
-        "    list(login order by login) as logins\n"
+        "    list(login order by login) as logins,\n"
+        "    rtrim(path, '/') as path\n"
         "from t\n"
         "qualify row_number() over (partition by id order by at) = 1\n"
     )
@@ -27,7 +28,8 @@ def test_a_duckdb_only_function_is_refused_with_its_line(tmp_path: Path, capsys)
         (3, "regexp_matches("),
         (4, "double precision"),
         (5, "list("),
-        (7, "qualify"),
+        (6, "rtrim(path,"),
+        (8, "qualify"),
     ]
     assert main([str(model)]) == 1
     out = capsys.readouterr().out

@@ -315,12 +315,8 @@ def engine_warehouse(target: Any, name: str | None = None) -> Warehouse:
             names = [d[0] for d in result.description]
             fetched = result.fetchall()
             json_columns = [i for i, d in enumerate(result.description) if str(d[1]) == "JSON"]
-            # Spark's driver (PyHive) gives a DATE as its ISO text.
-            date_columns = [i for i, d in enumerate(result.description) if str(d[1]) == "DATE_TYPE"]
         if json_columns:
             fetched = [_json_parsed(row, json_columns) for row in fetched]
-        if date_columns:
-            fetched = [_dates_parsed(row, date_columns) for row in fetched]
         return names, fetched
 
     def tables(schema: str) -> list[str]:
@@ -331,14 +327,6 @@ def engine_warehouse(target: Any, name: str | None = None) -> Warehouse:
         return [r[0] for r in rows(_information_schema_tables(schema))[1]]
 
     return Warehouse(name or engine, rows, tables)
-
-
-def _dates_parsed(row: tuple, columns: list[int]) -> tuple:
-    """The row with the ISO text of its date columns as dates."""
-    return tuple(
-        dt.date.fromisoformat(v) if i in columns and isinstance(v, str) else v
-        for i, v in enumerate(row)
-    )
 
 
 def frozen_warehouse(warehouse: Warehouse, schemas: Sequence[str] = DEFAULT_SCHEMAS) -> Warehouse:

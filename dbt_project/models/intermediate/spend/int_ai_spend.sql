@@ -298,8 +298,7 @@ final as (
             else attributed.key_team_id
         end as team_id,
 
-        ---------- dimensions
-        attributed.day,
+        ---------- dimensions (the day last, below)
         attributed.provider,
         attributed.model,
         attributed.token_kind,
@@ -315,7 +314,10 @@ final as (
             * cast(attributed.usd_per_mtok as decimal(12, 4))
             * cast(0.000001 as decimal(7, 6))
             as decimal(38, 10)
-        ) as cost_usd
+        ) as cost_usd,
+
+        ---------- partition (last: Spark keeps partition columns last)
+        attributed.day
 
     from attributed
     left join people

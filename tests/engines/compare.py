@@ -73,16 +73,13 @@ def compare_warehouses(
     rel_tol: float = REL_TOL,
     skip: Iterable[str] = (),
     ignore_columns: Mapping[str, Iterable[str]] | None = None,
-    any_column_order: Iterable[str] = (),
 ) -> list[TableDifference]:
     """Every difference between the tables of `schemas` in `left` and `right` (none: equal).
     `skip` names tables (schema.table) left out, and `ignore_columns` columns of a table
     (schema.table, or schema.* for every table of the schema -> names) left out of the rows
     compared, each for a reason the caller gives (LOAD_RECORD_COLUMNS: what records when a
-    load ran differs between two loads of the same data). `any_column_order` names tables
-    whose columns may come in another order (Spark puts a partitioned table's partition
-    columns last)."""
-    skipped, reordered = set(skip), set(any_column_order)
+    load ran differs between two loads of the same data)."""
+    skipped = set(skip)
     ignored = {
         table: {c.lower() for c in columns} for table, columns in (ignore_columns or {}).items()
     }
@@ -98,9 +95,7 @@ def compare_warehouses(
                 differences.append(TableDifference(name, [f"missing in {missing}"]))
                 continue
             left_out = ignored.get(name, set()) | ignored.get(f"{schema}.*", set())
-            problems = compare_relation(
-                left, right, name, rel_tol, left_out, any_order=name in reordered
-            )
+            problems = compare_relation(left, right, name, rel_tol, left_out)
             if problems:
                 differences.append(TableDifference(name, problems))
     return differences
@@ -122,10 +117,9 @@ def compare_relation(
     name: str,
     rel_tol: float = REL_TOL,
     ignore_columns: Iterable[str] = (),
-    any_order: bool = False,
 ) -> list[str]:
     """The differences of one table (or view) `name`, read whole from both sides, the
-    columns `ignore_columns` left out (`any_order`: its columns may come in another order)."""
+    columns `ignore_columns` left out."""
     left_columns, left_rows = left.rows(f"select * from {name}")
     right_columns, right_rows = right.rows(f"select * from {name}")
     left_columns = [c.lower() for c in left_columns]
@@ -146,7 +140,7 @@ def compare_relation(
                 f"columns differ: only in {left.name} {only_left}, only in {right.name} "
                 f"{only_right}"
             )
-        elif not any_order:
+        else:
             problems.append(f"column order differs: {left_columns} / {right_columns}")
     common = [c for c in left_columns if c in right_columns]
     left_rows = _project(left_rows, left_columns, common)

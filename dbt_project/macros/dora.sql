@@ -12,14 +12,7 @@
         when {{ value }} is not null then (
             select dora_thresholds.tier
             from {{ ref('dora_thresholds') }} as dora_thresholds
-            where dora_thresholds.metric = '{{ metric }}'
-                and (
-                    dora_thresholds.threshold is null
-                    or (dora_thresholds.direction = 'higher_is_better'
-                        and {{ value }} >= dora_thresholds.threshold)
-                    or (dora_thresholds.direction = 'lower_is_better'
-                        and {{ value }} <= dora_thresholds.threshold)
-                )
+            where {{ dora_tier_reached(metric, value) }}
             order by dora_thresholds.tier_order
             limit 1
         )
@@ -33,14 +26,7 @@
         when {{ value }} is not null then (
             select min(struct(dora_thresholds.tier_order, dora_thresholds.tier)).tier
             from {{ ref('dora_thresholds') }} as dora_thresholds
-            where dora_thresholds.metric = '{{ metric }}'
-                and (
-                    dora_thresholds.threshold is null
-                    or (dora_thresholds.direction = 'higher_is_better'
-                        and {{ value }} >= dora_thresholds.threshold)
-                    or (dora_thresholds.direction = 'lower_is_better'
-                        and {{ value }} <= dora_thresholds.threshold)
-                )
+            where {{ dora_tier_reached(metric, value) }}
         )
     end
 {%- endmacro %}
@@ -54,4 +40,16 @@
         'change_failures', 'rolled_back_deployments', 'change_failure_rate',
         'recovered_incidents', 'recovery_time_median_hours',
     ]}) }}
+{%- endmacro %}
+
+{#- The thresholds of `metric` that `value` reaches (a tier without a threshold: any value). -#}
+{% macro dora_tier_reached(metric, value) -%}
+    dora_thresholds.metric = '{{ metric }}'
+                and (
+                    dora_thresholds.threshold is null
+                    or (dora_thresholds.direction = 'higher_is_better'
+                        and {{ value }} >= dora_thresholds.threshold)
+                    or (dora_thresholds.direction = 'lower_is_better'
+                        and {{ value }} <= dora_thresholds.threshold)
+                )
 {%- endmacro %}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.atomic_files import written_atomically
+from pipelines.envvars import temporary_env
 from pipelines.project_files import DBT_PROJECT_DIR
 from pipelines.transform.changes import (
     BuildPlan,
@@ -107,9 +108,9 @@ def build_in_process(
     if warehouse is not None:
         require_build_settings(warehouse)
     env = dbt_env(warehouse) if warehouse is not None else {}
-    with environment(env):
+    with temporary_env(env):
         manifest = parsed_manifest(dbt_vars, target_args)
-    with invocation_target(publish=()) as target, environment(env):
+    with invocation_target(publish=()) as target, temporary_env(env):
         try:
             res = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
                 [*args, *target_args, "--target-path", str(target)]
@@ -239,7 +240,7 @@ def build_models(
     with (
         warehouse_writer(warehouse, holder),
         invocation_target() as target,
-        environment(dbt_env(warehouse)),
+        temporary_env(dbt_env(warehouse)),
     ):
         plan = None
         if changed_only:
@@ -271,22 +272,6 @@ def build_models(
         with duckdb.connect(str(warehouse)) as con:
             record_results(con, plan, {n.unique_id: n.status for n in nodes})
     return BuildResult(success=bool(res.success), nodes=nodes, error=error)
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """The process environment with `values` set for the block (what dbt's profile reads),
-    then as it was."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _changed_selection(

@@ -214,13 +214,7 @@ class Connection:
             return bool(
                 self.execute(f"show tables in {self.quote(schema)} like ?", [name]).fetchall()
             )
-        return bool(
-            self.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = ? and table_name = ?",
-                [schema, name],
-            ).fetchone()[0]
-        )
+        return _in_information_schema(self, schema, name)
 
     def close(self) -> None:
         self._dbapi.close()
@@ -316,6 +310,10 @@ def relation_exists(con: Any, schema: str, name: str) -> bool:
     """Whether `schema.name` is a table or view, on any engine's connection."""
     if isinstance(con, Connection):
         return con.relation_exists(schema, name)
+    return _in_information_schema(con, schema, name)
+
+
+def _in_information_schema(con: Any, schema: str, name: str) -> bool:
     return bool(
         con.execute(
             "select count(*) from information_schema.tables "

@@ -10,9 +10,8 @@ the warehouse in one transaction (pipelines.ingest.staged_loads), so readers see
 
 On Postgres dlt writes the raw schemas itself, each table's load (and merge) in a transaction
 of its own, its state with them. On Spark dlt's filesystem destination writes Parquet files
-into the lake (merge becomes append there: the staging models keep each record's latest
-version), and each run's tables are then registered as external tables
-(pipelines.warehouse.lake).
+into the lake (merge becomes append there), and each run's tables are then registered, with
+views that keep what dlt's merge would have kept (pipelines.warehouse.lake).
 """
 
 from __future__ import annotations

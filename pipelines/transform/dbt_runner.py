@@ -239,7 +239,9 @@ def build_models(
     holder = f"dbt build (pid {os.getpid()})"
     with (
         warehouse_writer(warehouse, holder),
-        invocation_target() as target,
+        # A server engine's parse is its target's (other relations, other macros): it must
+        # not replace the manifest the Dagster definitions and the daily plan read.
+        invocation_target(publish=None if is_duckdb(warehouse) else ()) as target,
         temporary_env(dbt_env(warehouse)),
     ):
         plan = None

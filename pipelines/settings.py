@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipelines.project_files import REPO_ROOT
-from pipelines.warehouse.engines import DEFAULT_ENGINE, Postgres, Spark, Warehouse, from_settings
+from pipelines.warehouse.engines import DEFAULT_ENGINE, SERVERS, Postgres, Spark, Warehouse
 
 
 class SettingError(ValueError):
@@ -387,20 +387,14 @@ SETTING_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "AOW_QUARANTINE_MAX_SHARE": ("quarantine_max_share", float),
     "AOW_SERVING_PATH": ("serving_path", _absolute_path),
 }
-# The server settings of each engine, by the field of its class (engines.Postgres, .Spark).
+# The server settings of each engine (engines.Postgres.SETTINGS, .Spark's), each variable's
+# field of its class and how its value (once checked) becomes the field's.
+_SERVER_READERS: dict[str, Callable[[Any], Any]] = {"port": int, "lake": _absolute_path}
 SERVER_FIELDS: dict[str, dict[str, tuple[str, Callable[[Any], Any]]]] = {
-    "postgres": {
-        "AOW_POSTGRES_HOST": ("host", str),
-        "AOW_POSTGRES_PORT": ("port", int),
-        "AOW_POSTGRES_USER": ("user", str),
-        "AOW_POSTGRES_PASSWORD": ("password", str),
-        "AOW_POSTGRES_DATABASE": ("database", str),
-    },
-    "spark": {
-        "AOW_SPARK_HOST": ("host", str),
-        "AOW_SPARK_PORT": ("port", int),
-        SPARK_LAKE_ENV: ("lake", _absolute_path),
-    },
+    engine: {
+        name: (field, _SERVER_READERS.get(field, str)) for field, name in server.SETTINGS.items()
+    }
+    for engine, server in SERVERS.items()
 }
 
 
@@ -437,5 +431,5 @@ def read_settings(
             field, read = SETTING_FIELDS[name]
             fields[field] = read(value)
     if engine != DEFAULT_ENGINE:
-        fields["server"] = from_settings(engine, server, Path())
+        fields["server"] = SERVERS[engine](**server)
     return Settings(**fields)

@@ -87,7 +87,7 @@ class InProcessBuild:
 
 
 def build_in_process(
-    select: Sequence[str], dbt_vars: dict[str, Any], warehouse: Warehouse | None = None
+    select: Sequence[str], dbt_vars: dict[str, Any], warehouse: Warehouse
 ) -> InProcessBuild:
     """`dbt build --select <select>` in this process, from the project's parse for these vars
     (parsed once per code version and seeds: parsed_manifest), with dbt's result events
@@ -104,10 +104,10 @@ def build_in_process(
 
     args = ["build", *PROJECT_ARGS, "--select", *select, "--indirect-selection", "empty"]
     args += ["--vars", json.dumps(dbt_vars), "--log-level", "none"]
-    target_args = ["--target", dbt_target(warehouse)] if warehouse is not None else []
-    if warehouse is not None:
-        require_build_settings(warehouse)
-    env = dbt_env(warehouse) if warehouse is not None else {}
+    # The default target's parse hands its partial parse on; another target's parses apart.
+    target_args = [] if is_duckdb(warehouse) else ["--target", dbt_target(warehouse)]
+    require_build_settings(warehouse)
+    env = dbt_env(warehouse)
     with temporary_env(env):
         manifest = parsed_manifest(dbt_vars, target_args)
     with invocation_target(publish=()) as target, temporary_env(env):

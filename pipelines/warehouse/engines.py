@@ -21,7 +21,7 @@ then `fetchone`, `fetchall`, `df`), with `?` placeholders on every engine, so th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,8 +39,15 @@ DEFAULT_ENGINE = "duckdb"
 class Postgres:
     """A PostgreSQL database (15 or newer: the incremental models merge)."""
 
-    engine: ClassVar[str] = "postgres"
-    dbt_target: ClassVar[str] = "postgres"
+    engine: ClassVar[str] = "postgres"  # also the dbt profile's output
+    # Each field's setting (pipelines.settings reads them, dbt's profile reads them too).
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "host": "AOW_POSTGRES_HOST",
+        "port": "AOW_POSTGRES_PORT",
+        "user": "AOW_POSTGRES_USER",
+        "database": "AOW_POSTGRES_DATABASE",
+        "password": "AOW_POSTGRES_PASSWORD",
+    }
 
     host: str = "127.0.0.1"
     port: int = 5432
@@ -58,15 +65,8 @@ class Postgres:
         credentials.resolve()
         return credentials
 
-    def dbt_env(self) -> dict[str, str]:
-        """The variables the dbt profile's `postgres` output reads."""
-        return {
-            "AOW_POSTGRES_HOST": self.host,
-            "AOW_POSTGRES_PORT": str(self.port),
-            "AOW_POSTGRES_USER": self.user,
-            "AOW_POSTGRES_PASSWORD": self.password,
-            "AOW_POSTGRES_DATABASE": self.database,
-        }
+    def env(self) -> dict[str, str]:
+        return settings_env(self)
 
     def __str__(self) -> str:
         return f"postgres://{self.user}@{self.host}:{self.port}/{self.database}"
@@ -76,16 +76,19 @@ class Postgres:
 class Spark:
     """A Spark Thrift Server whose tables live in (or point into) the lake directory."""
 
-    engine: ClassVar[str] = "spark"
-    dbt_target: ClassVar[str] = "spark"
+    engine: ClassVar[str] = "spark"  # also the dbt profile's output
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "lake": "AOW_SPARK_LAKE",
+        "host": "AOW_SPARK_HOST",
+        "port": "AOW_SPARK_PORT",
+    }
 
     lake: Path
     host: str = "127.0.0.1"
     port: int = 10000
 
-    def dbt_env(self) -> dict[str, str]:
-        """The variables the dbt profile's `spark` output reads."""
-        return {"AOW_SPARK_HOST": self.host, "AOW_SPARK_PORT": str(self.port)}
+    def env(self) -> dict[str, str]:
+        return settings_env(self)
 
     def __str__(self) -> str:
         return f"spark://{self.host}:{self.port} (lake {self.lake})"
@@ -93,6 +96,13 @@ class Spark:
 
 # A DuckDB warehouse is its file.
 Warehouse = Path | Postgres | Spark
+SERVERS: dict[str, type[Postgres] | type[Spark]] = {"postgres": Postgres, "spark": Spark}
+
+
+def settings_env(server: Postgres | Spark) -> dict[str, str]:
+    """The AOW_* settings that name `server`: what the dbt profile's output reads, and what
+    points a process's settings at it."""
+    return {name: str(getattr(server, field)) for field, name in server.SETTINGS.items()}
 
 
 def engine_of(warehouse: Warehouse | str) -> str:
@@ -104,13 +114,13 @@ def is_duckdb(warehouse: Warehouse | str) -> bool:
 
 
 def dbt_target(warehouse: Warehouse | str) -> str:
-    """The output of dbt_project/profiles.yml for the warehouse."""
-    return getattr(warehouse, "dbt_target", "dev")
+    """The output of dbt_project/profiles.yml for the warehouse: a server's is its engine."""
+    return "dev" if is_duckdb(warehouse) else engine_of(warehouse)
 
 
 def dbt_env(warehouse: Warehouse | str) -> dict[str, str]:
     """The environment the dbt profile's output reads (none for DuckDB: the file is a var)."""
-    return warehouse.dbt_env() if not is_duckdb(warehouse) else {}
+    return {} if is_duckdb(warehouse) else settings_env(warehouse)
 
 
 def quote(engine: str, identifier: str) -> str:
@@ -326,12 +336,3 @@ def _in_information_schema(con: Any, schema: str, name: str) -> bool:
 def identifier_quote(con: Any) -> Any:
     """The function quoting identifiers for the connection's engine."""
     return con.quote if isinstance(con, Connection) else quoted
-
-
-def from_settings(engine: str, values: Mapping[str, Any], duckdb_path: Path) -> Warehouse:
-    """The warehouse of the checked settings (pipelines.settings)."""
-    if engine == "postgres":
-        return Postgres(**values)
-    if engine == "spark":
-        return Spark(**values)
-    return duckdb_path

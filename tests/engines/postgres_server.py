@@ -58,13 +58,7 @@ class PostgresServer:
     def env(self) -> dict[str, str]:
         """The AOW_POSTGRES_* settings that point the project (dbt's postgres target, the
         loaders) at this server's database."""
-        return {
-            "AOW_POSTGRES_HOST": self.host,
-            "AOW_POSTGRES_PORT": str(self.port),
-            "AOW_POSTGRES_USER": self.user,
-            "AOW_POSTGRES_PASSWORD": "",
-            "AOW_POSTGRES_DATABASE": self.database,
-        }
+        return self.warehouse().env()
 
     def warehouse(self):
         """The project's handle on this database (pipelines.warehouse.engines.Postgres)."""

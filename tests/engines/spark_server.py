@@ -83,11 +83,9 @@ class SparkServer:
 
     def env(self) -> dict[str, str]:
         """The project's settings that point dbt and the loaders at this server."""
-        return {
-            "AOW_SPARK_HOST": self.host,
-            "AOW_SPARK_PORT": str(self.port),
-            "AOW_SPARK_LAKE": str(self.lake),
-        }
+        from pipelines.warehouse.engines import Spark
+
+        return Spark(self.lake, self.host, self.port).env()
 
     def connect(self):
         """A PyHive connection to the server (close it when done)."""
